@@ -34,11 +34,13 @@ export interface Kernels {
     accumulate: boolean,
   ): void;
 
-  /** out[r, :] = bias + table[idx[r], :] for r < rows (one-hot input times a matrix, as a gather). */
-  gatherRows(rows: number, width: number, idx: Int32Array, table: FloatArray, bias: FloatArray, bOff: number, out: FloatArray, oOff: number): void;
+  /** out[r, :] = bias + table[idx[r], :] for r < rows, where table row i starts at tOff + i·width
+   *  (a one-hot input times a matrix, done as a gather). */
+  gatherRows(rows: number, width: number, idx: Int32Array, table: FloatArray, tOff: number,
+    bias: FloatArray, bOff: number, out: FloatArray, oOff: number): void;
 
   /** table[idx[r], :] += d[r, :] for r < rows (the gradient of gatherRows). */
-  scatterAddRows(rows: number, width: number, idx: Int32Array, d: FloatArray, dOff: number, table: FloatArray): void;
+  scatterAddRows(rows: number, width: number, idx: Int32Array, d: FloatArray, dOff: number, table: FloatArray, tOff: number): void;
 
   /** out[r, :] += bias for r < rows. */
   addBias(rows: number, width: number, bias: FloatArray, bOff: number, out: FloatArray, oOff: number): void;
@@ -171,17 +173,18 @@ export class ReferenceKernels implements Kernels {
     }
   }
 
-  gatherRows(rows: number, width: number, idx: Int32Array, table: FloatArray, bias: FloatArray, bOff: number, out: FloatArray, oOff: number): void {
+  gatherRows(rows: number, width: number, idx: Int32Array, table: FloatArray, tOff: number,
+    bias: FloatArray, bOff: number, out: FloatArray, oOff: number): void {
     for (let r = 0; r < rows; r++) {
-      const t = idx[r] * width;
+      const t = tOff + idx[r] * width;
       const o = oOff + r * width;
       for (let j = 0; j < width; j++) out[o + j] = bias[bOff + j] + table[t + j];
     }
   }
 
-  scatterAddRows(rows: number, width: number, idx: Int32Array, d: FloatArray, dOff: number, table: FloatArray): void {
+  scatterAddRows(rows: number, width: number, idx: Int32Array, d: FloatArray, dOff: number, table: FloatArray, tOff: number): void {
     for (let r = 0; r < rows; r++) {
-      const t = idx[r] * width;
+      const t = tOff + idx[r] * width;
       const s = dOff + r * width;
       for (let j = 0; j < width; j++) table[t + j] += d[s + j];
     }
