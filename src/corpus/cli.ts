@@ -48,7 +48,7 @@ function main(): void {
   const stories = generateCorpusStories({ seed, targetChars });
   const corpus = stories.map((s) => s.text + '\n').join('');
   const probeOpts = { seed: probeSeed, perBin };
-  const items = generateProbe(probeOpts);
+  const items = generateProbe({ ...probeOpts, exclude: new Set(stories.map((s) => s.text)) });
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'default.txt'), corpus);
   writeFileSync(join(out, 'probe.jsonl'), formatProbeJsonl(probeHeader(probeOpts), items));

@@ -39,6 +39,8 @@ export interface ProbeOptions {
   /** Items per bin; pairs are balanced within each bin (counts differ by at most one). */
   perBin?: number;
   bins?: readonly (readonly [number, number])[];
+  /** Lines the probe must not contain (the training corpus's lines), so it is held out. */
+  exclude?: ReadonlySet<string>;
 }
 
 /** One generated line with the positions a checker or a probe needs. */
@@ -258,7 +260,8 @@ function binName([lo, hi]: readonly [number, number]): string {
  * The probe set: for each distance bin, `perBin` lines whose distance between the country
  * and the language falls in the bin. Pairs are dealt in balanced rounds per bin; the
  * templates and filler are drawn (from a separate stream) to hit a distance chosen uniformly
- * in the bin, and redrawn until the distance lands in it, without looking at the pair.
+ * in the bin, and redrawn until the distance lands in it (and the line is not in
+ * `exclude`), without looking at the pair.
  */
 export function generateProbe(opts: ProbeOptions = {}): ProbeItem[] {
   const seed = opts.seed ?? DEFAULT_PROBE_SEED;
@@ -281,7 +284,7 @@ export function generateProbe(opts: ProbeOptions = {}): ProbeItem[] {
         const room = wanted - cue.after.length - joiner.length - answer.before.length - connector.length;
         const filler = room < 4 ? null : buildFiller(textRng, room);
         const s = assemble(pair, { cue, connector, filler, joiner, answer });
-        if (s.distance >= lo && s.distance < hi) story = s;
+        if (s.distance >= lo && s.distance < hi && !opts.exclude?.has(s.text)) story = s;
       }
       if (story === undefined) throw new Error(`cannot build a probe line with distance in ${binName(bin)}`);
       items.push({
