@@ -1,0 +1,195 @@
+import { describe, it, expect, afterAll } from 'vitest';
+import { ReferenceKernels } from '../src/nn/kernels.js';
+import { WasmKernels } from '../src/nn/wasm-kernels.js';
+import { Rng } from '../src/nn/rng.js';
+
+const ref = new ReferenceKernels('f64');
+
+interface Case {
+  tA: boolean; tB: boolean; M: number; N: number; K: number;
+  aOff: number; bOff: number; cOff: number; padA: number; padB: number; padC: number; acc: boolean;
+}
+
+function randomFill(a: Float32Array, rng: Rng): void {
+  for (let i = 0; i < a.length; i++) a[i] = rng.next() * 2 - 1;
+}
+
+/**
+ * Runs one product on k and on the f64 reference from the same f32 inputs and returns the
+ * worst error relative to the magnitude of the products summed (Σ|a·b|, so cancellation
+ * does not inflate it), with where it happened. Checks every number of C, including those
+ * outside the product, which must be untouched.
+ */
+function check(k: WasmKernels, c: Case, rng: Rng): { err: number; where: string } {
+  const { tA, tB, M, N, K, aOff, bOff, cOff, padA, padB, padC, acc } = c;
+  const lda = (tA ? M : K) + padA, ldb = (tB ? K : N) + padB, ldc = N + padC;
+  const A = k.alloc(aOff + (tA ? K : M) * lda), B = k.alloc(bOff + (tB ? N : K) * ldb), C = k.alloc(cOff + M * ldc + 3);
+  randomFill(A, rng);
+  randomFill(B, rng);
+  randomFill(C, rng);
+  const A64 = Float64Array.from(A), B64 = Float64Array.from(B), C64 = Float64Array.from(C);
+  const absA = A64.map(Math.abs), absB = B64.map(Math.abs), scale = new Float64Array(C.length);
+  k.gemm(tA, tB, M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, acc);
+  ref.gemm(tA, tB, M, N, K, A64, aOff, lda, B64, bOff, ldb, C64, cOff, ldc, acc);
+  ref.gemm(tA, tB, M, N, K, absA, aOff, lda, absB, bOff, ldb, scale, cOff, ldc, false);
+  let err = 0, where = 'nowhere';
+  for (let x = 0; x < C.length; x++) {
+    const e = Math.abs(C[x] - C64[x]) / (scale[x] + Math.abs(C64[x]) + 1e-30);
+    if (e > err || Number.isNaN(e)) {
+      err = Number.isNaN(e) ? Infinity : e;
+      const r = Math.floor((x - cOff) / ldc), col = (x - cOff) - r * ldc;
+      where = `C[${r},${col}] (index ${x}) wasm=${C[x]} reference=${C64[x]}`;
+    }
+  }
+  return { err, where };
+}
+
+const TRANS: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
+
+function caseName(c: Case): string {
+  return `${c.tA ? 'T' : 'N'}${c.tB ? 'T' : 'N'} M=${c.M} N=${c.N} K=${c.K} off=${c.aOff},${c.bOff},${c.cOff} pad=${c.padA},${c.padB},${c.padC} acc=${c.acc}`;
+}
+
+describe('WasmKernels.gemm', () => {
+  // Small blocking constants so that the K-block and row-block loops run many times
+  // even on small matrices; the default instance covers the shapes the LSTM uses.
+  const small = WasmKernels.createSync({ mc: 8, kc: 12 });
+  const k = WasmKernels.createSync();
+  afterAll(() => { small.close(); k.close(); });
+
+  it('agrees with the f64 reference on odd shapes, offsets and strides, all four transposes', () => {
+    const rng = new Rng(42);
+    const dims = [1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 15, 16, 17, 31, 33, 47, 64, 70];
+    const pick = (): number => dims[Math.floor(rng.next() * dims.length)];
+    for (const [tA, tB] of TRANS) {
+      for (let t = 0; t < 60; t++) {
+        const c: Case = {
+          tA, tB, M: pick(), N: pick(), K: pick(),
+          aOff: Math.floor(rng.next() * 5), bOff: Math.floor(rng.next() * 5), cOff: Math.floor(rng.next() * 5),
+          padA: Math.floor(rng.next() * 4), padB: Math.floor(rng.next() * 4), padC: Math.floor(rng.next() * 4),
+          acc: rng.next() < 0.5,
+        };
+        for (const kern of [k, small]) {
+          const { err, where } = check(kern, c, rng);
+          if (err > 1e-5) expect.fail(`${caseName(c)} mc=${kern.mc} kc=${kern.kc}: relative error ${err} at ${where}`);
+        }
+      }
+    }
+  });
+
+  it('agrees on every edge-tile combination (M, N = 1…9) with a deep K', () => {
+    const rng = new Rng(7);
+    for (const [tA, tB] of TRANS) {
+      for (let M = 1; M <= 9; M++) {
+        for (let N = 1; N <= 9; N++) {
+          const c: Case = { tA, tB, M, N, K: 37, aOff: 1, bOff: 2, cOff: 3, padA: 1, padB: 0, padC: 2, acc: (M + N) % 2 === 0 };
+          const { err, where } = check(small, c, rng);
+          if (err > 1e-5) expect.fail(`${caseName(c)}: relative error ${err} at ${where}`);
+        }
+      }
+    }
+  });
+
+  it('agrees on the large shapes an LSTM step uses', () => {
+    const rng = new Rng(3);
+    const shapes: [boolean, boolean, number, number, number][] = [
+      [false, false, 64, 512, 128], [false, true, 64, 128, 512], [true, false, 128, 512, 64],
+      [true, true, 70, 65, 300], [false, false, 33, 65, 513],
+    ];
+    for (const [tA, tB, M, N, K] of shapes) {
+      for (const acc of [false, true]) {
+        const c: Case = { tA, tB, M, N, K, aOff: 3, bOff: 1, cOff: 2, padA: 5, padB: 3, padC: 1, acc };
+        const { err, where } = check(k, c, rng);
+        if (err > 1e-5) expect.fail(`${caseName(c)}: relative error ${err} at ${where}`);
+      }
+    }
+  });
+
+  it('handles K = 0 and empty products like the reference', () => {
+    const C = k.alloc(6), A = k.alloc(4), B = k.alloc(4);
+    C.fill(5);
+    k.gemm(false, false, 2, 3, 0, A, 0, 1, B, 0, 3, C, 0, 3, true);
+    expect(Array.from(C)).toEqual([5, 5, 5, 5, 5, 5]);
+    k.gemm(false, false, 2, 3, 0, A, 0, 1, B, 0, 3, C, 0, 3, false);
+    expect(Array.from(C)).toEqual([0, 0, 0, 0, 0, 0]);
+    C.fill(5);
+    k.gemm(false, false, 0, 3, 2, A, 0, 2, B, 0, 3, C, 0, 3, false);
+    expect(Array.from(C)).toEqual([5, 5, 5, 5, 5, 5]);
+  });
+
+  it('is deterministic: the same inputs give the same bits every time', () => {
+    const rng = new Rng(11);
+    for (const [tA, tB] of TRANS) {
+      const M = 37, N = 70, K = 301;
+      const A = k.alloc(M * K), B = k.alloc(K * N), C1 = k.alloc(M * N), C2 = k.alloc(M * N);
+      randomFill(A, rng);
+      randomFill(B, rng);
+      k.gemm(tA, tB, M, N, K, A, 0, tA ? M : K, B, 0, tB ? K : N, C1, 0, N, false);
+      for (let rep = 0; rep < 3; rep++) {
+        k.gemm(tA, tB, M, N, K, A, 0, tA ? M : K, B, 0, tB ? K : N, C2, 0, N, false);
+        expect(new Uint32Array(C2.buffer, C2.byteOffset, C2.length)).toEqual(new Uint32Array(C1.buffer, C1.byteOffset, C1.length));
+      }
+    }
+  });
+
+  it('falls back to the reference for arrays outside its memory', () => {
+    const A = new Float32Array([1, 2, 3, 4]), B = k.alloc(4), C = new Float32Array(4);
+    B.set([5, 6, 7, 8]);
+    k.gemm(false, false, 2, 2, 2, A, 0, 2, B, 0, 2, C, 0, 2, false);
+    expect(Array.from(C)).toEqual([19, 22, 43, 50]);
+    const C64 = new Float64Array(4);
+    k.gemm(false, false, 2, 2, 2, Float64Array.from(A), 0, 2, Float64Array.from(B), 0, 2, C64, 0, 2, false);
+    expect(Array.from(C64)).toEqual([19, 22, 43, 50]);
+  });
+});
+
+describe('WasmKernels memory', () => {
+  it('alloc returns zeroed, aligned, disjoint views', () => {
+    const k = WasmKernels.createSync();
+    const a = k.alloc(5), b = k.alloc(7);
+    expect(a.byteOffset % 64).toBe(0);
+    expect(b.byteOffset % 64).toBe(0);
+    expect(b.byteOffset).toBeGreaterThanOrEqual(a.byteOffset + 4 * 5);
+    expect(Array.from(b)).toEqual(new Array(7).fill(0));
+    expect(k.owns(a)).toBe(true);
+    expect(k.owns(new Float32Array(3))).toBe(false);
+    k.close();
+  });
+
+  it('keeps earlier views valid, and usable by gemm, after the memory grows', () => {
+    const k = WasmKernels.createSync({ initialBytes: 1 << 20 });
+    const A = k.alloc(4), B = k.alloc(4), C = k.alloc(4);
+    A.set([1, 2, 3, 4]);
+    B.set([1, 0, 0, 1]);
+    const before = k.memory.buffer.byteLength;
+    const big = k.alloc(4 << 20); // 16 MiB: forces the memory to grow
+    expect(k.memory.buffer.byteLength).toBeGreaterThan(before);
+    big[big.length - 1] = 9;
+    expect(Array.from(A)).toEqual([1, 2, 3, 4]);
+    // Old views (of the smaller buffer) and new views mix in one product.
+    const D = k.alloc(4);
+    k.gemm(false, false, 2, 2, 2, A, 0, 2, B, 0, 2, C, 0, 2, false);
+    k.gemm(false, false, 2, 2, 2, C, 0, 2, B, 0, 2, D, 0, 2, false);
+    expect(Array.from(C)).toEqual([1, 2, 3, 4]);
+    expect(Array.from(D)).toEqual([1, 2, 3, 4]);
+    expect(k.owns(A) && k.owns(D)).toBe(true);
+    k.close();
+  });
+
+  it('create() (async) gives the same results as createSync()', async () => {
+    const k1 = await WasmKernels.create(), k2 = WasmKernels.createSync();
+    const rng = new Rng(5);
+    const M = 9, N = 13, K = 21;
+    const A1 = k1.alloc(M * K), B1 = k1.alloc(K * N), C1 = k1.alloc(M * N);
+    randomFill(A1, rng);
+    randomFill(B1, rng);
+    const A2 = k2.alloc(M * K), B2 = k2.alloc(K * N), C2 = k2.alloc(M * N);
+    A2.set(A1);
+    B2.set(B1);
+    k1.gemm(false, false, M, N, K, A1, 0, K, B1, 0, N, C1, 0, N, false);
+    k2.gemm(false, false, M, N, K, A2, 0, K, B2, 0, N, C2, 0, N, false);
+    expect(Array.from(C1)).toEqual(Array.from(C2));
+    k1.close();
+    k2.close();
+  });
+});
