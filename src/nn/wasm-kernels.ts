@@ -51,6 +51,8 @@ function roundUp(x: number, m: number): number {
 /** Per-thread scratch areas (byte offsets into the memory). */
 interface Scratch {
   aPack: number;
+  /** One column tile of B (KC×NR), copied contiguous by the macro-kernel. */
+  bTile: number;
   bPack: number;
   bPackFloats: number;
 }
@@ -84,7 +86,7 @@ export class WasmKernels extends ReferenceKernels {
     this.current = memory.buffer as SharedArrayBuffer;
     this.buffers.add(this.current);
     this.top = CONTROL_BYTES;
-    this.scratch = { aPack: this.reserve(this.mc * this.kc), bPack: 0, bPackFloats: 0 };
+    this.scratch = { aPack: this.reserve(this.mc * this.kc), bTile: this.reserve(this.kc * this.nr), bPack: 0, bPackFloats: 0 };
   }
 
   private static prepare(opts: WasmKernelsOptions): { bytes: Uint8Array; memory: WasmMemory; o: Required<Omit<WasmKernelsOptions, 'initialBytes' | 'fma' | 'threads'>> & { fma: boolean } } {
@@ -198,17 +200,16 @@ export class WasmKernels extends ReferenceKernels {
     a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean): void {
     const x = this.gemmExports;
     const { mc, kc } = this;
-    const ldp = 4 * roundUp(N, 4); // row stride of packed Bᵀ, in bytes
-    if (transB) this.ensureBPack(s, Math.min(kc, K) * roundUp(N, 4));
+    if (transB) this.ensureBPack(s, Math.min(kc, K) * roundUp(N, this.nr));
     for (let pc = 0; pc < K; pc += kc) {
       const kb = Math.min(kc, K - pc);
       const acc = accumulate || pc > 0 ? 1 : 0;
       let bSrc: number, bLd: number;
       if (transB) {
-        // B is stored N×K: the K block is columns pc… of every row.
-        x.packBT(b + 4 * pc, ldb, N, kb, s.bPack, ldp);
+        // B is stored N×K: the K block is columns pc… of every row. Packed in panels, marked by ldb = 0.
+        x.packBT(b + 4 * pc, ldb, N, kb, s.bPack);
         bSrc = s.bPack;
-        bLd = ldp;
+        bLd = 0;
       } else {
         bSrc = b + pc * ldb;
         bLd = ldb;
@@ -217,7 +218,8 @@ export class WasmKernels extends ReferenceKernels {
         const mb = Math.min(mc, M - ic);
         if (transA) x.packAT(a + pc * lda + 4 * ic, lda, mb, kb, s.aPack);
         else x.packAN(a + ic * lda + 4 * pc, lda, mb, kb, s.aPack);
-        x.macro(s.aPack, mb, bSrc, bLd, c + ic * ldc, ldc, N, kb, acc);
+        // Copy each column tile of B contiguous only when several row panels will reuse it.
+        x.macro(s.aPack, mb, bSrc, bLd, c + ic * ldc, ldc, N, kb, acc, mb > MR ? s.bTile : 0);
       }
     }
   }

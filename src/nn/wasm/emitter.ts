@@ -165,6 +165,8 @@ export class Fn {
   add(): this { return this.op(0x6a); }
   sub(): this { return this.op(0x6b); }
   mul(): this { return this.op(0x6c); }
+  divU(): this { return this.op(0x6e); }
+  remU(): this { return this.op(0x70); }
   and(): this { return this.op(0x71); }
   shl(): this { return this.op(0x74); }
   shrU(): this { return this.op(0x76); }

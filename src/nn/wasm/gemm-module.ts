@@ -8,13 +8,15 @@
 //   mb  rows of the current block of C (≤ MC)     kb  depth of the current K block (≤ KC)
 //   Ã   packed A block: ⌈mb/MR⌉ panels, panel q holds rows q·MR … q·MR+MR−1 as
 //       Ã[q][p][r] = op(A)[q·MR + r, p]   (kb × MR floats, rows past mb are zero)
-//   B̃   the K block of op(B) as kb rows of N floats with stride ldb: B itself when it is
-//       not transposed, else a transposed copy made by packBT.
+//   B̃   the K block of op(B), kb×N: either the rows of B in place (stride ldb) when B is
+//       not transposed, or, for Bᵀ, a copy made by packBT in column panels of NR
+//       (panel j holds columns j·NR … j·NR+NR−1 as kb contiguous rows of NR floats).
 //
 // The computation, as the JS driver (wasm-kernels.ts) runs it:
-//   for each K block (kb ≤ KC):        pack Bᵀ if needed
+//   for each K block (kb ≤ KC):        pack Bᵀ into panels if B is transposed
 //     for each row block of C (mb ≤ MC): pack A into Ã
-//       macro: for each column tile j (NR wide):          ← B̃[:, j…j+NR) stays in L1
+//       macro: for each column tile j (NR wide):          ← B̃[:, j…j+NR) copied to a
+//                                                           contiguous buffer, stays in L1
 //                for each row panel q of Ã (MR high):       ← Ã stays in L2
 //                  tile: C[q, j] (+)= Ã[q] · B̃[:, j…j+NR)   (MR×NR accumulators in registers)
 //
@@ -55,13 +57,13 @@ export interface GemmModuleLayout {
 /** Function names exported by the module, with their parameters (all i32). */
 export interface GemmExports {
   /** C block (+)= Ã · B̃, see the legend. acc = 0 overwrites C, 1 adds to it. */
-  macro(ap: number, mb: number, bp: number, ldb: number, cp: number, ldc: number, n: number, kb: number, acc: number): void;
+  macro(ap: number, mb: number, bp: number, ldb: number, cp: number, ldc: number, n: number, kb: number, acc: number, bbuf: number): void;
   /** Ã ← the mb×kb block of A at src (row stride lda), A not transposed. */
   packAN(src: number, lda: number, mb: number, kb: number, dst: number): void;
   /** Ã ← the mb×kb block of Aᵀ, where A is stored kb×mb at src with row stride lda. */
   packAT(src: number, lda: number, mb: number, kb: number, dst: number): void;
-  /** B̃ (kb×n, row stride ldd) ← transpose of the n×kb block of B at src (row stride ldb). */
-  packBT(src: number, ldb: number, n: number, kb: number, dst: number, ldd: number): void;
+  /** B̃ (kb×n, in column panels of nr) ← transpose of the n×kb block of B at src (row stride ldb). */
+  packBT(src: number, ldb: number, n: number, kb: number, dst: number): void;
 }
 
 const I32x7 = ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'] as const;
@@ -125,13 +127,23 @@ function emitTile(m: ModuleBuilder, mr: number, nc: number, fma: boolean): Fn {
   return f;
 }
 
-/** The macro-kernel: column tiles outer, row panels inner (see the legend). */
+/**
+ * The macro-kernel: column tiles outer, row panels inner (see the legend).
+ * B̃ comes in one of three forms:
+ *   ldb = 0          already packed in column panels (packBT): tile j0 is the kb×nr block
+ *                    at bp + j0·kb·4, rows nr·4 bytes apart;
+ *   bbuf ≠ 0         rows of B with stride ldb, and each column tile is first copied into
+ *                    the contiguous buffer bbuf. Worth it when the tile is reused by several
+ *                    row panels: a power-of-two ldb would otherwise map all kb rows of the
+ *                    tile to the same few L1 sets and evict it between panels;
+ *   bbuf = 0         rows of B with stride ldb, read in place (a single row panel).
+ */
 function emitMacro(m: ModuleBuilder, nr: number, tileType: number): void {
-  const f = m.fn('macro', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
-  const ap = 0, mb = 1, bp = 2, ldb = 3, cp = 4, ldc = 5, n = 6, kb = 7, acc = 8;
+  const f = m.fn('macro', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
+  const ap = 0, mb = 1, bp = 2, ldb = 3, cp = 4, ldc = 5, n = 6, kb = 7, acc = 8, bbuf = 9;
   const j0 = f.local('i32'), nc = f.local('i32'), i0 = f.local('i32'), mr = f.local('i32');
-  const apan = f.local('i32'), crow = f.local('i32'), bcol = f.local('i32');
-  const panelBytes = f.local('i32'), panelRows = f.local('i32');
+  const apan = f.local('i32'), crow = f.local('i32'), bcol = f.local('i32'), bld = f.local('i32');
+  const panelBytes = f.local('i32'), panelRows = f.local('i32'), src = f.local('i32'), dst = f.local('i32'), p = f.local('i32');
 
   f.get(kb).i32(4 * MR).mul().set(panelBytes);
   f.get(ldc).i32(MR).mul().set(panelRows);
@@ -140,14 +152,33 @@ function emitMacro(m: ModuleBuilder, nr: number, tileType: number): void {
     // nc = min(nr, n − j0)
     f.get(n).get(j0).sub().set(nc);
     f.get(nc).i32(nr).gtS().if(() => { f.i32(nr).set(nc); });
+    // Where this column tile of B̃ is, and its row stride.
+    f.get(ldb).eqz().if(() => {
+      f.get(j0).get(kb).mul().i32(2).shl().get(bp).add().set(bcol);
+      f.i32(4 * nr).set(bld);
+    }, () => {
+      f.get(j0).i32(2).shl().get(bp).add().set(bcol);
+      f.get(ldb).set(bld);
+      f.get(bbuf).if(() => {
+        // Copy the kb×nr tile into bbuf (a ragged tile copies nr columns anyway: the
+        // extra lanes are never stored, and reading them stays inside the slack).
+        f.get(bcol).set(src).get(bbuf).set(dst).get(kb).set(p);
+        f.loop(() => {
+          for (let v = 0; v < nr / 4; v++) f.get(dst).get(src).v128Load({ offset: 16 * v }).v128Store({ offset: 16 * v });
+          f.incBy(src, ldb).inc(dst, 4 * nr);
+          f.get(p).i32(1).sub().tee(p).brIf(0);
+        });
+        f.get(bbuf).set(bcol);
+        f.i32(4 * nr).set(bld);
+      });
+    });
     f.get(ap).set(apan);
-    f.get(j0).i32(2).shl().tee(bcol).get(cp).add().set(crow);
-    f.get(bcol).get(bp).add().set(bcol);
+    f.get(j0).i32(2).shl().get(cp).add().set(crow);
     f.i32(0).set(i0);
     f.loop(() => {
       f.get(mb).get(i0).sub().set(mr);
       f.get(mr).i32(MR).gtS().if(() => { f.i32(MR).set(mr); });
-      f.get(apan).get(bcol).get(ldb).get(crow).get(ldc).get(kb).get(acc);
+      f.get(apan).get(bcol).get(bld).get(crow).get(ldc).get(kb).get(acc);
       // table index of tile (mr, nc) = (mr − 1)·nr + (nc − 1)
       f.get(mr).i32(1).sub().i32(nr).mul().get(nc).add().i32(1).sub();
       f.callIndirect(tileType);
@@ -274,22 +305,31 @@ function emitPackA(m: ModuleBuilder, transposed: boolean): void {
   }));
 }
 
-/** packBT: B̃[p][j] = B[j][p] for the kb×n block, 4×4 transposes in the interior. */
-function emitPackBT(m: ModuleBuilder): void {
-  const f = m.fn('packBT', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
-  const src = 0, ldb = 1, n = 2, kb = 3, dst = 4, ldd = 5;
-  const j = f.local('i32'), p = f.local('i32'), d = f.local('i32'), dcol = f.local('i32');
+/**
+ * packBT: B̃ ← the kb×n block of Bᵀ, where B is stored n×kb (row stride ldb), in column
+ * panels of nr: B̃[j/nr][p][j mod nr] = B[j][p], panel j/nr starting at dst + (j/nr)·kb·nr·4.
+ * Groups of four rows of B become four columns of a panel through 4×4 transposes.
+ */
+function emitPackBT(m: ModuleBuilder, nr: number): void {
+  const f = m.fn('packBT', ['i32', 'i32', 'i32', 'i32', 'i32']);
+  const src = 0, ldb = 1, n = 2, kb = 3, dst = 4;
+  const j = f.local('i32'), p = f.local('i32'), d = f.local('i32'), ldd = f.local('i32');
   const q = [f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32')];
   const rv = [f.local('v128'), f.local('v128'), f.local('v128'), f.local('v128')];
   const tv = [f.local('v128'), f.local('v128'), f.local('v128'), f.local('v128')];
-  const ldd4 = f.local('i32');
-  f.get(ldd).i32(2).shl().set(ldd4);
+  const ldd4 = f.local('i32'), panelBytes = f.local('i32');
+  f.i32(4 * nr).set(ldd).i32(16 * nr).set(ldd4);
+  f.get(kb).i32(4 * nr).mul().set(panelBytes);
+  // d = start of column j in its panel = dst + ⌊j/nr⌋·panelBytes + (j mod nr)·4
+  const columnStart = (): void => {
+    f.get(j).i32(nr).divU().get(panelBytes).mul().get(dst).add();
+    f.get(j).i32(nr).remU().i32(2).shl().add().set(d);
+  };
   f.i32(0).set(j);
-  // Groups of four rows of B become four columns of B̃.
   f.block(() => f.loop(() => {
     f.get(j).i32(4).add().get(n).gtS().brIf(1);
     for (let r = 0; r < 4; r++) f.get(j).i32(r).add().get(ldb).mul().get(src).add().set(q[r]);
-    f.get(j).i32(2).shl().get(dst).add().tee(dcol).set(d);
+    columnStart();
     f.i32(0).set(p);
     f.block(() => f.loop(() => {
       f.get(p).i32(4).add().get(kb).gtS().brIf(1);
@@ -314,7 +354,7 @@ function emitPackBT(m: ModuleBuilder): void {
   f.block(() => f.loop(() => {
     f.get(j).get(n).geS().brIf(1);
     f.get(j).get(ldb).mul().get(src).add().set(q[0]);
-    f.get(j).i32(2).shl().get(dst).add().set(d);
+    columnStart();
     f.i32(0).set(p);
     f.block(() => f.loop(() => {
       f.get(p).get(kb).geS().brIf(1);
@@ -339,6 +379,6 @@ export function buildGemmModule(opts: GemmModuleOptions = {}): GemmModuleLayout 
   emitMacro(m, nr, tiles[0].typeIndex);
   emitPackA(m, false);
   emitPackA(m, true);
-  emitPackBT(m);
+  emitPackBT(m, nr);
   return { bytes: m.build(), nr };
 }
