@@ -193,3 +193,59 @@ describe('WasmKernels memory', () => {
     k2.close();
   });
 });
+
+describe('WasmKernels with a worker thread', () => {
+  it('gives bit-identical results to one thread, split by columns or by rows, all transposes', async () => {
+    // splitFlops: 0 splits every product, so small shapes exercise both cuts and their edges.
+    const k2 = await WasmKernels.create({ threads: 2, splitFlops: 0, mc: 8, kc: 12 });
+    const k1 = WasmKernels.createSync({ mc: 8, kc: 12 });
+    const rng = new Rng(99);
+    try {
+      const shapes: [number, number, number][] = [[32, 512, 64], [70, 9, 33], [5, 17, 3], [2, 2, 2], [1, 40, 7], [40, 1, 7], [64, 65, 29]];
+      for (const [tA, tB] of TRANS) {
+        for (const [M, N, K] of shapes) {
+          for (const acc of [false, true]) {
+            const lda = (tA ? M : K) + 1, ldb = (tB ? K : N) + 2, ldc = N + 3;
+            const sizes = [(tA ? K : M) * lda, (tB ? N : K) * ldb, M * ldc];
+            const [A1, B1, C1] = sizes.map((n) => k1.alloc(n));
+            const [A2, B2, C2] = sizes.map((n) => k2.alloc(n));
+            randomFill(A1, rng);
+            randomFill(B1, rng);
+            randomFill(C1, rng);
+            A2.set(A1);
+            B2.set(B1);
+            C2.set(C1);
+            k1.gemm(tA, tB, M, N, K, A1, 0, lda, B1, 0, ldb, C1, 0, ldc, acc);
+            k2.gemm(tA, tB, M, N, K, A2, 0, lda, B2, 0, ldb, C2, 0, ldc, acc);
+            const bits1 = new Uint32Array(C1.buffer, C1.byteOffset, C1.length);
+            const bits2 = new Uint32Array(C2.buffer, C2.byteOffset, C2.length);
+            for (let x = 0; x < C1.length; x++) {
+              if (bits1[x] !== bits2[x]) {
+                expect.fail(`${tA ? 'T' : 'N'}${tB ? 'T' : 'N'} M=${M} N=${N} K=${K} acc=${acc}: C[${x}] one thread ${C1[x]}, two threads ${C2[x]}`);
+              }
+            }
+          }
+        }
+      }
+    } finally {
+      k2.close();
+      k1.close();
+    }
+  });
+
+  it('agrees with the reference on the large per-step shapes, and keeps working after close()', () => {
+    const k2 = WasmKernels.createSync({ threads: 2 });
+    const rng = new Rng(1234);
+    try {
+      for (const [tA, tB, M, N, K] of [[false, false, 32, 512, 128], [false, true, 32, 128, 512], [true, false, 128, 512, 256], [false, false, 512, 65, 128]] as const) {
+        const c: Case = { tA, tB, M, N, K, aOff: 1, bOff: 2, cOff: 3, padA: 0, padB: 1, padC: 2, acc: true };
+        const { err, where } = check(k2, c, rng);
+        if (err > 1e-5) expect.fail(`${caseName(c)}: relative error ${err} at ${where}`);
+      }
+    } finally {
+      k2.close();
+    }
+    const { err } = check(k2, { tA: false, tB: false, M: 64, N: 64, K: 64, aOff: 0, bOff: 0, cOff: 0, padA: 0, padB: 0, padC: 0, acc: false }, rng);
+    expect(err).toBeLessThan(1e-5);
+  });
+});

@@ -168,6 +168,7 @@ export class Fn {
   divU(): this { return this.op(0x6e); }
   remU(): this { return this.op(0x70); }
   and(): this { return this.op(0x71); }
+  or(): this { return this.op(0x72); }
   shl(): this { return this.op(0x74); }
   shrU(): this { return this.op(0x76); }
 

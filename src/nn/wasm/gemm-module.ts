@@ -44,6 +44,10 @@ export interface GemmModuleOptions {
   nr?: number;
   /** Use relaxed-SIMD fused multiply-add (needs --experimental-wasm-relaxed-simd on Node 20). */
   fma?: boolean;
+  /** Rows of each block of C whose packed A is kept in L2 (a multiple of MR, 128 by default). */
+  mc?: number;
+  /** Depth of each K block (256 by default). */
+  kc?: number;
   /** Initial and maximum size of the imported shared memory, in 64 KiB pages. */
   minPages?: number;
   maxPages?: number;
@@ -52,10 +56,19 @@ export interface GemmModuleOptions {
 export interface GemmModuleLayout {
   bytes: Uint8Array;
   nr: number;
+  mc: number;
+  kc: number;
 }
 
 /** Function names exported by the module, with their parameters (all i32). */
 export interface GemmExports {
+  /**
+   * The whole product C (+)= op(A)·op(B) on byte addresses and byte strides, blocked as in
+   * the legend. M, N, K ≥ 1. Scratch: aPack holds MC×KC floats, bTile KC×NR, and bPack
+   * (used only when tB) KC × ⌈N/NR⌉·NR.
+   */
+  gemm(tA: number, tB: number, M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number,
+    c: number, ldc: number, acc: number, aPack: number, bTile: number, bPack: number): void;
   /** C block (+)= Ã · B̃, see the legend. acc = 0 overwrites C, 1 adds to it. */
   macro(ap: number, mb: number, bp: number, ldb: number, cp: number, ldc: number, n: number, kb: number, acc: number, bbuf: number): void;
   /** Ã ← the mb×kb block of A at src (row stride lda), A not transposed. */
@@ -138,7 +151,7 @@ function emitTile(m: ModuleBuilder, mr: number, nc: number, fma: boolean): Fn {
  *                    tile to the same few L1 sets and evict it between panels;
  *   bbuf = 0         rows of B with stride ldb, read in place (a single row panel).
  */
-function emitMacro(m: ModuleBuilder, nr: number, tileType: number): void {
+function emitMacro(m: ModuleBuilder, nr: number, tileType: number): Fn {
   const f = m.fn('macro', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
   const ap = 0, mb = 1, bp = 2, ldb = 3, cp = 4, ldc = 5, n = 6, kb = 7, acc = 8, bbuf = 9;
   const j0 = f.local('i32'), nc = f.local('i32'), i0 = f.local('i32'), mr = f.local('i32');
@@ -188,6 +201,7 @@ function emitMacro(m: ModuleBuilder, nr: number, tileType: number): void {
     f.inc(j0, nr);
     f.get(j0).get(n).ltS().brIf(0);
   });
+  return f;
 }
 
 /**
@@ -244,7 +258,7 @@ function emitEdgeCopy(f: Fn, src: number, rstep: number, pstep: number, rows: nu
 }
 
 /** packAN and packAT: build Ã from A, not transposed or transposed. */
-function emitPackA(m: ModuleBuilder, transposed: boolean): void {
+function emitPackA(m: ModuleBuilder, transposed: boolean): Fn {
   const f = m.fn(transposed ? 'packAT' : 'packAN', ['i32', 'i32', 'i32', 'i32', 'i32']);
   const src = 0, lda = 1, mb = 2, kb = 3, dst = 4;
   const i0 = f.local('i32'), rows = f.local('i32'), p = f.local('i32'), d = f.local('i32');
@@ -303,6 +317,7 @@ function emitPackA(m: ModuleBuilder, transposed: boolean): void {
     f.inc(i0, MR);
     f.br(0);
   }));
+  return f;
 }
 
 /**
@@ -310,7 +325,7 @@ function emitPackA(m: ModuleBuilder, transposed: boolean): void {
  * panels of nr: B̃[j/nr][p][j mod nr] = B[j][p], panel j/nr starting at dst + (j/nr)·kb·nr·4.
  * Groups of four rows of B become four columns of a panel through 4×4 transposes.
  */
-function emitPackBT(m: ModuleBuilder, nr: number): void {
+function emitPackBT(m: ModuleBuilder, nr: number): Fn {
   const f = m.fn('packBT', ['i32', 'i32', 'i32', 'i32', 'i32']);
   const src = 0, ldb = 1, n = 2, kb = 3, dst = 4;
   const j = f.local('i32'), p = f.local('i32'), d = f.local('i32'), ldd = f.local('i32');
@@ -365,6 +380,56 @@ function emitPackBT(m: ModuleBuilder, nr: number): void {
     f.inc(j, 1);
     f.br(0);
   }));
+  return f;
+}
+
+/**
+ * The driver: K blocks outer, row blocks of C inner, each packed and handed to the
+ * macro-kernel. Being in the module (rather than in JS) makes a whole product one call,
+ * which a worker thread can run from a few numbers in shared memory.
+ */
+function emitGemm(m: ModuleBuilder, k: { macro: Fn; packAN: Fn; packAT: Fn; packBT: Fn }, mc: number, kc: number): void {
+  const f = m.fn('gemm', new Array(15).fill('i32'));
+  const tA = 0, tB = 1, M = 2, N = 3, K = 4, a = 5, lda = 6, b = 7, ldb = 8, c = 9, ldc = 10, acc = 11;
+  const aPack = 12, bTile = 13, bPack = 14;
+  const pc = f.local('i32'), kb = f.local('i32'), accB = f.local('i32'), bSrc = f.local('i32'), bLd = f.local('i32');
+  const ic = f.local('i32'), mb = f.local('i32');
+  f.i32(0).set(pc);
+  f.loop(() => {
+    // kb = min(kc, K − pc); later K blocks add to what the earlier ones left in C.
+    f.get(K).get(pc).sub().set(kb);
+    f.get(kb).i32(kc).gtS().if(() => { f.i32(kc).set(kb); });
+    f.get(acc).get(pc).i32(0).gtS().or().set(accB);
+    f.get(tB).if(() => {
+      // B is stored N×K: this K block is columns pc… of every row; pack it in panels (ldb = 0 marks that).
+      f.get(b).get(pc).i32(2).shl().add().get(ldb).get(N).get(kb).get(bPack).call(k.packBT);
+      f.get(bPack).set(bSrc).i32(0).set(bLd);
+    }, () => {
+      f.get(pc).get(ldb).mul().get(b).add().set(bSrc).get(ldb).set(bLd);
+    });
+    f.i32(0).set(ic);
+    f.loop(() => {
+      f.get(M).get(ic).sub().set(mb);
+      f.get(mb).i32(mc).gtS().if(() => { f.i32(mc).set(mb); });
+      f.get(tA).if(() => {
+        // A stored K×M: rows pc… , columns ic…
+        f.get(pc).get(lda).mul().get(a).add().get(ic).i32(2).shl().add();
+        f.get(lda).get(mb).get(kb).get(aPack).call(k.packAT);
+      }, () => {
+        f.get(ic).get(lda).mul().get(a).add().get(pc).i32(2).shl().add();
+        f.get(lda).get(mb).get(kb).get(aPack).call(k.packAN);
+      });
+      f.get(aPack).get(mb).get(bSrc).get(bLd);
+      f.get(ic).get(ldc).mul().get(c).add().get(ldc).get(N).get(kb).get(accB);
+      // Copy B's column tiles contiguous only when several row panels reuse them.
+      f.get(bTile).i32(0).get(mb).i32(MR).gtS().select();
+      f.call(k.macro);
+      f.inc(ic, mc);
+      f.get(ic).get(M).ltS().brIf(0);
+    });
+    f.inc(pc, kc);
+    f.get(pc).get(K).ltS().brIf(0);
+  });
 }
 
 /** Builds the module bytes. The memory is imported as env.memory (shared). */
@@ -376,9 +441,13 @@ export function buildGemmModule(opts: GemmModuleOptions = {}): GemmModuleLayout 
   const tiles: Fn[] = [];
   for (let mr = 1; mr <= MR; mr++) for (let nc = 1; nc <= nr; nc++) tiles.push(emitTile(m, mr, nc, opts.fma ?? false));
   m.table(tiles);
-  emitMacro(m, nr, tiles[0].typeIndex);
-  emitPackA(m, false);
-  emitPackA(m, true);
-  emitPackBT(m, nr);
-  return { bytes: m.build(), nr };
+  const macro = emitMacro(m, nr, tiles[0].typeIndex);
+  const packAN = emitPackA(m, false);
+  const packAT = emitPackA(m, true);
+  const packBT = emitPackBT(m, nr);
+  const mc = opts.mc ?? 128, kc = opts.kc ?? 256;
+  if (mc % MR !== 0 || mc <= 0) throw new Error(`mc must be a positive multiple of ${MR}, got ${mc}`);
+  if (kc <= 0) throw new Error(`kc must be positive, got ${kc}`);
+  emitGemm(m, { macro, packAN, packAT, packBT }, mc, kc);
+  return { bytes: m.build(), nr, mc, kc };
 }
