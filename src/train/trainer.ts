@@ -10,6 +10,13 @@ import { clipGradNorm, clipGradValue, gradNorm as gradNormOf, Optimizer, type Op
 import type { Rng, RngState } from '../nn/rng.js';
 import { Streams } from './streams.js';
 
+/** The loss or the gradient became NaN or infinite; the weights were not updated. */
+export class NonFiniteError extends Error {
+  constructor(readonly step: number, readonly loss: number, readonly gradNorm: number) {
+    super(`the loss became ${Number.isFinite(loss) ? loss.toFixed(4) : loss} with gradient norm ${gradNorm} at step ${step}`);
+  }
+}
+
 export interface TrainHyper {
   /** B: parallel streams per step. */
   batchSize: number;
@@ -106,6 +113,10 @@ export class Trainer {
     const byNorm = clipGradNorm(model.grads, this.hyper.clip);
     if (this.hyper.clipValue <= 0) gradNorm = byNorm.norm;
     clipped ||= byNorm.clipped;
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+      // Stop before the update: the weights stay as they were after the last good step.
+      throw new NonFiniteError(this.step + 1, loss, gradNorm);
+    }
     const lr = this.lrAt(this.step);
     this.optimizer.step(model.params, model.grads, lr);
     this.step++;

@@ -1,0 +1,84 @@
+// Training and sampling throughput of the engine itself, on tinyshakespeare-like data.
+// Shared by `npm run bench` (src/bench/run.ts).
+
+import { ReferenceKernels, type Kernels } from '../nn/kernels.js';
+import { Model, type CellType } from '../nn/model.js';
+import { Rng } from '../nn/rng.js';
+import { Trainer } from '../train/trainer.js';
+import { Graph } from '../nn/graph.js';
+import { RecurrentState } from '../nn/model.js';
+import { Sampler } from '../nn/sampler.js';
+
+export interface BenchConfig {
+  label: string;
+  cell: CellType;
+  layers: number;
+  hidden: number;
+  batch: number;
+  seqLen: number;
+  vocab: number;
+}
+
+export interface BenchResult {
+  config: BenchConfig;
+  backend: string;
+  trainCharsPerSec: number;
+  sampleCharsPerSec: number;
+  /** Floating-point operations per training character (forward + backward, matrix products only). */
+  flopsPerChar: number;
+  gflops: number;
+  lastLoss: number;
+}
+
+/** Multiply-adds ×2 of the matrix products per character, forward and backward (the one-hot
+ *  input is a gather, not a product, so layer 0's input weights cost nothing forward). */
+export function trainFlopsPerChar(c: BenchConfig): number {
+  const G = c.cell === 'lstm' ? 4 * c.hidden : c.cell === 'rnn' ? c.hidden : 3 * c.hidden;
+  let macs = 0;
+  for (let l = 0; l < c.layers; l++) {
+    const rec = c.hidden * G;
+    const inp = l === 0 ? 0 : c.hidden * G;
+    // forward: rec + inp; backward: dX (rec + inp) and dW (rec + inp)
+    macs += 3 * rec + 3 * inp;
+  }
+  macs += 3 * c.hidden * c.vocab; // decoder
+  return 2 * macs;
+}
+
+export function benchEngine(c: BenchConfig, kernels: Kernels = new ReferenceKernels('f32'), seconds = 5, ids?: Int32Array): BenchResult {
+  const rng = new Rng(1);
+  const model = new Model({ cell: c.cell, vocabSize: c.vocab, hidden: c.hidden, layers: c.layers }, kernels).init(rng);
+  const text = ids ?? Int32Array.from({ length: 200_000 }, () => rng.int(c.vocab));
+  const trainer = new Trainer(model, text, {
+    batchSize: c.batch, seqLen: c.seqLen, dropout: 0, optimizer: 'adam', lr: 2e-3, lrDecay: 1, momentum: 0, clip: 5, clipValue: 0,
+  }, rng);
+  // Warm up (JIT, caches), then time whole steps.
+  let lastLoss = trainer.trainStep().loss;
+  const t0 = performance.now();
+  let steps = 0;
+  while (performance.now() - t0 < seconds * 1000 || steps < 3) {
+    lastLoss = trainer.trainStep().loss;
+    steps++;
+  }
+  const trainSec = (performance.now() - t0) / 1000;
+  const trainCharsPerSec = (steps * c.batch * c.seqLen) / trainSec;
+
+  // Sampling: batch 1, one character at a time, temperature 0.8.
+  const g = new Graph(model, 1, 1, { train: false });
+  const state = new RecurrentState(model.config, 1, kernels);
+  const sampler = new Sampler(c.vocab);
+  const tok = new Int32Array(1);
+  let n = 0;
+  const s0 = performance.now();
+  while (performance.now() - s0 < Math.min(2, seconds) * 1000 || n < 10) {
+    g.forward(tok, state, true, false, null);
+    tok[0] = sampler.sample(g.logits, 0, { temperature: 0.8 }, rng);
+    n++;
+  }
+  const sampleCharsPerSec = n / ((performance.now() - s0) / 1000);
+  const flopsPerChar = trainFlopsPerChar(c);
+  return {
+    config: c, backend: kernels.name, trainCharsPerSec, sampleCharsPerSec, flopsPerChar,
+    gflops: (trainCharsPerSec * flopsPerChar) / 1e9, lastLoss,
+  };
+}

@@ -1,0 +1,212 @@
+// Checkpoints: one JSON file with everything a run needs to continue bit for bit.
+//
+// Numbers that must round-trip exactly (weights, optimiser moments, carried state, the loss
+// curve) are stored as base64 of their little-endian float32 bytes: exact to the bit and about
+// a quarter the size of decimal text. Everything else is plain JSON, checked by a zod schema on
+// load. Files are written atomically: a temporary file beside the target, fsync, then rename,
+// so a crash or a full disk never leaves a half-written checkpoint in place of a good one.
+
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import { z } from 'zod';
+import { CELL_TYPES, type Model } from './nn/model.js';
+import { OPTIMIZERS } from './nn/optim.js';
+import type { FloatArray } from './nn/kernels.js';
+
+export const CHECKPOINT_FORMAT = 'lstm-checkpoint';
+export const CHECKPOINT_VERSION = 1;
+
+export class CheckpointError extends Error {}
+
+const b64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64');
+const u32 = z.number().int().min(0).max(0xffffffff);
+
+export const ModelConfigSchema = z.object({
+  cell: z.enum(CELL_TYPES),
+  vocabSize: z.number().int().positive(),
+  hidden: z.number().int().positive(),
+  layers: z.number().int().positive(),
+});
+
+export const TrainSettingsSchema = z.object({
+  batchSize: z.number().int().positive(),
+  seqLen: z.number().int().positive(),
+  dropout: z.number().min(0).lt(1),
+  optimizer: z.enum(OPTIMIZERS),
+  lr: z.number().positive(),
+  lrDecay: z.number().positive().max(1),
+  momentum: z.number().min(0).lt(1),
+  clip: z.number().min(0),
+  clipValue: z.number().min(0),
+  forgetBias: z.number(),
+  seed: z.number().int(),
+  valFrac: z.number().min(0).lt(1),
+  backend: z.string(),
+});
+export type TrainSettings = z.infer<typeof TrainSettingsSchema>;
+
+const HistorySchema = z.object({
+  /** Mean training loss (nats/char) of every step, float32 base64. */
+  train: b64,
+  /** Validation loss (nats/char) at the steps it was measured. */
+  val: z.array(z.tuple([z.number().int().nonnegative(), z.number()])),
+});
+
+export const CheckpointSchema = z.object({
+  format: z.literal(CHECKPOINT_FORMAT),
+  version: z.literal(CHECKPOINT_VERSION),
+  created: z.string(),
+  model: ModelConfigSchema,
+  vocab: z.array(z.string()),
+  train: TrainSettingsSchema,
+  corpus: z.object({
+    /** Where the training text came from, as given (a path, "-" for stdin, or "default"). */
+    source: z.string(),
+    /** Characters (code points) in the whole corpus, and a hash of it, so --resume can tell
+     *  whether it is being given the same text. */
+    chars: z.number().int().nonnegative(),
+    sha256: z.string(),
+  }),
+  /** Parameters by name (see src/nn/model.ts for the layout), float32 base64. */
+  tensors: z.record(z.string(), z.object({ shape: z.tuple([z.number().int(), z.number().int()]), data: b64 })),
+  optimizer: z.object({ kind: z.enum(OPTIMIZERS), t: z.number().int().nonnegative(), buffers: z.array(b64) }).nullable(),
+  rng: z.tuple([u32, u32, u32, u32]),
+  /** The hidden (and cell) state carried into the next chunk, per layer, B × H. */
+  carried: z.object({ h: z.array(b64), c: z.array(b64).nullable() }).nullable(),
+  position: z.object({
+    step: z.number().int().nonnegative(),
+    epoch: z.number().int().nonnegative(),
+    chunk: z.number().int().nonnegative(),
+  }),
+  history: HistorySchema,
+  best: z.object({ valLoss: z.number(), step: z.number().int() }).nullable(),
+});
+export type Checkpoint = z.infer<typeof CheckpointSchema>;
+
+// ---- float32 ↔ base64 -------------------------------------------------------------------
+
+export function encodeF32(a: ArrayLike<number>): string {
+  const f = a instanceof Float32Array ? a : Float32Array.from(a);
+  return Buffer.from(f.buffer, f.byteOffset, f.byteLength).toString('base64');
+}
+
+export function decodeF32(s: string, what: string, expected?: number): Float32Array {
+  const buf = Buffer.from(s, 'base64');
+  if (buf.length % 4 !== 0) throw new CheckpointError(`${what}: ${buf.length} bytes is not a whole number of float32 values`);
+  const out = new Float32Array(buf.length / 4);
+  new Uint8Array(out.buffer).set(buf);
+  if (expected !== undefined && out.length !== expected) {
+    throw new CheckpointError(`${what}: has ${out.length} numbers, expected ${expected}`);
+  }
+  return out;
+}
+
+// ---- model weights ------------------------------------------------------------------------
+
+export function tensorsOf(model: Model): Checkpoint['tensors'] {
+  const out: Checkpoint['tensors'] = {};
+  for (const t of model.layout.tensors) {
+    out[t.name] = { shape: [t.rows, t.cols], data: encodeF32(model.params.subarray(t.offset, t.offset + t.size)) };
+  }
+  return out;
+}
+
+/** Copy the checkpoint's tensors into a model of the same configuration. */
+export function loadTensors(model: Model, tensors: Checkpoint['tensors'], where: string): void {
+  const names = new Set(Object.keys(tensors));
+  for (const t of model.layout.tensors) {
+    const entry = tensors[t.name];
+    if (!entry) throw new CheckpointError(`${where}: missing tensor ${t.name}`);
+    if (entry.shape[0] !== t.rows || entry.shape[1] !== t.cols) {
+      throw new CheckpointError(`${where}: tensor ${t.name} has shape ${entry.shape.join('×')}, expected ${t.rows}×${t.cols}`);
+    }
+    const data = decodeF32(entry.data, `${where}: tensor ${t.name}`, t.size);
+    for (let j = 0; j < data.length; j++) {
+      if (!Number.isFinite(data[j])) throw new CheckpointError(`${where}: tensor ${t.name} holds a non-finite number (${data[j]}) at index ${j}`);
+    }
+    model.params.set(data, t.offset);
+    names.delete(t.name);
+  }
+  if (names.size > 0) throw new CheckpointError(`${where}: unexpected tensor ${[...names][0]}`);
+}
+
+export function encodeArrays(arrays: FloatArray[]): string[] {
+  return arrays.map((a) => encodeF32(a));
+}
+
+// ---- files ---------------------------------------------------------------------------------
+
+/** Parse and validate a checkpoint file; every problem is one readable line. */
+export function readCheckpoint(path: string): Checkpoint {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CheckpointError(`checkpoint ${path} does not exist`);
+    if (code === 'EISDIR') throw new CheckpointError(`checkpoint ${path} is a folder, not a file`);
+    throw new CheckpointError(`cannot read checkpoint ${path}: ${(e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    const truncated = text.length > 0 && !text.trimEnd().endsWith('}');
+    throw new CheckpointError(`${path} is not a valid checkpoint: ${truncated ? 'the file is truncated (incomplete JSON)' : `invalid JSON (${(e as Error).message})`}`);
+  }
+  return parseCheckpoint(json, path);
+}
+
+export function parseCheckpoint(json: unknown, path: string): Checkpoint {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new CheckpointError(`${path} is not an lstm checkpoint (expected a JSON object)`);
+  }
+  const o = json as Record<string, unknown>;
+  if (o.format === 'lstm-torch/1') {
+    throw new CheckpointError(`${path} is a PyTorch exchange file (lstm-torch/1); turn it into a checkpoint with: lstm import ${path} --out CKPT`);
+  }
+  if (o.format !== CHECKPOINT_FORMAT) {
+    throw new CheckpointError(`${path} is not an lstm checkpoint (its "format" is ${JSON.stringify(o.format ?? null)}, expected "${CHECKPOINT_FORMAT}")`);
+  }
+  if (o.version !== CHECKPOINT_VERSION) {
+    throw new CheckpointError(`${path} is checkpoint version ${JSON.stringify(o.version)}; this lstm reads version ${CHECKPOINT_VERSION}`);
+  }
+  const r = CheckpointSchema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new CheckpointError(`${path} is not a valid checkpoint: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  }
+  const ck = r.data;
+  if (ck.vocab.length !== ck.model.vocabSize) {
+    throw new CheckpointError(`${path}: vocabulary has ${ck.vocab.length} characters but the model expects ${ck.model.vocabSize}`);
+  }
+  return ck;
+}
+
+/**
+ * Write `data` to `path` atomically: a temporary file in the same folder, flushed to disk,
+ * then renamed over the target. On any failure the temporary file is removed and the previous
+ * file at `path` (if any) is left exactly as it was.
+ */
+export function writeFileAtomic(path: string, data: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  let fd: number | null = null;
+  try {
+    fd = openSync(tmp, 'w');
+    const buf = Buffer.from(data, 'utf8');
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = null;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== null) try { closeSync(fd); } catch { /* already failing */ }
+    try { unlinkSync(tmp); } catch { /* may not exist */ }
+    throw e;
+  }
+}
+
+export function writeCheckpoint(path: string, ck: Checkpoint): void {
+  writeFileAtomic(path, JSON.stringify(ck));
+}

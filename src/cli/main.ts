@@ -1,0 +1,170 @@
+// The command line: commander wiring only. Each command is a function in src/commands/ that
+// takes raw options, validates them with zod, and returns data; this file maps errors to one
+// line and an exit code, in exactly one place.
+
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ZodError } from 'zod';
+import { PACKAGE_ROOT } from '../corpusfile.js';
+import { runInfo } from '../commands/info.js';
+import { runSample } from '../commands/sample.js';
+import { runTrain, TRAIN_DEFAULTS as D } from '../commands/train.js';
+import { Interrupted, UserError } from './errors.js';
+import { Ui } from './ui.js';
+
+function version(): string {
+  try {
+    return JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The names of the options the user actually typed (not defaults). */
+function givenOptions(cmd: Command): Set<string> {
+  const given = new Set<string>();
+  for (const key of Object.keys(cmd.opts())) if (cmd.getOptionValueSource(key) === 'cli') given.add(key);
+  return given;
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('lstm')
+    .description('Train character-level recurrent language models (LSTM, GRU, RNN) from scratch on a CPU, and sample text from them.')
+    .version(version(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(`lstm: ${str.replace(/^error: /, '')}`) });
+
+  program
+    .command('train')
+    .description('train a model on a UTF-8 text file ("-" for standard input; the bundled default corpus if none)')
+    .argument('[corpus]', 'training text: a UTF-8 file, or - for standard input')
+    .addOption(new Option('--cell <type>', 'recurrent cell').choices(['lstm', 'lstm-nofg', 'rnn', 'gru']).default(D.cell))
+    .option('--layers <n>', 'stacked layers', String(D.layers))
+    .option('--hidden <n>', 'units per layer', String(D.hidden))
+    .option('--batch-size <n>', 'parallel streams per step', String(D.batchSize))
+    .option('--seq-len <n>', 'steps per chunk of truncated backpropagation through time', String(D.seqLen))
+    .option('--dropout <p>', 'dropout between stacked layers', String(D.dropout))
+    .option('--lr <rate>', 'learning rate', String(D.lr))
+    .option('--lr-decay <factor>', 'multiply the learning rate by this each epoch (smoothly, per step)', String(D.lrDecay))
+    .addOption(new Option('--optimizer <name>', 'optimiser').choices(['adam', 'rmsprop', 'adagrad', 'sgd']).default(D.optimizer))
+    .option('--momentum <m>', 'momentum for sgd', String(D.momentum))
+    .option('--clip <norm>', 'clip the global gradient norm to this; 0 = off', String(D.clip))
+    .option('--clip-value <v>', 'also clamp every gradient to ±v (as char-rnn does); 0 = off', String(D.clipValue))
+    .option('--forget-bias <b>', 'initial forget-gate bias (lstm)', String(D.forgetBias))
+    .option('--steps <n>', 'the total number of steps to reach (a resumed run stops where an uninterrupted one would)', String(D.steps))
+    .option('--epochs <n>', 'train for this many passes over the text instead (with --steps: whichever comes first)')
+    .option('--val-frac <f>', 'share of the corpus, from its end, held out for validation (0 allowed)', String(D.valFrac))
+    .option('--eval-every <n>', 'measure validation loss every n steps (0 = only at the end)', String(D.evalEvery))
+    .option('--save-every <n>', 'save a checkpoint every n steps (0 = only at the end)', String(D.saveEvery))
+    .option('--sample-every <n>', 'print a short sample every n steps (0 = never)', String(D.sampleEvery))
+    .option('--log-every <n>', 'print a progress line every n steps when not on a terminal', String(D.logEvery))
+    .option('--patience <n>', 'stop early after n evaluations without improvement (0 = never)', String(D.patience))
+    .option('--seed <n>', 'random seed: the same seed repeats a run bit for bit', String(D.seed))
+    .addOption(new Option('--backend <name>', 'numeric kernels: wasm (fast) or js (plain reference)').choices(['wasm', 'js']).default(D.backend))
+    .option('--out <path>', 'checkpoint file, or a folder for it (default: checkpoints/<corpus>-<cell>-<L>x<H>-<time>.json)')
+    .option('--force', 'overwrite an existing checkpoint at --out')
+    .option('--resume <ckpt>', 'continue a run exactly where it stopped')
+    .option('--init-from <ckpt>', 'start from a checkpoint\'s weights and vocabulary with a fresh optimiser (fine-tuning)')
+    .option('--json', 'print one JSON object per event on stdout')
+    .option('--quiet', 'print nothing but errors')
+    .addHelpText('after', `
+Examples:
+  $ lstm train                                   # the bundled corpus, default model
+  $ lstm train shakespeare.txt --hidden 512 --layers 2 --dropout 0.2 --steps 20000
+  $ lstm train notes.txt --out checkpoints/notes.json --eval-every 100 --sample-every 500
+  $ lstm train --resume checkpoints/notes.json --steps 40000
+  $ cat *.md | lstm train - --json > log.jsonl`)
+    .action(async (corpus: string | undefined, _opts, cmd: Command) => {
+      const raw: Record<string, unknown> = { ...cmd.opts(), corpus };
+      const ui = new Ui({ json: Boolean(raw.json), quiet: Boolean(raw.quiet) });
+      await runTrain(raw, givenOptions(cmd), ui);
+    });
+
+  program
+    .command('sample')
+    .description('stream text generated by a model to stdout')
+    .option('--checkpoint <ckpt>', 'checkpoint (default: the most recently written one under checkpoints/)')
+    .option('--temp <t>', 'temperature: lower is safer, higher is wilder; 0 = always the most likely character', '0.8')
+    .option('--top-k <k>', 'sample only among the k most likely characters (0 = all)', '0')
+    .option('--top-p <p>', 'sample only among the most likely characters that make up probability p (1 = all)', '1')
+    .option('--length <n>', 'characters to generate', '500')
+    .option('--prime <text>', 'text to start from; the model reads it first')
+    .option('--seed <n>', 'random seed: the same seed gives the same text (default: a random one)')
+    .option('--json', 'print one JSON object with the text and the settings instead')
+    .addHelpText('after', `
+Examples:
+  $ lstm sample
+  $ lstm sample --prime "I grew up in India" --temp 0.5 --length 200
+  $ lstm sample --checkpoint checkpoints/notes.json --top-p 0.9 --seed 7 | head -n 5`)
+    .action(async (_opts, cmd: Command) => {
+      const raw = cmd.opts();
+      const ui = new Ui({ json: raw.json, stream: process.stderr });
+      await runSample(raw, ui, (s) => { if (!stdoutClosed) process.stdout.write(s); return !stdoutClosed; });
+    });
+
+  program
+    .command('info')
+    .description('show what a checkpoint holds: configuration, size, vocabulary, progress and loss curve')
+    .argument('[checkpoint]', 'checkpoint file (default: the most recently written one under checkpoints/)')
+    .option('--json', 'print one JSON object')
+    .addHelpText('after', `
+Examples:
+  $ lstm info
+  $ lstm info checkpoints/notes.json --json`)
+    .action(async (checkpoint: string | undefined, _opts, cmd: Command) => {
+      const raw: Record<string, unknown> = { ...cmd.opts(), checkpoint };
+      await runInfo(raw, new Ui({ json: Boolean(raw.json) }));
+    });
+
+  return program;
+}
+
+let stdoutClosed = false;
+
+export async function main(argv: string[]): Promise<number> {
+  // The reader went away (lstm sample | head): stop quietly, as Unix tools do.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    stdoutClosed = true;
+    process.exit(0);
+  });
+  const program = buildProgram();
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return 0;
+  }
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+function reportError(e: unknown): number {
+  if (e instanceof CommanderError) {
+    // commander has already printed its one line (or the help / version).
+    return e.exitCode === 0 ? 0 : 2;
+  }
+  if (e instanceof Interrupted) return e.exitCode;
+  if (e instanceof UserError) {
+    process.stderr.write(`lstm: ${e.message}\n`);
+    return e.exitCode;
+  }
+  if (e instanceof ZodError) {
+    process.stderr.write(`lstm: ${e.issues[0]?.message ?? 'invalid input'}\n`);
+    return 2;
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err && (err.code === 'ENOSPC' || err.code === 'EACCES' || err.code === 'EROFS')) {
+    process.stderr.write(`lstm: ${err.message}\n`);
+    return 1;
+  }
+  if (process.env.LSTM_DEBUG) process.stderr.write(`${err?.stack ?? String(e)}\n`);
+  process.stderr.write(`lstm: internal error: ${err?.message ?? String(e)} (this is a bug; set LSTM_DEBUG=1 to see where)\n`);
+  return 70;
+}

@@ -1,0 +1,93 @@
+// The output layer. Commands and the training loop produce data and events; this decides how
+// they look: a spinner and a live status line on a terminal, plain lines when piped or with
+// NO_COLOR (no escape codes at all), JSON lines with --json, and nothing but errors with --quiet.
+
+import { Chalk, type ChalkInstance } from 'chalk';
+import ora, { type Ora } from 'ora';
+
+export interface UiOptions {
+  json?: boolean;
+  quiet?: boolean;
+  /** Where human output goes (stdout for most commands; stderr for `sample`, whose stdout is the text). */
+  stream?: NodeJS.WriteStream;
+}
+
+export function colourAllowed(stream: NodeJS.WriteStream): boolean {
+  return Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+}
+
+export class Ui {
+  readonly json: boolean;
+  readonly quiet: boolean;
+  /** A real terminal with colour: spinners and a live line that rewrites itself. */
+  readonly fancy: boolean;
+  readonly c: ChalkInstance;
+  readonly stream: NodeJS.WriteStream;
+  private liveShown = false;
+  private spin: Ora | null = null;
+
+  constructor(opts: UiOptions = {}) {
+    this.json = Boolean(opts.json);
+    this.quiet = Boolean(opts.quiet);
+    this.stream = opts.stream ?? process.stdout;
+    this.fancy = !this.json && !this.quiet && colourAllowed(this.stream);
+    this.c = new Chalk({ level: this.fancy ? 1 : 0 });
+  }
+
+  /** Human output is shown (not --json, not --quiet). */
+  get human(): boolean {
+    return !this.json && !this.quiet;
+  }
+
+  /** A permanent line of human output. */
+  line(text = ''): void {
+    if (!this.human) return;
+    this.clearLive();
+    this.stream.write(text + '\n');
+  }
+
+  /** One JSON object per line, with --json only. */
+  event(obj: Record<string, unknown>): void {
+    if (this.json) process.stdout.write(JSON.stringify(obj) + '\n');
+  }
+
+  /** A status line that rewrites itself on a terminal; elsewhere it is not shown (callers print
+   *  plain progress lines with line() at their own pace). */
+  live(text: string): void {
+    if (!this.fancy) return;
+    const cols = this.stream.columns || 80;
+    const chars = [...text];
+    const shown = chars.length > cols - 1 ? chars.slice(0, cols - 2).join('') + '…' : text;
+    this.stream.write('\r\x1b[2K' + shown);
+    this.liveShown = true;
+  }
+
+  clearLive(): void {
+    if (this.liveShown) {
+      this.stream.write('\r\x1b[2K');
+      this.liveShown = false;
+    }
+  }
+
+  /** A spinner on a terminal; a plain line elsewhere (nothing with --json or --quiet). */
+  start(text: string): void {
+    if (!this.human) return;
+    if (this.fancy) this.spin = ora({ text, stream: this.stream }).start();
+    else this.line(text);
+  }
+
+  succeed(text: string): void {
+    if (this.spin) { this.spin.succeed(text); this.spin = null; } else this.line(text);
+  }
+
+  stopSpinner(): void {
+    if (this.spin) { this.spin.stop(); this.spin = null; }
+  }
+
+  /** A warning goes to stderr, even with --json (it is not an event), but not with --quiet. */
+  warn(text: string): void {
+    if (this.quiet) return;
+    this.clearLive();
+    process.stderr.write(`${this.c.yellow('warning:')} ${text}\n`);
+  }
+}

@@ -1,0 +1,55 @@
+// Loading a checkpoint into a ready model, for the commands that use one.
+
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createKernels, type BackendName } from '../backend.js';
+import { CheckpointError, loadTensors, readCheckpoint, type Checkpoint } from '../checkpoint.js';
+import { UserError } from '../cli/errors.js';
+import { Vocab } from '../data/text.js';
+import { Model } from '../nn/model.js';
+
+export const CHECKPOINT_DIR = 'checkpoints';
+
+export interface Loaded {
+  path: string;
+  ck: Checkpoint;
+  model: Model;
+  vocab: Vocab;
+}
+
+/** The most recently written checkpoint under checkpoints/ (searched recursively). */
+export function latestCheckpoint(dir = CHECKPOINT_DIR): string {
+  const found: Array<{ path: string; mtime: number }> = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && e.name.endsWith('.json') && !e.name.startsWith('.')) found.push({ path: p, mtime: statSync(p).mtimeMs });
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  if (found.length === 0) throw new UserError(`no checkpoint found under ${dir}/; train one with "lstm train", or name one with --checkpoint`);
+  // Newest first; on a tie prefer the latest over the best-so-far file written at the same moment.
+  found.sort((a, b) => b.mtime - a.mtime || Number(a.path.endsWith('.best.json')) - Number(b.path.endsWith('.best.json')));
+  return found[0].path;
+}
+
+export function loadModel(path: string | undefined, backend?: BackendName): Loaded {
+  const p = path ?? latestCheckpoint();
+  let ck: Checkpoint;
+  try {
+    ck = readCheckpoint(p);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new UserError(e.message);
+    throw e;
+  }
+  const kernels = createKernels(backend ?? ((ck.train.backend === 'js' ? 'js' : 'wasm') as BackendName));
+  const model = new Model(ck.model, kernels);
+  try {
+    loadTensors(model, ck.tensors, p);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new UserError(e.message);
+    throw e;
+  }
+  return { path: p, ck, model, vocab: new Vocab(ck.vocab) };
+}

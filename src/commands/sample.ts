@@ -1,0 +1,65 @@
+// lstm sample: stream generated text to stdout.
+
+import { randomInt } from 'node:crypto';
+import { z } from 'zod';
+import { UserError } from '../cli/errors.js';
+import { num, parseOptions } from '../cli/options.js';
+import type { Ui } from '../cli/ui.js';
+import { describeChar } from '../data/text.js';
+import { Generator } from '../generate.js';
+import { Rng } from '../nn/rng.js';
+import { loadModel } from './load.js';
+
+export const SampleOptionsSchema = z.object({
+  checkpoint: z.string().min(1).optional(),
+  temp: num({ min: 0 }).default(0.8),
+  topK: num({ int: true, min: 0 }).default(0),
+  topP: num({ gt: 0, max: 1 }).default(1),
+  length: num({ int: true, min: 0 }).default(500),
+  prime: z.string().default(''),
+  seed: num({ int: true, min: 0, max: 0xffffffff }).optional(),
+  json: z.boolean().default(false),
+});
+
+export interface SampleResult {
+  checkpoint: string;
+  seed: number;
+  text: string;
+}
+
+/** Generate and write text as it comes. `write` returns false once the reader has gone away
+ *  (`lstm sample | head`), and generation stops quietly. */
+export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s: string) => boolean): Promise<SampleResult> {
+  const o = parseOptions(SampleOptionsSchema, raw);
+  const { path, model, vocab } = loadModel(o.checkpoint);
+  const unknown = vocab.unknown(o.prime);
+  if (unknown.length > 0) {
+    throw new UserError(`--prime has ${unknown.length} character${unknown.length > 1 ? 's' : ''} this model has never seen: ${unknown.map(describeChar).join(', ')} (its vocabulary: ${vocab.size} characters; see lstm info ${path})`);
+  }
+  const seed = o.seed ?? randomInt(0, 2 ** 32);
+  const rng = new Rng(seed);
+  const gen = new Generator(model, vocab);
+  gen.prime(o.prime);
+  let text = o.prime;
+  if (!o.json && o.prime && !write(o.prime)) return { checkpoint: path, seed, text };
+  let buf = '';
+  const opts = { temperature: o.temp, topK: o.topK, topP: o.topP };
+  for (let k = 0; k < o.length; k++) {
+    const ch = gen.next(opts, rng);
+    text += ch;
+    if (o.json) continue;
+    buf += ch;
+    // Flush at line ends and every few characters, so the text streams without a syscall per character.
+    if (ch === '\n' || buf.length >= 32) {
+      if (!write(buf)) return { checkpoint: path, seed, text };
+      buf = '';
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+  if (!o.json) {
+    if (buf && !write(buf)) return { checkpoint: path, seed, text };
+    if (!text.endsWith('\n')) write('\n');
+  }
+  ui.event({ checkpoint: path, seed, temperature: o.temp, top_k: o.topK, top_p: o.topP, prime: o.prime, text });
+  return { checkpoint: path, seed, text };
+}

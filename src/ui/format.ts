@@ -1,0 +1,27 @@
+// Compact human formatting of rates, durations and sizes.
+
+/** 950 → "950", 45210 → "45.2k", 1234567 → "1.23M". */
+export function formatRate(x: number): string {
+  if (!Number.isFinite(x)) return '–';
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
+  if (x >= 1e4) return `${(x / 1e3).toFixed(1)}k`;
+  if (x >= 1e3) return `${(x / 1e3).toFixed(2)}k`;
+  return x.toFixed(0);
+}
+
+/** Seconds as "42s", "3m05s", "2h07m". */
+export function formatDuration(sec: number): string {
+  if (!Number.isFinite(sec) || sec < 0) return '–';
+  if (sec < 60) return `${sec < 10 ? sec.toFixed(1) : Math.round(sec)}s`;
+  const m = Math.floor(sec / 60), s = Math.round(sec % 60);
+  if (m < 60) return `${m}m${String(s).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** Bytes as "512 B", "3.4 MB". */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GB`;
+}
