@@ -151,7 +151,7 @@ export function readCheckpoint(path: string): Checkpoint {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    const truncated = text.length > 0 && !text.trimEnd().endsWith('}');
+    const truncated = text.trimStart().startsWith('{') && !text.trimEnd().endsWith('}');
     throw new CheckpointError(`${path} is not a valid checkpoint: ${truncated ? 'the file is truncated (incomplete JSON)' : `invalid JSON (${(e as Error).message})`}`);
   }
   return parseCheckpoint(json, path);

@@ -1,0 +1,302 @@
+// The built CLI, run as a user runs it: spawned processes, real files, exit codes.
+// (npm test compiles with tsc before vitest runs, so bin/lstm.js uses the current code.)
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(__dirname, '..');
+const BIN = join(ROOT, 'bin', 'lstm.js');
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+function lstm(args: string[], opts: { cwd?: string; input?: string | Buffer; env?: Record<string, string> } = {}): Run {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? ROOT, input: opts.input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...opts.env }, timeout: 120_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** One line, no stack trace. */
+function expectOneLineError(r: Run, pattern: RegExp, code?: number): void {
+  expect(r.code, r.stderr).not.toBe(0);
+  if (code !== undefined) expect(r.code).toBe(code);
+  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help'));
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^lstm: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+const TEXT = 'I grew up in India… I speak fluent Hindi. 🙂 My family comes from Brazil, so my first language is Portuguese.\n'.repeat(30);
+const TINY = ['--hidden', '16', '--batch-size', '4', '--seq-len', '16', '--val-frac', '0.1', '--eval-every', '5', '--save-every', '0'];
+
+let dir: string;
+let corpus: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lstm-cli-'));
+  corpus = join(dir, 'corpus.txt');
+  writeFileSync(corpus, TEXT);
+});
+
+function fresh(name: string): string {
+  const d = join(dir, name);
+  return d;
+}
+
+function ck(path: string) {
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+describe('lstm train', () => {
+  it('trains, writes a checkpoint and its best-validation twin, and reports JSON events', () => {
+    const out = fresh('a.json');
+    const r = lstm(['train', corpus, ...TINY, '--steps', '10', '--out', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events[0].event).toBe('start');
+    expect(events[0].vocab_size).toBe(new Set([...TEXT]).size); // code points: 🙂 and … count once
+    expect(events.filter((e) => e.event === 'step')).toHaveLength(10);
+    expect(events.filter((e) => e.event === 'eval').length).toBeGreaterThanOrEqual(2);
+    const end = events[events.length - 1];
+    expect(end.event).toBe('end');
+    expect(end.steps).toBe(10);
+    const c = ck(out);
+    expect(c.format).toBe('lstm-checkpoint');
+    expect(c.position.step).toBe(10);
+    expect(existsSync(out.replace(/\.json$/, '.best.json'))).toBe(true);
+  });
+
+  it('prints plain progress lines with no escape codes when piped', () => {
+    const r = lstm(['train', corpus, ...TINY, '--steps', '6', '--log-every', '3', '--out', fresh('plain.json')], { env: { NO_COLOR: '' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/step 3\/6 · epoch 1 · loss [\d.]+ nats [\d.]+ bpc/);
+    expect(r.stdout).toMatch(/chars\/s · ETA .* · \|g\| [\d.]+ · clipped \d+%/);
+    expect(r.stdout).not.toMatch(/\x1b/);
+  });
+
+  it('--resume continues bit for bit: 8 steps = 4 steps, then --resume to 8', () => {
+    const full = fresh('full.json'), half = fresh('half.json');
+    const args = [...TINY, '--layers', '2', '--dropout', '0.2', '--seed', '3'];
+    expect(lstm(['train', corpus, ...args, '--steps', '8', '--out', full]).code).toBe(0);
+    expect(lstm(['train', corpus, ...args, '--steps', '4', '--out', half]).code).toBe(0);
+    const r = lstm(['train', corpus, '--resume', half, '--steps', '8']);
+    expect(r.code, r.stderr).toBe(0);
+    const a = ck(full), b = ck(half);
+    expect(b.position).toEqual(a.position);
+    expect(b.tensors).toEqual(a.tensors);
+    expect(b.optimizer).toEqual(a.optimizer);
+    expect(b.rng).toEqual(a.rng);
+    expect(b.carried).toEqual(a.carried);
+    expect(b.history.train).toEqual(a.history.train);
+  });
+
+  it('evaluating never changes the trajectory (different --eval-every, same weights)', () => {
+    const a = fresh('ev1.json'), b = fresh('ev2.json');
+    expect(lstm(['train', corpus, ...TINY, '--steps', '8', '--eval-every', '1', '--sample-every', '3', '--out', a]).code).toBe(0);
+    expect(lstm(['train', corpus, ...TINY, '--steps', '8', '--eval-every', '0', '--out', b]).code).toBe(0);
+    expect(ck(a).tensors).toEqual(ck(b).tensors);
+  });
+
+  it('Ctrl-C saves a checkpoint that loads, and exits 130', async () => {
+    const out = fresh('int.json');
+    const child = spawn(process.execPath, [BIN, 'train', corpus, ...TINY, '--steps', '1000000', '--out', out, '--json'], { cwd: ROOT });
+    let stdout = '';
+    let sent = false;
+    await new Promise<void>((res) => {
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        if (!sent && stdout.split('"event":"step"').length > 3) {
+          sent = true; // once: a second Ctrl-C after the save would be the shell's default again
+          child.kill('SIGINT');
+          res();
+        }
+      });
+    });
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    expect(code).toBe(130);
+    const info = lstm(['info', out, '--json']);
+    expect(info.code, info.stderr).toBe(0);
+    const step = JSON.parse(info.stdout).step;
+    expect(step).toBeGreaterThan(2);
+    expect(step).toBeLessThan(1000000);
+    // and it resumes
+    const r = lstm(['train', corpus, '--resume', out, '--steps', String(step + 2)]);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('reads standard input with "-"', () => {
+    const r = lstm(['train', '-', ...TINY, '--steps', '2', '--out', fresh('stdin.json')], { input: TEXT });
+    expect(r.code, r.stderr).toBe(0);
+    expect(ck(fresh('stdin.json')).corpus.source).toBe('-');
+  });
+
+  it('--init-from keeps the vocabulary and weights, with a fresh optimiser', () => {
+    const base = fresh('base.json'), tuned = fresh('tuned.json');
+    expect(lstm(['train', corpus, ...TINY, '--steps', '4', '--out', base]).code).toBe(0);
+    const small = join(dir, 'small.txt');
+    writeFileSync(small, 'I grew up in India… I speak fluent Hindi.\n'.repeat(20));
+    const r = lstm(['train', small, '--init-from', base, '--batch-size', '2', '--seq-len', '8', '--steps', '3', '--lr', '0.001', '--out', tuned]);
+    expect(r.code, r.stderr).toBe(0);
+    const a = ck(base), b = ck(tuned);
+    expect(b.vocab).toEqual(a.vocab);
+    expect(b.optimizer.t).toBe(3);
+    expect(b.train.lr).toBe(0.001);
+  });
+});
+
+describe('lstm sample', () => {
+  let model: string;
+  beforeAll(() => {
+    model = fresh('s.json');
+    expect(lstm(['train', corpus, ...TINY, '--steps', '20', '--out', model]).code).toBe(0);
+  });
+
+  it('the same seed gives the same text; another seed, other text', () => {
+    const a = lstm(['sample', '--checkpoint', model, '--seed', '5', '--length', '200']);
+    const b = lstm(['sample', '--checkpoint', model, '--seed', '5', '--length', '200']);
+    const c = lstm(['sample', '--checkpoint', model, '--seed', '6', '--length', '200']);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    expect(a.stdout).not.toBe(c.stdout);
+    expect([...a.stdout.replace(/\n$/, '')].length).toBe(200); // code points, not UTF-16 units
+  });
+
+  it('warms the state on --prime and prints it first', () => {
+    const r = lstm(['sample', '--checkpoint', model, '--prime', 'I grew up in', '--length', '20', '--seed', '1', '--temp', '0']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.startsWith('I grew up in')).toBe(true);
+    const again = lstm(['sample', '--checkpoint', model, '--prime', 'I grew up in', '--length', '20', '--seed', '99', '--temp', '0']);
+    expect(again.stdout).toBe(r.stdout); // temperature 0 is argmax: no randomness left
+  });
+
+  it('names characters of --prime the model has never seen', () => {
+    expectOneLineError(lstm(['sample', '--checkpoint', model, '--prime', 'Zürich ☃']), /4 characters this model has never seen: 'Z' \(U\+005A\), 'ü' \(U\+00FC\), 'h' \(U\+0068\), '☃' \(U\+2603\)/);
+  });
+
+  it('lstm sample | head exits quietly', () => {
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" sample --checkpoint "${model}" --length 200000 | head -c 20`], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+  });
+
+  it('--json prints the text and settings as one object', () => {
+    const r = lstm(['sample', '--checkpoint', model, '--seed', '2', '--length', '30', '--json']);
+    const o = JSON.parse(r.stdout);
+    expect(o.seed).toBe(2);
+    expect([...o.text]).toHaveLength(30);
+  });
+
+  it('uses the most recently written checkpoint under checkpoints/ by default', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'lstm-cwd-'));
+    expect(lstm(['train', corpus, ...TINY, '--steps', '2'], { cwd }).code).toBe(0);
+    const files = readdirSync(join(cwd, 'checkpoints'));
+    expect(files.some((f) => /^corpus-lstm-1x16-.*\.json$/.test(f))).toBe(true);
+    const r = lstm(['sample', '--length', '10', '--seed', '1'], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+  });
+});
+
+describe('lstm info', () => {
+  it('shows configuration, parameters, vocabulary, steps and best validation', () => {
+    const out = fresh('i.json');
+    expect(lstm(['train', corpus, ...TINY, '--steps', '10', '--out', out]).code).toBe(0);
+    const r = lstm(['info', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/1×16 lstm/);
+    expect(r.stdout).toMatch(/parameters/);
+    expect(r.stdout).toMatch(/step 10/);
+    expect(r.stdout).toMatch(/best validation [\d.]+ bits\/char at step 10/);
+    const j = JSON.parse(lstm(['info', out, '--json']).stdout);
+    expect(j.parameters).toBeGreaterThan(0);
+    expect(j.vocab).toContain('🙂');
+  });
+});
+
+describe('--help has an example for each command', () => {
+  for (const cmd of ['train', 'sample', 'info']) {
+    it(cmd, () => {
+      const r = lstm([cmd, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/Examples:\n\s+\$ lstm /);
+    });
+  }
+});
+
+describe('bad input: one line, non-zero exit, no stack trace, nothing overwritten', () => {
+  const bad = (name: string, content: string | Buffer) => {
+    const p = join(dir, name);
+    writeFileSync(p, content);
+    return p;
+  };
+
+  it('missing corpus', () => expectOneLineError(lstm(['train', join(dir, 'nope.txt')]), /nope\.txt does not exist/));
+  it('empty corpus', () => expectOneLineError(lstm(['train', bad('empty.txt', '')]), /is empty/));
+  it('binary corpus', () => expectOneLineError(lstm(['train', bad('bin.dat', Buffer.from([1, 2, 0, 3, 4]))]), /looks binary.*offset 2/));
+  it('non-UTF-8 corpus names the byte offset', () =>
+    expectOneLineError(lstm(['train', bad('latin1.txt', Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0x6f, 0x6b]))]), /not valid UTF-8: bad byte sequence at byte offset 3/));
+  it('a corpus too short for one batch says how much is needed', () =>
+    expectOneLineError(lstm(['train', bad('short.txt', 'hello world'), '--batch-size', '4', '--seq-len', '16', '--val-frac', '0']), /too short: 11 characters .* needs at least 65/));
+  it('a folder given as corpus', () => expectOneLineError(lstm(['train', dir]), /is a folder/));
+
+  for (const [args, pattern] of [
+    [['train', '--lr', '-1'], /--lr "-1": must be greater than 0/],
+    [['train', '--lr', 'fast'], /--lr "fast": must be a number/],
+    [['train', '--layers', '0'], /--layers "0": must be at least 1/],
+    [['train', '--hidden', '12.5'], /--hidden "12.5": must be a whole number/],
+    [['train', '--dropout', '1'], /--dropout "1": must be less than 1/],
+    [['train', '--val-frac', '-0.1'], /--val-frac/],
+    [['train', '--cell', 'transformer'], /argument 'transformer' is invalid/],
+    [['train', '--frobnicate'], /unknown option '--frobnicate'/],
+    [['sample', '--temp', '-0.5'], /--temp "-0.5": must be at least 0/],
+    [['sample', '--top-p', '0'], /--top-p "0": must be greater than 0/],
+    [['sample', '--length', 'ten'], /--length "ten": must be a number/],
+    [['bogus-command'], /unknown command 'bogus-command'/],
+  ] as Array<[string[], RegExp]>) {
+    it(`invalid option: ${args.join(' ')}`, () => expectOneLineError(lstm(args), pattern, 2));
+  }
+
+  it('corrupt, truncated, wrong-version and non-checkpoint JSON', () => {
+    const good = fresh('good.json');
+    expect(lstm(['train', corpus, ...TINY, '--steps', '2', '--out', good]).code).toBe(0);
+    const text = readFileSync(good, 'utf8');
+    expectOneLineError(lstm(['sample', '--checkpoint', bad('corrupt.json', 'this is not json')]), /corrupt\.json is not a valid checkpoint: invalid JSON/);
+    expectOneLineError(lstm(['sample', '--checkpoint', bad('trunc.json', text.slice(0, text.length >> 1))]), /trunc\.json is not a valid checkpoint: the file is truncated/);
+    expectOneLineError(lstm(['info', bad('v9.json', text.replace('"version":1', '"version":9'))]), /checkpoint version 9; this lstm reads version 1/);
+    expectOneLineError(lstm(['info', bad('other.json', '{"name": "package", "version": "1.0.0"}')]), /other\.json is not an lstm checkpoint/);
+    expectOneLineError(lstm(['info', bad('arr.json', '[1,2,3]')]), /not an lstm checkpoint/);
+    const c = JSON.parse(text);
+    c.tensors['l0.w_hh'].shape = [3, 3];
+    expectOneLineError(lstm(['info', bad('shape.json', JSON.stringify(c))]), /tensor l0\.w_hh has shape 3×3, expected 16×64/);
+    expectOneLineError(lstm(['train', corpus, '--resume', join(dir, 'missing.json')]), /missing\.json does not exist/);
+  });
+
+  it('--resume with architecture or trajectory flags that differ from the checkpoint', () => {
+    const out = fresh('r.json');
+    expect(lstm(['train', corpus, ...TINY, '--steps', '2', '--out', out]).code).toBe(0);
+    const before = readFileSync(out);
+    expectOneLineError(lstm(['train', corpus, '--resume', out, '--hidden', '32']), /--hidden 32 differs from the checkpoint's 16/, 2);
+    expectOneLineError(lstm(['train', corpus, '--resume', out, '--lr', '0.1']), /--lr 0\.1 differs .*--init-from/, 2);
+    expectOneLineError(lstm(['train', bad('other.txt', TEXT + 'x'), '--resume', out, '--steps', '4']), /not the same text/, 2);
+    expect(readFileSync(out).equals(before)).toBe(true);
+  });
+
+  it('does not overwrite an existing checkpoint without --force', () => {
+    const out = fresh('keep.json');
+    expect(lstm(['train', corpus, ...TINY, '--steps', '2', '--out', out]).code).toBe(0);
+    const before = readFileSync(out);
+    const mtime = statSync(out).mtimeMs;
+    expectOneLineError(lstm(['train', corpus, ...TINY, '--steps', '2', '--out', out]), /already exists; continue that run with --resume/, 2);
+    expect(readFileSync(out).equals(before)).toBe(true);
+    expect(statSync(out).mtimeMs).toBe(mtime);
+    expect(lstm(['train', corpus, ...TINY, '--steps', '2', '--out', out, '--force']).code).toBe(0);
+  });
+
+  it('an output path that cannot be written', () => {
+    const file = bad('plainfile.txt', 'x');
+    expectOneLineError(lstm(['train', corpus, ...TINY, '--steps', '2', '--out', join(file, 'x.json')]), /cannot write checkpoints to .*plainfile\.txt/);
+  });
+});
