@@ -16,17 +16,18 @@
 //                             (KC×N, grown on demand)
 //   bump allocations          alloc(n), each 64-byte aligned and followed by SLACK spare bytes
 //
-// Two threads: a product big enough to pay for the hand-off is cut in two — by columns of C
-// when it is at least as wide as it is tall, else by rows — at a tile boundary. The main
-// thread computes the first part while the worker computes the second. Every element of C
-// is still computed by exactly one thread with the same order of additions as on one
-// thread, so results are bit-identical with and without the worker, run after run.
+// Two threads: a product big enough to pay for the hand-off is cut into chunks — column
+// ranges of C when it is at least as wide as it is tall, else row ranges — on tile
+// boundaries, and the main thread and the worker claim chunks until none are left (see
+// wasm/gemm-worker.ts). Every element of C is still computed by exactly one thread with
+// the same order of additions as on one thread, so results are bit-identical with and
+// without the worker, run after run, whoever computed which chunk.
 //
 // gemm falls back to ReferenceKernels.gemm for arrays that are not views of this memory.
 
 import { Worker } from 'node:worker_threads';
 import { ReferenceKernels, type FloatArray } from './kernels.js';
-import { buildGemmModule, MR, type GemmExports } from './wasm/gemm-module.js';
+import { buildGemmModule, JOB, MR, type GemmExports } from './wasm/gemm-module.js';
 import { CTL, WORKER_SOURCE, type WorkerData } from './wasm/gemm-worker.js';
 import { PAGE_BYTES, WA, type WasmMemory, type WasmModule } from './wasm/runtime.js';
 
@@ -47,8 +48,11 @@ export interface WasmKernelsOptions {
   threads?: number;
   /** Products of fewer floating-point operations (2·M·N·K) than this stay on one thread. */
   splitFlops?: number;
-  /** Polls of the control word before a thread sleeps (each poll is a few nanoseconds). */
-  spin?: number;
+  /** Aim for chunks of about this many floating-point operations (at least two chunks). */
+  chunkFlops?: number;
+  /** How long a thread polls for the other before sleeping, in microseconds (default 2000).
+   *  The worker polls between products so that the next one starts without a wake-up. */
+  spinMicros?: number;
 }
 
 const CONTROL_BYTES = 4096;
@@ -89,6 +93,7 @@ export class WasmKernels extends ReferenceKernels {
   readonly fma: boolean;
   readonly threads: number;
   readonly splitFlops: number;
+  readonly chunkFlops: number;
 
   private readonly x: GemmExports;
   /** Every SharedArrayBuffer object the memory has shown us: one per size it has had.
@@ -102,8 +107,9 @@ export class WasmKernels extends ReferenceKernels {
   private worker: Worker | null = null;
   private readonly workerScratch: Scratch | null = null;
   private readonly ctl: Int32Array;
-  private readonly spin: number;
-  private seq = 0;
+  private readonly spinMicros: number;
+  /** Id of the next chunk to hand out (see the protocol in wasm/gemm-worker.ts). */
+  private nextChunk = 0;
 
   private constructor(p: Prepared, opts: WasmKernelsOptions) {
     super('f32');
@@ -114,8 +120,9 @@ export class WasmKernels extends ReferenceKernels {
     this.fma = p.fma;
     this.threads = opts.threads === 2 ? 2 : 1;
     if (opts.threads !== undefined && opts.threads !== 1 && opts.threads !== 2) throw new Error(`threads must be 1 or 2, got ${opts.threads}`);
-    this.splitFlops = opts.splitFlops ?? 1.5e6;
-    this.spin = opts.spin ?? 20000;
+    this.splitFlops = opts.splitFlops ?? 1e6;
+    this.chunkFlops = opts.chunkFlops ?? 1e6;
+    this.spinMicros = opts.spinMicros ?? 2000;
     this.name = `wasm-simd${p.fma ? '-fma' : ''}`;
     const instance = new WA.Instance(p.module, { env: { memory: p.memory } });
     this.x = instance.exports as unknown as GemmExports;
@@ -126,7 +133,7 @@ export class WasmKernels extends ReferenceKernels {
     this.scratch = this.newScratch();
     if (this.threads === 2) {
       this.workerScratch = this.newScratch();
-      const data: WorkerData = { module: p.module, memory: p.memory, ctlOffset: 0, spin: this.spin };
+      const data: WorkerData = { module: p.module, memory: p.memory, ctlOffset: 0, spinMicros: this.spinMicros };
       this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data });
       this.worker.unref(); // an idle helper must not keep the process alive
     }
@@ -173,7 +180,7 @@ export class WasmKernels extends ReferenceKernels {
     if (!w) return;
     this.worker = null;
     Atomics.store(this.ctl, CTL.STOP, 1);
-    Atomics.store(this.ctl, CTL.POSTED, ++this.seq);
+    Atomics.add(this.ctl, CTL.POSTED, 1);
     Atomics.notify(this.ctl, CTL.POSTED);
     void w.terminate();
   }
@@ -249,27 +256,18 @@ export class WasmKernels extends ReferenceKernels {
     ldb *= 4;
     ldc *= 4;
 
-    const ws = this.workerScratch;
-    if (this.worker && ws && 2 * M * N * K >= this.splitFlops) {
+    if (this.worker && 2 * M * N * K >= this.splitFlops) {
+      // Chunks of whole tiles, about chunkFlops each, at least two.
       const { nr } = this;
+      const want = Math.max(2, Math.round((2 * M * N * K) / this.chunkFlops));
       if (N >= M && N > nr) {
-        // By columns: the main thread takes the first ⌈tiles/2⌉ column tiles.
-        const n0 = Math.ceil(Math.ceil(N / nr) / 2) * nr;
-        const bw = tB ? b + n0 * ldb : b + 4 * n0;
-        if (tB) this.ensureBPack(ws, N - n0);
-        this.post(tA, tB, M, N - n0, K, a, lda, bw, ldb, c + 4 * n0, ldc, acc, ws);
-        this.run(tA, tB, M, n0, K, a, lda, b, ldb, c, ldc, acc, this.scratch);
-        this.join();
+        const size = Math.ceil(Math.ceil(N / nr) / want) * nr;
+        this.parallel(tA, tB, M, N, K, a, lda, b, ldb, c, ldc, acc, 1, size, Math.ceil(N / size));
         return;
       }
       if (M > MR) {
-        // By rows: the main thread takes the first ⌈panels/2⌉ row panels.
-        const m0 = Math.ceil(Math.ceil(M / MR) / 2) * MR;
-        const aw = tA ? a + 4 * m0 : a + m0 * lda;
-        if (tB) this.ensureBPack(ws, N);
-        this.post(tA, tB, M - m0, N, K, aw, lda, b, ldb, c + m0 * ldc, ldc, acc, ws);
-        this.run(tA, tB, m0, N, K, a, lda, b, ldb, c, ldc, acc, this.scratch);
-        this.join();
+        const size = Math.ceil(Math.ceil(M / MR) / want) * MR;
+        this.parallel(tA, tB, M, N, K, a, lda, b, ldb, c, ldc, acc, 0, size, Math.ceil(M / size));
         return;
       }
     }
@@ -283,30 +281,56 @@ export class WasmKernels extends ReferenceKernels {
     this.x.gemm(tA, tB, M, N, K, a, lda, b, ldb, c, ldc, acc, s.aPack, s.bTile, s.bPack);
   }
 
-  /** Hands one product to the worker (see wasm/gemm-worker.ts for the protocol). */
-  private post(tA: number, tB: number, M: number, N: number, K: number, a: number, lda: number,
-    b: number, ldb: number, c: number, ldc: number, acc: number, s: Scratch): void {
-    const ctl = this.ctl, o = CTL.ARGS;
-    ctl[o] = tA; ctl[o + 1] = tB; ctl[o + 2] = M; ctl[o + 3] = N; ctl[o + 4] = K;
-    ctl[o + 5] = a; ctl[o + 6] = lda; ctl[o + 7] = b; ctl[o + 8] = ldb;
-    ctl[o + 9] = c; ctl[o + 10] = ldc; ctl[o + 11] = acc;
-    ctl[o + 12] = s.aPack; ctl[o + 13] = s.bTile; ctl[o + 14] = s.bPack;
-    Atomics.store(ctl, CTL.POSTED, ++this.seq);
+  /**
+   * Posts the product as `count` chunks of `size` columns (byCols) or rows, claims and
+   * runs chunks alongside the worker until none are left, then waits for the worker's
+   * last one (see wasm/gemm-worker.ts for the protocol).
+   */
+  private parallel(tA: number, tB: number, M: number, N: number, K: number, a: number, lda: number,
+    b: number, ldb: number, c: number, ldc: number, acc: number, byCols: number, size: number, count: number): void {
+    const ctl = this.ctl, s = this.scratch, ws = this.workerScratch as Scratch;
+    if (tB) {
+      const width = byCols ? size : N;
+      this.ensureBPack(s, width);
+      this.ensureBPack(ws, width);
+    }
+    const j = CTL.JOB;
+    ctl[j + JOB.tA] = tA; ctl[j + JOB.tB] = tB; ctl[j + JOB.M] = M; ctl[j + JOB.N] = N; ctl[j + JOB.K] = K;
+    ctl[j + JOB.a] = a; ctl[j + JOB.lda] = lda; ctl[j + JOB.b] = b; ctl[j + JOB.ldb] = ldb;
+    ctl[j + JOB.c] = c; ctl[j + JOB.ldc] = ldc; ctl[j + JOB.acc] = acc;
+    ctl[j + JOB.byCols] = byCols; ctl[j + JOB.size] = size;
+    ctl[CTL.W_APACK] = ws.aPack; ctl[CTL.W_BTILE] = ws.bTile; ctl[CTL.W_BPACK] = ws.bPack;
+    const base = this.nextChunk, end = (base + count) | 0;
+    this.nextChunk = end;
+    ctl[CTL.BASE] = base;
+    Atomics.store(ctl, CTL.END, end); // publishes the descriptor: chunks may be claimed from here on
+    Atomics.add(ctl, CTL.POSTED, 1);
     Atomics.notify(ctl, CTL.POSTED);
-  }
 
-  /** Waits until the worker has finished the last posted product: spin, then sleep. */
-  private join(): void {
-    const ctl = this.ctl, seq = this.seq;
-    let done = Atomics.load(ctl, CTL.DONE);
-    for (let i = 0; done !== seq && i < this.spin; i++) done = Atomics.load(ctl, CTL.DONE);
-    while (done !== seq) {
-      Atomics.wait(ctl, CTL.DONE, done);
-      done = Atomics.load(ctl, CTL.DONE);
+    const job = 4 * CTL.JOB; // byte address of the descriptor (the control block is at 0)
+    for (;;) {
+      const v = Atomics.load(ctl, CTL.NEXT);
+      if (((end - v) | 0) <= 0) break;
+      if (Atomics.compareExchange(ctl, CTL.NEXT, v, (v + 1) | 0) !== v) continue;
+      this.x.gemmChunk(job, (v - base) | 0, s.aPack, s.bTile, s.bPack);
+      Atomics.add(ctl, CTL.FINISHED, 1);
+    }
+
+    // Wait for the chunk the worker may still be running: poll, then sleep.
+    let done = Atomics.load(ctl, CTL.FINISHED);
+    if (done !== end) {
+      const until = performance.now() + this.spinMicros / 1000;
+      do {
+        for (let i = 0; i < 256 && done !== end; i++) done = Atomics.load(ctl, CTL.FINISHED);
+      } while (done !== end && performance.now() < until);
+      while (done !== end) {
+        Atomics.wait(ctl, CTL.FINISHED, done);
+        done = Atomics.load(ctl, CTL.FINISHED);
+      }
     }
     if (Atomics.load(ctl, CTL.ERROR) !== 0) {
       Atomics.store(ctl, CTL.ERROR, 0);
-      throw new Error('WasmKernels: the worker thread failed on its half of a product');
+      throw new Error('WasmKernels: the worker thread failed on its part of a product');
     }
   }
 }

@@ -69,6 +69,8 @@ export interface GemmExports {
    */
   gemm(tA: number, tB: number, M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number,
     c: number, ldc: number, acc: number, aPack: number, bTile: number, bPack: number): void;
+  /** Chunk i of the product whose descriptor (JOB words) is at byte address job. */
+  gemmChunk(job: number, i: number, aPack: number, bTile: number, bPack: number): void;
   /** C block (+)= Ã · B̃, see the legend. acc = 0 overwrites C, 1 adds to it. */
   macro(ap: number, mb: number, bp: number, ldb: number, cp: number, ldc: number, n: number, kb: number, acc: number, bbuf: number): void;
   /** Ã ← the mb×kb block of A at src (row stride lda), A not transposed. */
@@ -388,7 +390,7 @@ function emitPackBT(m: ModuleBuilder, nr: number): Fn {
  * macro-kernel. Being in the module (rather than in JS) makes a whole product one call,
  * which a worker thread can run from a few numbers in shared memory.
  */
-function emitGemm(m: ModuleBuilder, k: { macro: Fn; packAN: Fn; packAT: Fn; packBT: Fn }, mc: number, kc: number): void {
+function emitGemm(m: ModuleBuilder, k: { macro: Fn; packAN: Fn; packAT: Fn; packBT: Fn }, mc: number, kc: number): Fn {
   const f = m.fn('gemm', new Array(15).fill('i32'));
   const tA = 0, tB = 1, M = 2, N = 3, K = 4, a = 5, lda = 6, b = 7, ldb = 8, c = 9, ldc = 10, acc = 11;
   const aPack = 12, bTile = 13, bPack = 14;
@@ -430,6 +432,52 @@ function emitGemm(m: ModuleBuilder, k: { macro: Fn; packAN: Fn; packAT: Fn; pack
     f.inc(pc, kc);
     f.get(pc).get(K).ltS().brIf(0);
   });
+  return f;
+}
+
+/** Word offsets of a job descriptor (i32s in the memory) read by gemmChunk. */
+export const JOB = {
+  tA: 0, tB: 1, M: 2, N: 3, K: 4, a: 5, lda: 6, b: 7, ldb: 8, c: 9, ldc: 10, acc: 11,
+  /** 1: chunks are column ranges of C, 0: row ranges. */
+  byCols: 12,
+  /** Columns (a multiple of NR) or rows (a multiple of MR) per chunk. */
+  size: 13,
+  WORDS: 14,
+} as const;
+
+/**
+ * gemmChunk(job, i, scratch…): chunk i of the product described at byte address job, i.e.
+ * the same product restricted to columns (or rows) i·size … i·size + size − 1 of C.
+ * Chunks start on tile boundaries, so each element of C is computed exactly as the whole
+ * product would compute it — whichever thread runs the chunk.
+ */
+function emitGemmChunk(m: ModuleBuilder, gemm: Fn): void {
+  const f = m.fn('gemmChunk', ['i32', 'i32', 'i32', 'i32', 'i32']);
+  const job = 0, i = 1, aPack = 2, bTile = 3, bPack = 4;
+  const w: Record<string, number> = {};
+  for (const key of ['tA', 'tB', 'M', 'N', 'K', 'a', 'lda', 'b', 'ldb', 'c', 'ldc', 'acc', 'byCols', 'size'] as const) {
+    w[key] = f.local('i32');
+    f.get(job).i32Load({ offset: 4 * JOB[key] }).set(w[key]);
+  }
+  const start = f.local('i32'), len = f.local('i32');
+  f.get(i).get(w.size).mul().set(start);
+  f.get(w.byCols).if(() => {
+    // columns start … of C, and of op(B): columns of B, or rows of B when it is transposed
+    f.get(w.N).get(start).sub().set(len);
+    f.get(len).get(w.size).gtS().if(() => { f.get(w.size).set(len); });
+    f.get(w.tA).get(w.tB).get(w.M).get(len).get(w.K).get(w.a).get(w.lda);
+    f.get(start).get(w.ldb).mul().get(start).i32(2).shl().get(w.tB).select().get(w.b).add();
+    f.get(w.ldb).get(start).i32(2).shl().get(w.c).add().get(w.ldc).get(w.acc);
+    f.get(aPack).get(bTile).get(bPack).call(gemm);
+  }, () => {
+    // rows start … of C, and of op(A): rows of A, or columns of A when it is transposed
+    f.get(w.M).get(start).sub().set(len);
+    f.get(len).get(w.size).gtS().if(() => { f.get(w.size).set(len); });
+    f.get(w.tA).get(w.tB).get(len).get(w.N).get(w.K);
+    f.get(start).i32(2).shl().get(start).get(w.lda).mul().get(w.tA).select().get(w.a).add().get(w.lda);
+    f.get(w.b).get(w.ldb).get(start).get(w.ldc).mul().get(w.c).add().get(w.ldc).get(w.acc);
+    f.get(aPack).get(bTile).get(bPack).call(gemm);
+  });
 }
 
 /** Builds the module bytes. The memory is imported as env.memory (shared). */
@@ -448,6 +496,7 @@ export function buildGemmModule(opts: GemmModuleOptions = {}): GemmModuleLayout 
   const mc = opts.mc ?? 128, kc = opts.kc ?? 256;
   if (mc % MR !== 0 || mc <= 0) throw new Error(`mc must be a positive multiple of ${MR}, got ${mc}`);
   if (kc <= 0) throw new Error(`kc must be positive, got ${kc}`);
-  emitGemm(m, { macro, packAN, packAT, packBT }, mc, kc);
+  const gemm = emitGemm(m, { macro, packAN, packAT, packBT }, mc, kc);
+  emitGemmChunk(m, gemm);
   return { bytes: m.build(), nr, mc, kc };
 }

@@ -1,54 +1,89 @@
-// The helper thread of WasmKernels({threads: 2}).
+// The helper thread of WasmKernels({threads: 2}), and the protocol it shares with the
+// main thread.
 //
-// It instantiates the same gemm module on the same shared memory and then serves one
-// job at a time, described by integers in a small control block of that memory:
+// The worker instantiates the same gemm module on the same shared memory. A product is
+// cut into chunks (column or row ranges of C on tile boundaries, see gemmChunk in
+// gemm-module.ts), and BOTH threads claim chunks from a shared counter until none are
+// left. So if the worker is slow to wake, or the operating system gives its core to
+// another process, the main thread simply computes more of the chunks itself: sharing
+// the work never makes a product much slower than one thread would be.
 //
-//   ctl[POSTED]   sequence number of the last job the main thread posted
-//   ctl[DONE]     sequence number of the last job this worker finished
-//   ctl[STOP]     1 asks the worker to exit
-//   ctl[ERROR]    set to 1 if the job threw (a trap): the main thread then throws too
-//   ctl[ARGS…]    the 15 arguments of the module's gemm() for the posted job
+// Control block: Int32 words in the shared memory. Chunks have ids that only ever grow
+// (mod 2³²), so a stale read can never be mistaken for a claim on a later product:
+//   ctl[POSTED]    bumped for every product posted (what a sleeping worker waits on)
+//   ctl[NEXT]      id of the next unclaimed chunk; a thread claims id v by CAS v → v + 1
+//   ctl[END]       one past the last chunk id of the current product
+//   ctl[FINISHED]  number of chunks finished, ever (the main thread waits for it to reach END)
+//   ctl[BASE]      id of the current product's first chunk (chunk index = id − BASE)
+//   ctl[STOP]      1 asks the worker to exit
+//   ctl[ERROR]     set to 1 if a chunk threw in the worker: the main thread then throws
+//   ctl[W_*]       the worker's scratch areas (they move when they grow)
+//   ctl[JOB…]      the product's descriptor, read by gemmChunk (see JOB in gemm-module.ts)
+// The main thread writes the descriptor, then END (Atomics.store, which publishes the
+// plain writes before it), then POSTED. A thread that wins the CAS for id v knows that the
+// product owning v is not finished — and the main thread rewrites the descriptor only
+// after a product is finished — so the descriptor it then reads is the right one.
 //
-// Hand-off: the main thread writes the arguments, then Atomics.store + notify on POSTED;
-// the worker runs gemm and Atomics.store + notify on DONE. Each side spins for a while
-// before sleeping in Atomics.wait, because the products of one time step take only tens of
-// microseconds and waking a sleeping thread costs about as much.
+// Waking a sleeping thread took ~250 µs on the 2-core VM this was measured on, while the
+// products of one time step take only tens of microseconds, so the worker polls for
+// spinMicros (the gate nonlinearities between two products take ~0.1 ms) before it sleeps
+// in Atomics.wait; it only sleeps when the trainer does something else for longer.
 //
-// The worker's code is a string run with `eval: true`: it then needs no file of its own,
-// so it works the same from dist/ (compiled) and from src/ under the test runner.
+// The worker's code is a string run with `eval: true`: it needs no file of its own, so it
+// works the same from dist/ (compiled) and from src/ under the test runner.
 
-export const CTL = { POSTED: 0, DONE: 1, STOP: 2, ERROR: 3, ARGS: 8, INTS: 32 } as const;
+export const CTL = {
+  POSTED: 0, NEXT: 1, END: 2, FINISHED: 3, BASE: 4, STOP: 5, ERROR: 6,
+  W_APACK: 7, W_BTILE: 8, W_BPACK: 9,
+  JOB: 16,
+  INTS: 64,
+} as const;
 
 export interface WorkerData {
   module: unknown;
   memory: unknown;
   /** Byte offset of the control block (an Int32Array of CTL.INTS). */
   ctlOffset: number;
-  /** Polls of the control word before sleeping. */
-  spin: number;
+  /** How long to poll for work before sleeping, in microseconds. */
+  spinMicros: number;
 }
 
 export const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, ctlOffset, spin } = workerData;
-const POSTED = ${CTL.POSTED}, DONE = ${CTL.DONE}, STOP = ${CTL.STOP}, ERROR = ${CTL.ERROR}, A = ${CTL.ARGS};
-const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
-const ctl = new Int32Array(memory.buffer, ctlOffset, ${CTL.INTS});
-let seen = 0; // jobs are numbered from 1, so one posted before we got here is still seen as new
+const { module, memory, ctlOffset, spinMicros } = workerData;
+const C = ${JSON.stringify(CTL)};
+const x = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const ctl = new Int32Array(memory.buffer, ctlOffset, C.INTS);
+const job = ctlOffset + 4 * C.JOB;
+
+// Claims and runs chunks until none are left; returns whether it ran any.
+function work() {
+  let ran = false;
+  for (;;) {
+    const v = Atomics.load(ctl, C.NEXT), e = Atomics.load(ctl, C.END);
+    if (((e - v) | 0) <= 0) return ran;
+    if (Atomics.compareExchange(ctl, C.NEXT, v, (v + 1) | 0) !== v) continue;
+    try {
+      x.gemmChunk(job, (v - ctl[C.BASE]) | 0, ctl[C.W_APACK], ctl[C.W_BTILE], ctl[C.W_BPACK]);
+    } catch (e) {
+      Atomics.store(ctl, C.ERROR, 1); // never leave the main thread waiting
+    }
+    Atomics.add(ctl, C.FINISHED, 1);
+    Atomics.notify(ctl, C.FINISHED);
+    ran = true;
+  }
+}
+
 parentPort.postMessage('ready');
 for (;;) {
-  let s = Atomics.load(ctl, POSTED);
-  for (let i = 0; s === seen && i < spin; i++) s = Atomics.load(ctl, POSTED);
-  if (s === seen) { Atomics.wait(ctl, POSTED, seen); continue; }
-  seen = s;
-  if (Atomics.load(ctl, STOP) !== 0) break;
-  try {
-    gemm(ctl[A], ctl[A + 1], ctl[A + 2], ctl[A + 3], ctl[A + 4], ctl[A + 5], ctl[A + 6], ctl[A + 7],
-      ctl[A + 8], ctl[A + 9], ctl[A + 10], ctl[A + 11], ctl[A + 12], ctl[A + 13], ctl[A + 14]);
-  } catch (e) {
-    Atomics.store(ctl, ERROR, 1); // never leave the main thread waiting
-  }
-  Atomics.store(ctl, DONE, seen);
-  Atomics.notify(ctl, DONE);
+  const posted = Atomics.load(ctl, C.POSTED);
+  if (work()) continue;
+  if (Atomics.load(ctl, C.STOP) !== 0) break;
+  const until = performance.now() + spinMicros / 1000;
+  let changed = false;
+  do {
+    for (let i = 0; i < 256 && !changed; i++) changed = Atomics.load(ctl, C.POSTED) !== posted;
+  } while (!changed && performance.now() < until);
+  if (!changed) Atomics.wait(ctl, C.POSTED, posted);
 }
 `;
