@@ -196,8 +196,9 @@ describe('WasmKernels memory', () => {
 
 describe('WasmKernels with a worker thread', () => {
   it('gives bit-identical results to one thread, split by columns or by rows, all transposes', async () => {
-    // splitFlops: 0 splits every product, so small shapes exercise both cuts and their edges.
-    const k2 = await WasmKernels.create({ threads: 2, splitFlops: 0, mc: 8, kc: 12 });
+    // splitFlops: 0 splits every product and a tiny chunkFlops cuts it into many chunks (down
+    // to one tile each), so small shapes exercise both cuts, their edges and the claiming.
+    const k2 = await WasmKernels.create({ threads: 2, splitFlops: 0, chunkFlops: 2000, mc: 8, kc: 12 });
     const k1 = WasmKernels.createSync({ mc: 8, kc: 12 });
     const rng = new Rng(99);
     try {
