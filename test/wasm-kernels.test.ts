@@ -198,7 +198,7 @@ describe('WasmKernels with a worker thread', () => {
   it('gives bit-identical results to one thread, split by columns or by rows, all transposes', async () => {
     // splitFlops: 0 splits every product and a tiny chunkFlops cuts it into many chunks (down
     // to one tile each), so small shapes exercise both cuts, their edges and the claiming.
-    const k2 = await WasmKernels.create({ threads: 2, splitFlops: 0, chunkFlops: 2000, mc: 8, kc: 12 });
+    const k2 = await WasmKernels.create({ threads: 2, splitFlops: 0, chunkFlops: 2000, maxChunks: 1000, mc: 8, kc: 12 });
     const k1 = WasmKernels.createSync({ mc: 8, kc: 12 });
     const rng = new Rng(99);
     try {
@@ -248,5 +248,63 @@ describe('WasmKernels with a worker thread', () => {
     }
     const { err } = check(k2, { tA: false, tB: false, M: 64, N: 64, K: 64, aOff: 0, bOff: 0, cOff: 0, padA: 0, padB: 0, padC: 0, acc: false }, rng);
     expect(err).toBeLessThan(1e-5);
+  });
+});
+
+describe('WasmKernels row operations', () => {
+  const k = WasmKernels.createSync();
+  const f32 = new ReferenceKernels('f32');
+  afterAll(() => k.close());
+
+  /** A view of k's memory and a plain copy holding the same random numbers. */
+  function pair(n: number, rng: Rng): [Float32Array, Float32Array] {
+    const a = k.alloc(n);
+    randomFill(a, rng);
+    return [a, Float32Array.from(a)];
+  }
+  function expectSameBits(a: Float32Array, b: Float32Array, what: string): void {
+    const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) expect.fail(`${what}: [${i}] wasm ${a[i]} reference ${b[i]}`);
+  }
+
+  it('addBias, sumRows, gatherRows and scatterAddRows are bit-identical to the reference', () => {
+    const rng = new Rng(8);
+    for (const width of [1, 3, 4, 5, 8, 13, 64, 65, 130]) {
+      const rows = 1 + Math.floor(rng.next() * 20);
+      const [out, outR] = pair(3 + rows * width, rng);
+      const [bias, biasR] = pair(2 + width, rng);
+      k.addBias(rows, width, bias, 2, out, 3);
+      f32.addBias(rows, width, biasR, 2, outR, 3);
+      expectSameBits(out, outR, `addBias width=${width}`);
+
+      const [db, dbR] = pair(1 + width, rng);
+      k.sumRows(rows, width, out, 3, db, 1);
+      f32.sumRows(rows, width, outR, 3, dbR, 1);
+      expectSameBits(db, dbR, `sumRows width=${width}`);
+
+      const V = 7;
+      const idx = Int32Array.from({ length: rows }, (_, r) => (r * 5 + width) % V); // with repeats
+      const [table, tableR] = pair(4 + V * width, rng);
+      const [g, gR] = pair(rows * width + 1, rng);
+      k.gatherRows(rows, width, idx, table, 4, bias, 2, g, 1);
+      f32.gatherRows(rows, width, idx, tableR, 4, biasR, 2, gR, 1);
+      expectSameBits(g, gR, `gatherRows width=${width}`);
+
+      k.scatterAddRows(rows, width, idx, g, 1, table, 4);
+      f32.scatterAddRows(rows, width, idx, gR, 1, tableR, 4);
+      expectSameBits(table, tableR, `scatterAddRows width=${width}`);
+    }
+  });
+
+  it('rejects a row index outside the table instead of reading other memory', () => {
+    const table = k.alloc(3 * 4), bias = k.alloc(4), out = k.alloc(4);
+    expect(() => k.gatherRows(1, 4, Int32Array.of(3), table, 0, bias, 0, out, 0)).toThrow(RangeError);
+    expect(() => k.scatterAddRows(1, 4, Int32Array.of(-1), out, 0, table, 0)).toThrow(RangeError);
+  });
+
+  it('falls back to the reference for arrays outside its memory', () => {
+    const out = new Float32Array([1, 2, 3, 4]), bias = new Float32Array([10, 20]);
+    k.addBias(2, 2, bias, 0, out, 0);
+    expect(Array.from(out)).toEqual([11, 22, 13, 24]);
   });
 });

@@ -1,8 +1,8 @@
 // Kernels whose matrix products run in WebAssembly SIMD (f32x4), optionally on two threads.
 //
-// Everything else (gates, softmax, gathers) is inherited from ReferenceKernels: those are
-// O(rows·width) and memory-bound, while the products are O(rows·width·depth) and are where
-// training spends its time.
+// The row operations around the products (bias add, bias gradient, embedding gather and
+// its scatter-add) are f32x4 loops too, bit-identical to the reference. The gate
+// nonlinearities and softmax are inherited from ReferenceKernels (they need exp and tanh).
 //
 // Memory: one shared WebAssembly.Memory. `alloc` hands out Float32Array views into it from
 // a bump allocator (never freed; the cells allocate once at set-up). The memory is shared
@@ -48,8 +48,12 @@ export interface WasmKernelsOptions {
   threads?: number;
   /** Products of fewer floating-point operations (2·M·N·K) than this stay on one thread. */
   splitFlops?: number;
-  /** Aim for chunks of about this many floating-point operations (at least two chunks). */
+  /** Aim for chunks of about this many floating-point operations … */
   chunkFlops?: number;
+  /** … but cut a product into at most this many chunks (default 4). Each chunk packs its
+   *  own copy of the operand it shares with the others (A for column chunks), so many
+   *  chunks cost packing time; a few still let a thread that is ahead take more. */
+  maxChunks?: number;
   /** How long a thread polls for the other before sleeping, in microseconds (default 2000).
    *  The worker polls between products so that the next one starts without a wake-up. */
   spinMicros?: number;
@@ -94,6 +98,7 @@ export class WasmKernels extends ReferenceKernels {
   readonly threads: number;
   readonly splitFlops: number;
   readonly chunkFlops: number;
+  readonly maxChunks: number;
 
   private readonly x: GemmExports;
   /** Every SharedArrayBuffer object the memory has shown us: one per size it has had.
@@ -122,6 +127,7 @@ export class WasmKernels extends ReferenceKernels {
     if (opts.threads !== undefined && opts.threads !== 1 && opts.threads !== 2) throw new Error(`threads must be 1 or 2, got ${opts.threads}`);
     this.splitFlops = opts.splitFlops ?? 1e6;
     this.chunkFlops = opts.chunkFlops ?? 1e6;
+    this.maxChunks = Math.max(2, opts.maxChunks ?? 4);
     this.spinMicros = opts.spinMicros ?? 2000;
     this.name = `wasm-simd${p.fma ? '-fma' : ''}`;
     const instance = new WA.Instance(p.module, { env: { memory: p.memory } });
@@ -257,9 +263,9 @@ export class WasmKernels extends ReferenceKernels {
     ldc *= 4;
 
     if (this.worker && 2 * M * N * K >= this.splitFlops) {
-      // Chunks of whole tiles, about chunkFlops each, at least two.
+      // Chunks of whole tiles, about chunkFlops each, at least two, at most maxChunks.
       const { nr } = this;
-      const want = Math.max(2, Math.round((2 * M * N * K) / this.chunkFlops));
+      const want = Math.min(this.maxChunks, Math.max(2, Math.round((2 * M * N * K) / this.chunkFlops)));
       if (N >= M && N > nr) {
         const size = Math.ceil(Math.ceil(N / nr) / want) * nr;
         this.parallel(tA, tB, M, N, K, a, lda, b, ldb, c, ldc, acc, 1, size, Math.ceil(N / size));
@@ -272,6 +278,56 @@ export class WasmKernels extends ReferenceKernels {
       }
     }
     this.run(tA, tB, M, N, K, a, lda, b, ldb, c, ldc, acc, this.scratch);
+  }
+
+  // --- row operations (exact: the same f32 additions in the same order as the reference) ---
+
+  override addBias(rows: number, width: number, bias: FloatArray, bOff: number, out: FloatArray, oOff: number): void {
+    if (!this.owns(bias) || !this.owns(out)) {
+      super.addBias(rows, width, bias, bOff, out, oOff);
+      return;
+    }
+    if (rows > 0 && width > 0) this.x.addRowVector(rows, width, bias.byteOffset + 4 * bOff, out.byteOffset + 4 * oOff);
+  }
+
+  override sumRows(rows: number, width: number, d: FloatArray, dOff: number, db: FloatArray, dbOff: number): void {
+    if (!this.owns(d) || !this.owns(db)) {
+      super.sumRows(rows, width, d, dOff, db, dbOff);
+      return;
+    }
+    if (rows > 0 && width > 0) this.x.sumRowsInto(rows, width, d.byteOffset + 4 * dOff, db.byteOffset + 4 * dbOff);
+  }
+
+  override gatherRows(rows: number, width: number, idx: Int32Array, table: FloatArray, tOff: number,
+    bias: FloatArray, bOff: number, out: FloatArray, oOff: number): void {
+    if (!this.owns(table) || !this.owns(bias) || !this.owns(out)) {
+      super.gatherRows(rows, width, idx, table, tOff, bias, bOff, out, oOff);
+      return;
+    }
+    const b = bias.byteOffset + 4 * bOff, stride = 4 * width;
+    for (let r = 0; r < rows; r++) {
+      this.x.vadd(width, b, this.tableRow(table, tOff, idx[r], width), out.byteOffset + 4 * oOff + r * stride);
+    }
+  }
+
+  override scatterAddRows(rows: number, width: number, idx: Int32Array, d: FloatArray, dOff: number, table: FloatArray, tOff: number): void {
+    if (!this.owns(d) || !this.owns(table)) {
+      super.scatterAddRows(rows, width, idx, d, dOff, table, tOff);
+      return;
+    }
+    const stride = 4 * width;
+    for (let r = 0; r < rows; r++) {
+      const t = this.tableRow(table, tOff, idx[r], width);
+      this.x.vadd(width, t, d.byteOffset + 4 * dOff + r * stride, t);
+    }
+  }
+
+  /** Byte address of row i of the table at table[tOff…]. The wasm side has no bounds of its
+   *  own to check (it could read any of the memory), so an index outside the table throws. */
+  private tableRow(table: Float32Array, tOff: number, i: number, width: number): number {
+    const start = tOff + i * width;
+    if (!(i >= 0 && start + width <= table.length)) throw new RangeError(`row index ${i} is outside the table`);
+    return table.byteOffset + 4 * start;
   }
 
   /** One product on this thread. */

@@ -36,6 +36,7 @@
 // depends only on the blocking constants, never on timing: results are deterministic.
 
 import { Fn, ModuleBuilder } from './emitter.js';
+import { emitRowOps, type RowExports } from './rows-module.js';
 
 export const MR = 4;
 
@@ -61,7 +62,7 @@ export interface GemmModuleLayout {
 }
 
 /** Function names exported by the module, with their parameters (all i32). */
-export interface GemmExports {
+export interface GemmExports extends RowExports {
   /**
    * The whole product C (+)= op(A)·op(B) on byte addresses and byte strides, blocked as in
    * the legend. M, N, K ≥ 1. Scratch: aPack holds MC×KC floats, bTile KC×NR, and bPack
@@ -498,5 +499,6 @@ export function buildGemmModule(opts: GemmModuleOptions = {}): GemmModuleLayout 
   if (kc <= 0) throw new Error(`kc must be positive, got ${kc}`);
   const gemm = emitGemm(m, { macro, packAN, packAT, packBT }, mc, kc);
   emitGemmChunk(m, gemm);
+  emitRowOps(m);
   return { bytes: m.build(), nr, mc, kc };
 }
