@@ -308,3 +308,85 @@ describe('WasmKernels row operations', () => {
     expect(Array.from(out)).toEqual([11, 22, 13, 24]);
   });
 });
+
+describe('WasmKernels gate nonlinearities', () => {
+  const k = WasmKernels.createSync();
+  const f64 = new ReferenceKernels('f64');
+  afterAll(() => k.close());
+
+  const bits = new Float32Array(1), word = new Uint32Array(bits.buffer);
+  /** The gap between |v| (as f32) and the next f32 up: one ulp. */
+  function ulp(v: number): number {
+    bits[0] = Math.abs(v);
+    const below = bits[0];
+    word[0]++;
+    return Math.max(bits[0] - below, 2 ** -149);
+  }
+
+  /** Dense sweeps plus the awkward points: zero, ±0.55 (where tanh switches formula), saturation. */
+  function sweep(): Float32Array {
+    const xs: number[] = [0, -0, 0.55, -0.55, 0.5499999, 1e-30, -1e-30, 88, -88, 89, -89, 200, -200];
+    for (const [lo, hi] of [[-1, 1], [-12, 12], [-100, 100], [-0.6, 0.6], [-1e-3, 1e-3]]) {
+      for (let i = 0; i < 4000; i++) xs.push(lo + ((hi - lo) * i) / 3999);
+    }
+    while (xs.length % 4 !== 0) xs.push(0.25);
+    const x = k.alloc(xs.length);
+    x.set(xs);
+    return x;
+  }
+
+  it('tanh is within 2 ulp of f64 tanh', () => {
+    const x = sweep(), y = k.alloc(x.length);
+    y.set(x);
+    k.tanhForward(y.length - 1, y, 1); // an odd count: the last numbers take the JS path
+    for (let i = 1; i < x.length; i++) {
+      const want = Math.tanh(x[i]);
+      const e = Math.abs(y[i] - want) / ulp(want);
+      if (e > 2) expect.fail(`tanh(${x[i]}) = ${y[i]}, f64 ${want}: ${e.toFixed(2)} ulp`);
+    }
+    expect(y[0]).toBe(x[0]); // before the offset: untouched
+  });
+
+  it('lstmForward agrees with the f64 reference to a few ulp, with and without a forget gate', () => {
+    const rng = new Rng(21);
+    for (const forget of [true, false]) {
+      const rows = 5, H = 12, G = (forget ? 4 : 3) * H;
+      const gates = k.alloc(3 + rows * G), cPrev = k.alloc(2 + rows * H), c = k.alloc(1 + rows * H), tc = k.alloc(rows * H), h = k.alloc(4 + rows * H);
+      const x = sweep();
+      for (let i = 3; i < gates.length; i++) gates[i] = x[Math.floor(rng.next() * x.length)];
+      for (let i = 0; i < cPrev.length; i++) cPrev[i] = (rng.next() * 2 - 1) * 5;
+      const gates64 = Float64Array.from(gates), cPrev64 = Float64Array.from(cPrev);
+      const c64 = new Float64Array(c.length), tc64 = new Float64Array(tc.length), h64 = new Float64Array(h.length);
+      k.lstmForward(rows, H, forget, gates, 3, cPrev, 2, c, 1, tc, 0, h, 4);
+      f64.lstmForward(rows, H, forget, gates64, 3, cPrev64, 2, c64, 1, tc64, 0, h64, 4);
+      const near = (what: string, got: number, want: number, tol: number): void => {
+        if (!(Math.abs(got - want) <= tol)) expect.fail(`${what} forget=${forget}: wasm ${got}, f64 ${want} (tolerance ${tol})`);
+      };
+      for (let i = 3; i < gates.length; i++) near(`gate activation [${i}]`, gates[i], gates64[i], 3 * ulp(gates64[i]) + 1e-37);
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < H; j++) {
+          const s = r * H + j;
+          // c sums two products that may cancel: bound by their magnitudes, not by c.
+          const scale = Math.abs(cPrev64[2 + s]) + 1;
+          near(`c[${r},${j}]`, c[1 + s], c64[1 + s], 8 * ulp(scale));
+          near(`tanh c[${r},${j}]`, tc[s], tc64[s], 8 * ulp(scale) + 2 * ulp(tc64[s]));
+          near(`h[${r},${j}]`, h[4 + s], h64[4 + s], 8 * ulp(scale) + 4 * ulp(h64[4 + s]));
+        }
+      }
+    }
+  });
+
+  it('exactGates: true gives exactly the f32 reference', () => {
+    const kx = WasmKernels.createSync({ exactGates: true }), f32 = new ReferenceKernels('f32');
+    const rows = 2, H = 8, G = 4 * H;
+    const g1 = kx.alloc(rows * G), cp = kx.alloc(rows * H), c1 = kx.alloc(rows * H), t1 = kx.alloc(rows * H), h1 = kx.alloc(rows * H);
+    for (let i = 0; i < g1.length; i++) g1[i] = Math.sin(i) * 3;
+    cp.fill(0.5);
+    const g2 = Float32Array.from(g1), c2 = new Float32Array(rows * H), t2 = new Float32Array(rows * H), h2 = new Float32Array(rows * H);
+    kx.lstmForward(rows, H, true, g1, 0, cp, 0, c1, 0, t1, 0, h1, 0);
+    f32.lstmForward(rows, H, true, g2, 0, Float32Array.from(cp), 0, c2, 0, t2, 0, h2, 0);
+    expect(Array.from(h1)).toEqual(Array.from(h2));
+    expect(Array.from(g1)).toEqual(Array.from(g2));
+    kx.close();
+  });
+});

@@ -1,8 +1,10 @@
 // Kernels whose matrix products run in WebAssembly SIMD (f32x4), optionally on two threads.
 //
 // The row operations around the products (bias add, bias gradient, embedding gather and
-// its scatter-add) are f32x4 loops too, bit-identical to the reference. The gate
-// nonlinearities and softmax are inherited from ReferenceKernels (they need exp and tanh).
+// its scatter-add) are f32x4 loops too, bit-identical to the reference. The LSTM forward
+// gates and tanhForward use f32x4 exp/σ/tanh (wasm/gates-module.ts: a few ulp of f32
+// instead of the reference's f64-then-round; `exactGates: true` keeps the reference's).
+// The rest (backward gates, GRU, softmax) is inherited from ReferenceKernels.
 //
 // Memory: one shared WebAssembly.Memory. `alloc` hands out Float32Array views into it from
 // a bump allocator (never freed; the cells allocate once at set-up). The memory is shared
@@ -44,6 +46,9 @@ export interface WasmKernelsOptions {
   fma?: boolean | 'auto';
   /** Initial memory, in bytes. */
   initialBytes?: number;
+  /** Compute lstmForward and tanhForward as the reference does (f64 Math.exp/tanh, one
+   *  rounding) instead of with the f32x4 versions (a few ulp, several times faster). */
+  exactGates?: boolean;
   /** 1 (default) or 2: a worker thread takes half of each large product. */
   threads?: number;
   /** Products of fewer floating-point operations (2·M·N·K) than this stay on one thread. */
@@ -99,6 +104,7 @@ export class WasmKernels extends ReferenceKernels {
   readonly splitFlops: number;
   readonly chunkFlops: number;
   readonly maxChunks: number;
+  readonly exactGates: boolean;
 
   private readonly x: GemmExports;
   /** Every SharedArrayBuffer object the memory has shown us: one per size it has had.
@@ -128,6 +134,7 @@ export class WasmKernels extends ReferenceKernels {
     this.splitFlops = opts.splitFlops ?? 1e6;
     this.chunkFlops = opts.chunkFlops ?? 1e6;
     this.maxChunks = Math.max(2, opts.maxChunks ?? 4);
+    this.exactGates = opts.exactGates ?? false;
     this.spinMicros = opts.spinMicros ?? 2000;
     this.name = `wasm-simd${p.fma ? '-fma' : ''}`;
     const instance = new WA.Instance(p.module, { env: { memory: p.memory } });
@@ -320,6 +327,30 @@ export class WasmKernels extends ReferenceKernels {
       const t = this.tableRow(table, tOff, idx[r], width);
       this.x.vadd(width, t, d.byteOffset + 4 * dOff + r * stride, t);
     }
+  }
+
+  // --- gate nonlinearities (f32x4 exp/σ/tanh: a few ulp, see wasm/gates-module.ts) ---
+
+  override lstmForward(rows: number, H: number, forget: boolean,
+    gates: FloatArray, gOff: number, cPrev: FloatArray, cpOff: number,
+    c: FloatArray, cOff: number, tc: FloatArray, tcOff: number, h: FloatArray, hOff: number): void {
+    if (this.exactGates || H % 4 !== 0 || !this.owns(gates) || !this.owns(cPrev) || !this.owns(c) || !this.owns(tc) || !this.owns(h)) {
+      super.lstmForward(rows, H, forget, gates, gOff, cPrev, cpOff, c, cOff, tc, tcOff, h, hOff);
+      return;
+    }
+    if (rows <= 0 || H <= 0) return;
+    (forget ? this.x.lstmFwd4 : this.x.lstmFwd3)(rows, H, gates.byteOffset + 4 * gOff, cPrev.byteOffset + 4 * cpOff,
+      c.byteOffset + 4 * cOff, tc.byteOffset + 4 * tcOff, h.byteOffset + 4 * hOff);
+  }
+
+  override tanhForward(n: number, x: FloatArray, off: number): void {
+    if (this.exactGates || !this.owns(x)) {
+      super.tanhForward(n, x, off);
+      return;
+    }
+    const whole = n - (n % 4), p = x.byteOffset + 4 * off;
+    if (whole > 0) this.x.vtanh(whole, p, p);
+    if (whole < n) super.tanhForward(n - whole, x, off + whole);
   }
 
   /** Byte address of row i of the table at table[tOff…]. The wasm side has no bounds of its

@@ -208,8 +208,36 @@ export class Fn {
     for (const l of [l0, l1, l2, l3]) bytes.push(4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3);
     return this.shuffle(bytes);
   }
+  /** v128.const with the same f32 in all four lanes. */
+  f32x4Const(x: number): this {
+    this.simd(0x0c);
+    const b = new Uint8Array(new Float32Array([x, x, x, x]).buffer);
+    for (const byte of b) this.code.push(byte);
+    return this;
+  }
+  /** v128.const with the same i32 in all four lanes. */
+  i32x4Const(x: number): this {
+    this.simd(0x0c);
+    const b = new Uint8Array(new Int32Array([x, x, x, x]).buffer);
+    for (const byte of b) this.code.push(byte);
+    return this;
+  }
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4ExtractLane(lane: number): this { this.simd(0x1f); return this.op(lane); }
+  f32x4Lt(): this { return this.simd(0x43); }
+  f32x4Abs(): this { return this.simd(0xe0); }
+  f32x4Neg(): this { return this.simd(0xe1); }
+  f32x4Nearest(): this { return this.simd(0x6a); }
+  f32x4Div(): this { return this.simd(0xe7); }
+  f32x4Min(): this { return this.simd(0xe8); }
+  f32x4Max(): this { return this.simd(0xe9); }
+  v128And(): this { return this.simd(0x4e); }
+  v128Xor(): this { return this.simd(0x51); }
+  /** Pops mask, b, a: lanes of a where mask bits are 1, of b where 0. */
+  v128Bitselect(): this { return this.simd(0x52); }
+  i32x4Shl(): this { return this.simd(0xab); }
+  i32x4Add(): this { return this.simd(0xae); }
+  i32x4TruncSatF32x4S(): this { return this.simd(0xf8); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Sub(): this { return this.simd(0xe5); }
   f32x4Mul(): this { return this.simd(0xe6); }

@@ -37,6 +37,7 @@
 
 import { Fn, ModuleBuilder } from './emitter.js';
 import { emitRowOps, type RowExports } from './rows-module.js';
+import { emitGateOps, type GateExports } from './gates-module.js';
 
 export const MR = 4;
 
@@ -62,7 +63,7 @@ export interface GemmModuleLayout {
 }
 
 /** Function names exported by the module, with their parameters (all i32). */
-export interface GemmExports extends RowExports {
+export interface GemmExports extends RowExports, GateExports {
   /**
    * The whole product C (+)= op(A)·op(B) on byte addresses and byte strides, blocked as in
    * the legend. M, N, K ≥ 1. Scratch: aPack holds MC×KC floats, bTile KC×NR, and bPack
@@ -500,5 +501,6 @@ export function buildGemmModule(opts: GemmModuleOptions = {}): GemmModuleLayout 
   const gemm = emitGemm(m, { macro, packAN, packAT, packBT }, mc, kc);
   emitGemmChunk(m, gemm);
   emitRowOps(m);
+  emitGateOps(m);
   return { bytes: m.build(), nr, mc, kc };
 }

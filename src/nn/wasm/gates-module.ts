@@ -1,0 +1,175 @@
+// f32x4 exp, sigmoid and tanh, and the LSTM forward gates built from them.
+//
+// The reference computes each activation in f64 (Math.exp, Math.tanh) and rounds once to
+// f32. Here everything is f32, four lanes at a time; the error budget, checked by the tests
+// against f64 on dense sweeps, is a few ulp of f32:
+//
+//   exp(x)     Cephes expf: n = round(x·log2 e), r = x − n·ln2 (ln2 split in two so n·ln2_hi
+//              is exact), exp(r) by a degree-7 polynomial on |r| ≤ ln2/2, times 2ⁿ built in
+//              the exponent bits. x is clamped to [−87.3, 89]: above ~88.4, n = 128 gives
+//              the bits of +∞ (as exp overflows anyway); below −87.3 results are ~1e-38
+//              instead of smaller (both harmless in σ and tanh, which saturate there).
+//   σ(x)       1 / (1 + exp(−x)): exp and two correctly rounded operations.
+//   tanh(x)    |x| < 0.55: the odd Taylor series to x¹⁹ (truncation < 1e-9);
+//              otherwise sign(x)·(1 − 2/(exp(2|x|) + 1)), where the subtraction is exact
+//              (Sterbenz) because 2/(exp(2|x|)+1) ≤ 0.5 there. No cancellation either way.
+//
+// Pointers are byte addresses; n counts floats and must be a multiple of 4 (the caller
+// does the tail).
+
+import { Fn, ModuleBuilder } from './emitter.js';
+
+export interface GateExports {
+  vsigmoid(n: number, x: number, out: number): void;
+  vtanh(n: number, x: number, out: number): void;
+  /** lstmForward for rows × H (H a multiple of 4), with a forget gate. */
+  lstmFwd4(rows: number, H: number, gates: number, cPrev: number, c: number, tc: number, h: number): void;
+  /** lstmForward without a forget gate ([i g o], f ≡ 1). */
+  lstmFwd3(rows: number, H: number, gates: number, cPrev: number, c: number, tc: number, h: number): void;
+}
+
+/** Scratch v128 locals of one function, shared by the emitted nonlinearities. */
+interface Temps { a: number; b: number; n: number; r: number }
+
+function temps(f: Fn): Temps {
+  return { a: f.local('v128'), b: f.local('v128'), n: f.local('v128'), r: f.local('v128') };
+}
+
+/** exp of the f32x4 on top of the stack, replacing it. Uses t.a, t.n, t.r. */
+function emitExp(f: Fn, t: Temps): void {
+  f.f32x4Const(89).f32x4Min().f32x4Const(-87.33654).f32x4Max().set(t.a);
+  f.get(t.a).f32x4Const(1.44269504088896341).f32x4Mul().f32x4Nearest().set(t.n);
+  // r = x − n·C1 − n·C2, with C1 + C2 = ln 2 and n·C1 exact (C1 has 9 significant bits)
+  f.get(t.a).get(t.n).f32x4Const(0.693359375).f32x4Mul().f32x4Sub();
+  f.get(t.n).f32x4Const(-2.12194440e-4).f32x4Mul().f32x4Sub().set(t.r);
+  // exp(r) ≈ 1 + r + r²·P(r)
+  f.get(t.r).f32x4Const(1.9875691500e-4).f32x4Mul().f32x4Const(1.3981999507e-3).f32x4Add();
+  f.get(t.r).f32x4Mul().f32x4Const(8.3334519073e-3).f32x4Add();
+  f.get(t.r).f32x4Mul().f32x4Const(4.1665795894e-2).f32x4Add();
+  f.get(t.r).f32x4Mul().f32x4Const(1.6666665459e-1).f32x4Add();
+  f.get(t.r).f32x4Mul().f32x4Const(5.0000001201e-1).f32x4Add();
+  f.get(t.r).get(t.r).f32x4Mul().f32x4Mul();
+  f.get(t.r).f32x4Add().f32x4Const(1).f32x4Add();
+  // × 2ⁿ: (n + 127) << 23 is the bit pattern of 2ⁿ
+  f.get(t.n).i32x4TruncSatF32x4S().i32x4Const(127).i32x4Add().i32(23).i32x4Shl();
+  f.f32x4Mul();
+}
+
+/** σ of the f32x4 on top of the stack. */
+function emitSigmoid(f: Fn, t: Temps): void {
+  f.f32x4Neg();
+  emitExp(f, t);
+  f.f32x4Const(1).f32x4Add().set(t.b);
+  f.f32x4Const(1).get(t.b).f32x4Div();
+}
+
+// Taylor coefficients of tanh: x + c3·x³ + c5·x⁵ + … (c_{2k+1} = 2^{2k+2}(2^{2k+2}−1)B_{2k+2}/(2k+2)!)
+const TANH_SERIES = [
+  -1 / 3, 2 / 15, -17 / 315, 62 / 2835, -1382 / 155925, 21844 / 6081075,
+  -929569 / 638512875, 6404582 / 10854718875, -443861162 / 1856156927625,
+];
+
+/** tanh of the f32x4 on top of the stack. Uses all temps. */
+function emitTanh(f: Fn, t: Temps, x: number, ax: number): void {
+  f.tee(x).f32x4Abs().set(ax);
+  // Large |x|: 1 − 2/(exp(2|x|) + 1), then the sign of x.
+  f.f32x4Const(1).f32x4Const(2);
+  f.get(ax).get(ax).f32x4Add();
+  emitExp(f, t);
+  f.f32x4Const(1).f32x4Add().f32x4Div().f32x4Sub();
+  f.get(x).f32x4Const(-0).v128And().v128Xor().set(t.b); // copy the sign bit of x
+  // Small |x|: x + x·z·(c3 + z·(c5 + …)), z = x².
+  f.get(x).get(x).f32x4Mul().set(t.r);
+  f.f32x4Const(TANH_SERIES[TANH_SERIES.length - 1]);
+  for (let k = TANH_SERIES.length - 2; k >= 0; k--) f.get(t.r).f32x4Mul().f32x4Const(TANH_SERIES[k]).f32x4Add();
+  f.get(t.r).f32x4Mul().get(x).f32x4Mul().get(x).f32x4Add();
+  // choose per lane
+  f.get(t.b).get(ax).f32x4Const(0.55).f32x4Lt().v128Bitselect();
+}
+
+/** out = op(x) over n floats, four at a time. */
+function emitMap(m: ModuleBuilder, name: string, op: (f: Fn, t: Temps) => void): void {
+  const f = m.fn(name, ['i32', 'i32', 'i32']);
+  const n = 0, x = 1, out = 2;
+  const t = temps(f), end = f.local('i32');
+  f.get(n).i32(2).shl().get(x).add().set(end);
+  f.block(() => f.loop(() => {
+    f.get(x).get(end).geU().brIf(1);
+    f.get(out).get(x).v128Load();
+    op(f, t);
+    f.v128Store();
+    f.inc(x, 16).inc(out, 16);
+    f.br(0);
+  }));
+}
+
+/**
+ * lstmForward (see kernels.ts) for H a multiple of 4: gates rows of G = 4H (or 3H without
+ * a forget gate), the other arrays rows of H, all contiguous.
+ */
+function emitLstmForward(m: ModuleBuilder, forget: boolean): void {
+  const f = m.fn(forget ? 'lstmFwd4' : 'lstmFwd3', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
+  const rows = 0, H = 1, gates = 2, cPrev = 3, c = 4, tc = 5, h = 6;
+  const t = temps(f);
+  const x = f.local('v128'), ax = f.local('v128');
+  const vi = f.local('v128'), vf = f.local('v128'), vg = f.local('v128'), vo = f.local('v128'), cell = f.local('v128');
+  const hb = f.local('i32'), g = f.local('i32'), s = f.local('i32'), sEnd = f.local('i32');
+  const fO = f.local('i32'), gO = f.local('i32'), oO = f.local('i32'), r = f.local('i32');
+  // byte offsets of the gate blocks inside a row: i, (f), g, o
+  f.get(H).i32(2).shl().set(hb);
+  f.get(hb).set(fO);
+  f.get(hb).i32(forget ? 2 : 1).mul().set(gO);
+  f.get(hb).i32(forget ? 3 : 2).mul().set(oO);
+  f.get(gates).set(g).i32(0).set(s).i32(0).set(r);
+  f.block(() => f.loop(() => {
+    f.get(r).get(rows).geS().brIf(1);
+    // one row: s runs over the byte offsets 0 … 4H of the H-wide arrays, g over the gates row
+    f.get(s).get(hb).add().set(sEnd);
+    f.block(() => f.loop(() => {
+      f.get(s).get(sEnd).geU().brIf(1);
+      f.get(g).v128Load();
+      emitSigmoid(f, t);
+      f.set(vi);
+      f.get(g).get(gO).add().v128Load();
+      emitTanh(f, t, x, ax);
+      f.set(vg);
+      f.get(g).get(oO).add().v128Load();
+      emitSigmoid(f, t);
+      f.set(vo);
+      f.get(g).get(vi).v128Store();
+      f.get(g).get(gO).add().get(vg).v128Store();
+      f.get(g).get(oO).add().get(vo).v128Store();
+      // cell = f·cPrev + i·g
+      f.get(s).get(cPrev).add().v128Load();
+      if (forget) {
+        f.get(g).get(fO).add().v128Load();
+        emitSigmoid(f, t);
+        f.tee(vf).f32x4Mul();
+        f.get(g).get(fO).add().get(vf).v128Store();
+      }
+      f.get(vi).get(vg).f32x4Mul().f32x4Add().set(cell);
+      f.get(s).get(c).add().get(cell).v128Store();
+      f.get(cell);
+      emitTanh(f, t, x, ax);
+      f.set(cell);
+      f.get(s).get(tc).add().get(cell).v128Store();
+      f.get(s).get(h).add().get(vo).get(cell).f32x4Mul().v128Store();
+      f.inc(s, 16).inc(g, 16);
+      f.br(0);
+    }));
+    // skip the other gate blocks of this row: g advanced by 4H bytes, a row is G·4
+    f.get(g).get(oO).add().set(g);
+    f.inc(r, 1);
+    f.br(0);
+  }));
+}
+
+export function emitGateOps(m: ModuleBuilder): void {
+  emitMap(m, 'vsigmoid', (f, t) => emitSigmoid(f, t));
+  emitMap(m, 'vtanh', (f, t) => {
+    const x = f.local('v128'), ax = f.local('v128');
+    emitTanh(f, t, x, ax);
+  });
+  emitLstmForward(m, true);
+  emitLstmForward(m, false);
+}
