@@ -370,6 +370,14 @@ export function clipSegment(
   return [x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy];
 }
 
+/** Where v lies between lo and hi (0 at lo, 1 at hi), without overflowing when hi − lo or
+ *  v − lo exceeds the largest double (ranges near ±1e308). NaN only for NaN input. */
+export function fraction(v: number, lo: number, hi: number): number {
+  const t = (v - lo) / (hi - lo);
+  if (Number.isFinite(t)) return t;
+  return (v / 2 - lo / 2) / (hi / 2 - lo / 2);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Terminal chart
 
@@ -445,8 +453,8 @@ export function renderChart(series: Series[], opts: ChartOptions = {}): string {
   const bits = new Uint8Array(plotW * H);
   const owner = new Int16Array(plotW * H).fill(-1);
 
-  const dotCol = (x: number): number => ((x - xAxis.lo) / (xAxis.hi - xAxis.lo)) * (dotW - 1);
-  const dotRow = (y: number): number => ((yAxis.hi - y) / (yAxis.hi - yAxis.lo)) * (dotH - 1);
+  const dotCol = (x: number): number => fraction(x, xAxis.lo, xAxis.hi) * (dotW - 1);
+  const dotRow = (y: number): number => (1 - fraction(y, yAxis.lo, yAxis.hi)) * (dotH - 1);
 
   const plot = (si: number, c: number, r: number): void => {
     if (c < 0 || r < 0 || c >= dotW || r >= dotH) return;
@@ -456,8 +464,11 @@ export function renderChart(series: Series[], opts: ChartOptions = {}): string {
   };
 
   const line = (si: number, x0: number, y0: number, x1: number, y1: number): void => {
-    const seg = clipSegment(x0, y0, x1, y1, -0.5, dotW - 0.5, -0.5, dotH - 0.5);
-    if (!seg) return;
+    // Far-away points are pulled in to ±1e7 dots first: the arithmetic stays finite, and the
+    // visible part of such a segment is steep enough that the bend cannot be seen.
+    const far = (v: number): number => Math.max(-1e7, Math.min(1e7, v));
+    const seg = clipSegment(far(x0), far(y0), far(x1), far(y1), -0.5, dotW - 0.5, -0.5, dotH - 0.5);
+    if (!seg || !seg.every(Number.isFinite)) return;
     let c0 = Math.round(seg[0]);
     let r0 = Math.round(seg[1]);
     const c1 = Math.round(seg[2]);
@@ -468,7 +479,7 @@ export function renderChart(series: Series[], opts: ChartOptions = {}): string {
     const sc = c0 < c1 ? 1 : -1;
     const sr = r0 < r1 ? 1 : -1;
     let err = dc + dr;
-    for (;;) {
+    for (let guard = dotW + dotH + 4; guard > 0; guard--) {
       plot(si, c0, r0);
       if (c0 === c1 && r0 === r1) break;
       const e2 = 2 * err;

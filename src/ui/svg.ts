@@ -2,7 +2,7 @@
 // same axes, ticks and labels, one polyline per series, grid lines, a title and a legend.
 // No scripts, fonts or other external resources, so the file renders anywhere.
 
-import { layoutAxes, seriesColors, type AxisOverrides, type Series, type SeriesColor } from './chart.js';
+import { fraction, layoutAxes, seriesColors, type AxisOverrides, type Series, type SeriesColor } from './chart.js';
 
 export interface SvgOptions extends AxisOverrides {
   /** Image size in px. Default 800×400. */
@@ -80,8 +80,8 @@ export function renderSvg(series: Series[], opts: SvgOptions = {}): string {
   const ph = Math.max(20, H - top - bottom);
   const { x: xAxis, y: yAxis, points, hasData } = layoutAxes(series, opts, Math.max(2, Math.floor(pw / 90) + 1), maxYTicks);
 
-  const px = (v: number): number => left + ((v - xAxis.lo) / (xAxis.hi - xAxis.lo)) * pw;
-  const py = (v: number): number => top + ((yAxis.hi - v) / (yAxis.hi - yAxis.lo)) * ph;
+  const px = (v: number): number => left + fraction(v, xAxis.lo, xAxis.hi) * pw;
+  const py = (v: number): number => top + (1 - fraction(v, yAxis.lo, yAxis.hi)) * ph;
   // Points far outside an overridden range are clamped (the clip path hides them) so that the
   // numbers stay printable; this bends only segments that leave the plot anyway.
   const clampPx = (v: number): number => Math.max(-1e5, Math.min(1e5, v));
