@@ -441,7 +441,7 @@ export function renderChart(series: Series[], opts: ChartOptions = {}): string {
   const axisCol = Math.min(labelW + 1, Math.max(0, W - 2)); // label, a space, then the axis line
   const plotLeft = axisCol + 1;
   const plotW = Math.max(1, W - plotLeft);
-  const maxXTicks = Math.max(2, Math.floor(plotW / 12) + 1);
+  const maxXTicks = Math.max(2, Math.floor(plotW / 10) + 1);
   const { x: xAxis, y: yAxis, points, hasData } = layoutAxes(series, opts, maxXTicks, maxYTicks);
 
   const dotW = plotW * 2;
@@ -496,9 +496,11 @@ export function renderChart(series: Series[], opts: ChartOptions = {}): string {
 
   points.forEach((pts, si) => {
     if (pts.length === 1) {
+      // A lone dot is easy to miss; draw a small cross.
       const c = dotCol(pts[0][0]);
       const r = dotRow(pts[0][1]);
-      line(si, c, r, c, r);
+      line(si, c - 1, r, c + 1, r);
+      line(si, c, r - 1, c, r + 1);
     }
     for (let i = 1; i < pts.length; i++) {
       line(si, dotCol(pts[i - 1][0]), dotRow(pts[i - 1][1]), dotCol(pts[i][0]), dotRow(pts[i][1]));
