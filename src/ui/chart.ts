@@ -547,8 +547,8 @@ export function renderChart(series: Series[], opts: ChartOptions = {}): string {
 
   if (!hasData) {
     const msg = 'no data';
-    const row = axisCol + 1 + Math.max(0, Math.floor((plotW - msg.length) / 2));
-    put(out[out.length - Math.ceil(H / 2)], row, truncate(msg, plotW));
+    const col = plotLeft + Math.max(0, Math.floor((plotW - msg.length) / 2));
+    put(out[out.length - Math.ceil(H / 2)], col, truncate(msg, plotW));
   }
 
   // Bottom axis with a tick mark under each x label; labels that would collide are dropped.
