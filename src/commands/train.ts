@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { z } from 'zod';
-import { BACKENDS, createKernels } from '../backend.js';
+import { BACKENDS, createKernels, defaultThreads } from '../backend.js';
 import {
   CheckpointError, decodeF32, encodeArrays, encodeF32, loadTensors, readCheckpoint, tensorsOf, writeCheckpoint,
   writeFileAtomic, type Checkpoint, type TrainSettings, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
@@ -81,6 +81,7 @@ export const TrainOptionsSchema = z.object({
   patience: num({ int: true, min: 0 }).default(D.patience),
   seed: num({ int: true, min: 0, max: 0xffffffff }).default(D.seed),
   backend: z.enum(BACKENDS).default(D.backend),
+  threads: num({ int: true, min: 1, max: 2 }).optional(),
   out: z.string().min(1).optional(),
   force: z.boolean().default(false),
   resume: z.string().min(1).optional(),
@@ -180,7 +181,7 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
   checkWritable(out, o.force || (o.resume !== undefined && samePath(out, o.resume)));
 
   // 5) Model, trainer, and their state.
-  const kernels = createKernels(settings.backend as 'wasm' | 'js');
+  const kernels = createKernels(settings.backend as 'wasm' | 'js', o.threads ?? defaultThreads());
   const model = new Model(config, kernels);
   const rng = new Rng(settings.seed);
   if (ck) loadTensors(model, ck.tensors, o.resume ?? o.initFrom!);
