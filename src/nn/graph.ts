@@ -29,6 +29,14 @@ import type { FloatArray, Kernels } from './kernels.js';
 import { gateWidth, hasCellState, type Model, type RecurrentState } from './model.js';
 import type { Rng } from './rng.js';
 
+/**
+ * Called during backward at every layer l and step t (walking back), with dh = ∂E/∂h_t (all of
+ * it: from above and from later steps) and, for LSTMs, dcNext = the part of ∂E/∂c_t that comes
+ * from c_{t+1} through the forget gate (the constant error carousel). The full ∂E/∂c_t adds
+ * dh ⊙ o_t ⊙ (1 − tanh² c_t). Read the arrays; do not keep or change them.
+ */
+export type BackwardObserver = (layer: number, t: number, dh: FloatArray, dcNext: FloatArray | null) => void;
+
 export interface GraphOptions {
   /** Allocate the buffers backward needs. */
   train: boolean;
@@ -51,7 +59,7 @@ export class Graph {
 
   readonly hs: FloatArray[];
   readonly cs: FloatArray[];
-  private readonly tc: FloatArray[];
+  readonly tc: FloatArray[];
   readonly gates: FloatArray[];
   private readonly hg: FloatArray[];
   private readonly xin: FloatArray[];
@@ -202,7 +210,7 @@ export class Graph {
    * every parameter into model.grads and leaves the gradients of the initial state in dh0/dc0.
    * The chunk is the whole graph: nothing flows in from beyond its last step (truncated BPTT).
    */
-  backward(): void {
+  backward(observe?: BackwardObserver): void {
     if (this.dgates.length === 0) throw new Error('this graph was built without train: true');
     const { k, B, T, N, H, G, V, L } = this;
     const BH = B * H;
@@ -227,6 +235,7 @@ export class Graph {
       for (let t = T - 1; t >= 0; t--) {
         const hPrev = t * BH, hNext = (t + 1) * BH, g = t * B * G, o = t * BH;
         for (let j = 0; j < BH; j++) dh[j] += dhout[o + j];
+        if (observe) observe(l, t, dh, this.lstm ? dc : null);
         switch (cell) {
           case 'lstm':
           case 'lstm-nofg':
