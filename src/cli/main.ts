@@ -11,6 +11,7 @@ import { runInfo } from '../commands/info.js';
 import { runSample } from '../commands/sample.js';
 import { runTrain, TRAIN_DEFAULTS as D } from '../commands/train.js';
 import { Interrupted, UserError } from './errors.js';
+import { registerInspect } from './inspect.js';
 import { Ui } from './ui.js';
 
 function version(): string {
@@ -121,6 +122,7 @@ Examples:
       await runInfo(raw, new Ui({ json: Boolean(raw.json) }));
     });
 
+  registerInspect(program);
   return program;
 }
 

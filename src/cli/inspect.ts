@@ -1,0 +1,38 @@
+// Commander wiring for `lstm inspect-gradients` (the command itself is src/commands/inspect.ts).
+
+import { Command, Option } from 'commander';
+import { INSPECT_DEFAULTS as D, runInspect } from '../commands/inspect.js';
+import { Ui } from './ui.js';
+
+export function registerInspect(program: Command): void {
+  program
+    .command('inspect-gradients')
+    .description('show how far gradients reach back in time: ‖∂E/∂h‖ k steps back for a trained model beside fresh rnn, lstm and lstm-nofg (vanishing and exploding gradients)')
+    .option('--checkpoint <ckpt>', 'a trained model to show beside the fresh ones (fresh models then take its size, vocabulary and seed)')
+    .option('--models <list>', 'fresh models to compare: comma-separated rnn, lstm, lstm-nofg, gru; or none (with --checkpoint)', D.models)
+    .option('--text <text>', 'the text: its last character is the target, the characters before it the inputs (default: a line from the checkpoint\'s corpus, else a built-in sentence)')
+    .option('--text-file <file>', 'read the text from a UTF-8 file (- for standard input); its last --length + 1 characters are used')
+    .option('--length <T>', `inputs to backpropagate through (default ${D.length}, or fewer if the text is shorter)`)
+    .option('--layer <n>', 'which layer\'s h (and c) to show: 1 = the bottom (default: the top)')
+    .option('--hidden <n>', 'units per layer of the fresh models when there is no --checkpoint (default: lstm train\'s, 256)')
+    .option('--layers <n>', 'layers of the fresh models when there is no --checkpoint (default 1)')
+    .option('--seed <n>', 'seed of the fresh models\' initialisation, as lstm train --seed (default: the checkpoint\'s, else 1)')
+    .option('--forget-bias <b>', 'initial forget-gate bias of a fresh lstm, as lstm train (default: the checkpoint\'s, else 1)')
+    .option('--recurrent-norm <s>', 'the exploding regime: scale every gate\'s recurrent matrix in the fresh models to largest singular value s (above 1 a tanh RNN can explode)')
+    .option('--clip <norm>', 'also show each gradient as lstm train --clip <norm> would use it (rescaled to norm ≤ <norm> as a whole)')
+    .addOption(new Option('--plot <what>', 'what the chart shows: h = ‖∂E/∂h‖, c = ‖∂E/∂c‖ (LSTMs), jacobian = ‖∂h_j/∂h_{j−1}‖₂').choices(['h', 'c', 'jacobian']).default(D.plot))
+    .option('--json', 'print one JSON object: {text_length, models: [{label, cell, checkpoint, layer, grad_norm_h, grad_norm_c, jacobian_norm}]}')
+    .option('--csv', 'print the same series as CSV, one row per model and step back')
+    .option('--svg <file>', 'also write the chart as an SVG image')
+    .addHelpText('after', `
+Examples:
+  $ lstm inspect-gradients                        # fresh rnn, lstm, lstm-nofg (1×256) on a built-in sentence
+  $ lstm inspect-gradients --checkpoint checkpoints/notes.json --text-file notes.txt --length 100
+  $ lstm inspect-gradients --models rnn --recurrent-norm 4 --clip 5   # the exploding regime, and clipping
+  $ lstm inspect-gradients --hidden 64 --layers 2 --layer 1 --plot c --svg grads.svg
+  $ lstm inspect-gradients --json | jq '.models[] | {label, k50: .grad_norm_h[50]}'`)
+    .action(async (_opts, cmd: Command) => {
+      const raw = cmd.opts();
+      await runInspect(raw, new Ui({ json: Boolean(raw.json), quiet: Boolean(raw.csv) }));
+    });
+}

@@ -1,0 +1,307 @@
+// lstm inspect-gradients: make vanishing and exploding gradients visible.
+//
+// Options → text, models → gradient profiles (src/inspect/) → chart, table and a few lines of
+// explanation, or JSON / CSV / SVG. The numbers are computed in float64 on the reference
+// kernels whatever backend a checkpoint was trained on: precision matters more than speed here.
+
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import { writeFileAtomic } from '../checkpoint.js';
+import { UserError } from '../cli/errors.js';
+import { num, parseOptions } from '../cli/options.js';
+import type { Ui } from '../cli/ui.js';
+import { DEFAULT_CORPUS, loadCorpus } from '../corpusfile.js';
+import { describeChar, Vocab } from '../data/text.js';
+import { freshModel, gradientProfile, scaleRecurrent, toFloat64, type GradientProfile } from '../inspect/gradients.js';
+import {
+  chartSeries, explain, formatTable, sci, summarize, toCsv, toJson, wrap, type InspectedModel, type PlotQuantity,
+} from '../inspect/report.js';
+import { CELL_TYPES, type CellType, type ModelConfig } from '../nn/model.js';
+import { renderChart } from '../ui/chart.js';
+import { renderSvg } from '../ui/svg.js';
+import { loadModel, type Loaded } from './load.js';
+import { TRAIN_DEFAULTS } from './train.js';
+
+export const INSPECT_DEFAULTS = {
+  models: 'rnn,lstm,lstm-nofg',
+  // 120 inputs, so that the table's k = 100 exists with room to spare.
+  length: 120,
+  seed: TRAIN_DEFAULTS.seed,
+  forgetBias: TRAIN_DEFAULTS.forgetBias,
+  plot: 'h',
+} as const;
+
+/** Used when there is no text and no corpus to take one from. In the default corpus's style:
+ *  the target 'H' (of Hindi) depends on "India", 108 characters earlier. 121 characters: the
+ *  default 120 inputs and the target. */
+export const BUILTIN_TEXT =
+  'I grew up in India, my grandfather kept bees, we grew beans and tomatoes, and it rained every afternoon… I speak fluent H';
+
+export const InspectOptionsSchema = z.object({
+  checkpoint: z.string().min(1).optional(),
+  models: z.string().default(INSPECT_DEFAULTS.models),
+  text: z.string().optional(),
+  textFile: z.string().min(1).optional(),
+  length: num({ int: true, min: 1, max: 100000 }).optional(),
+  layer: num({ int: true, min: 1 }).optional(),
+  hidden: num({ int: true, min: 1, max: 8192 }).optional(),
+  layers: num({ int: true, min: 1, max: 16 }).optional(),
+  seed: num({ int: true, min: 0, max: 0xffffffff }).optional(),
+  forgetBias: num().optional(),
+  recurrentNorm: num({ gt: 0, max: 1000 }).optional(),
+  clip: num({ gt: 0 }).optional(),
+  plot: z.enum(['h', 'c', 'jacobian']).default(INSPECT_DEFAULTS.plot),
+  json: z.boolean().default(false),
+  csv: z.boolean().default(false),
+  svg: z.string().min(1).optional(),
+});
+
+export interface InspectResult {
+  textLength: number;
+  models: InspectedModel[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The text
+
+interface TextChoice {
+  /** The characters used: T inputs and the target, as code points. */
+  chars: string[];
+  /** The text the vocabulary of fresh models comes from (when there is no checkpoint). */
+  whole: string;
+  /** Where it came from, for the header. */
+  from: string;
+}
+
+/**
+ * A slice of a training corpus: from its held-out tail (the last valFrac, which training never
+ * saw) the first whole line long enough, cut to its last n characters, so that the target is a
+ * line's last character; failing that, the last n characters of the corpus.
+ */
+export function corpusSlice(text: string, n: number, valFrac: number): string[] {
+  const cps = [...text];
+  const start = Math.floor(cps.length * (1 - valFrac));
+  let lineStart = -1;
+  for (let i = Math.max(0, start - 1); i < cps.length; i++) {
+    if (cps[i] !== '\n') continue;
+    if (lineStart >= 0 && i - lineStart >= n) return cps.slice(i - n, i);
+    lineStart = i + 1;
+  }
+  return cps.slice(Math.max(0, cps.length - n));
+}
+
+async function chooseText(o: z.infer<typeof InspectOptionsSchema>, ck: Loaded | null, ui: Ui): Promise<TextChoice> {
+  const n = (o.length ?? INSPECT_DEFAULTS.length) + 1;
+  const lastN = (text: string) => {
+    const cps = [...text];
+    if (cps.length < 2) throw new UserError(`the text must have at least 2 characters (inputs, then the target); it has ${cps.length}`, 2);
+    if (o.length !== undefined && cps.length < n) {
+      throw new UserError(`--length ${o.length} needs a text of at least ${n} characters (the inputs, then the target); it has ${cps.length}`, 2);
+    }
+    return cps.slice(Math.max(0, cps.length - n));
+  };
+  if (o.text !== undefined) return { chars: lastN(o.text), whole: o.text, from: '--text' };
+  if (o.textFile !== undefined) {
+    const c = await loadCorpus(o.textFile, 'text file');
+    return { chars: lastN(c.text), whole: c.text, from: o.textFile === '-' ? 'standard input' : o.textFile };
+  }
+  if (ck) {
+    const src = ck.ck.corpus.source;
+    const path = src === 'default' ? DEFAULT_CORPUS : src;
+    if (src !== '-' && existsSync(path)) {
+      const c = await loadCorpus(src);
+      const chars = corpusSlice(c.text, n, ck.ck.train.valFrac);
+      if (o.length !== undefined && chars.length < n) throw new UserError(`--length ${o.length} is longer than the checkpoint's corpus ${src === 'default' ? 'default corpus' : src} (${chars.length} characters)`, 2);
+      return { chars, whole: c.text, from: `the held-out part of ${src === 'default' ? 'the default corpus' : src}` };
+    }
+    ui.warn(`the checkpoint's corpus (${src === '-' ? 'standard input' : src}) cannot be read here; using the built-in sentence (give one with --text)`);
+  }
+  return { chars: lastN(BUILTIN_TEXT), whole: BUILTIN_TEXT, from: 'the built-in sentence' };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The models
+
+function parseModels(list: string, haveCheckpoint: boolean): CellType[] {
+  const names = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (names.length === 1 && names[0] === 'none') {
+    if (!haveCheckpoint) throw new UserError('--models none leaves nothing to inspect without --checkpoint', 2);
+    return [];
+  }
+  if (names.length === 0) throw new UserError(`invalid value for --models ${JSON.stringify(list)}: name at least one of ${CELL_TYPES.join(', ')} (or none with --checkpoint)`, 2);
+  const out: CellType[] = [];
+  for (const name of names) {
+    if (!(CELL_TYPES as readonly string[]).includes(name)) {
+      throw new UserError(`invalid value for --models ${JSON.stringify(list)}: ${JSON.stringify(name)} is not one of ${CELL_TYPES.join(', ')}`, 2);
+    }
+    if (!out.includes(name as CellType)) out.push(name as CellType);
+  }
+  return out;
+}
+
+function checkFinite(label: string, p: GradientProfile): void {
+  const all = [...p.gradH, ...(p.gradC ?? []), ...p.jacobian, p.paramGradNorm, p.loss];
+  if (all.some((v) => !Number.isFinite(v))) {
+    throw new UserError(`the gradient of ${label} overflowed float64; try a smaller --recurrent-norm or --length`);
+  }
+}
+
+const yield_ = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<InspectResult> {
+  const o = parseOptions(InspectOptionsSchema, raw);
+  if (o.json && o.csv) throw new UserError('--json and --csv cannot be used together: pick one format for standard output', 2);
+  if (o.text !== undefined && o.textFile !== undefined) throw new UserError('--text and --text-file cannot be used together', 2);
+  if (o.checkpoint && (o.hidden !== undefined || o.layers !== undefined)) {
+    throw new UserError(`--${o.hidden !== undefined ? 'hidden' : 'layers'} sizes fresh models only when there is no --checkpoint; with one, they take its size`, 2);
+  }
+  const cells = parseModels(o.models, Boolean(o.checkpoint));
+
+  const loaded: Loaded | null = o.checkpoint ? loadModel(o.checkpoint, 'js') : null;
+  const text = await chooseText(o, loaded, ui);
+  const vocab = loaded ? loaded.vocab : Vocab.fromText(text.whole);
+  const unknown = vocab.unknown(text.chars.join(''));
+  if (unknown.length > 0) {
+    throw new UserError(`the text has ${unknown.length} character${unknown.length > 1 ? 's' : ''} the checkpoint's vocabulary does not: ${unknown.slice(0, 10).map(describeChar).join(', ')}${unknown.length > 10 ? ', …' : ''} (see lstm info ${loaded!.path})`);
+  }
+  const ids = vocab.encode(text.chars.join('')).ids;
+  const T = ids.length - 1;
+
+  const size = loaded
+    ? { hidden: loaded.ck.model.hidden, layers: loaded.ck.model.layers }
+    : { hidden: o.hidden ?? TRAIN_DEFAULTS.hidden, layers: o.layers ?? TRAIN_DEFAULTS.layers };
+  const layer = o.layer ?? size.layers;
+  if (layer > size.layers) {
+    throw new UserError(`invalid value for --layer "${layer}": the models have ${size.layers} layer${size.layers > 1 ? 's' : ''} (1 = the bottom)`, 2);
+  }
+  const seed = o.seed ?? loaded?.ck.train.seed ?? INSPECT_DEFAULTS.seed;
+  const forgetBias = o.forgetBias ?? loaded?.ck.train.forgetBias ?? INSPECT_DEFAULTS.forgetBias;
+
+  const total = cells.length + (loaded ? 1 : 0);
+  let done = 0;
+  const progress = (what: string) => {
+    if (ui.fancy) ui.start(`Backpropagating through ${T} steps: ${what} (${++done} of ${total})…`);
+  };
+  const models: InspectedModel[] = [];
+  if (loaded) {
+    progress(`the trained ${loaded.ck.model.cell}`);
+    await yield_();
+    const m = toFloat64(loaded.model);
+    const label = `trained ${loaded.ck.model.cell}`;
+    models.push({ label, cell: loaded.ck.model.cell, checkpoint: true, layer, profile: gradientProfile(m, ids, layer - 1) });
+  }
+  for (const cell of cells) {
+    progress(`a fresh ${cell}`);
+    await yield_();
+    const config: ModelConfig = { cell, vocabSize: vocab.size, hidden: size.hidden, layers: size.layers };
+    const m = freshModel(config, seed, forgetBias);
+    if (o.recurrentNorm !== undefined) scaleRecurrent(m, o.recurrentNorm);
+    const label = o.recurrentNorm !== undefined ? `${cell} ‖W‖=${o.recurrentNorm}` : cell;
+    models.push({ label, cell, checkpoint: false, layer, profile: gradientProfile(m, ids, layer - 1) });
+  }
+  ui.stopSpinner();
+  for (const m of models) checkFinite(m.label, m.profile);
+
+  // What `lstm train --clip` would do to each gradient: scale it as a whole so that the norm of
+  // the parameter gradient is at most the threshold. Every step's share is scaled alike.
+  const clipped: Array<{ of: InspectedModel; factor: number }> = [];
+  if (o.clip !== undefined) {
+    for (const m of [...models]) {
+      const g = m.profile.paramGradNorm;
+      if (!(g > o.clip)) continue;
+      const factor = o.clip / g;
+      const scale = (s: number[]) => s.map((v) => v * factor);
+      const p = m.profile;
+      const copy: InspectedModel = {
+        ...m,
+        label: `${m.label} clipped`,
+        profile: { ...p, gradH: scale(p.gradH), gradC: p.gradC ? scale(p.gradC) : null, paramGradNorm: o.clip },
+      };
+      models.push(copy);
+      clipped.push({ of: m, factor });
+    }
+  }
+
+  const result: InspectResult = { textLength: T, models };
+  const quantity = o.plot as PlotQuantity;
+  const what = quantity === 'h' ? '‖∂E/∂h‖' : quantity === 'c' ? '‖∂E/∂c‖' : '‖∂h_j/∂h_{j−1}‖₂';
+  const series = chartSeries(models, quantity);
+  if (quantity === 'c' && series.length === 0) throw new UserError('--plot c needs an LSTM (lstm or lstm-nofg) among the models: only they have a cell state', 2);
+  const layerText = `layer ${layer} of ${size.layers}`;
+  const title = quantity === 'jacobian' ? `${what} at j = T−1−k, ${layerText}` : `${what} k steps back, ${layerText}`;
+  const xLabel = 'k = steps back from the last input';
+
+  if (o.svg) {
+    try {
+      writeFileAtomic(o.svg, renderSvg(series, { title, xLabel, yLabel: `${what} (log scale)`, logY: true }) + '\n');
+    } catch (e) {
+      throw new UserError(`could not write the SVG to ${o.svg}: ${(e as Error).message}`);
+    }
+  }
+  if (o.csv) {
+    process.stdout.write(toCsv(models));
+    return result;
+  }
+  ui.event(toJson(T, models));
+  if (!ui.human) return result;
+
+  // ---- The human report.
+  const width = Math.max(40, Math.min(80, ui.stream.columns || 80));
+  const c = ui.c;
+  const target = text.chars[T];
+  const targetShown = describeChar(target).replace(/ \(U\+[0-9A-F]+\)$/, '');
+  const inputs = text.chars.slice(0, T);
+  const prefix = `${T} inputs from ${text.from}, then the target ${targetShown}:`;
+  ui.line(c.bold(wrap(prefix, width).join('\n')));
+  ui.line(`  ${showText(inputs, width - 2)}`);
+  const fresh = cells.length ? `fresh ${cells.join(', ')} (seed ${seed}${cells.includes('lstm') ? `, forget bias ${forgetBias}` : ''}${o.recurrentNorm !== undefined ? `, recurrent blocks scaled to ‖W‖₂ = ${o.recurrentNorm}` : ''})` : '';
+  const trained = loaded ? `trained ${loaded.ck.model.cell} from ${loaded.path}` : '';
+  ui.line(wrap(`Models: ${size.layers}×${size.hidden}; ${[trained, fresh].filter(Boolean).join('; ')}.`, width).join('\n'));
+  ui.line();
+  ui.line(renderChart(series, { width, height: 14, logY: true, color: ui.fancy, title, xLabel }));
+  ui.line();
+  const table = formatTable(models, width);
+  ui.line(c.dim(table[0]));
+  for (const l of table.slice(1)) ui.line(l);
+  ui.line();
+  for (const l of explain(models.filter((m) => !m.label.endsWith(' clipped')), `'${target === '\n' ? '\\n' : target}'`, width)) ui.line(c.dim(l));
+  if (o.clip !== undefined) {
+    ui.line();
+    ui.line(wrap(`With --clip ${o.clip} (as lstm train --clip): the whole parameter gradient is rescaled to norm ≤ ${o.clip}, every step's share alike.`, width).join('\n'));
+    for (const m of models.filter((x) => !x.label.endsWith(' clipped'))) {
+      const hit = clipped.find((x) => x.of === m);
+      const g = m.profile.paramGradNorm;
+      const decay = summarize(m.profile.gradH).decay;
+      const msg = hit
+        ? `${m.label}: ‖∂E/∂θ‖ = ${sci(g)} → ×${sci(hit.factor)}; the curve drops ${Math.log10(1 / hit.factor).toFixed(1)} decades as a whole, its slope (×${decay === null ? '–' : decay < 10 ? decay.toFixed(3) : sci(decay)} per step) is unchanged.`
+        : `${m.label}: ‖∂E/∂θ‖ = ${sci(g)} ≤ ${o.clip}, not clipped.`;
+      ui.line(wrap(msg, width, '  ').join('\n'));
+    }
+  }
+  if (o.svg) ui.line(c.dim(`Wrote the chart to ${o.svg}.`));
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Showing the text on one line
+
+/** Columns a code point takes in a terminal: 2 for East Asian wide characters and emoji. */
+function columns(cp: number): number {
+  const wide = (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf) || (cp >= 0xac00 && cp <= 0xd7a3) ||
+    (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
+    (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1faff) || (cp >= 0x20000 && cp <= 0x3fffd);
+  return wide ? 2 : 1;
+}
+
+/** The inputs as they end (the part nearest the target matters most), within `width` columns;
+ *  line breaks shown as ↵ and other control characters as ·. */
+export function showText(chars: string[], width: number): string {
+  const shown = chars.map((ch) => (ch === '\n' ? '↵' : ch.codePointAt(0)! < 0x20 || ch === '\x7f' ? '·' : ch));
+  let used = 0;
+  let i = shown.length;
+  while (i > 0 && used + columns(shown[i - 1].codePointAt(0)!) <= width) used += columns(shown[--i].codePointAt(0)!);
+  if (i === 0) return shown.join('');
+  // Make room for the ellipsis.
+  while (i < shown.length && used + 1 > width) used -= columns(shown[i++].codePointAt(0)!);
+  return '…' + shown.slice(i).join('');
+}
