@@ -12,6 +12,7 @@ import { runSample } from '../commands/sample.js';
 import { runTrain, TRAIN_DEFAULTS as D } from '../commands/train.js';
 import { Interrupted, UserError } from './errors.js';
 import { registerInspect } from './inspect.js';
+import { registerInterop } from './interop.js';
 import { Ui } from './ui.js';
 
 function version(): string {
@@ -123,6 +124,7 @@ Examples:
     });
 
   registerInspect(program);
+  registerInterop(program);
   return program;
 }
 

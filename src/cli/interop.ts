@@ -1,0 +1,55 @@
+// Commander wiring for the PyTorch interop commands: import, export, eval (see docs/pytorch.md).
+
+import { Option, type Command } from 'commander';
+import { runEval } from '../commands/eval.js';
+import { EXPORT_FORMATS, runExport } from '../commands/export.js';
+import { runImport } from '../commands/import.js';
+import { Ui } from './ui.js';
+
+export function registerInterop(program: Command): void {
+  program
+    .command('import')
+    .description('turn an lstm-torch/1 file (a PyTorch nn.LSTM/nn.GRU/nn.RNN + nn.Linear state_dict) into a checkpoint')
+    .argument('<file>', 'lstm-torch/1 JSON file, e.g. written by scripts/lstm_torch.py')
+    .requiredOption('--out <ckpt>', 'checkpoint to write')
+    .option('--force', 'overwrite an existing file at --out')
+    .addHelpText('after', `
+Examples:
+  $ lstm import big-model.json --out checkpoints/big.json
+  $ lstm sample --checkpoint checkpoints/big.json`)
+    .action(async (file: string, _opts, cmd: Command) => {
+      await runImport({ ...cmd.opts(), file }, new Ui());
+    });
+
+  program
+    .command('export')
+    .description('write a checkpoint\'s weights and vocabulary in a format other tools read')
+    .argument('<ckpt>', 'checkpoint file')
+    .addOption(new Option('--format <name>', 'torch: lstm-torch/1, the state_dict of PyTorch\'s nn.LSTM/nn.GRU/nn.RNN + nn.Linear').choices([...EXPORT_FORMATS]).makeOptionMandatory())
+    .requiredOption('--out <file>', 'file to write')
+    .option('--force', 'overwrite an existing file at --out')
+    .addHelpText('after', `
+Examples:
+  $ lstm export checkpoints/notes.json --format torch --out notes.torch.json
+  $ python3 scripts/lstm_torch.py eval notes.torch.json notes.txt`)
+    .action(async (checkpoint: string, _opts, cmd: Command) => {
+      await runExport({ ...cmd.opts(), checkpoint }, new Ui());
+    });
+
+  program
+    .command('eval')
+    .description('mean cross-entropy of a text under a model: each character predicted from all before it, from a zero state')
+    .argument('<ckpt>', 'checkpoint file')
+    .argument('<file>', 'UTF-8 text to evaluate, or - for standard input')
+    .option('--skip-unknown', 'leave out characters the model has no entry for, and say how many (default: refuse, naming them)')
+    .option('--json', 'print {"predictions": N, "loss_nats": x, "bpc": y, "perplexity": z}')
+    .addHelpText('after', `
+Examples:
+  $ lstm eval checkpoints/notes.json held-out.txt
+  $ lstm eval checkpoints/notes.json held-out.txt --json
+  $ cat *.md | lstm eval checkpoints/notes.json - --skip-unknown`)
+    .action(async (checkpoint: string, file: string, _opts, cmd: Command) => {
+      const raw: Record<string, unknown> = { ...cmd.opts(), checkpoint, file };
+      await runEval(raw, new Ui({ json: Boolean(raw.json) }));
+    });
+}

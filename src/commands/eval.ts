@@ -1,0 +1,75 @@
+// lstm eval CKPT FILE: how well a model predicts a text.
+//
+// The mean cross-entropy of predicting each character of FILE from all the characters before
+// it, starting from a zero state and carrying the state through the whole file: len − 1
+// predictions (the first character has nothing before it). In nats, in bits per character, and
+// as perplexity = e^loss. scripts/lstm_torch.py eval computes exactly the same with PyTorch.
+
+import { z } from 'zod';
+import { UserError } from '../cli/errors.js';
+import { parseOptions } from '../cli/options.js';
+import type { Ui } from '../cli/ui.js';
+import { loadCorpus } from '../corpusfile.js';
+import { describeChar } from '../data/text.js';
+import { Evaluator } from '../train/evaluate.js';
+import { loadModel } from './load.js';
+
+export const EvalOptionsSchema = z.object({
+  checkpoint: z.string().min(1),
+  file: z.string().min(1),
+  json: z.boolean().default(false),
+  skipUnknown: z.boolean().default(false),
+});
+
+export interface EvalReport {
+  predictions: number;
+  loss_nats: number;
+  bpc: number;
+  perplexity: number;
+}
+
+/** Steps per forward pass. The state is carried from one pass to the next, so this changes the
+ *  speed, not the result. */
+const CHUNK = 256;
+
+/** The JSON line of --json, with exactly these keys in this order. Spaced like Python's
+ *  json.dumps, so `lstm eval --json` and `lstm_torch.py eval --json` print the same shape. */
+export function formatEvalJson(r: EvalReport): string {
+  const n = (x: number) => JSON.stringify(x);
+  return `{"predictions": ${r.predictions}, "loss_nats": ${n(r.loss_nats)}, "bpc": ${n(r.bpc)}, "perplexity": ${n(r.perplexity)}}`;
+}
+
+export async function runEval(raw: Record<string, unknown>, ui: Ui): Promise<EvalReport> {
+  const o = parseOptions(EvalOptionsSchema, raw);
+  const { model, vocab } = loadModel(o.checkpoint);
+  // loadCorpus reads "default" as the bundled corpus; here FILE is always a path (or "-").
+  const corpus = await loadCorpus(o.file === 'default' ? './default' : o.file, 'text');
+  const label = o.file === '-' ? 'standard input' : o.file;
+  const unknown = vocab.unknown(corpus.text);
+  if (unknown.length > 0 && !o.skipUnknown) {
+    const list = `${unknown.slice(0, 10).map(describeChar).join(', ')}${unknown.length > 10 ? ', …' : ''}`;
+    throw new UserError(`${label} has ${unknown.length} character${unknown.length > 1 ? 's' : ''} not in the model's vocabulary: ${list}; leave them out with --skip-unknown`);
+  }
+  const { ids, skipped } = vocab.encode(corpus.text, o.skipUnknown);
+  if (ids.length < 2) {
+    throw new UserError(`${label} has ${ids.length} character${ids.length === 1 ? '' : 's'}${skipped ? ` the model knows (${skipped} skipped)` : ''}: nothing to predict; eval needs at least 2`);
+  }
+  const { loss, predictions } = new Evaluator(model, 1, Math.min(CHUNK, ids.length - 1)).evaluate(ids);
+  const report: EvalReport = { predictions, loss_nats: loss, bpc: loss / Math.LN2, perplexity: Math.exp(loss) };
+  const skippedNote = skipped > 0
+    ? `skipped ${skipped.toLocaleString('en-US')} occurrence${skipped > 1 ? 's' : ''} of ${unknown.length} character${unknown.length > 1 ? 's' : ''} not in the model's vocabulary (${unknown.slice(0, 10).map(describeChar).join(', ')}${unknown.length > 10 ? ', …' : ''}); the model read the rest as if they were adjacent`
+    : '';
+  if (o.json) {
+    // stdout carries exactly the report; the note goes to stderr.
+    process.stdout.write(formatEvalJson(report) + '\n');
+    if (skippedNote) process.stderr.write(`lstm eval: ${skippedNote}\n`);
+    return report;
+  }
+  const c = ui.c;
+  ui.line(`${label}: ${(ids.length + skipped).toLocaleString('en-US')} characters, ${predictions.toLocaleString('en-US')} predictions (each from all the characters before it)`);
+  if (skippedNote) ui.line(c.dim(skippedNote));
+  ui.line(`  ${c.bold('loss')}        ${loss.toFixed(5)} nats per character`);
+  ui.line(`  ${c.bold('bpc')}         ${report.bpc.toFixed(5)} bits per character`);
+  ui.line(`  ${c.bold('perplexity')}  ${report.perplexity.toFixed(4)}`);
+  return report;
+}

@@ -1,0 +1,37 @@
+// lstm export CKPT --format torch --out FILE: a checkpoint's weights and vocabulary as an
+// lstm-torch/1 file, which PyTorch's load_state_dict takes as it is (see docs/pytorch.md).
+
+import { z } from 'zod';
+import { UserError } from '../cli/errors.js';
+import { parseOptions } from '../cli/options.js';
+import type { Ui } from '../cli/ui.js';
+import { ExportError, torchModelOf } from '../interop/convert.js';
+import { checkOut, writeOut } from '../interop/output.js';
+import { formatTorchFile, TORCH_FORMAT } from '../interop/torchfile.js';
+import { loadModel } from './load.js';
+
+export const EXPORT_FORMATS = ['torch'] as const;
+
+export const ExportOptionsSchema = z.object({
+  checkpoint: z.string().min(1),
+  format: z.enum(EXPORT_FORMATS),
+  out: z.string().min(1),
+  force: z.boolean().default(false),
+});
+
+export async function runExport(raw: Record<string, unknown>, ui: Ui): Promise<{ file: string; format: string }> {
+  const o = parseOptions(ExportOptionsSchema, raw);
+  checkOut(o.out, o.force);
+  const { path, model, vocab } = loadModel(o.checkpoint, 'js');
+  let text: string;
+  try {
+    text = formatTorchFile(torchModelOf(model, vocab.chars));
+  } catch (e) {
+    if (e instanceof ExportError) throw new UserError(`cannot export ${path}: ${e.message}`);
+    throw e;
+  }
+  writeOut(o.out, text);
+  const { cell, layers, hidden } = model.config;
+  ui.line(`Exported ${path} (a ${layers}×${hidden} ${cell} over ${vocab.size} characters) → ${o.out} (${TORCH_FORMAT}: PyTorch's state_dict names, shapes and gate order)`);
+  return { file: o.out, format: TORCH_FORMAT };
+}

@@ -1,0 +1,65 @@
+// lstm import FILE --out CKPT: an lstm-torch/1 file (PyTorch's layout) as a normal checkpoint.
+//
+// The checkpoint holds weights and vocabulary only: no optimiser state and no carried state, so
+// sample, eval, info and train --init-from take it, and --resume refuses it (there is no run to
+// continue). Its training settings are the defaults of lstm train; they describe no run.
+
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { createKernels } from '../backend.js';
+import { type TrainSettings } from '../checkpoint.js';
+import { UserError } from '../cli/errors.js';
+import { parseOptions } from '../cli/options.js';
+import type { Ui } from '../cli/ui.js';
+import { Vocab } from '../data/text.js';
+import { configOf, loadTorchInto } from '../interop/convert.js';
+import { checkOut, writeOut } from '../interop/output.js';
+import { readTorchFile, TorchFileError, type TorchModel } from '../interop/torchfile.js';
+import { Model } from '../nn/model.js';
+import { buildCheckpoint, TRAIN_DEFAULTS as D } from './train.js';
+
+export const ImportOptionsSchema = z.object({
+  file: z.string().min(1),
+  out: z.string().min(1),
+  force: z.boolean().default(false),
+});
+
+export interface ImportResult {
+  checkpoint: string;
+  cell: string;
+  layers: number;
+  hidden: number;
+  vocabSize: number;
+  parameters: number;
+}
+
+export function readTorchOrExplain(path: string): TorchModel {
+  try {
+    return readTorchFile(path);
+  } catch (e) {
+    if (e instanceof TorchFileError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
+export async function runImport(raw: Record<string, unknown>, ui: Ui): Promise<ImportResult> {
+  const o = parseOptions(ImportOptionsSchema, raw);
+  checkOut(o.out, o.force);
+  const tm = readTorchOrExplain(o.file);
+  const model = new Model(configOf(tm), createKernels('js'));
+  loadTorchInto(model, tm);
+  const settings: TrainSettings = {
+    batchSize: D.batchSize, seqLen: D.seqLen, dropout: D.dropout, optimizer: D.optimizer, lr: D.lr, lrDecay: D.lrDecay,
+    momentum: D.momentum, clip: D.clip, clipValue: D.clipValue, forgetBias: D.forgetBias, seed: D.seed, valFrac: D.valFrac,
+    backend: D.backend,
+  };
+  // The weights come from a file, not from a text we know: no characters, the hash of no text.
+  const corpus = { source: o.file, chars: 0, sha256: createHash('sha256').update('').digest('hex') };
+  const ck = buildCheckpoint(model, new Vocab(tm.vocab), settings, corpus, null, [], [], null);
+  writeOut(o.out, JSON.stringify(ck));
+  const result: ImportResult = {
+    checkpoint: o.out, cell: tm.cell, layers: tm.layers, hidden: tm.hidden, vocabSize: tm.vocab.length, parameters: model.layout.count,
+  };
+  ui.line(`Imported ${o.file}: a ${tm.layers}×${tm.hidden} ${tm.cell} over ${tm.vocab.length} characters (${model.layout.count.toLocaleString('en-US')} parameters) → ${o.out}`);
+  return result;
+}
