@@ -180,6 +180,8 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
   const total = cells.length + (loaded ? 1 : 0);
   let done = 0;
   const progress = (what: string) => {
+    // One spinner at a time: a second start() would leave the first one running.
+    ui.stopSpinner();
     if (ui.fancy) ui.start(`Backpropagating through ${T} steps: ${what} (${++done} of ${total})…`);
   };
   const models: InspectedModel[] = [];
@@ -196,7 +198,8 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
     const config: ModelConfig = { cell, vocabSize: vocab.size, hidden: size.hidden, layers: size.layers };
     const m = freshModel(config, seed, forgetBias);
     if (o.recurrentNorm !== undefined) scaleRecurrent(m, o.recurrentNorm);
-    const label = o.recurrentNorm !== undefined ? `${cell} ‖W‖=${o.recurrentNorm}` : cell;
+    // Short labels: the header and the chart title say when the fresh models were rescaled.
+    const label = cell;
     models.push({ label, cell, checkpoint: false, layer, profile: gradientProfile(m, ids, layer - 1) });
   }
   ui.stopSpinner();
@@ -204,7 +207,7 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
 
   // What `lstm train --clip` would do to each gradient: scale it as a whole so that the norm of
   // the parameter gradient is at most the threshold. Every step's share is scaled alike.
-  const clipped: Array<{ of: InspectedModel; factor: number }> = [];
+  const clipped: Array<{ of: InspectedModel; copy: InspectedModel; factor: number }> = [];
   if (o.clip !== undefined) {
     for (const m of [...models]) {
       const g = m.profile.paramGradNorm;
@@ -218,7 +221,7 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
         profile: { ...p, gradH: scale(p.gradH), gradC: p.gradC ? scale(p.gradC) : null, paramGradNorm: o.clip },
       };
       models.push(copy);
-      clipped.push({ of: m, factor });
+      clipped.push({ of: m, copy, factor });
     }
   }
 
@@ -228,7 +231,8 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
   const series = chartSeries(models, quantity);
   if (quantity === 'c' && series.length === 0) throw new UserError('--plot c needs an LSTM (lstm or lstm-nofg) among the models: only they have a cell state', 2);
   const layerText = `layer ${layer} of ${size.layers}`;
-  const title = quantity === 'jacobian' ? `${what} at j = T−1−k, ${layerText}` : `${what} k steps back, ${layerText}`;
+  const scaled = o.recurrentNorm !== undefined && cells.length > 0 ? `, fresh ‖W_hh‖₂ = ${o.recurrentNorm}` : '';
+  const title = (quantity === 'jacobian' ? `${what} at j = T−1−k, ${layerText}` : `${what} k steps back, ${layerText}`) + scaled;
   const xLabel = 'k = steps back from the last input';
 
   if (o.svg) {
@@ -251,24 +255,26 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
   const target = text.chars[T];
   const targetShown = describeChar(target).replace(/ \(U\+[0-9A-F]+\)$/, '');
   const inputs = text.chars.slice(0, T);
-  const prefix = `${T} inputs from ${text.from}, then the target ${targetShown}:`;
-  ui.line(c.bold(wrap(prefix, width).join('\n')));
-  ui.line(`  ${showText(inputs, width - 2)}`);
+  ui.line(c.bold(wrap(`${T} inputs from ${text.from}, then the target ${targetShown}:`, width).join('\n')));
+  const arrow = `" → ${targetShown}`;
+  ui.line(`  "${showText(inputs, width - 3 - [...arrow].length)}${arrow}`);
   const fresh = cells.length ? `fresh ${cells.join(', ')} (seed ${seed}${cells.includes('lstm') ? `, forget bias ${forgetBias}` : ''}${o.recurrentNorm !== undefined ? `, recurrent blocks scaled to ‖W‖₂ = ${o.recurrentNorm}` : ''})` : '';
   const trained = loaded ? `trained ${loaded.ck.model.cell} from ${loaded.path}` : '';
   ui.line(wrap(`Models: ${size.layers}×${size.hidden}; ${[trained, fresh].filter(Boolean).join('; ')}.`, width).join('\n'));
   ui.line();
   ui.line(renderChart(series, { width, height: 14, logY: true, color: ui.fancy, title, xLabel }));
   ui.line();
-  const table = formatTable(models, width);
+  // The clipped copies are the same curves moved down: the clipping lines below say by how much.
+  const own = models.filter((m) => !clipped.some((x) => x.copy === m));
+  const table = formatTable(own, width);
   ui.line(c.dim(table[0]));
   for (const l of table.slice(1)) ui.line(l);
   ui.line();
-  for (const l of explain(models.filter((m) => !m.label.endsWith(' clipped')), `'${target === '\n' ? '\\n' : target}'`, width)) ui.line(c.dim(l));
+  for (const l of explain(own, targetShown, width)) ui.line(c.dim(l));
   if (o.clip !== undefined) {
     ui.line();
     ui.line(wrap(`With --clip ${o.clip} (as lstm train --clip): the whole parameter gradient is rescaled to norm ≤ ${o.clip}, every step's share alike.`, width).join('\n'));
-    for (const m of models.filter((x) => !x.label.endsWith(' clipped'))) {
+    for (const m of own) {
       const hit = clipped.find((x) => x.of === m);
       const g = m.profile.paramGradNorm;
       const decay = summarize(m.profile.gradH).decay;

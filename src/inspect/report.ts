@@ -170,28 +170,27 @@ function geomean(xs: readonly number[]): number {
 
 function decadesText(d: number | null): string {
   if (d === null) return '–';
-  if (d === Infinity) return 'to zero';
-  if (Math.abs(d) < 0.05) return 'about level';
-  return d > 0 ? `−${d.toFixed(1)} decades` : `+${(-d).toFixed(1)} decades`;
+  if (d === Infinity) return '−∞ (to zero)';
+  return d > 0 ? `−${d.toFixed(1)}` : `+${(-d).toFixed(1)}`;
 }
 
 /**
- * The few lines under the chart that say what it shows, with this run's numbers in them.
+ * The few lines under the table that say what the chart shows, with this run's numbers.
  * `target` is how the target character is shown (e.g. "'H'").
  */
 export function explain(models: readonly InspectedModel[], target: string, width: number): string[] {
   const T = models[0]?.profile.steps ?? 0;
   const span = Math.min(50, T - 1);
   const out: string[] = [];
-  out.push(...wrap(`How much the loss on predicting ${target} reaches back to the hidden state k steps before the last input, ‖∂E/∂h‖ (log scale): falling = vanishing gradient, rising = exploding.`, width));
+  out.push(...wrap(`‖∂E/∂h‖: how much the loss on ${target} depends on the hidden state k steps earlier; falling = vanishing gradient (those steps barely learn), rising = exploding.`, width));
   if (span >= 1) {
     const parts = models.map((m) => `${m.label} ${decadesText(decadesFallen(m.profile.gradH, span))}`);
-    out.push(...wrap(`Over ${span} steps: ${parts.join(', ')}.`, width));
+    out.push(...wrap(`Change over ${span} steps back, in orders of magnitude: ${parts.join(', ')}.`, width));
   }
   const jac = models.map((m) => `${m.label} ${geomean(m.profile.jacobian).toFixed(2)}`);
-  out.push(...wrap(`One step's ‖∂h_j/∂h_{j−1}‖₂ (spectral norm, geometric mean): ${jac.join(', ')}; a bound per step, products shrink faster.`, width));
+  out.push(...wrap(`One step's ‖∂h_j/∂h_{j−1}‖₂ (geometric mean): ${jac.join(', ')}; an upper bound per step, the product over k steps is usually far smaller.`, width));
   if (models.some((m) => m.profile.gradC)) {
-    out.push(...wrap('LSTMs also carry the error in the cell state, scaled only by the forget gate (∂c_j/∂c_{j−1} = diag f_j): the ‖∂E/∂c‖ rows.', width));
+    out.push(...wrap('LSTMs also carry it in c, scaled only by the forget gate: the ‖∂E/∂c‖ rows.', width));
   }
   return out;
 }
