@@ -162,7 +162,9 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
   const vocab = loaded ? loaded.vocab : Vocab.fromText(text.whole);
   const unknown = vocab.unknown(text.chars.join(''));
   if (unknown.length > 0) {
-    throw new UserError(`the text has ${unknown.length} character${unknown.length > 1 ? 's' : ''} the checkpoint's vocabulary does not: ${unknown.slice(0, 10).map(describeChar).join(', ')}${unknown.length > 10 ? ', …' : ''} (see lstm info ${loaded!.path})`);
+    const what = o.text !== undefined || o.textFile !== undefined ? 'the text has' : `${text.from} has`;
+    const hint = o.text !== undefined || o.textFile !== undefined ? `see lstm info ${loaded!.path}` : 'give a text with --text or --text-file';
+    throw new UserError(`${what} ${unknown.length} character${unknown.length > 1 ? 's' : ''} the checkpoint's vocabulary does not: ${unknown.slice(0, 10).map(describeChar).join(', ')}${unknown.length > 10 ? ', …' : ''} (${hint})`);
   }
   const ids = vocab.encode(text.chars.join('')).ids;
   const T = ids.length - 1;
