@@ -187,6 +187,8 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
     if (ui.fancy) ui.start(`Backpropagating through ${T} steps: ${what} (${++done} of ${total})…`);
   };
   const models: InspectedModel[] = [];
+  /** ‖W‖₂ of every recurrent gate block before --recurrent-norm rescaled it. */
+  const initialNorms: number[] = [];
   if (loaded) {
     progress(`the trained ${loaded.ck.model.cell}`);
     await yield_();
@@ -199,7 +201,7 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
     await yield_();
     const config: ModelConfig = { cell, vocabSize: vocab.size, hidden: size.hidden, layers: size.layers };
     const m = freshModel(config, seed, forgetBias);
-    if (o.recurrentNorm !== undefined) scaleRecurrent(m, o.recurrentNorm);
+    if (o.recurrentNorm !== undefined) initialNorms.push(...scaleRecurrent(m, o.recurrentNorm));
     // Short labels: the header and the chart title say when the fresh models were rescaled.
     const label = cell;
     models.push({ label, cell, checkpoint: false, layer, profile: gradientProfile(m, ids, layer - 1) });
@@ -260,7 +262,7 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
   ui.line(c.bold(wrap(`${T} inputs from ${text.from}, then the target ${targetShown}:`, width).join('\n')));
   const arrow = `" → ${targetShown}`;
   ui.line(`  "${showText(inputs, width - 3 - [...arrow].length)}${arrow}`);
-  const fresh = cells.length ? `fresh ${cells.join(', ')} (seed ${seed}${cells.includes('lstm') ? `, forget bias ${forgetBias}` : ''}${o.recurrentNorm !== undefined ? `, recurrent blocks scaled to ‖W‖₂ = ${o.recurrentNorm}` : ''})` : '';
+  const fresh = cells.length ? `fresh ${cells.join(', ')} (seed ${seed}${cells.includes('lstm') ? `, forget bias ${forgetBias}` : ''}${o.recurrentNorm !== undefined ? `, recurrent blocks scaled to ‖W‖₂ = ${o.recurrentNorm} from ${normRange(initialNorms)}` : ''})` : '';
   const trained = loaded ? `trained ${loaded.ck.model.cell} from ${loaded.path}` : '';
   ui.line(wrap(`Models: ${size.layers}×${size.hidden}; ${[trained, fresh].filter(Boolean).join('; ')}.`, width).join('\n'));
   ui.line();
@@ -288,6 +290,13 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
   }
   if (o.svg) ui.line(c.dim(`Wrote the chart to ${o.svg}.`));
   return result;
+}
+
+/** "1.15" or "1.14–1.16": the spread of the recurrent blocks' norms at initialisation. */
+function normRange(xs: number[]): string {
+  const lo = Math.min(...xs).toFixed(2);
+  const hi = Math.max(...xs).toFixed(2);
+  return lo === hi ? lo : `${lo}–${hi}`;
 }
 
 // ---------------------------------------------------------------------------------------------
