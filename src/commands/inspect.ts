@@ -189,24 +189,28 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
   const models: InspectedModel[] = [];
   /** ‖W‖₂ of every recurrent gate block before --recurrent-norm rescaled it. */
   const initialNorms: number[] = [];
-  if (loaded) {
-    progress(`the trained ${loaded.ck.model.cell}`);
-    await yield_();
-    const m = toFloat64(loaded.model);
-    const label = `trained ${loaded.ck.model.cell}`;
-    models.push({ label, cell: loaded.ck.model.cell, checkpoint: true, layer, profile: gradientProfile(m, ids, layer - 1) });
+  // A spinner left running would keep the process alive after an error.
+  try {
+    if (loaded) {
+      progress(`the trained ${loaded.ck.model.cell}`);
+      await yield_();
+      const m = toFloat64(loaded.model);
+      const label = `trained ${loaded.ck.model.cell}`;
+      models.push({ label, cell: loaded.ck.model.cell, checkpoint: true, layer, profile: gradientProfile(m, ids, layer - 1) });
+    }
+    for (const cell of cells) {
+      progress(`a fresh ${cell}`);
+      await yield_();
+      const config: ModelConfig = { cell, vocabSize: vocab.size, hidden: size.hidden, layers: size.layers };
+      const m = freshModel(config, seed, forgetBias);
+      if (o.recurrentNorm !== undefined) initialNorms.push(...scaleRecurrent(m, o.recurrentNorm));
+      // Short labels: the header and the chart title say when the fresh models were rescaled.
+      const label = cell;
+      models.push({ label, cell, checkpoint: false, layer, profile: gradientProfile(m, ids, layer - 1) });
+    }
+  } finally {
+    ui.stopSpinner();
   }
-  for (const cell of cells) {
-    progress(`a fresh ${cell}`);
-    await yield_();
-    const config: ModelConfig = { cell, vocabSize: vocab.size, hidden: size.hidden, layers: size.layers };
-    const m = freshModel(config, seed, forgetBias);
-    if (o.recurrentNorm !== undefined) initialNorms.push(...scaleRecurrent(m, o.recurrentNorm));
-    // Short labels: the header and the chart title say when the fresh models were rescaled.
-    const label = cell;
-    models.push({ label, cell, checkpoint: false, layer, profile: gradientProfile(m, ids, layer - 1) });
-  }
-  ui.stopSpinner();
   for (const m of models) checkFinite(m.label, m.profile);
 
   // What `lstm train --clip` would do to each gradient: scale it as a whole so that the norm of

@@ -175,22 +175,21 @@ function decadesText(d: number | null): string {
 }
 
 /**
- * The few lines under the table that say what the chart shows, with this run's numbers.
+ * The few lines under the table that say what the chart shows, with this run's numbers (five
+ * lines at 80 columns for the default three models).
  * `target` is how the target character is shown (e.g. "'H'").
  */
 export function explain(models: readonly InspectedModel[], target: string, width: number): string[] {
   const T = models[0]?.profile.steps ?? 0;
   const span = Math.min(50, T - 1);
   const out: string[] = [];
-  out.push(...wrap(`‖∂E/∂h‖: how much the loss on ${target} depends on the hidden state k steps earlier; falling = vanishing gradient (those steps barely learn), rising = exploding.`, width));
+  out.push(...wrap(`‖∂E/∂h‖: how much the loss on ${target} depends on the hidden state k steps back. Falling = vanishing gradient, rising = exploding.`, width));
   if (span >= 1) {
     const parts = models.map((m) => `${m.label} ${decadesText(decadesFallen(m.profile.gradH, span))}`);
-    out.push(...wrap(`Change over ${span} steps back, in orders of magnitude: ${parts.join(', ')}.`, width));
+    out.push(...wrap(`Orders of magnitude over ${span} steps: ${parts.join(', ')}.`, width));
   }
   const jac = models.map((m) => `${m.label} ${geomean(m.profile.jacobian).toFixed(2)}`);
-  out.push(...wrap(`One step's ‖∂h_j/∂h_{j−1}‖₂ (geometric mean): ${jac.join(', ')}; an upper bound per step, the product over k steps is usually far smaller.`, width));
-  if (models.some((m) => m.profile.gradC)) {
-    out.push(...wrap('LSTMs also carry it in c, scaled only by the forget gate: the ‖∂E/∂c‖ rows.', width));
-  }
+  const cell = models.some((m) => m.profile.gradC) ? ' LSTMs also carry it in c, via the forget gate (‖∂E/∂c‖ rows).' : '';
+  out.push(...wrap(`Per-step ‖∂h_j/∂h_{j−1}‖₂ (geo. mean), a bound only: ${jac.join(', ')}.${cell}`, width));
   return out;
 }
