@@ -32,8 +32,8 @@ export const INSPECT_DEFAULTS = {
 } as const;
 
 /** Used when there is no text and no corpus to take one from. In the default corpus's style:
- *  the target 'H' (of Hindi) depends on "India", 108 characters earlier. 121 characters: the
- *  default 120 inputs and the target. */
+ *  the target 'H' (of Hindi) depends on "India", 102–106 steps back from the last input.
+ *  121 characters: the default 120 inputs and the target. */
 export const BUILTIN_TEXT =
   'I grew up in India, my grandfather kept bees, we grew beans and tomatoes, and it rained every afternoon… I speak fluent H';
 
@@ -111,7 +111,9 @@ async function chooseText(o: z.infer<typeof InspectOptionsSchema>, ck: Loaded | 
     if (src !== '-' && existsSync(path)) {
       const c = await loadCorpus(src);
       const chars = corpusSlice(c.text, n, ck.ck.train.valFrac);
-      if (o.length !== undefined && chars.length < n) throw new UserError(`--length ${o.length} is longer than the checkpoint's corpus ${src === 'default' ? 'default corpus' : src} (${chars.length} characters)`, 2);
+      if (o.length !== undefined && chars.length < n) {
+        throw new UserError(`--length ${o.length} needs ${n} characters, but the checkpoint's corpus (${src}) has only ${chars.length}; give a text with --text or --text-file`, 2);
+      }
       return { chars, whole: c.text, from: `the held-out part of ${src === 'default' ? 'the default corpus' : src}` };
     }
     ui.warn(`the checkpoint's corpus (${src === '-' ? 'standard input' : src}) cannot be read here; using the built-in sentence (give one with --text)`);
@@ -263,7 +265,7 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
   const target = text.chars[T];
   const targetShown = describeChar(target).replace(/ \(U\+[0-9A-F]+\)$/, '');
   const inputs = text.chars.slice(0, T);
-  ui.line(c.bold(wrap(`${T} inputs from ${text.from}, then the target ${targetShown}:`, width).join('\n')));
+  ui.line(c.bold(wrap(`${T} input${T === 1 ? "" : "s"} from ${text.from}, then the target ${targetShown}:`, width).join("\n")));
   const arrow = `" → ${targetShown}`;
   ui.line(`  "${showText(inputs, width - 3 - [...arrow].length)}${arrow}`);
   const fresh = cells.length ? `fresh ${cells.join(', ')} (seed ${seed}${cells.includes('lstm') ? `, forget bias ${forgetBias}` : ''}${o.recurrentNorm !== undefined ? `, recurrent blocks scaled to ‖W‖₂ = ${o.recurrentNorm} from ${normRange(initialNorms)}` : ''})` : '';
