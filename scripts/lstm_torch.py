@@ -192,7 +192,7 @@ def encode(text, vocab, skip_unknown, what):
     if unknown and not skip_unknown:
         shown = ", ".join(describe(c) for c in unknown[:10]) + (", …" if len(unknown) > 10 else "")
         s = "s" if len(unknown) > 1 else ""
-        raise UserError(f"{what} has {len(unknown)} character{s} not in the model's vocabulary: {shown}; leave them out with --skip-unknown")
+        raise UserError(f"{what} has {len(unknown)} character{s} not in the model's vocabulary: {shown}; leave {'them' if s else 'it'} out with --skip-unknown")
     ids = [index[ch] for ch in text if ch in index]
     return torch.tensor(ids, dtype=torch.long), len(text) - len(ids), unknown
 
@@ -260,6 +260,7 @@ def pick_device(name, local_rank):
     if name == "cuda":
         if not torch.cuda.is_available():
             raise UserError("--device cuda: no CUDA GPU is available to this torch", 2)
+        torch.cuda.set_device(local_rank)  # one GPU per process, as NCCL expects
         return torch.device("cuda", local_rank)
     return torch.device("cpu")
 
@@ -318,8 +319,13 @@ def cmd_train(a):
     torch.manual_seed(a.seed)
     if a.init_from:
         model, vocab, cell = load_model(a.init_from, a.dropout)
+        for name, mine, theirs in (("cell", a.cell, model.cell), ("layers", a.layers, model.L), ("hidden", a.hidden, model.H)):
+            if mine is not None and mine != theirs:
+                raise UserError(f"--{name} {mine} differs from {a.init_from}'s {theirs} (the architecture comes from the file)", 2)
+        # The file's vocabulary is kept (as lstm train --init-from keeps the checkpoint's).
         ids, _, _ = encode(text, vocab, False, f"corpus {a.corpus}")
     else:
+        a.cell, a.layers, a.hidden = a.cell or "lstm", a.layers or 1, a.hidden or 256
         vocab = sorted(set(text))  # by code point, as lstm builds its vocabulary
         index = {ch: i for i, ch in enumerate(vocab)}
         ids = torch.tensor([index[ch] for ch in text], dtype=torch.long)
@@ -355,9 +361,9 @@ def cmd_train(a):
     state = model.zero_state(b, device)
     detach = (lambda s: tuple(x.detach() for x in s)) if model.cell == "lstm" else (lambda s: s.detach())
     params_count = sum(p.numel() for n_, p in model.named_parameters() if not n_.startswith("rnn.bias_hh") or model.cell == "gru")
-    say(f"Training a {model.L}x{model.H} {model.cell} ({params_count:,} parameters) on {device.type}"
-        f"{f' x {world} processes' if world > 1 else ''}: {len(ids):,} characters, {len(vocab)} distinct, {n_val:,} for validation; "
-        f"batch {B} x seq {T}, {a.optimizer} lr {a.lr}, clip {a.clip or 'off'}; {target} steps ({per_epoch} per epoch)")
+    say(f"Training a {model.L}×{model.H} {model.cell} ({params_count:,} parameters) on {device.type}"
+        f"{f' × {world} processes' if world > 1 else ''}: {len(ids):,} characters, {len(vocab)} distinct, {n_val:,} for validation; "
+        f"batch {B} × seq {T}, {a.optimizer} lr {a.lr:g}, clip {f'{a.clip:g}' if a.clip else 'off'}; {target} step{'s' if target > 1 else ''} ({per_epoch} per epoch)")
 
     def validate():
         if len(val_ids) < 2:
@@ -409,7 +415,7 @@ def cmd_train(a):
     if main:
         val = validate()
         save_model(a.out, model, vocab)
-        say(f"Trained {step} steps in {time.time() - t0:.1f} s" + ("" if val is None else f"; validation {val / LN2:.4f} bits per character") + f"; saved {a.out}")
+        say(f"Trained {step} step{'s' if step > 1 else ''} in {time.time() - t0:.1f} s" + ("" if val is None else f"; validation {val / LN2:.4f} bits per character") + f"; saved {a.out}")
         say(f"Make it a checkpoint with: lstm import {a.out} --out CKPT")
     if world > 1:
         dist.barrier()
@@ -437,9 +443,9 @@ def parse(argv):
     t.add_argument("--out", required=True, help="lstm-torch/1 file to write (at the end and every --save-every steps)")
     t.add_argument("--force", action="store_true", help="overwrite an existing --out")
     t.add_argument("--init-from", help="start from this lstm-torch/1 file's weights and vocabulary")
-    t.add_argument("--cell", default="lstm", choices=list(CELLS))
-    t.add_argument("--layers", type=int, default=1)
-    t.add_argument("--hidden", type=int, default=256)
+    t.add_argument("--cell", choices=list(CELLS), help="default lstm")
+    t.add_argument("--layers", type=int, help="default 1")
+    t.add_argument("--hidden", type=int, help="default 256")
     t.add_argument("--batch-size", type=int, default=32, help="B streams in all, split evenly over the processes")
     t.add_argument("--seq-len", type=int, default=128)
     t.add_argument("--dropout", type=float, default=0.0)
@@ -465,7 +471,7 @@ def parse(argv):
         a.steps_given = a.steps is not None
         if a.steps is None:
             a.steps = 2000
-        for name, ok in (("layers", a.layers >= 1), ("hidden", a.hidden >= 1), ("batch-size", a.batch_size >= 1),
+        for name, ok in (("layers", a.layers is None or a.layers >= 1), ("hidden", a.hidden is None or a.hidden >= 1), ("batch-size", a.batch_size >= 1),
                          ("seq-len", a.seq_len >= 1), ("steps", a.steps >= 1), ("lr", a.lr > 0),
                          ("lr-decay", 0 < a.lr_decay <= 1), ("dropout", 0 <= a.dropout < 1), ("momentum", 0 <= a.momentum < 1),
                          ("clip", a.clip >= 0), ("clip-value", a.clip_value >= 0), ("val-frac", 0 <= a.val_frac < 1),

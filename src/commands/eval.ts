@@ -48,7 +48,7 @@ export async function runEval(raw: Record<string, unknown>, ui: Ui): Promise<Eva
   const unknown = vocab.unknown(corpus.text);
   if (unknown.length > 0 && !o.skipUnknown) {
     const list = `${unknown.slice(0, 10).map(describeChar).join(', ')}${unknown.length > 10 ? ', …' : ''}`;
-    throw new UserError(`${label} has ${unknown.length} character${unknown.length > 1 ? 's' : ''} not in the model's vocabulary: ${list}; leave them out with --skip-unknown`);
+    throw new UserError(`${label} has ${unknown.length} character${unknown.length > 1 ? 's' : ''} not in the model's vocabulary: ${list}; leave ${unknown.length > 1 ? 'them' : 'it'} out with --skip-unknown`);
   }
   const { ids, skipped } = vocab.encode(corpus.text, o.skipUnknown);
   if (ids.length < 2) {

@@ -53,8 +53,10 @@ export async function runImport(raw: Record<string, unknown>, ui: Ui): Promise<I
     momentum: D.momentum, clip: D.clip, clipValue: D.clipValue, forgetBias: D.forgetBias, seed: D.seed, valFrac: D.valFrac,
     backend: D.backend,
   };
-  // The weights come from a file, not from a text we know: no characters, the hash of no text.
-  const corpus = { source: o.file, chars: 0, sha256: createHash('sha256').update('').digest('hex') };
+  // The weights come from a file, not from a text we know: no characters, the hash of no text, and
+  // a source that is deliberately not a path (commands that look for the training text, such as
+  // inspect-gradients, must not read the JSON file as one).
+  const corpus = { source: `imported from ${o.file}`, chars: 0, sha256: createHash('sha256').update('').digest('hex') };
   const ck = buildCheckpoint(model, new Vocab(tm.vocab), settings, corpus, null, [], [], null);
   writeOut(o.out, JSON.stringify(ck));
   const result: ImportResult = {
