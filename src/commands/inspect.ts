@@ -265,7 +265,7 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
   const target = text.chars[T];
   const targetShown = describeChar(target).replace(/ \(U\+[0-9A-F]+\)$/, '');
   const inputs = text.chars.slice(0, T);
-  ui.line(c.bold(wrap(`${T} input${T === 1 ? "" : "s"} from ${text.from}, then the target ${targetShown}:`, width).join("\n")));
+  ui.line(c.bold(wrap(`${T} input${T === 1 ? '' : 's'} from ${text.from}, then the target ${targetShown}:`, width).join('\n')));
   const arrow = `" → ${targetShown}`;
   ui.line(`  "${showText(inputs, width - 3 - [...arrow].length)}${arrow}`);
   const fresh = cells.length ? `fresh ${cells.join(', ')} (seed ${seed}${cells.includes('lstm') ? `, forget bias ${forgetBias}` : ''}${o.recurrentNorm !== undefined ? `, recurrent blocks scaled to ‖W‖₂ = ${o.recurrentNorm} from ${normRange(initialNorms)}` : ''})` : '';
