@@ -72,6 +72,7 @@ export class Ui {
   /** A spinner on a terminal; a plain line elsewhere (nothing with --json or --quiet). */
   start(text: string): void {
     if (!this.human) return;
+    this.stopSpinner(); // one spinner at a time: a forgotten one keeps the process alive
     if (this.fancy) this.spin = ora({ text, stream: this.stream }).start();
     else this.line(text);
   }
