@@ -125,6 +125,7 @@ Examples:
 
   registerInspect(program);
   registerInterop(program);
+  // Further commands wire themselves (one file each under src/cli/, one line each here).
   return program;
 }
 
