@@ -20,6 +20,7 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
 import time
 
@@ -312,8 +313,12 @@ def cmd_train(a):
     if os.path.exists(a.out) and not a.force:
         raise UserError(f"{a.out} already exists; pick another --out, or add --force to overwrite it", 2)
     out_dir = os.path.dirname(os.path.abspath(a.out))
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot write to {out_dir}: {e.strerror}")
     if not os.access(out_dir, os.W_OK):
-        raise UserError(f"cannot write to {out_dir}", 1)
+        raise UserError(f"cannot write to {out_dir}: permission denied")
 
     text = read_text(a.corpus, "corpus")
     torch.manual_seed(a.seed)
@@ -343,7 +348,7 @@ def cmd_train(a):
     S = (len(train_ids) - 1) // B  # positions per stream
     per_epoch = S // T  # chunks per epoch
     if per_epoch < 1:
-        raise UserError(f"corpus {a.corpus} is too short: {len(train_ids)} characters for training, but one batch of {B} streams x {T} steps needs at least {B * T + 1}")
+        raise UserError(f"corpus {a.corpus} is too short: {len(train_ids)} characters for training, but one batch of {B} streams × {T} steps needs at least {B * T + 1}")
     target = a.steps if a.epochs is None else max(1, math.floor(a.epochs * per_epoch + 0.5))  # JavaScript's Math.round
     if a.epochs is not None and a.steps_given:
         target = min(a.steps, target)
@@ -371,10 +376,17 @@ def cmd_train(a):
         eb = max(1, min(B, (len(val_ids) - 1) // T))
         return evaluate(model, val_ids, eb, T, device)[0]
 
+    # Ctrl-C (or SIGTERM) in a single process stops between two steps and saves, as lstm train does.
+    # Under torchrun the processes would have to agree on the step to stop at; there, --save-every
+    # is what keeps the work.
+    stop = []
+    if world == 1:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.append(True))
     step, t0, loss_sum, since = 0, time.time(), 0.0, 0
     val = None
     net.train()
-    while step < target:
+    while step < target and not stop:
         chunk = step % per_epoch
         idx = base[None, :] + chunk * T + steps_t  # (T, b): stream j's chunk, time-major
         lr = a.lr * a.lr_decay ** (step / per_epoch) if a.lr_decay != 1 else a.lr
@@ -412,6 +424,10 @@ def cmd_train(a):
             loss_sum, since = 0.0, 0
         if a.save_every and step % a.save_every == 0 and main:
             save_model(a.out, model, vocab)
+    if stop:
+        save_model(a.out, model, vocab)
+        say(f"Interrupted at step {step}; saved {a.out}")
+        raise UserError("interrupted", 130)
     if main:
         val = validate()
         save_model(a.out, model, vocab)
@@ -467,6 +483,8 @@ def parse(argv):
     t.add_argument("--threads", type=int, help="CPU threads for torch, per process")
     t.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
+    if a.threads is not None and a.threads < 1:
+        p.error("invalid value for --threads")
     if a.command == "train":
         a.steps_given = a.steps is not None
         if a.steps is None:
@@ -487,7 +505,8 @@ def main(argv=None):
     try:
         (cmd_eval if a.command == "eval" else cmd_train)(a)
     except UserError as e:
-        print(f"lstm_torch.py: {e}", file=sys.stderr)
+        if e.status != 130:  # an interrupted run has already said where it saved
+            print(f"lstm_torch.py: {e}", file=sys.stderr)
         return e.status
     except KeyboardInterrupt:
         return 130
