@@ -44,8 +44,9 @@ export async function runInfo(raw: Record<string, unknown>, ui: Ui) {
   const row = (k: string, v: string) => ui.line(`${c.bold(k.padEnd(12))}${v}`);
   row('checkpoint', `${path} (${formatBytes(info.bytes)}, written ${ck.created})`);
   row('model', `${ck.model.layers}×${ck.model.hidden} ${ck.model.cell}, ${ck.model.vocabSize} characters, ${info.parameters.toLocaleString('en-US')} parameters`);
-  row('training', `batch ${t.batchSize} × seq ${t.seqLen}, ${t.optimizer} lr ${t.lr}${t.lrDecay !== 1 ? ` decay ${t.lrDecay}/epoch` : ''}, clip ${t.clip || 'off'}, dropout ${t.dropout}, seed ${t.seed}, backend ${t.backend}`);
-  row('corpus', `${ck.corpus.source} (${ck.corpus.chars.toLocaleString('en-US')} characters, validation ${Math.round(t.valFrac * 100)}%)`);
+  if (!info.resumable && ck.position.step === 0) row('training', 'none: weights only (imported, or saved without a training run)');
+  else row('training', `batch ${t.batchSize} × seq ${t.seqLen}, ${t.optimizer} lr ${t.lr}${t.lrDecay !== 1 ? ` decay ${t.lrDecay}/epoch` : ''}, clip ${t.clip || 'off'}, dropout ${t.dropout}, seed ${t.seed}, backend ${t.backend}`);
+  if (ck.corpus.chars > 0) row('corpus', `${ck.corpus.source} (${ck.corpus.chars.toLocaleString('en-US')} characters, validation ${Math.round(t.valFrac * 100)}%)`);
   row('progress', `step ${ck.position.step}, epoch ${ck.position.epoch + 1}${info.resumable ? '' : ' (weights only: not resumable)'}`);
   row('loss', `${info.last_train_bpc === null ? 'no training steps' : `train ${info.last_train_bpc.toFixed(3)} bits/char (last steps)`}${info.best_val_bpc === null ? '' : `; best validation ${info.best_val_bpc.toFixed(3)} bits/char at step ${info.best_val_step}`}`);
   row('vocabulary', JSON.stringify(ck.vocab.join('')));

@@ -119,6 +119,9 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
   if (o.resume || o.initFrom) {
     const path = (o.resume ?? o.initFrom)!;
     ck = loadCheckpointOrExplain(path);
+    if (o.resume && (!ck.optimizer || !ck.carried)) {
+      throw new UserError(`${path} holds weights only (no optimiser or carried state), so it cannot be resumed exactly; start a new run from its weights with --init-from ${path}`, 2);
+    }
     const flag = o.resume ? '--resume' : '--init-from';
     const fixed: readonly string[] = o.resume ? [...ARCHITECTURE, ...TRAJECTORY] : ARCHITECTURE;
     for (const key of fixed) {
