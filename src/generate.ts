@@ -20,12 +20,31 @@ export class Generator {
     this.sampler = new Sampler(vocab.size);
   }
 
-  /** Feed `text` through the model (it must be in the vocabulary). With no prime the model
-   *  starts as if after a line break (or its first character, if it has never seen one). */
-  prime(text: string): void {
+  /**
+   * Start from a zero state, optionally warm up, then read `text` (it must be in the vocabulary).
+   *
+   * Warm-up: training carries the state from chunk to chunk, so a model almost never sees an
+   * all-zero state, and what it writes right after one is worse than what it writes later.
+   * With warmup > 0 the model first writes up to that many characters of its own, silently,
+   * stopping after its first line break: then it reads the prime from the kind of state it was
+   * trained in. With no prime the text starts after a line break (or after the warm-up).
+   */
+  prime(text: string, warmup = 0, rng?: Rng, opts?: SampleOptions): void {
     this.state.reset();
-    const start = text.length > 0 ? text : this.vocab.has('\n') ? '\n' : this.vocab.chars[0];
-    const { ids } = this.vocab.encode(start);
+    const nl = this.vocab.has('\n');
+    this.feed(this.vocab.id(nl ? '\n' : this.vocab.chars[0]));
+    if (warmup > 0 && rng && opts) {
+      for (let k = 0; k < warmup; k++) {
+        const id = this.sampler.sample(this.graph.logits, 0, opts, rng);
+        this.feed(id);
+        if (nl && this.vocab.chars[id] === '\n') break;
+      }
+      if (nl && text === '') {
+        // end the warm-up on a line break, so the visible text starts a line
+        if (this.vocab.chars[this.token[0]] !== '\n') this.feed(this.vocab.id('\n'));
+      }
+    }
+    const { ids } = this.vocab.encode(text);
     for (const id of ids) this.feed(id);
     this.primed = true;
   }

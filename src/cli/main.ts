@@ -97,6 +97,7 @@ Examples:
     .option('--length <n>', 'characters to generate', '500')
     .option('--prime <text>', 'text to start from; the model reads it first')
     .option('--seed <n>', 'random seed: the same seed gives the same text (default: a random one)')
+    .option('--warmup <n>', 'before the prime, let the model write up to n characters (one line) silently, so it starts from the kind of state it was trained in; 0 = start from a zero state', '300')
     .option('--json', 'print one JSON object with the text and the settings instead')
     .addHelpText('after', `
 Examples:

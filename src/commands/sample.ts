@@ -18,6 +18,7 @@ export const SampleOptionsSchema = z.object({
   length: num({ int: true, min: 0 }).default(500),
   prime: z.string().default(''),
   seed: num({ int: true, min: 0, max: 0xffffffff }).optional(),
+  warmup: num({ int: true, min: 0 }).default(300),
   json: z.boolean().default(false),
 });
 
@@ -39,11 +40,11 @@ export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s:
   const seed = o.seed ?? randomInt(0, 2 ** 32);
   const rng = new Rng(seed);
   const gen = new Generator(model, vocab);
-  gen.prime(o.prime);
+  const opts = { temperature: o.temp, topK: o.topK, topP: o.topP };
+  gen.prime(o.prime, o.warmup, rng, opts);
   let text = o.prime;
   if (!o.json && o.prime && !write(o.prime)) return { checkpoint: path, seed, text };
   let buf = '';
-  const opts = { temperature: o.temp, topK: o.topK, topP: o.topP };
   for (let k = 0; k < o.length; k++) {
     const ch = gen.next(opts, rng);
     text += ch;

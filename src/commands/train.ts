@@ -459,7 +459,9 @@ function checkWritable(out: string, overwriteOk: boolean): void {
 function sampleText(model: Model, vocab: Vocab, seed: number): string {
   // Its own generator and RNG: sampling while training must not change the training run.
   const g = new Generator(model, vocab);
-  return g.generate(200, { temperature: 0.8 }, new Rng(seed));
+  const rng = new Rng(seed), opts = { temperature: 0.8 };
+  g.prime('', 300, rng, opts);
+  return g.generate(200, opts, rng);
 }
 
 /** Bits per character of a model that knows only how often each character occurs. */
