@@ -1,43 +1,141 @@
-// npm run bench: training and sampling throughput of the engine, per configuration and backend.
+// npm run bench: lstm against PyTorch on this machine, in one run.
 //
-//   npm run bench                         small and medium, wasm and js backends
-//   npm run bench -- --configs small,medium,large --backends wasm --seconds 20
+//   npm run bench                                   small, medium, large; PyTorch if it can run
+//   npm run bench -- --configs small --seconds 30 --no-peers
+//   npm run bench -- --backends wasm,js --json
 //
-// Characters per second count training characters (batch × sequence per step). Sampling is
-// batch 1, one character at a time, temperature 0.8. GFLOP/s counts only the matrix products
-// (see trainFlopsPerChar).
+// Every measurement runs in a process of its own (so peak memory is its own), one after the
+// other. Ours: src/bench/child.ts. PyTorch: the workplace's peer benchmark (../shared/bench, or
+// LSTM_PEER_BENCH), which installs python3-torch with OpenBLAS's OpenMP build if needed. The
+// machine's float32 peak is measured as OpenBLAS sgemm (through torch) on 2 threads.
+// Training characters per second count batch × sequence per step; GFLOP/s count the matrix
+// products lstm actually does (the one-hot input is a gather); sampling is batch 1, one character
+// at a time, temperature 0.8.
 
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createKernels, type BackendName } from '../backend.js';
-import { benchEngine, type BenchConfig } from './engine.js';
-
-export const CONFIGS: Record<string, BenchConfig> = {
-  small: { label: 'small 1×128', cell: 'lstm', layers: 1, hidden: 128, batch: 32, seqLen: 64, vocab: 65 },
-  medium: { label: 'medium 2×256', cell: 'lstm', layers: 2, hidden: 256, batch: 32, seqLen: 64, vocab: 65 },
-  large: { label: 'large 3×512', cell: 'lstm', layers: 3, hidden: 512, batch: 32, seqLen: 64, vocab: 65 },
-};
+import { PACKAGE_ROOT } from '../corpusfile.js';
+import { CONFIGS } from './configs.js';
 
 const { values } = parseArgs({
   options: {
-    configs: { type: 'string', default: 'small,medium' },
-    backends: { type: 'string', default: 'wasm,js' },
-    seconds: { type: 'string', default: '10' },
+    configs: { type: 'string', default: 'small,medium,large' },
+    backends: { type: 'string', default: 'wasm' },
+    threads: { type: 'string', default: '2' },
+    seconds: { type: 'string', default: '15' },
+    'no-peers': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
 
+const PEER_DIR = process.env.LSTM_PEER_BENCH ?? join(PACKAGE_ROOT, '..', 'shared', 'bench');
+const PEER_CONFIGS = new Set(['small', 'medium']); // the peer benchmark knows only these
 const seconds = Number(values.seconds);
-const rows: string[][] = [['config', 'backend', 'train chars/s', 'sample chars/s', 'GFLOP/s', 'loss']];
-for (const name of values.configs!.split(',')) {
-  const c = CONFIGS[name];
-  if (!c) throw new Error(`unknown config ${name}; choose from ${Object.keys(CONFIGS).join(', ')}`);
-  for (const backend of values.backends!.split(',') as BackendName[]) {
-    const r = benchEngine(c, createKernels(backend), seconds);
-    if (values.json) console.log(JSON.stringify({ ...r, name }));
-    rows.push([c.label, r.backend, Math.round(r.trainCharsPerSec).toLocaleString('en-US'), Math.round(r.sampleCharsPerSec).toLocaleString('en-US'), r.gflops.toFixed(2), r.lastLoss.toFixed(3)]);
+const say = (s: string) => { if (!values.json) process.stderr.write(s + '\n'); };
+
+interface Row {
+  config: string;
+  label: string;
+  backend: string;
+  train: number;
+  sample: number;
+  gflops: number;
+  rssMb: number;
+  torch?: { train: number; sample: number; rssMb: number; gflops: number };
+}
+
+function ours(config: string, backend: string): Record<string, number | string> {
+  const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'dist', 'bench', 'child.js'), '--config', config, '--backend', backend, '--threads', values.threads!, '--seconds', String(seconds)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`benchmark of ${config} on ${backend} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+function peers(configs: string[]): Map<string, Record<string, number>> {
+  const out = new Map<string, Record<string, number>>();
+  const wanted = configs.filter((c) => PEER_CONFIGS.has(c));
+  if (values['no-peers'] || wanted.length === 0) return out;
+  if (!existsSync(join(PEER_DIR, 'run.sh'))) {
+    say(`PyTorch peer benchmark not found at ${PEER_DIR} (set LSTM_PEER_BENCH); showing lstm only`);
+    return out;
+  }
+  say(`running PyTorch (${wanted.join(', ')}) with ${PEER_DIR}/run.sh …`);
+  const r = spawnSync('bash', [join(PEER_DIR, 'run.sh'), ...wanted], {
+    encoding: 'utf8', env: { ...process.env, PEERS: 'torch', SECONDS_PER_RUN: String(seconds) },
+  });
+  for (const line of (r.stdout ?? '').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const j = JSON.parse(line);
+    if (j.peer === 'pytorch') out.set(j.config, j);
+  }
+  if (out.size === 0) say(`PyTorch did not run: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' / ')}`);
+  return out;
+}
+
+/** float32 matrix-multiply peak of this machine: OpenBLAS sgemm via torch, 2 threads, 1024³. */
+function machinePeak(): number | null {
+  if (!existsSync('/usr/bin/python3')) return null;
+  const avx512 = readFileSync('/proc/cpuinfo', 'utf8').includes(' avx512f');
+  const code = [
+    'import os, time', 'import torch', 'torch.set_num_threads(2)',
+    'a = torch.randn(1024, 1024); b = torch.randn(1024, 1024)',
+    'for _ in range(3): a @ b',
+    'best = 1e9',
+    'for _ in range(10):',
+    '    t = time.perf_counter(); [a @ b for _ in range(5)]; best = min(best, (time.perf_counter() - t) / 5)',
+    'print(2 * 1024 ** 3 / best / 1e9)',
+  ].join('\n');
+  try {
+    const s = execFileSync('/usr/bin/python3', ['-c', code], {
+      encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
+      env: { ...process.env, OMP_NUM_THREADS: '2', OPENBLAS_NUM_THREADS: '2', OPENBLAS_CORETYPE: avx512 ? 'SkylakeX' : 'Haswell' },
+    });
+    return Number(s.trim());
+  } catch {
+    return null;
   }
 }
+
+const configs = values.configs!.split(',');
+for (const c of configs) if (!CONFIGS[c]) throw new Error(`unknown config ${c}; choose from ${Object.keys(CONFIGS).join(', ')}`);
+const rows: Row[] = [];
+for (const config of configs) {
+  for (const backend of values.backends!.split(',')) {
+    say(`measuring lstm ${config} on ${backend} …`);
+    const j = ours(config, backend);
+    if (values.json) console.log(JSON.stringify({ peer: 'lstm', ...j }));
+    rows.push({
+      config, label: CONFIGS[config].label, backend: String(j.backend), train: Number(j.train_chars_per_s), sample: Number(j.sample_chars_per_s),
+      gflops: Number(j.gflops), rssMb: Number(j.maxrss_kb) / 1024,
+    });
+  }
+}
+const torch = peers(configs);
+for (const [config, j] of torch) {
+  if (values.json) console.log(JSON.stringify(j));
+  for (const r of rows) if (r.config === config) r.torch = { train: j.train_chars_per_s, sample: j.sample_chars_per_s, rssMb: j.self_maxrss_kb / 1024, gflops: j.train_gflops };
+}
+const peak = machinePeak();
+
 if (!values.json) {
-  const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
-  for (const r of rows) console.log(r.map((x, j) => (j < 2 ? x.padEnd(widths[j]) : x.padStart(widths[j]))).join('  '));
+  const f0 = (x: number) => Math.round(x).toLocaleString('en-US');
+  const ratio = (a: number, b?: number) => (b ? `${(a / b).toFixed(2)}×` : '–');
+  const table: string[][] = [[
+    'config', 'backend', 'train chars/s', 'PyTorch', 'ratio', 'GFLOP/s', peak ? '% of peak' : '', 'sample chars/s', 'PyTorch', 'ratio', 'peak MB', 'PyTorch', 'ratio',
+  ]];
+  for (const r of rows) {
+    table.push([
+      r.label, r.backend, f0(r.train), r.torch ? f0(r.torch.train) : '–', ratio(r.train, r.torch?.train), r.gflops.toFixed(1),
+      peak ? `${((100 * r.gflops) / peak).toFixed(0)}%` : '', f0(r.sample), r.torch ? f0(r.torch.sample) : '–', ratio(r.sample, r.torch?.sample),
+      f0(r.rssMb), r.torch ? f0(r.torch.rssMb) : '–', ratio(r.rssMb, r.torch?.rssMb),
+    ]);
+  }
+  const widths = table[0].map((_, j) => Math.max(...table.map((t) => t[j].length)));
+  console.log(`lstm ${JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).version} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+  console.log(`training: LSTM, batch 32, sequence 64, Adam 2e-3, clip 5; ${values.threads} threads; ${seconds} s per measurement`);
+  if (peak) console.log(`machine peak: ${peak.toFixed(0)} GFLOP/s (OpenBLAS sgemm 1024³ through torch, 2 threads)`);
+  console.log('');
+  for (const t of table) console.log(t.map((x, j) => (j < 2 ? x.padEnd(widths[j]) : x.padStart(widths[j]))).join('  '));
 }

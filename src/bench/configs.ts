@@ -1,0 +1,8 @@
+import type { BenchConfig } from './engine.js';
+
+/** The peers' configurations (../shared/bench): LSTM, batch 32, sequence 64, Adam 2e-3, clip 5. */
+export const CONFIGS: Record<string, BenchConfig> = {
+  small: { label: 'small 1×128', cell: 'lstm', layers: 1, hidden: 128, batch: 32, seqLen: 64, vocab: 65 },
+  medium: { label: 'medium 2×256', cell: 'lstm', layers: 2, hidden: 256, batch: 32, seqLen: 64, vocab: 65 },
+  large: { label: 'large 3×512', cell: 'lstm', layers: 3, hidden: 512, batch: 32, seqLen: 64, vocab: 65 },
+};
