@@ -1,34 +1,11 @@
 // The built CLI, run as a user runs it: spawned processes, real files, exit codes.
-// (npm test compiles with tsc before vitest runs, so bin/lstm.js uses the current code.)
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-
-const ROOT = resolve(__dirname, '..');
-const BIN = join(ROOT, 'bin', 'lstm.js');
-
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function lstm(args: string[], opts: { cwd?: string; input?: string | Buffer; env?: Record<string, string> } = {}): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: opts.cwd ?? ROOT, input: opts.input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...opts.env }, timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** One line, no stack trace. */
-function expectOneLineError(r: Run, pattern: RegExp, code?: number): void {
-  expect(r.code, r.stderr).not.toBe(0);
-  if (code !== undefined) expect(r.code).toBe(code);
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help'));
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^lstm: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
+import { BIN, ROOT, expectOneLineError, lstm } from './cli-helpers.js';
 
 const TEXT = 'I grew up in India… I speak fluent Hindi. 🙂 My family comes from Brazil, so my first language is Portuguese.\n'.repeat(30);
 const TINY = ['--hidden', '16', '--batch-size', '4', '--seq-len', '16', '--val-frac', '0.1', '--eval-every', '5', '--save-every', '0'];

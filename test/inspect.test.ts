@@ -6,11 +6,11 @@
 // unrolled sequence, and the one-step Jacobian by nudging h_{t−1}. Spectral norms are taken
 // with a cyclic Jacobi eigensolver on JᵀJ, not with the Lanczos code under test.
 
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, expectOneLineError, lstm } from './cli-helpers.js';
 import { corpusSlice, showText } from '../src/commands/inspect.js';
 import { freshModel, gradientProfile, scaleRecurrent } from '../src/inspect/gradients.js';
 import { spectralNorm, tridiagonalMaxEigenvalue } from '../src/inspect/linalg.js';
@@ -376,27 +376,6 @@ describe('summaries and formats', () => {
 // ---------------------------------------------------------------------------------------------
 // The CLI, spawned as a user runs it (npm test compiles first).
 
-const ROOT = resolve(__dirname, '..');
-const BIN = join(ROOT, 'bin', 'lstm.js');
-
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function lstm(args: string[], env: Record<string, string> = {}): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function expectOneLineError(r: Run, pattern: RegExp): void {
-  expect(r.code, r.stderr).not.toBe(0);
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help'));
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^lstm: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
-
 const SMALL = ['--hidden', '6', '--length', '30'];
 const TEXT = 'My family comes from Greece, and I can read and write Greek well. I went to school in Turkey. At home we spoke Turkish.\n';
 
@@ -486,8 +465,8 @@ describe('lstm inspect-gradients (CLI)', () => {
   });
 
   it('piped / NO_COLOR: no escape codes, no line over 80 columns; chart, legend, table and explanation', () => {
-    for (const env of [{ NO_COLOR: '1' }, { NO_COLOR: '', TERM: 'xterm-256color', FORCE_COLOR: '3' }]) {
-      const r = lstm(['inspect-gradients', ...SMALL, '--models', 'rnn,lstm,lstm-nofg,gru', '--plot', 'h'], env);
+    for (const env of [{ NO_COLOR: '1' }, { NO_COLOR: '', TERM: 'xterm-256color', FORCE_COLOR: '3' }] as Array<Record<string, string>>) {
+      const r = lstm(['inspect-gradients', ...SMALL, '--models', 'rnn,lstm,lstm-nofg,gru', '--plot', 'h'], { env });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).not.toMatch(/\x1b/);
       for (const l of r.stdout.split('\n')) expect([...l].length, l).toBeLessThanOrEqual(80);

@@ -8,43 +8,24 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, expectOneLineError, lstm as runCli, run as runAny, type Run, type RunOptions } from './cli-helpers.js';
 import { formatF32, formatTorchFile, parseTorchJson, parseTorchText, expectedKeys, type TorchCell, type TorchModel } from '../src/interop/torchfile.js';
 
-const ROOT = resolve(__dirname, '..');
-const BIN = join(ROOT, 'bin', 'lstm.js');
 const SCRIPT = join(ROOT, 'scripts', 'lstm_torch.py');
 const HELPER = join(ROOT, 'test', 'torch_helper.py');
 const PYTHON = process.env.LSTM_TEST_PYTHON ?? '/usr/bin/python3';
 // One thread per process: the machine is shared, and results must not depend on it anyway.
 const PY_ENV = { OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' };
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function run(cmd: string, args: string[], opts: { input?: string; env?: Record<string, string>; cwd?: string } = {}): Run {
-  const r = spawnSync(cmd, args, {
-    cwd: opts.cwd ?? dir, input: opts.input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...opts.env }, timeout: 120_000,
-    maxBuffer: 64 << 20,
-  });
-  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? (r.error ? String(r.error) : '') };
-}
-const lstm = (args: string[], opts: { input?: string } = {}) => run(process.execPath, [BIN, ...args], opts);
+const lstm = (args: string[], opts: { input?: string } = {}) => runCli(args, { cwd: dir, ...opts });
+const run = (cmd: string, args: string[], opts: RunOptions = {}) => runAny(cmd, args, { cwd: dir, ...opts });
 const py = (args: string[]) => run(PYTHON, args, { env: PY_ENV });
 
 function ok(r: Run): Run {
   expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(0);
   return r;
-}
-
-/** One line on stderr, starting "lstm: ", no stack trace, a non-zero exit. */
-function expectOneLineError(r: Run, pattern: RegExp): void {
-  expect(r.code, r.stderr).not.toBe(0);
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help'));
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^lstm: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
 const TEXT = 'I grew up in India… I speak fluent Hindi. 🙂 My family comes from Brazil, so my first language is Portuguese.\n'.repeat(6);
