@@ -13,6 +13,7 @@ import { runTrain, TRAIN_DEFAULTS as D } from '../commands/train.js';
 import { Interrupted, UserError } from './errors.js';
 import { registerInspect } from './inspect.js';
 import { registerInterop } from './interop.js';
+import { registerProbe } from './probe.js';
 import { Ui } from './ui.js';
 
 function version(): string {
@@ -126,6 +127,7 @@ Examples:
 
   registerInspect(program);
   registerInterop(program);
+  registerProbe(program);
   // Further commands wire themselves (one file each under src/cli/, one line each here).
   return program;
 }

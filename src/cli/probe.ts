@@ -1,0 +1,33 @@
+// Commander wiring for `lstm probe` (the command itself is src/commands/probe.ts).
+
+import { Command, Option } from 'commander';
+import { PROBE_DEFAULTS as D, runProbe } from '../commands/probe.js';
+import { Ui } from './ui.js';
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+export function registerProbe(program: Command): void {
+  program
+    .command('probe')
+    .description('measure long-term memory: per distance between a country and its language ("I grew up in India… I speak fluent Hindi"), how often a model ranks the right language first')
+    .option('--checkpoint <ckpt>', 'a model to probe; repeat to probe several side by side (default: the most recently written checkpoint under checkpoints/, unless --compare)', collect)
+    .option('--probe-file <file>', 'the probe set: JSON lines, a header then items (default: the bundled corpora/probe.jsonl; - for standard input)')
+    .option('--compare', `also probe an rnn, an lstm and an lstm-nofg of about the same number of parameters, trained alike (lstm train's defaults) on the same corpus; trained once, then taken from checkpoints/probe/`)
+    .option('--corpus <file>', 'with --compare: the corpus to train them on (default: the bundled one)')
+    .option('--hidden <n>', `with --compare: the lstm's hidden size; the rnn and lstm-nofg are sized to its parameter count (default ${D.hidden})`)
+    .option('--steps <n>', `with --compare: training steps of each (default ${D.steps}, as lstm train)`)
+    .addOption(new Option('--start <how>', 'the state each line is read from: warm = a zero state that has read one warm-up line, zero = a zero state').choices(['warm', 'zero']).default(D.start))
+    .option('--warmup-line <text>', 'the line read before each probe line with --start warm (it must name no country or language of the set)')
+    .option('--json', 'print one JSON object: {probe_file, items, languages, chance, start, models: [{label, checkpoint, bins: [{bin, items, mean_distance, accuracy, ci95, mean_log_prob, mean_rank}], overall}]}')
+    .addHelpText('after', `
+Examples:
+  $ lstm probe                                        # the newest checkpoint on the bundled probe set
+  $ lstm probe --checkpoint checkpoints/a.json --checkpoint checkpoints/b.json
+  $ lstm probe --compare                              # rnn vs lstm vs lstm-nofg (trains them the first time)
+  $ lstm probe --start zero                           # without the warm-up line
+  $ lstm probe --json | jq '.models[] | {label, acc: [.bins[].accuracy]}'`)
+    .action(async (_opts, cmd: Command) => {
+      const raw = cmd.opts();
+      await runProbe(raw, new Ui({ json: Boolean(raw.json) }));
+    });
+}

@@ -1,0 +1,262 @@
+// lstm probe: how far back does a model remember? For each line of the probe set ("I grew up
+// in India, we kept bees, … I speak fluent ") the model scores every language of the set by
+// the log-probability of its full name; per distance bin (characters between the country and
+// the language) we report how often the right one comes first. With --compare, an RNN, an LSTM
+// and an LSTM without forget gate of about the same size, trained alike, side by side.
+//
+// Options → probe set, models (loaded, or trained and cached for --compare) → scores
+// (src/probe/score.ts) → chart, table and notes, or one JSON document.
+
+import { existsSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { z } from 'zod';
+import { readCheckpoint, type TrainSettings } from '../checkpoint.js';
+import { Interrupted, UserError } from '../cli/errors.js';
+import { num, parseOptions } from '../cli/options.js';
+import { Ui } from '../cli/ui.js';
+import { loadCorpus, PACKAGE_ROOT } from '../corpusfile.js';
+import { describeChar, Vocab } from '../data/text.js';
+import { cachedState, comparePlan, type CompareModel } from '../probe/compare.js';
+import { namesIn, parseProbeSet, ProbeFileError, type ProbeSet } from '../probe/file.js';
+import { chartSeries, explain, formatTable, toJson, wrap, type ProbeContext, type ProbedModel } from '../probe/report.js';
+import { needsBoundary, scoreItems, summarize, textsRead, type StartMode } from '../probe/score.js';
+import { renderChart } from '../ui/chart.js';
+import { formatDuration } from '../ui/format.js';
+import { loadModel, type Loaded } from './load.js';
+import { runTrain, TRAIN_DEFAULTS } from './train.js';
+
+export const DEFAULT_PROBE = join(PACKAGE_ROOT, 'corpora', 'probe.jsonl');
+
+/**
+ * Read before every line in --start warm: a line in the bundled corpus's style, made of its
+ * filler clauses, naming no country and no language. It brings a zero state to the kind of
+ * state a line start has in training (where the state is carried from line to line).
+ */
+export const WARMUP_LINE = 'we kept bees, it rained every afternoon, my father fixed radios, the bus to school was always late.';
+
+export const PROBE_DEFAULTS = {
+  start: 'warm' as StartMode,
+  warmupLine: WARMUP_LINE,
+  steps: TRAIN_DEFAULTS.steps,
+  hidden: TRAIN_DEFAULTS.hidden,
+};
+
+export const ProbeOptionsSchema = z.object({
+  checkpoint: z.array(z.string().min(1)).optional(),
+  probeFile: z.string().min(1).optional(),
+  compare: z.boolean().default(false),
+  corpus: z.string().min(1).optional(),
+  hidden: num({ int: true, min: 1, max: 4096 }).optional(),
+  steps: num({ int: true, min: 1 }).optional(),
+  start: z.enum(['warm', 'zero']).default(PROBE_DEFAULTS.start),
+  warmupLine: z.string().optional(),
+  json: z.boolean().default(false),
+});
+
+export interface ProbeResult {
+  context: ProbeContext;
+  models: ProbedModel[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The probe set
+
+async function readProbeSet(file: string | undefined): Promise<{ set: ProbeSet; shown: string }> {
+  const path = file ?? DEFAULT_PROBE;
+  const shown = file === undefined ? 'the bundled probe set' : file === '-' ? 'standard input' : file;
+  const { text } = await loadCorpus(path, 'probe file');
+  try {
+    return { set: parseProbeSet(text, file === '-' ? 'the probe set on standard input' : `probe file ${path}`), shown };
+  } catch (e) {
+    if (e instanceof ProbeFileError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// --compare: train the three models, or take them from checkpoints/probe/
+
+/** lstm train's settings for a run with its defaults: the budget every compared model gets. */
+function defaultSettings(): TrainSettings {
+  const D = TRAIN_DEFAULTS;
+  return {
+    batchSize: D.batchSize, seqLen: D.seqLen, dropout: D.dropout, optimizer: D.optimizer, lr: D.lr, lrDecay: D.lrDecay,
+    momentum: D.momentum, clip: D.clip, clipValue: D.clipValue, forgetBias: D.forgetBias, seed: D.seed, valFrac: D.valFrac,
+    backend: D.backend,
+  };
+}
+
+/**
+ * A Ui for lstm train run from here: it shows nothing of its own, and turns train's JSON events
+ * into one progress line on `progress` (a live line on a terminal, a line every 1000 steps
+ * elsewhere).
+ */
+class TrainProgress extends Ui {
+  private last = 0;
+  constructor(private readonly progress: Ui, private readonly what: string, private readonly target: number) {
+    super({ json: true });
+  }
+
+  override event(obj: Record<string, unknown>): void {
+    if (obj.event !== 'step') return;
+    const step = obj.step as number, target = this.target;
+    const text = `${this.what}: step ${step}/${target}, loss ${((obj.loss as number) / Math.LN2).toFixed(3)} bits/char`;
+    if (this.progress.fancy) {
+      if (performance.now() - this.last > 200 || step === target) { this.progress.live(text); this.last = performance.now(); }
+    } else if (step % 1000 === 0 || step === target) this.progress.line(text);
+  }
+
+  override warn(text: string): void {
+    this.progress.warn(text);
+  }
+}
+
+async function compareModels(o: z.infer<typeof ProbeOptionsSchema>, progress: Ui): Promise<Array<{ path: string; model: CompareModel }>> {
+  const corpus = await loadCorpus(o.corpus);
+  const vocabSize = Vocab.fromText(corpus.text).size;
+  const steps = o.steps ?? PROBE_DEFAULTS.steps;
+  const corpusName = corpus.source === 'default' ? 'default' : corpus.source === '-' ? 'stdin' : basename(corpus.source, extname(corpus.source)) || 'corpus';
+  if (corpus.source === '-') throw new UserError('--compare trains on a file; standard input cannot be read again for the second model', 2);
+  const plan = comparePlan({ vocabSize, lstmHidden: o.hidden ?? PROBE_DEFAULTS.hidden, steps, corpusName, corpusSha256: corpus.sha256 });
+  const settings = defaultSettings();
+  const work: Array<{ m: CompareModel; action: 'train' | 'resume' }> = [];
+  for (const m of plan) {
+    if (!existsSync(m.path)) { work.push({ m, action: 'train' }); continue; }
+    let state;
+    try {
+      state = cachedState(readCheckpoint(m.path), m, corpus.sha256, settings, steps);
+    } catch (e) {
+      throw new UserError(`${m.path} cannot be read (${(e as Error).message}); move it away and run again to train it anew`);
+    }
+    if (state.action === 'refuse') throw new UserError(`${m.path} is not the ${m.cell} this comparison needs: ${state.why}; move it away and run again to train it anew`);
+    if (state.action === 'resume') work.push({ m, action: 'resume' });
+  }
+  // The default lstm last: lstm sample and friends take the newest checkpoint under checkpoints/.
+  work.sort((a, b) => Number(a.m.cell === 'lstm') - Number(b.m.cell === 'lstm'));
+  for (const [i, { m, action }] of work.entries()) {
+    const what = `${action === 'resume' ? 'Resuming' : 'Training'} ${m.cell} 1×${m.hidden} (${m.parameters.toLocaleString('en-US')} parameters, ${i + 1} of ${work.length})`;
+    progress.line(`${what} for ${steps} steps → ${m.path}`);
+    const ui = new TrainProgress(progress, `${m.cell} 1×${m.hidden}`, steps);
+    const raw: Record<string, unknown> = action === 'resume'
+      ? { resume: m.path, steps: String(steps), corpus: o.corpus }
+      : { corpus: o.corpus, cell: m.cell, hidden: String(m.hidden), steps: String(steps), out: m.path };
+    const t0 = performance.now();
+    try {
+      await runTrain(raw, new Set(), ui);
+    } catch (e) {
+      progress.clearLive();
+      if (e instanceof Interrupted) progress.line(`Interrupted: ${m.path} is saved; run the same command again to continue its training.`);
+      throw e;
+    }
+    progress.clearLive();
+    progress.line(`Trained ${m.cell} 1×${m.hidden} in ${formatDuration((performance.now() - t0) / 1000)}.`);
+  }
+  return plan.map((m) => ({ path: m.path, model: m }));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function checkVocab(loaded: Loaded, set: ProbeSet, start: StartMode, warmupLine: string): void {
+  const probe = textsRead(set.items, set.languages, { start: 'zero' }).join('');
+  const describe = (chars: string[]) => `${chars.length} character${chars.length > 1 ? 's' : ''} the checkpoint's vocabulary lacks: ${chars.slice(0, 10).map(describeChar).join(', ')}${chars.length > 10 ? ', …' : ''}`;
+  const missing = loaded.vocab.unknown(probe);
+  if (missing.length) throw new UserError(`the probe set has ${describe(missing)} (${loaded.path} was trained on another text?)`);
+  if (start === 'warm') {
+    const w = loaded.vocab.unknown(warmupLine);
+    if (w.length) throw new UserError(`the warm-up line has ${describe(w)} (${loaded.path}); give one in its characters with --warmup-line, or use --start zero`);
+  }
+}
+
+function labelsFor(loaded: Loaded[]): string[] {
+  const base = loaded.map((l) => `${l.ck.model.cell} ${l.ck.model.layers}×${l.ck.model.hidden}`);
+  return base.map((b, i) => (base.filter((x) => x === b).length > 1 ? `${b} ${basename(loaded[i].path, '.json')}` : b));
+}
+
+const yield_ = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export async function runProbe(raw: Record<string, unknown>, ui: Ui): Promise<ProbeResult> {
+  const o = parseOptions(ProbeOptionsSchema, raw);
+  for (const flag of ['corpus', 'hidden', 'steps'] as const) {
+    if (o[flag] !== undefined && !o.compare) throw new UserError(`--${flag} sets up the models of --compare; add --compare, or leave it out`, 2);
+  }
+  if (o.warmupLine !== undefined && o.start === 'zero') throw new UserError('--warmup-line is read only with --start warm', 2);
+  const warmupLine = o.warmupLine ?? PROBE_DEFAULTS.warmupLine;
+  if (o.start === 'warm') {
+    if (warmupLine === '') throw new UserError('--warmup-line must not be empty (use --start zero to start from a zero state)', 2);
+    if (warmupLine.includes('\n')) throw new UserError('--warmup-line must be one line, without a line break', 2);
+  }
+  const { set, shown } = await readProbeSet(o.probeFile);
+  if (o.start === 'warm') {
+    const names = namesIn(warmupLine, set);
+    if (names.length) {
+      throw new UserError(`the warm-up line names ${names.map((n) => JSON.stringify(n)).join(', ')}, which the probe set asks about; give another with --warmup-line, or use --start zero`, 2);
+    }
+  }
+
+  // Progress and training go to stderr: stdout is the report (or the JSON document).
+  const progress = new Ui({ stream: process.stderr, quiet: false });
+  const paths: string[] = [];
+  if (o.compare) paths.push(...(await compareModels(o, progress)).map((x) => x.path));
+  paths.push(...(o.checkpoint ?? []));
+  const loaded = paths.length ? paths.map((p) => loadModel(p)) : [loadModel(undefined)];
+  for (const l of loaded) checkVocab(l, set, o.start, warmupLine);
+  const labels = labelsFor(loaded);
+
+  const boundary = needsBoundary(set.languages);
+  const models: ProbedModel[] = [];
+  try {
+    for (const [i, l] of loaded.entries()) {
+      const what = `Probing ${labels[i]} on ${set.items.length} lines`;
+      if (progress.fancy) progress.start(`${what}…`);
+      await yield_();
+      const scores = scoreItems(l.model, l.vocab, set.items, set.languages, {
+        start: o.start, warmupLine,
+        onProgress: (done, total) => { if (progress.fancy) progress.start(`${what}: ${done}/${total}…`); },
+      });
+      models.push({
+        label: labels[i], checkpoint: l.path, cell: l.ck.model.cell, layers: l.ck.model.layers, hidden: l.ck.model.hidden,
+        parameters: l.model.layout.count, steps: l.ck.position.step, corpus: l.ck.corpus.source,
+        summary: summarize(set.items, scores, set.bins, set.languages.length),
+      });
+    }
+  } finally {
+    progress.stopSpinner();
+  }
+
+  const context: ProbeContext = {
+    probeFile: o.probeFile ?? DEFAULT_PROBE, items: set.items.length, languages: set.languages, start: o.start,
+    warmupLine: o.start === 'warm' ? warmupLine : null, boundary, trainingDistance: set.trainingDistance,
+  };
+  ui.event(toJson(models, context));
+  if (ui.human) printReport(ui, models, context, shown);
+  return { context, models };
+}
+
+function printReport(ui: Ui, models: ProbedModel[], ctx: ProbeContext, shown: string): void {
+  const width = Math.max(40, Math.min(80, ui.stream.columns || 80));
+  const c = ui.c;
+  const K = ctx.languages.length;
+  const nBins = models[0].summary.bins.length;
+  ui.line(c.bold(wrap(`${ctx.items} lines from ${shown} in ${nBins} distance bins; ${K} languages, so chance is 1/${K} = ${(100 / K).toFixed(1)}%.`, width).join('\n')));
+  const start = ctx.start === 'warm'
+    ? `from a zero state that has read a warm-up line ("${ctx.warmupLine}") and a line break`
+    : 'from a zero state and a line break';
+  const scored = ctx.boundary ? 'the full name and the character after it' : 'its full name';
+  ui.line(wrap(`Each line is read ${start}, up to the language; every language is scored by the log-probability of ${scored} there.`, width).join('\n'));
+  for (const m of models) {
+    ui.line(c.dim(wrap(`${m.label}: ${m.checkpoint}, ${m.parameters.toLocaleString('en-US')} parameters, ${m.steps} steps on ${m.corpus === 'default' ? 'the default corpus' : m.corpus}.`, width, '  ').join('\n')));
+  }
+  ui.line();
+  ui.line(renderChart(chartSeries(models), {
+    width, height: 12, color: ui.fancy, yMin: 0, yMax: 1,
+    title: 'share of lines with the right language ranked first',
+    xLabel: 'characters between the country and the language (bin mean)',
+  }));
+  ui.line();
+  const table = formatTable(models, ctx);
+  const heads = models.length === 1 ? 1 : 2;
+  for (const l of table.slice(0, heads)) ui.line(c.dim(l));
+  for (const l of table.slice(heads)) ui.line(l);
+  ui.line();
+  for (const l of explain(models, ctx, width)) ui.line(c.dim(l));
+}

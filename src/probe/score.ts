@@ -1,0 +1,373 @@
+// Scoring the long-term memory probe: given a line up to the point where the language is named
+// ("I grew up in India, we kept bees… I speak fluent "), how likely does the model find each
+// language of the set? The model ranks the answer first when it still remembers the country.
+//
+// A candidate's score is log p(name | start, prefix): the sum over the name's characters of
+// the log-probability of each one given everything before it. The full name, not just its
+// first letter: two languages may share a first letter (Persian, Portuguese), and a model may
+// get the first letter from the country but lose its way after it.
+//
+// Everything here is a function of the model's weights and the inputs; nothing is sampled.
+// The work is batched: many prefixes run side by side as rows of one Graph (every row its own
+// stream, with its own initial state), then every (item, candidate) pair is one row continuing
+// from that item's state. Rows never mix, so batching changes no number (a test checks it
+// against a one-character-at-a-time reading).
+
+import type { Vocab } from '../data/text.js';
+import { Graph } from '../nn/graph.js';
+import { RecurrentState, type Model } from '../nn/model.js';
+import type { FloatArray } from '../nn/kernels.js';
+
+/** What an item of the probe set needs (src/corpus/generate.ts's ProbeItem has more). */
+export interface ProbeEntry {
+  /** The line from its start up to the language name. */
+  prefix: string;
+  /** What follows the name on the line (its first character ends the name; see boundary). */
+  suffix: string;
+  answer: string;
+  distance: number;
+  bin: string;
+}
+
+/**
+ * How the state is prepared before each prefix.
+ *  - 'warm': a zero state reads a fixed warm-up line, then "\n", then the prefix. Training
+ *    carries the state from chunk to chunk, so a model has almost never seen an all-zero state;
+ *    one line of text first puts it in the kind of state a line start has in training.
+ *  - 'zero': a zero state reads "\n", then the prefix (as `lstm sample --warmup 0`).
+ */
+export type StartMode = 'warm' | 'zero';
+
+export interface ScoreOptions {
+  start: StartMode;
+  /** The warm-up line for 'warm' (without its "\n"). */
+  warmupLine?: string;
+  /** Rows per forward pass. */
+  batch?: number;
+  /** Steps per forward pass; longer sequences run in chunks, carrying the state. */
+  chunk?: number;
+  /** Called as prefixes are read: (items done, items in all). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ItemScore {
+  /** log p(candidate | start, prefix) in nats, one per candidate, in the candidates' order. */
+  logp: Float64Array;
+  /** Index of the answer among the candidates. */
+  answer: number;
+  /** 1 + the number of candidates scored strictly higher than the answer. */
+  rank: number;
+  /** 1 if the answer scores strictly highest; 1/m if it ties with m − 1 others at the top (the
+   *  expected value of breaking the tie at random); 0 otherwise. */
+  credit: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The strings that are scored
+
+/** Whether some candidate is the beginning of another (German, Germanic). */
+export function needsBoundary(candidates: readonly string[]): boolean {
+  return candidates.some((a) => candidates.some((b) => b !== a && b.startsWith(a)));
+}
+
+/**
+ * The character that ends a name on an item's line: the suffix's first one, or the line break
+ * when nothing follows. Only used when needsBoundary: p("German") includes every line that
+ * goes on to "Germanic", so without it the shorter name could never lose to the longer.
+ */
+export function boundaryOf(item: Pick<ProbeEntry, 'suffix'>): string {
+  const first = [...item.suffix][0];
+  return first ?? '\n';
+}
+
+/** What is scored for a candidate on an item: the name, plus its boundary if needed. */
+export function scoredText(candidate: string, item: Pick<ProbeEntry, 'suffix'>, boundary: boolean): string {
+  return boundary ? candidate + boundaryOf(item) : candidate;
+}
+
+/** Every string the model reads or scores for these items, for a vocabulary check. */
+export function textsRead(items: readonly ProbeEntry[], candidates: readonly string[], opts: Pick<ScoreOptions, 'start' | 'warmupLine'>): string[] {
+  const boundary = needsBoundary(candidates);
+  const out = ['\n', ...candidates, ...items.map((i) => i.prefix)];
+  if (boundary) out.push(...items.map(boundaryOf));
+  if (opts.start === 'warm') out.push(opts.warmupLine ?? '');
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running many rows, each its own stream
+
+/** One row's recurrent state: h (and c for LSTMs) of every layer, H numbers each. Float64
+ *  holds both backends' numbers exactly (float32 kernels, and the float64 reference). */
+export interface RowState {
+  h: Float64Array[];
+  c: Float64Array[] | null;
+}
+
+interface Row {
+  inputs: Int32Array;
+  /** null: the zero state. */
+  init: RowState | null;
+}
+
+/** Calls after input t of row r; logits[off … off + V) predict the character after it. */
+type Visit = (r: number, t: number, logits: FloatArray, off: number) => void;
+
+/**
+ * Runs rows side by side, B at a time, each from its own initial state through its own inputs,
+ * in chunks of T steps (the state carried across chunks, as in training). A row whose inputs
+ * have ended keeps running on padding until the longest row of its group is done; its state is
+ * taken at its own last input, so the padding changes nothing.
+ */
+export class RowRunner {
+  private readonly graph: Graph;
+  private readonly state: RecurrentState;
+  private readonly tokens: Int32Array;
+  private readonly H: number;
+  private readonly V: number;
+
+  constructor(readonly model: Model, readonly B: number, readonly T: number) {
+    // One Graph for the whole run: the wasm kernels' memory is never freed, so allocating one
+    // per batch would grow it without bound.
+    this.graph = new Graph(model, B, T, { train: false });
+    this.state = new RecurrentState(model.config, B, model.kernels);
+    this.tokens = new Int32Array(B * T);
+    this.H = model.config.hidden;
+    this.V = model.config.vocabSize;
+  }
+
+  /** Each row's state after its last input (its initial state if it has none). */
+  run(rows: readonly Row[], visit?: Visit): RowState[] {
+    const out: RowState[] = [];
+    for (let g = 0; g < rows.length; g += this.B) out.push(...this.group(rows.slice(g, g + this.B), g, visit));
+    return out;
+  }
+
+  private group(rows: readonly Row[], first: number, visit?: Visit): RowState[] {
+    const { B, T, H, V, graph, state, tokens } = this;
+    const L = this.model.config.layers;
+    const hasC = state.c !== null;
+    state.reset();
+    rows.forEach((row, b) => {
+      if (!row.init) return;
+      for (let l = 0; l < L; l++) {
+        state.h[l].set(row.init.h[l], b * H);
+        if (hasC) state.c![l].set(row.init.c![l], b * H);
+      }
+    });
+    const out: RowState[] = rows.map((row) => row.init ? copyState(row.init) : zeroState(L, H, hasC));
+    const longest = Math.max(0, ...rows.map((r) => r.inputs.length));
+    for (let p = 0; p < longest; p += T) {
+      tokens.fill(0); // padding: any valid id
+      rows.forEach((row, b) => {
+        for (let t = 0; t < T && p + t < row.inputs.length; t++) tokens[t * B + b] = row.inputs[p + t];
+      });
+      graph.forward(tokens, state, true, false, null);
+      rows.forEach((row, b) => {
+        const n = Math.min(T, row.inputs.length - p);
+        if (visit) for (let t = 0; t < n; t++) visit(first + b, p + t, graph.logits, (t * B + b) * V);
+        const last = row.inputs.length - 1 - p;
+        if (last >= 0 && last < T) {
+          // hs[l] slot t + 1 holds h after input t (slot 0 is the chunk's initial state).
+          const at = ((last + 1) * B + b) * H;
+          for (let l = 0; l < L; l++) {
+            out[b].h[l].set(graph.hs[l].subarray(at, at + H));
+            if (hasC) out[b].c![l].set(graph.cs[l].subarray(at, at + H));
+          }
+        }
+      });
+    }
+    return out;
+  }
+}
+
+function zeroState(L: number, H: number, hasC: boolean): RowState {
+  return {
+    h: Array.from({ length: L }, () => new Float64Array(H)),
+    c: hasC ? Array.from({ length: L }, () => new Float64Array(H)) : null,
+  };
+}
+
+function copyState(s: RowState): RowState {
+  return { h: s.h.map((a) => a.slice()), c: s.c ? s.c.map((a) => a.slice()) : null };
+}
+
+/** log softmax(logits[off … off + V))[target], in float64. */
+export function logSoftmaxAt(logits: ArrayLike<number>, off: number, V: number, target: number): number {
+  let m = -Infinity;
+  for (let j = 0; j < V; j++) if (logits[off + j] > m) m = logits[off + j];
+  let s = 0;
+  for (let j = 0; j < V; j++) s += Math.exp(logits[off + j] - m);
+  return logits[off + target] - m - Math.log(s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scoring
+
+/** The state every prefix starts from: null (zero) for 'zero', after the warm-up line for 'warm'. */
+export function startState(runner: RowRunner, vocab: Vocab, opts: Pick<ScoreOptions, 'start' | 'warmupLine'>): RowState | null {
+  if (opts.start === 'zero') return null;
+  const line = opts.warmupLine ?? '';
+  if (line === '') return null;
+  return runner.run([{ inputs: vocab.encode(line).ids, init: null }])[0];
+}
+
+/** The credit and rank of the answer among the scores (see ItemScore). */
+export function judge(logp: ArrayLike<number>, answer: number): { rank: number; credit: number } {
+  const a = logp[answer];
+  let above = 0, tied = 0;
+  for (let k = 0; k < logp.length; k++) {
+    if (logp[k] > a) above++;
+    else if (logp[k] === a) tied++; // the answer itself included
+  }
+  return { rank: 1 + above, credit: above === 0 ? 1 / tied : 0 };
+}
+
+/**
+ * Scores every item: log p(candidate | start, "\n", prefix) for every candidate. Every
+ * character of the prefixes, the candidates and the warm-up line must be in the vocabulary
+ * (check with textsRead first; encode throws otherwise).
+ */
+export function scoreItems(
+  model: Model, vocab: Vocab, items: readonly ProbeEntry[], candidates: readonly string[], opts: ScoreOptions,
+): ItemScore[] {
+  const K = candidates.length;
+  const batch = opts.batch ?? 64;
+  const runner = new RowRunner(model, batch, opts.chunk ?? 64);
+  const V = model.config.vocabSize;
+  const start = startState(runner, vocab, opts);
+  const nl = vocab.id('\n');
+  const boundary = needsBoundary(candidates);
+  const answers = items.map((item, i) => {
+    const a = candidates.indexOf(item.answer);
+    if (a < 0) throw new Error(`item ${i + 1}: the answer ${JSON.stringify(item.answer)} is not a candidate`);
+    return a;
+  });
+
+  const scores: ItemScore[] = items.map((_, i) => ({ logp: new Float64Array(K), answer: answers[i], rank: 0, credit: 0 }));
+  // Groups of `batch` items: one pass reads their prefixes, K passes score the candidates.
+  const perGroup = batch;
+  for (let g0 = 0; g0 < items.length; g0 += perGroup) {
+    const group = items.slice(g0, g0 + perGroup);
+    // 1) The prefixes, after "\n". The logits after a prefix's last character predict the
+    //    first character of the name.
+    const targets = group.map((item) => candidates.map((c) => vocab.encode(scoredText(c, item, boundary)).ids));
+    const prefixRows: Row[] = group.map((item) => {
+      const ids = vocab.encode(item.prefix).ids;
+      const inputs = new Int32Array(ids.length + 1);
+      inputs[0] = nl;
+      inputs.set(ids, 1);
+      return { inputs, init: start };
+    });
+    const ends = runner.run(prefixRows, (r, t, logits, off) => {
+      if (t !== prefixRows[r].inputs.length - 1) return;
+      const logp = scores[g0 + r].logp;
+      for (let k = 0; k < K; k++) logp[k] = logSoftmaxAt(logits, off, V, targets[r][k][0]);
+    });
+    // 2) Each candidate continues from its item's state: input j of the row is the name's
+    //    character j, and the logits after it predict character j + 1.
+    const candRows: Row[] = [];
+    const owner: Array<[item: number, k: number]> = [];
+    group.forEach((_, i) => {
+      for (let k = 0; k < K; k++) {
+        candRows.push({ inputs: targets[i][k].subarray(0, targets[i][k].length - 1), init: ends[i] });
+        owner.push([i, k]);
+      }
+    });
+    runner.run(candRows, (r, t, logits, off) => {
+      const [i, k] = owner[r];
+      scores[g0 + i].logp[k] += logSoftmaxAt(logits, off, V, targets[i][k][t + 1]);
+    });
+    opts.onProgress?.(Math.min(items.length, g0 + perGroup), items.length);
+  }
+  for (const s of scores) Object.assign(s, judge(s.logp, s.answer));
+  return scores;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per bin
+
+export interface BinResult {
+  bin: string;
+  /** The bin's edges, [lo, hi), when its name is "lo-hi"; else null. */
+  lo: number | null;
+  hi: number | null;
+  items: number;
+  meanDistance: number;
+  /** The share of items whose answer is ranked first (ties counted by their expected value). */
+  accuracy: number;
+  /** 95% Wilson score interval of the accuracy. */
+  ci95: [number, number];
+  /** The mean of log p(answer | …) in nats. */
+  meanLogProb: number;
+  /** Mean rank of the answer (1 = first). */
+  meanRank: number;
+}
+
+export interface ProbeSummary {
+  bins: BinResult[];
+  overall: BinResult;
+  /** 1 / number of candidates: the accuracy of a guess. */
+  chance: number;
+  /** −ln(number of candidates): the best mean log p(answer) of a model that knows the set of
+   *  names but not the country (with every answer equally common, uniform is its best guess). */
+  chanceLogProb: number;
+}
+
+export function parseBin(bin: string): { lo: number | null; hi: number | null } {
+  const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(bin);
+  return m ? { lo: Number(m[1]), hi: Number(m[2]) } : { lo: null, hi: null };
+}
+
+/** The 95% Wilson score interval for `successes` out of n (successes may be fractional). */
+export function wilson(successes: number, n: number): [number, number] {
+  if (n === 0) return [0, 1];
+  const z = 1.959963984540054;
+  const p = successes / n;
+  const d = 1 + (z * z) / n;
+  const mid = (p + (z * z) / (2 * n)) / d;
+  const half = (z / d) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n));
+  return [Math.max(0, mid - half), Math.min(1, mid + half)];
+}
+
+function binOf(name: string, entries: ReadonlyArray<{ item: ProbeEntry; score: ItemScore }>): BinResult {
+  const n = entries.length;
+  let credit = 0, logp = 0, dist = 0, rank = 0;
+  for (const { item, score } of entries) {
+    credit += score.credit;
+    logp += score.logp[score.answer];
+    dist += item.distance;
+    rank += score.rank;
+  }
+  return {
+    bin: name,
+    ...parseBin(name),
+    items: n,
+    meanDistance: n ? dist / n : NaN,
+    accuracy: n ? credit / n : NaN,
+    ci95: wilson(credit, n),
+    meanLogProb: n ? logp / n : NaN,
+    meanRank: n ? rank / n : NaN,
+  };
+}
+
+/**
+ * Per-bin results, in the order of `bins` (bins with no item are left out), then any bin the
+ * items name that `bins` does not, in order of first appearance.
+ */
+export function summarize(items: readonly ProbeEntry[], scores: readonly ItemScore[], bins: readonly string[], candidates: number): ProbeSummary {
+  if (items.length !== scores.length) throw new Error('one score per item');
+  const by = new Map<string, Array<{ item: ProbeEntry; score: ItemScore }>>();
+  for (const b of bins) by.set(b, []);
+  items.forEach((item, i) => {
+    if (!by.has(item.bin)) by.set(item.bin, []);
+    by.get(item.bin)!.push({ item, score: scores[i] });
+  });
+  const all = items.map((item, i) => ({ item, score: scores[i] }));
+  return {
+    bins: [...by].filter(([, e]) => e.length > 0).map(([name, e]) => binOf(name, e)),
+    overall: binOf('all', all),
+    chance: 1 / candidates,
+    chanceLogProb: -Math.log(candidates),
+  };
+}
