@@ -105,6 +105,33 @@ describe('WasmKernels.gemm', () => {
     }
   });
 
+  it('one row (M = 1, the gemv path): agrees with the reference and has the bits of that row inside a larger product', () => {
+    const rng = new Rng(17);
+    for (const tA of [false, true]) {
+      for (const [N, K] of [[1, 1], [3, 5], [4, 4], [7, 9], [8, 3], [9, 13], [33, 37], [65, 256], [1024, 256], [130, 70]]) {
+        for (const acc of [false, true]) {
+          const c: Case = { tA, tB: false, M: 1, N, K, aOff: 1, bOff: 3, cOff: 2, padA: 2, padB: 1, padC: 0, acc };
+          const { err, where } = check(k, c, rng);
+          if (err > 1e-5) expect.fail(`${caseName(c)}: relative error ${err} at ${where}`);
+          // Row 0 of a 5-row product (the tiled path) must have exactly the same bits.
+          const M = 5, lda = (tA ? M : K) + 1, ldb = N + 2, ldc = N + 1;
+          const A = k.alloc(2 + (tA ? K : M) * lda), B = k.alloc(1 + K * ldb), C1 = k.alloc(M * ldc), C5 = k.alloc(M * ldc);
+          randomFill(A, rng);
+          randomFill(B, rng);
+          randomFill(C1, rng);
+          C5.set(C1);
+          const before = Float32Array.from(C1);
+          k.gemm(tA, false, 1, N, K, A, 2, lda, B, 1, ldb, C1, 0, ldc, acc);
+          k.gemm(tA, false, M, N, K, A, 2, lda, B, 1, ldb, C5, 0, ldc, acc);
+          for (let j = 0; j < ldc; j++) {
+            if (!Object.is(C1[j], C5[j])) expect.fail(`${tA ? 'TN' : 'NN'} N=${N} K=${K} acc=${acc}: C[0,${j}] one row ${C1[j]}, in a product of ${M} rows ${C5[j]}`);
+          }
+          for (let j = N; j < C1.length; j++) if (!Object.is(C1[j], before[j])) expect.fail(`one-row product wrote C[${j}] outside its row`);
+        }
+      }
+    }
+  });
+
   it('handles K = 0 and empty products like the reference', () => {
     const C = k.alloc(6), A = k.alloc(4), B = k.alloc(4);
     C.fill(5);

@@ -269,6 +269,13 @@ export class WasmKernels extends ReferenceKernels {
     ldb *= 4;
     ldc *= 4;
 
+    if (M === 1 && !transB) {
+      // One row (sampling): stream B once, no packing (wasm/gemv-module.ts). Same bits as
+      // the tiled path computes for that row.
+      this.x.gemv(N, K, a, tA ? lda : 4, b, ldb, c, acc);
+      return;
+    }
+
     if (this.worker && 2 * M * N * K >= this.splitFlops) {
       // Chunks of whole tiles, about chunkFlops each, at least two, at most maxChunks.
       const { nr } = this;

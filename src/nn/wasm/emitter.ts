@@ -231,6 +231,11 @@ export class Fn {
   f32x4Div(): this { return this.simd(0xe7); }
   f32x4Min(): this { return this.simd(0xe8); }
   f32x4Max(): this { return this.simd(0xe9); }
+  /** Pseudo-minimum: pops b, a; pushes b < a ? b : a (one instruction on x64, unlike min's NaN and ±0 rules). */
+  f32x4Pmin(): this { return this.simd(0xea); }
+  /** Pseudo-maximum: pops b, a; pushes a < b ? b : a. */
+  f32x4Pmax(): this { return this.simd(0xeb); }
+  i32x4Sub(): this { return this.simd(0xb1); }
   v128And(): this { return this.simd(0x4e); }
   v128Xor(): this { return this.simd(0x51); }
   /** Pops mask, b, a: lanes of a where mask bits are 1, of b where 0. */

@@ -28,63 +28,125 @@ export interface GateExports {
   lstmFwd3(rows: number, H: number, gates: number, cPrev: number, c: number, tc: number, h: number): void;
 }
 
-/** Scratch v128 locals of one function, shared by the emitted nonlinearities. */
-interface Temps { a: number; b: number; n: number; r: number }
-
-function temps(f: Fn): Temps {
-  return { a: f.local('v128'), b: f.local('v128'), n: f.local('v128'), r: f.local('v128') };
+/** Scratch v128 locals of one function, shared by the emitted nonlinearities, and the
+ *  constants they use, each set once at the start of the function: V8 materialises a
+ *  v128.const with several instructions wherever it appears (inside the loops), while a
+ *  local stays in a register or is one load from the stack. */
+export interface Temps {
+  a: number; b: number; n: number; r: number;
+  /** Locals holding constants (four equal f32 lanes), by the constant's f32 bit pattern. */
+  k: Map<number, number>;
+  i127: number;
 }
 
-/** exp of the f32x4 on top of the stack, replacing it. Uses t.a, t.n, t.r. */
-function emitExp(f: Fn, t: Temps): void {
-  f.f32x4Const(89).f32x4Min().f32x4Const(-87.33654).f32x4Max().set(t.a);
-  f.get(t.a).f32x4Const(1.44269504088896341).f32x4Mul().f32x4Nearest().set(t.n);
-  // r = x − n·C1 − n·C2, with C1 + C2 = ln 2 and n·C1 exact (C1 has 9 significant bits)
-  f.get(t.a).get(t.n).f32x4Const(0.693359375).f32x4Mul().f32x4Sub();
-  f.get(t.n).f32x4Const(-2.12194440e-4).f32x4Mul().f32x4Sub().set(t.r);
-  // exp(r) ≈ 1 + r + r²·P(r)
-  f.get(t.r).f32x4Const(1.9875691500e-4).f32x4Mul().f32x4Const(1.3981999507e-3).f32x4Add();
-  f.get(t.r).f32x4Mul().f32x4Const(8.3334519073e-3).f32x4Add();
-  f.get(t.r).f32x4Mul().f32x4Const(4.1665795894e-2).f32x4Add();
-  f.get(t.r).f32x4Mul().f32x4Const(1.6666665459e-1).f32x4Add();
-  f.get(t.r).f32x4Mul().f32x4Const(5.0000001201e-1).f32x4Add();
-  f.get(t.r).get(t.r).f32x4Mul().f32x4Mul();
-  f.get(t.r).f32x4Add().f32x4Const(1).f32x4Add();
-  // × 2ⁿ: (n + 127) << 23 is the bit pattern of 2ⁿ
-  f.get(t.n).i32x4TruncSatF32x4S().i32x4Const(127).i32x4Add().i32(23).i32x4Shl();
-  f.f32x4Mul();
-}
+/** 1.5·2²³: adding it rounds an f32 of magnitude < 2²² to an integer. */
+const MAGIC = 12582912;
 
-/** σ of the f32x4 on top of the stack. */
-function emitSigmoid(f: Fn, t: Temps): void {
-  f.f32x4Neg();
-  emitExp(f, t);
-  f.f32x4Const(1).f32x4Add().set(t.b);
-  f.f32x4Const(1).get(t.b).f32x4Div();
-}
+const EXP_CONSTS = [MAGIC, 89, -87.33654, 1.44269504088896341, 0.693359375, -2.12194440e-4, 1.9875691500e-4,
+  1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1, 1];
 
 // Taylor coefficients of tanh: x + c3·x³ + c5·x⁵ + … (c_{2k+1} = 2^{2k+2}(2^{2k+2}−1)B_{2k+2}/(2k+2)!)
 const TANH_SERIES = [
   -1 / 3, 2 / 15, -17 / 315, 62 / 2835, -1382 / 155925, 21844 / 6081075,
   -929569 / 638512875, 6404582 / 10854718875, -443861162 / 1856156927625,
 ];
+const TANH_CONSTS = [2, -0, 0.55, ...TANH_SERIES];
 
-/** tanh of the f32x4 on top of the stack. Uses all temps. */
-function emitTanh(f: Fn, t: Temps, x: number, ax: number): void {
+const f32bits = new Float32Array(1), u32bits = new Uint32Array(f32bits.buffer);
+function bitsOf(x: number): number {
+  f32bits[0] = x;
+  return u32bits[0];
+}
+
+/** Declares the temps and the locals of the constants that exp, σ and tanh (and `extra`)
+ *  use, emitting their initialisation: call it before any loop of the function. */
+export function temps(f: Fn, extra: readonly number[] = []): Temps {
+  const t: Temps = { a: f.local('v128'), b: f.local('v128'), n: f.local('v128'), r: f.local('v128'), k: new Map(), i127: f.local('v128') };
+  for (const x of [...EXP_CONSTS, ...TANH_CONSTS, ...extra]) {
+    const key = bitsOf(x);
+    if (t.k.has(key)) continue;
+    const l = f.local('v128');
+    f.f32x4Const(x).set(l);
+    t.k.set(key, l);
+  }
+  f.i32x4Const(127).set(t.i127);
+  return t;
+}
+
+/** Pushes the constant x (in all four lanes) from its local. */
+export function konst(f: Fn, t: Temps, x: number): Fn {
+  const l = t.k.get(bitsOf(x));
+  if (l === undefined) throw new Error(`constant ${x} was not declared in temps()`);
+  return f.get(l);
+}
+
+/** exp of the f32x4 on top of the stack, replacing it. Uses t.a, t.n, t.r. */
+export function emitExp(f: Fn, t: Temps): void {
+  const K = (x: number): Fn => konst(f, t, x);
+  // Clamp with pmin/pmax (one instruction each; min/max cost several on x64 for their NaN
+  // and ±0 rules, which do not matter here: a NaN still comes out NaN).
+  K(89).f32x4Pmin();
+  K(-87.33654).f32x4Pmax().set(t.a);
+  // n = round(x·log2 e) by adding 1.5·2²³: the sum's low mantissa bits are n (ties to even,
+  // as f32x4.nearest), and its bit pattern gives 2ⁿ below without a float-to-int conversion.
+  f.get(t.a);
+  K(1.44269504088896341).f32x4Mul();
+  K(MAGIC).f32x4Add().set(t.b);
+  f.get(t.b);
+  K(MAGIC).f32x4Sub().set(t.n);
+  // r = x − n·C1 − n·C2, with C1 + C2 = ln 2 and n·C1 exact (C1 has 9 significant bits)
+  f.get(t.a).get(t.n);
+  K(0.693359375).f32x4Mul().f32x4Sub();
+  f.get(t.n);
+  K(-2.12194440e-4).f32x4Mul().f32x4Sub().set(t.r);
+  // exp(r) ≈ 1 + r + r²·P(r)
+  f.get(t.r);
+  K(1.9875691500e-4).f32x4Mul();
+  K(1.3981999507e-3).f32x4Add();
+  for (const c of [8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]) {
+    f.get(t.r).f32x4Mul();
+    K(c).f32x4Add();
+  }
+  f.get(t.r).get(t.r).f32x4Mul().f32x4Mul();
+  f.get(t.r).f32x4Add();
+  K(1).f32x4Add();
+  // × 2ⁿ: bits(n + 1.5·2²³) = 0x4B400000 + n, and (that + 127) << 23 is the bit pattern of 2ⁿ
+  // (the bits of 0x4B400000 all shift out).
+  f.get(t.b).get(t.i127).i32x4Add().i32(23).i32x4Shl();
+  f.f32x4Mul();
+}
+
+/** σ of the f32x4 on top of the stack. */
+export function emitSigmoid(f: Fn, t: Temps): void {
+  f.f32x4Neg();
+  emitExp(f, t);
+  konst(f, t, 1).f32x4Add().set(t.b);
+  konst(f, t, 1).get(t.b).f32x4Div();
+}
+
+/** tanh of the f32x4 on top of the stack. Uses all temps and the v128 locals x, ax. */
+export function emitTanh(f: Fn, t: Temps, x: number, ax: number): void {
+  const K = (c: number): Fn => konst(f, t, c);
   f.tee(x).f32x4Abs().set(ax);
   // Large |x|: 1 − 2/(exp(2|x|) + 1), then the sign of x.
-  f.f32x4Const(1).f32x4Const(2);
+  K(1);
+  K(2);
   f.get(ax).get(ax).f32x4Add();
   emitExp(f, t);
-  f.f32x4Const(1).f32x4Add().f32x4Div().f32x4Sub();
-  f.get(x).f32x4Const(-0).v128And().v128Xor().set(t.b); // copy the sign bit of x
+  K(1).f32x4Add().f32x4Div().f32x4Sub();
+  f.get(x);
+  K(-0).v128And().v128Xor().set(t.b); // copy the sign bit of x
   // Small |x|: x + x·z·(c3 + z·(c5 + …)), z = x².
   f.get(x).get(x).f32x4Mul().set(t.r);
-  f.f32x4Const(TANH_SERIES[TANH_SERIES.length - 1]);
-  for (let k = TANH_SERIES.length - 2; k >= 0; k--) f.get(t.r).f32x4Mul().f32x4Const(TANH_SERIES[k]).f32x4Add();
+  K(TANH_SERIES[TANH_SERIES.length - 1]);
+  for (let k = TANH_SERIES.length - 2; k >= 0; k--) {
+    f.get(t.r).f32x4Mul();
+    K(TANH_SERIES[k]).f32x4Add();
+  }
   f.get(t.r).f32x4Mul().get(x).f32x4Mul().get(x).f32x4Add();
   // choose per lane
-  f.get(t.b).get(ax).f32x4Const(0.55).f32x4Lt().v128Bitselect();
+  f.get(t.b).get(ax);
+  K(0.55).f32x4Lt().v128Bitselect();
 }
 
 /** out = op(x) over n floats, four at a time. */

@@ -40,6 +40,7 @@
 import { Fn, ModuleBuilder } from './emitter.js';
 import { emitRowOps, type RowExports } from './rows-module.js';
 import { emitGateOps, type GateExports } from './gates-module.js';
+import { emitGemv, type GemvExports } from './gemv-module.js';
 
 export const MR = 4;
 
@@ -65,7 +66,7 @@ export interface GemmModuleLayout {
 }
 
 /** Function names exported by the module, with their parameters (all i32). */
-export interface GemmExports extends RowExports, GateExports {
+export interface GemmExports extends RowExports, GateExports, GemvExports {
   /**
    * The whole product C (+)= op(A)·op(B) on byte addresses and byte strides, blocked as in
    * the legend. M, N, K ≥ 1. Scratch: aPack holds MC×KC floats, bTile KC×NR, and bPack
@@ -493,6 +494,7 @@ export function buildGemmModule(opts: GemmModuleOptions = {}): GemmModuleLayout 
   const tiles: Fn[] = [];
   for (let mr = 1; mr <= MR; mr++) for (let nc = 1; nc <= nr; nc++) tiles.push(emitTile(m, mr, nc, opts.fma ?? false));
   m.table(tiles);
+  emitGemv(m, opts.fma ?? false);
   const macro = emitMacro(m, nr, tiles[0].typeIndex);
   const packAN = emitPackA(m, false);
   const packAT = emitPackA(m, true);
