@@ -2,12 +2,12 @@
 // batched scoring against a one-character-at-a-time reading, the per-bin summary, the probe
 // file reader, the --compare plan, and the CLI as a user runs it.
 
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Checkpoint } from '../src/checkpoint.js';
+import { ROOT, expectOneLineError, lstm } from './cli-helpers.js';
+import type { Checkpoint, TrainSettings } from '../src/checkpoint.js';
 import { Vocab } from '../src/data/text.js';
 import { Graph } from '../src/nn/graph.js';
 import { ReferenceKernels } from '../src/nn/kernels.js';
@@ -19,8 +19,6 @@ import {
   judge, logSoftmaxAt, needsBoundary, scoreItems, summarize, wilson, type ProbeEntry, type StartMode,
 } from '../src/probe/score.js';
 
-const ROOT = resolve(__dirname, '..');
-const BIN = join(ROOT, 'bin', 'lstm.js');
 
 // ---------------------------------------------------------------------------------------------
 // Hand-made models
@@ -326,7 +324,7 @@ describe('--compare plan', () => {
   });
 
   it('takes a cached model, resumes an interrupted one, refuses one that is not it', () => {
-    const settings = { batchSize: 16, seqLen: 128, dropout: 0, optimizer: 'adam', lr: 3e-3, lrDecay: 1, momentum: 0, clip: 5, clipValue: 0, forgetBias: 1, seed: 1, valFrac: 0.05, backend: 'wasm' };
+    const settings: TrainSettings = { batchSize: 16, seqLen: 128, dropout: 0, optimizer: 'adam', lr: 3e-3, lrDecay: 1, momentum: 0, clip: 5, clipValue: 0, forgetBias: 1, seed: 1, valFrac: 0.05, backend: 'wasm' };
     const want = { cell: 'rnn' as const, hidden: 10, parameters: 0, path: 'x' };
     const ck = (over: Record<string, unknown>) => ({
       corpus: { sha256: 'S', source: 'default', chars: 1 }, model: { cell: 'rnn', hidden: 10, layers: 1, vocabSize: 5 },
@@ -344,22 +342,6 @@ describe('--compare plan', () => {
 // ---------------------------------------------------------------------------------------------
 // The CLI
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function lstm(args: string[], cwd: string): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-
-function expectOneLineError(r: Run, pattern: RegExp): void {
-  expect(r.code, r.stderr).not.toBe(0);
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help'));
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^lstm: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
-
 describe('lstm probe (CLI)', () => {
   let dir: string, corpus: string, probe: string, ck: string;
   const LINES = [
@@ -375,12 +357,12 @@ describe('lstm probe (CLI)', () => {
     probe = join(dir, 'probe.jsonl');
     writeFileSync(probe, PROBE);
     ck = join(dir, 'ck.json');
-    const r = lstm(['train', corpus, '--hidden', '8', '--batch-size', '2', '--seq-len', '16', '--steps', '3', '--val-frac', '0', '--save-every', '0', '--out', ck, '--quiet'], dir);
+    const r = lstm(['train', corpus, '--hidden', '8', '--batch-size', '2', '--seq-len', '16', '--steps', '3', '--val-frac', '0', '--save-every', '0', '--out', ck, '--quiet'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
   });
 
   it('--json: one object with a curve per model', () => {
-    const r = lstm(['probe', '--checkpoint', ck, '--probe-file', probe, '--json'], dir);
+    const r = lstm(['probe', '--checkpoint', ck, '--probe-file', probe, '--json'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ items: 4, languages: ['Hindi', 'Swahili'], chance: 0.5, start: 'warm', scored: 'name', training_distance: { min: 17, max: 30 } });
@@ -401,7 +383,7 @@ describe('lstm probe (CLI)', () => {
   });
 
   it('prints a chart and a table, with no escape codes when piped; two checkpoints side by side', () => {
-    const r = lstm(['probe', '--checkpoint', ck, '--checkpoint', ck, '--probe-file', probe, '--start', 'zero'], dir);
+    const r = lstm(['probe', '--checkpoint', ck, '--checkpoint', ck, '--probe-file', probe, '--start', 'zero'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(/\x1b/);
     expect(r.stdout).toMatch(/4 lines from .*probe\.jsonl\s+in\s+2\s+distance\s+bins;\s+2\s+languages,\s+so\s+chance\s+is\s+1\/2\s+=\s+50\.0%/);
@@ -422,26 +404,26 @@ describe('lstm probe (CLI)', () => {
     [['--warmup-line', 'qqq'], /the warm-up line has 1 character the checkpoint's vocabulary lacks: 'q'/],
     [['--start', 'cold'], /--start.*cold/],
   ])('refuses %j in one line', (args, pattern) => {
-    expectOneLineError(lstm(['probe', '--checkpoint', ck, '--probe-file', probe, ...args], dir), pattern);
+    expectOneLineError(lstm(['probe', '--checkpoint', ck, '--probe-file', probe, ...args], { cwd: dir }), pattern);
   });
 
   it('refuses a malformed probe file, one the model cannot read, or no checkpoint at all, in one line', () => {
     const bad = join(dir, 'bad.jsonl');
     writeFileSync(bad, JSON.stringify(HEADER) + '\n{"prefix":"I grew up in"}\n');
-    expectOneLineError(lstm(['probe', '--checkpoint', ck, '--probe-file', bad], dir), /bad\.jsonl, line 2: not a probe item/);
+    expectOneLineError(lstm(['probe', '--checkpoint', ck, '--probe-file', bad], { cwd: dir }), /bad\.jsonl, line 2: not a probe item/);
     const other = join(dir, 'other.jsonl');
     writeFileSync(other, [{ ...HEADER, languages: ['Hindi', 'Zulu'] }, { ...ITEMS[0], prefix: 'I grew up in Zanzibar… I speak fluent ' }].map((x) => JSON.stringify(x)).join('\n'));
-    expectOneLineError(lstm(['probe', '--checkpoint', ck, '--probe-file', other], dir), /the probe set has 2 characters the checkpoint's vocabulary lacks: 'Z' .*, 'z'/);
+    expectOneLineError(lstm(['probe', '--checkpoint', ck, '--probe-file', other], { cwd: dir }), /the probe set has 2 characters the checkpoint's vocabulary lacks: 'Z' .*, 'z'/);
     const empty = join(dir, 'empty');
     mkdirSync(empty);
-    expectOneLineError(lstm(['probe', '--probe-file', probe], empty), /no checkpoint found under checkpoints\//);
+    expectOneLineError(lstm(['probe', '--probe-file', probe], { cwd: empty }), /no checkpoint found under checkpoints\//);
   });
 
   it('--compare trains an rnn, an lstm and an lstm-nofg once, then takes them', () => {
     const cwd = join(dir, 'cmp');
     mkdirSync(cwd);
     const args = ['probe', '--compare', '--corpus', corpus, '--hidden', '4', '--steps', '2', '--probe-file', probe, '--json'];
-    const first = lstm(args, cwd);
+    const first = lstm(args, { cwd });
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr.match(/^Training /gm)).toHaveLength(3);
     const j = JSON.parse(first.stdout);
@@ -450,7 +432,7 @@ describe('lstm probe (CLI)', () => {
     const [rnn, lstmM, nofg] = j.models;
     expect(lstmM.hidden).toBe(4);
     for (const m of [rnn, nofg]) expect(Math.abs(m.parameters - lstmM.parameters) / lstmM.parameters).toBeLessThan(0.1);
-    const second = lstm(args, cwd);
+    const second = lstm(args, { cwd });
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).not.toMatch(/Training/);
     expect(JSON.parse(second.stdout).models).toEqual(j.models);
