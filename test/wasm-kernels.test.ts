@@ -417,3 +417,118 @@ describe('WasmKernels gate nonlinearities', () => {
     kx.close();
   });
 });
+
+describe('WasmKernels training element-wise kernels', () => {
+  const k = WasmKernels.createSync();
+  const f64 = new ReferenceKernels('f64');
+  afterAll(() => k.close());
+
+  const bits = new Float32Array(1), word = new Uint32Array(bits.buffer);
+  function ulp(v: number): number {
+    bits[0] = Math.abs(v);
+    const below = bits[0];
+    word[0]++;
+    return Math.max(bits[0] - below, 2 ** -149);
+  }
+  function near(what: string, got: number, want: number, tol: number): void {
+    if (!(Math.abs(got - want) <= tol)) expect.fail(`${what}: wasm ${got}, f64 ${want} (tolerance ${tol})`);
+  }
+
+  it('lstmBackward agrees with the f64 reference to a few ulp, with and without a forget gate, at offsets', () => {
+    const rng = new Rng(31);
+    for (const forget of [true, false]) {
+      for (const [rows, H] of [[1, 4], [3, 8], [5, 12], [32, 16]]) {
+        const G = (forget ? 4 : 3) * H;
+        const gates = k.alloc(3 + rows * G), cPrev = k.alloc(2 + rows * H), tc = k.alloc(1 + rows * H);
+        const dh = k.alloc(5 + rows * H), dc = k.alloc(rows * H), dG = k.alloc(2 + rows * G);
+        // activations as lstmForward leaves them: σ in (0, 1), tanh in (−1, 1)
+        for (let r = 0; r < rows; r++) {
+          for (let j = 0; j < G; j++) {
+            const isG = j >= (forget ? 2 : 1) * H && j < (forget ? 3 : 2) * H;
+            gates[3 + r * G + j] = isG ? rng.next() * 2 - 1 : rng.next();
+          }
+        }
+        for (let i = 0; i < rows * H; i++) {
+          cPrev[2 + i] = (rng.next() * 2 - 1) * 3;
+          tc[1 + i] = rng.next() * 2 - 1;
+          dh[5 + i] = (rng.next() * 2 - 1) * 0.1;
+          dc[i] = (rng.next() * 2 - 1) * 0.1;
+        }
+        const g64 = Float64Array.from(gates), cp64 = Float64Array.from(cPrev), tc64 = Float64Array.from(tc), dh64 = Float64Array.from(dh);
+        const dc64 = Float64Array.from(dc), dcIn = Float64Array.from(dc), dG64 = new Float64Array(dG.length);
+        dG.fill(7);
+        dG64.fill(7);
+        k.lstmBackward(rows, H, forget, gates, 3, cPrev, 2, tc, 1, dh, 5, dc, dG, 2);
+        f64.lstmBackward(rows, H, forget, g64, 3, cp64, 2, tc64, 1, dh64, 5, dc64, dG64, 2);
+        const name = `forget=${forget} rows=${rows} H=${H}`;
+        for (let r = 0; r < rows; r++) {
+          for (let j = 0; j < H; j++) {
+            const s = r * H + j, g0 = 3 + r * G;
+            const o = g64[g0 + (forget ? 3 : 2) * H + j], t = tc64[1 + s];
+            // dcj = dc + dh·o·(1 − t²) may cancel: its error is bounded by its terms' magnitude.
+            const dcScale = Math.abs(dcIn[s]) + Math.abs(dh64[5 + s] * o * (1 - t * t));
+            for (let q = 0; q < G; q++) {
+              const x = 2 + r * G + q;
+              near(`${name} dG[${r},${q}]`, dG[x], dG64[x], 6 * ulp(dG64[x]) + 4 * ulp(dcScale));
+            }
+            near(`${name} dc[${r},${j}]`, dc[s], dc64[s], 4 * ulp(dc64[s]) + 4 * ulp(dcScale));
+          }
+        }
+        expect(dG[0]).toBe(7);
+        expect(dG[1]).toBe(7);
+      }
+    }
+  });
+
+  it('tanhBackward agrees with the f64 reference to a few ulp (odd counts take the JS path for the tail)', () => {
+    const rng = new Rng(32);
+    for (const n of [1, 4, 7, 64, 129]) {
+      const h = k.alloc(n + 1), dh = k.alloc(n + 2), dp = k.alloc(n + 3);
+      for (let i = 0; i < h.length; i++) h[i] = rng.next() * 2 - 1;
+      for (let i = 0; i < dh.length; i++) dh[i] = rng.next() * 2 - 1;
+      const dp64 = new Float64Array(dp.length);
+      k.tanhBackward(n, h, 1, dh, 2, dp, 3);
+      f64.tanhBackward(n, Float64Array.from(h), 1, Float64Array.from(dh), 2, dp64, 3);
+      for (let i = 0; i < dp.length; i++) near(`n=${n} dPre[${i}]`, dp[i], dp64[i], 3 * ulp(dp64[i]) + 2 * ulp(dh[i - 1] ?? 0));
+    }
+  });
+
+  it('softmaxXent agrees with the f64 reference: loss to 1e-6, probabilities to a few ulp, in place or not', () => {
+    const rng = new Rng(33);
+    for (const V of [1, 3, 4, 5, 37, 65]) {
+      for (const inPlace of [false, true]) {
+        const rows = 11, off = 3, scale = 1 / 7;
+        const logits = k.alloc(off + rows * V);
+        for (let i = 0; i < logits.length; i++) logits[i] = (rng.next() * 2 - 1) * 10;
+        logits[off + 2] = 80; // a large logit: no overflow
+        const targets = Int32Array.from({ length: rows }, () => Math.floor(rng.next() * V));
+        const l64 = Float64Array.from(logits), lcopy = Float64Array.from(logits);
+        const logZ64 = Array.from({ length: rows }, (_, r) => {
+          let mx = -Infinity, sum = 0;
+          for (let j = 0; j < V; j++) mx = Math.max(mx, lcopy[off + r * V + j]);
+          for (let j = 0; j < V; j++) sum += Math.exp(lcopy[off + r * V + j] - mx);
+          return mx + Math.log(sum);
+        });
+        const d = inPlace ? logits : k.alloc(off + rows * V), d64 = inPlace ? l64 : new Float64Array(d.length);
+        const loss = k.softmaxXent(rows, V, logits, off, targets, d, scale);
+        const loss64 = f64.softmaxXent(rows, V, l64, off, targets, d64, scale);
+        near(`V=${V} loss`, loss, loss64, 1e-6 * Math.abs(loss64));
+        for (let r = 0; r < rows; r++) {
+          for (let j = 0; j < V; j++) {
+            // scale·p to (8 + 2|x|) ulp where x = l − logZ is exp's argument (an f32 argument
+            // carries |x|·2⁻²⁴ of relative error); at the target, − scale rounds with scale's ulp
+            const i = off + r * V + j, p = Math.exp(lcopy[i] - logZ64[r]), x = Math.abs(lcopy[i] - logZ64[r]);
+            const tol = (8 + 2 * x) * ulp(scale * p) + (j === targets[r] ? 4 * ulp(scale) : 0) + 1e-37;
+            near(`V=${V} inPlace=${inPlace} d[${r},${j}]`, d[i], d64[i], tol);
+          }
+        }
+        // without a gradient: the loss alone, the logits untouched
+        const l2 = k.alloc(rows * V);
+        for (let i = 0; i < l2.length; i++) l2[i] = (rng.next() * 2 - 1) * 5;
+        const keep = Float32Array.from(l2);
+        near(`V=${V} loss only`, k.softmaxXent(rows, V, l2, 0, targets, null, 1), f64.softmaxXent(rows, V, Float64Array.from(l2), 0, targets, null, 1), 1e-5);
+        expect(Array.from(l2)).toEqual(Array.from(keep));
+      }
+    }
+  });
+});

@@ -121,6 +121,7 @@ export class WasmKernels extends ReferenceKernels {
   private readonly spinMicros: number;
   /** Id of the next chunk to hand out (see the protocol in wasm/gemm-worker.ts). */
   private nextChunk = 0;
+  private stats: { mx: Float32Array; sm: Float32Array; z: Float32Array } | null = null;
 
   private constructor(p: Prepared, opts: WasmKernelsOptions) {
     super('f32');
@@ -358,6 +359,64 @@ export class WasmKernels extends ReferenceKernels {
     const whole = n - (n % 4), p = x.byteOffset + 4 * off;
     if (whole > 0) this.x.vtanh(whole, p, p);
     if (whole < n) super.tanhForward(n - whole, x, off + whole);
+  }
+
+  override lstmBackward(rows: number, H: number, forget: boolean,
+    gates: FloatArray, gOff: number, cPrev: FloatArray, cpOff: number, tc: FloatArray, tcOff: number,
+    dh: FloatArray, dhOff: number, dc: FloatArray, dGates: FloatArray, dgOff: number): void {
+    if (this.exactGates || H % 4 !== 0 || !this.owns(gates) || !this.owns(cPrev) || !this.owns(tc) || !this.owns(dh) || !this.owns(dc) || !this.owns(dGates)) {
+      super.lstmBackward(rows, H, forget, gates, gOff, cPrev, cpOff, tc, tcOff, dh, dhOff, dc, dGates, dgOff);
+      return;
+    }
+    if (rows <= 0 || H <= 0) return;
+    (forget ? this.x.lstmBwd4 : this.x.lstmBwd3)(rows, H, gates.byteOffset + 4 * gOff, cPrev.byteOffset + 4 * cpOff,
+      tc.byteOffset + 4 * tcOff, dh.byteOffset + 4 * dhOff, dc.byteOffset, dGates.byteOffset + 4 * dgOff);
+  }
+
+  override tanhBackward(n: number, h: FloatArray, hOff: number, dh: FloatArray, dhOff: number, dPre: FloatArray, dpOff: number): void {
+    if (this.exactGates || !this.owns(h) || !this.owns(dh) || !this.owns(dPre)) {
+      super.tanhBackward(n, h, hOff, dh, dhOff, dPre, dpOff);
+      return;
+    }
+    const whole = n - (n % 4);
+    if (whole > 0) this.x.vtanhBwd(whole, h.byteOffset + 4 * hOff, dh.byteOffset + 4 * dhOff, dPre.byteOffset + 4 * dpOff);
+    if (whole < n) super.tanhBackward(n - whole, h, hOff + whole, dh, dhOff + whole, dPre, dpOff + whole);
+  }
+
+  /**
+   * Softmax cross-entropy in two f32x4 passes around a little f64 in JS: the first pass
+   * finds each row's max and Σ exp(l − max), JS takes log Σ and the loss (f64), the second
+   * pass writes scale·exp((l − max) − log Σ). Probabilities are within (8 + 2|l − logZ|) ulp
+   * of the reference: an f32 argument of exp carries |argument|·2⁻²⁴ of relative error.
+   */
+  override softmaxXent(rows: number, V: number, logits: FloatArray, lOff: number, targets: Int32Array,
+    dLogits: FloatArray | null, scale: number): number {
+    if (this.exactGates || !this.owns(logits) || (dLogits !== null && !this.owns(dLogits)) || rows <= 0 || V <= 0) {
+      return super.softmaxXent(rows, V, logits, lOff, targets, dLogits, scale);
+    }
+    const st = this.rowStats(rows);
+    const l = logits.byteOffset + 4 * lOff;
+    this.x.softmaxStats(rows, V, l, st.mx.byteOffset, st.sm.byteOffset);
+    const { mx, sm, z } = st;
+    let loss = 0;
+    for (let r = 0; r < rows; r++) {
+      const ls = Math.log(sm[r]);
+      z[r] = ls;
+      loss += mx[r] + ls - logits[lOff + r * V + targets[r]];
+    }
+    if (dLogits) {
+      this.x.softmaxGrad(rows, V, l, mx.byteOffset, z.byteOffset, dLogits.byteOffset + 4 * lOff, scale);
+      for (let r = 0; r < rows; r++) dLogits[lOff + r * V + targets[r]] -= scale;
+    }
+    return loss;
+  }
+
+  /** Per-row scratch of softmaxXent (grown once to the largest row count seen). */
+  private rowStats(rows: number): { mx: Float32Array; sm: Float32Array; z: Float32Array } {
+    if (!this.stats || this.stats.mx.length < rows) {
+      this.stats = { mx: this.alloc(rows), sm: this.alloc(rows), z: this.alloc(rows) };
+    }
+    return this.stats;
   }
 
   /** Byte address of row i of the table at table[tOff…]. The wasm side has no bounds of its

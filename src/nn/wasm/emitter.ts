@@ -185,6 +185,7 @@ export class Fn {
     return this.op(0x43, ...b);
   }
   f32Add(): this { return this.op(0x92); }
+  f32Sub(): this { return this.op(0x93); }
   f32Mul(): this { return this.op(0x94); }
 
   // --- v128 / f32x4 ----------------------------------------------------------------
@@ -222,6 +223,16 @@ export class Fn {
     for (const byte of b) this.code.push(byte);
     return this;
   }
+  /** v128.const with four given i32 lanes. */
+  i32x4ConstLanes(l0: number, l1: number, l2: number, l3: number): this {
+    this.simd(0x0c);
+    const b = new Uint8Array(new Int32Array([l0, l1, l2, l3]).buffer);
+    for (const byte of b) this.code.push(byte);
+    return this;
+  }
+  i32x4Splat(): this { return this.simd(0x11); }
+  /** Pops b, a: lanes of all ones where a < b (signed), else zero. */
+  i32x4LtS(): this { return this.simd(0x39); }
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4ExtractLane(lane: number): this { this.simd(0x1f); return this.op(lane); }
   f32x4Lt(): this { return this.simd(0x43); }

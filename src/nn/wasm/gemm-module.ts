@@ -41,6 +41,7 @@ import { Fn, ModuleBuilder } from './emitter.js';
 import { emitRowOps, type RowExports } from './rows-module.js';
 import { emitGateOps, type GateExports } from './gates-module.js';
 import { emitGemv, type GemvExports } from './gemv-module.js';
+import { emitTrainOps, type TrainOpsExports } from './train-ops-module.js';
 
 export const MR = 4;
 
@@ -66,7 +67,7 @@ export interface GemmModuleLayout {
 }
 
 /** Function names exported by the module, with their parameters (all i32). */
-export interface GemmExports extends RowExports, GateExports, GemvExports {
+export interface GemmExports extends RowExports, GateExports, GemvExports, TrainOpsExports {
   /**
    * The whole product C (+)= op(A)·op(B) on byte addresses and byte strides, blocked as in
    * the legend. M, N, K ≥ 1. Scratch: aPack holds MC×KC floats, bTile KC×NR, and bPack
@@ -506,5 +507,6 @@ export function buildGemmModule(opts: GemmModuleOptions = {}): GemmModuleLayout 
   emitGemmChunk(m, gemm);
   emitRowOps(m);
   emitGateOps(m);
+  emitTrainOps(m);
   return { bytes: m.build(), nr, mc, kc };
 }
