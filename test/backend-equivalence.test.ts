@@ -10,7 +10,7 @@ import { Rng } from '../src/nn/rng.js';
 import { WasmKernels } from '../src/nn/wasm-kernels.js';
 
 const wasm1 = WasmKernels.createSync();
-const wasm2 = WasmKernels.createSync({ threads: 2, splitFlops: 1 }); // split even small products
+const wasm2 = WasmKernels.createSync({ threads: 2, splitFlops: 1, splitElements: 1 }); // split even small products and gate steps
 afterAll(() => { wasm1.close(); wasm2.close(); });
 
 function run(kernels: Kernels, cell: CellType) {

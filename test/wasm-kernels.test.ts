@@ -261,6 +261,33 @@ describe('WasmKernels with a worker thread', () => {
     }
   });
 
+  it('splits the LSTM gates (forward and backward) by rows with bit-identical results', async () => {
+    const k2 = await WasmKernels.create({ threads: 2, splitElements: 1 });
+    const k1 = WasmKernels.createSync();
+    const rng = new Rng(77);
+    try {
+      for (const forget of [true, false]) {
+        for (const [rows, H] of [[2, 4], [5, 8], [32, 12], [7, 128]]) {
+          const G = (forget ? 4 : 3) * H;
+          const run = (k: WasmKernels, seed: number) => {
+            const r = new Rng(seed);
+            const a = (n: number, s = 1) => { const x = k.alloc(n); for (let i = 0; i < n; i++) x[i] = (r.next() * 2 - 1) * s; return x; };
+            const gates = a(1 + rows * G, 4), cPrev = a(2 + rows * H, 2), c = a(rows * H), tc = a(3 + rows * H), h = a(rows * H);
+            k.lstmForward(rows, H, forget, gates, 1, cPrev, 2, c, 0, tc, 3, h, 0);
+            const dh = a(rows * H), dc = a(rows * H), dG = a(4 + rows * G);
+            k.lstmBackward(rows, H, forget, gates, 1, cPrev, 2, tc, 3, dh, 0, dc, dG, 4);
+            return [gates, c, tc, h, dc, dG].map((x) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length)));
+          };
+          const seed = Math.floor(rng.next() * 1e9);
+          expect(run(k2, seed), `forget=${forget} rows=${rows} H=${H}`).toEqual(run(k1, seed));
+        }
+      }
+    } finally {
+      k2.close();
+      k1.close();
+    }
+  });
+
   it('agrees with the reference on the large per-step shapes, and keeps working after close()', () => {
     const k2 = WasmKernels.createSync({ threads: 2 });
     const rng = new Rng(1234);

@@ -29,7 +29,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { ReferenceKernels, type FloatArray } from './kernels.js';
-import { buildGemmModule, JOB, MR, type GemmExports } from './wasm/gemm-module.js';
+import { buildGemmModule, JOB, JOB_KIND, MR, ROWJOB, type GemmExports } from './wasm/gemm-module.js';
 import { CTL, WORKER_SOURCE, type WorkerData } from './wasm/gemm-worker.js';
 import { PAGE_BYTES, WA, type WasmMemory, type WasmModule } from './wasm/runtime.js';
 
@@ -59,6 +59,9 @@ export interface WasmKernelsOptions {
    *  own copy of the operand it shares with the others (A for column chunks), so many
    *  chunks cost packing time; a few still let a thread that is ahead take more. */
   maxChunks?: number;
+  /** Element-wise jobs (the LSTM gates) of at least this many rows × H numbers are split
+   *  between the threads by rows (default 2048). */
+  splitElements?: number;
   /** How long a thread polls for the other before sleeping, in microseconds (default 2000).
    *  The worker polls between products so that the next one starts without a wake-up. */
   spinMicros?: number;
@@ -104,6 +107,7 @@ export class WasmKernels extends ReferenceKernels {
   readonly splitFlops: number;
   readonly chunkFlops: number;
   readonly maxChunks: number;
+  readonly splitElements: number;
   readonly exactGates: boolean;
 
   private readonly x: GemmExports;
@@ -135,6 +139,7 @@ export class WasmKernels extends ReferenceKernels {
     this.splitFlops = opts.splitFlops ?? 1e6;
     this.chunkFlops = opts.chunkFlops ?? 1e6;
     this.maxChunks = Math.max(2, opts.maxChunks ?? 4);
+    this.splitElements = opts.splitElements ?? 2048;
     this.exactGates = opts.exactGates ?? false;
     this.spinMicros = opts.spinMicros ?? 2000;
     this.name = `wasm-simd${p.fma ? '-fma' : ''}`;
@@ -347,8 +352,10 @@ export class WasmKernels extends ReferenceKernels {
       return;
     }
     if (rows <= 0 || H <= 0) return;
-    (forget ? this.x.lstmFwd4 : this.x.lstmFwd3)(rows, H, gates.byteOffset + 4 * gOff, cPrev.byteOffset + 4 * cpOff,
-      c.byteOffset + 4 * cOff, tc.byteOffset + 4 * tcOff, h.byteOffset + 4 * hOff);
+    const p0 = gates.byteOffset + 4 * gOff, p1 = cPrev.byteOffset + 4 * cpOff, p2 = c.byteOffset + 4 * cOff;
+    const p3 = tc.byteOffset + 4 * tcOff, p4 = h.byteOffset + 4 * hOff;
+    if (this.splitRows(rows, H)) this.parallelRows(forget ? JOB_KIND.lstmFwd4 : JOB_KIND.lstmFwd3, rows, H, [p0, p1, p2, p3, p4]);
+    else (forget ? this.x.lstmFwd4 : this.x.lstmFwd3)(rows, H, p0, p1, p2, p3, p4);
   }
 
   override tanhForward(n: number, x: FloatArray, off: number): void {
@@ -369,8 +376,10 @@ export class WasmKernels extends ReferenceKernels {
       return;
     }
     if (rows <= 0 || H <= 0) return;
-    (forget ? this.x.lstmBwd4 : this.x.lstmBwd3)(rows, H, gates.byteOffset + 4 * gOff, cPrev.byteOffset + 4 * cpOff,
-      tc.byteOffset + 4 * tcOff, dh.byteOffset + 4 * dhOff, dc.byteOffset, dGates.byteOffset + 4 * dgOff);
+    const p0 = gates.byteOffset + 4 * gOff, p1 = cPrev.byteOffset + 4 * cpOff, p2 = tc.byteOffset + 4 * tcOff;
+    const p3 = dh.byteOffset + 4 * dhOff, p4 = dc.byteOffset, p5 = dGates.byteOffset + 4 * dgOff;
+    if (this.splitRows(rows, H)) this.parallelRows(forget ? JOB_KIND.lstmBwd4 : JOB_KIND.lstmBwd3, rows, H, [p0, p1, p2, p3, p4, p5]);
+    else (forget ? this.x.lstmBwd4 : this.x.lstmBwd3)(rows, H, p0, p1, p2, p3, p4, p5);
   }
 
   override tanhBackward(n: number, h: FloatArray, hOff: number, dh: FloatArray, dhOff: number, dPre: FloatArray, dpOff: number): void {
@@ -435,9 +444,8 @@ export class WasmKernels extends ReferenceKernels {
   }
 
   /**
-   * Posts the product as `count` chunks of `size` columns (byCols) or rows, claims and
-   * runs chunks alongside the worker until none are left, then waits for the worker's
-   * last one (see wasm/gemm-worker.ts for the protocol).
+   * Posts the product as `count` chunks of `size` columns (byCols) or rows, and runs them
+   * on both threads (see share).
    */
   private parallel(tA: number, tB: number, M: number, N: number, K: number, a: number, lda: number,
     b: number, ldb: number, c: number, ldc: number, acc: number, byCols: number, size: number, count: number): void {
@@ -451,7 +459,37 @@ export class WasmKernels extends ReferenceKernels {
     ctl[j + JOB.tA] = tA; ctl[j + JOB.tB] = tB; ctl[j + JOB.M] = M; ctl[j + JOB.N] = N; ctl[j + JOB.K] = K;
     ctl[j + JOB.a] = a; ctl[j + JOB.lda] = lda; ctl[j + JOB.b] = b; ctl[j + JOB.ldb] = ldb;
     ctl[j + JOB.c] = c; ctl[j + JOB.ldc] = ldc; ctl[j + JOB.acc] = acc;
-    ctl[j + JOB.byCols] = byCols; ctl[j + JOB.size] = size;
+    ctl[j + JOB.byCols] = byCols; ctl[j + JOB.size] = size; ctl[j + JOB.kind] = JOB_KIND.gemm;
+    this.share(count);
+  }
+
+  /**
+   * Runs an element-wise kernel over `rows` rows on both threads, in row ranges: ptrs are
+   * the byte addresses of row 0 of its arrays, in the kernel's order (see runChunk in
+   * wasm/gemm-module.ts). Every number is computed by the same code whichever thread runs
+   * it, so results do not depend on the split.
+   */
+  private parallelRows(kind: number, rows: number, H: number, ptrs: number[]): void {
+    const ctl = this.ctl, j = CTL.JOB;
+    const count = Math.min(this.maxChunks, rows), size = Math.ceil(rows / count);
+    ctl[j + ROWJOB.rows] = rows; ctl[j + ROWJOB.H] = H;
+    for (let p = 0; p < ptrs.length; p++) ctl[j + ROWJOB.p0 + p] = ptrs[p];
+    ctl[j + ROWJOB.size] = size; ctl[j + ROWJOB.kind] = kind;
+    this.share(Math.ceil(rows / size));
+  }
+
+  /** Whether an element-wise job of rows × H numbers is worth handing half of to the worker. */
+  private splitRows(rows: number, H: number): boolean {
+    return this.worker !== null && rows >= 2 && rows * H >= this.splitElements;
+  }
+
+  /**
+   * Publishes the descriptor just written as `count` chunks, claims and runs chunks
+   * alongside the worker until none are left, then waits for the worker's last one (see
+   * wasm/gemm-worker.ts for the protocol).
+   */
+  private share(count: number): void {
+    const ctl = this.ctl, s = this.scratch, ws = this.workerScratch as Scratch;
     ctl[CTL.W_APACK] = ws.aPack; ctl[CTL.W_BTILE] = ws.bTile; ctl[CTL.W_BPACK] = ws.bPack;
     const base = this.nextChunk, end = (base + count) | 0;
     this.nextChunk = end;
@@ -465,7 +503,7 @@ export class WasmKernels extends ReferenceKernels {
       const v = Atomics.load(ctl, CTL.NEXT);
       if (((end - v) | 0) <= 0) break;
       if (Atomics.compareExchange(ctl, CTL.NEXT, v, (v + 1) | 0) !== v) continue;
-      this.x.gemmChunk(job, (v - base) | 0, s.aPack, s.bTile, s.bPack);
+      this.x.runChunk(job, (v - base) | 0, s.aPack, s.bTile, s.bPack);
       Atomics.add(ctl, CTL.FINISHED, 1);
     }
 
@@ -483,7 +521,7 @@ export class WasmKernels extends ReferenceKernels {
     }
     if (Atomics.load(ctl, CTL.ERROR) !== 0) {
       Atomics.store(ctl, CTL.ERROR, 0);
-      throw new Error('WasmKernels: the worker thread failed on its part of a product');
+      throw new Error('WasmKernels: the worker thread failed on its part of a job');
     }
   }
 }

@@ -169,7 +169,7 @@ function emitMap(m: ModuleBuilder, name: string, op: (f: Fn, t: Temps) => void):
  * lstmForward (see kernels.ts) for H a multiple of 4: gates rows of G = 4H (or 3H without
  * a forget gate), the other arrays rows of H, all contiguous.
  */
-function emitLstmForward(m: ModuleBuilder, forget: boolean): void {
+function emitLstmForward(m: ModuleBuilder, forget: boolean): Fn {
   const f = m.fn(forget ? 'lstmFwd4' : 'lstmFwd3', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
   const rows = 0, H = 1, gates = 2, cPrev = 3, c = 4, tc = 5, h = 6;
   const t = temps(f);
@@ -224,14 +224,14 @@ function emitLstmForward(m: ModuleBuilder, forget: boolean): void {
     f.inc(r, 1);
     f.br(0);
   }));
+  return f;
 }
 
-export function emitGateOps(m: ModuleBuilder): void {
+export function emitGateOps(m: ModuleBuilder): { lstmFwd4: Fn; lstmFwd3: Fn } {
   emitMap(m, 'vsigmoid', (f, t) => emitSigmoid(f, t));
   emitMap(m, 'vtanh', (f, t) => {
     const x = f.local('v128'), ax = f.local('v128');
     emitTanh(f, t, x, ax);
   });
-  emitLstmForward(m, true);
-  emitLstmForward(m, false);
+  return { lstmFwd4: emitLstmForward(m, true), lstmFwd3: emitLstmForward(m, false) };
 }

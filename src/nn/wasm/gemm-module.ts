@@ -77,6 +77,8 @@ export interface GemmExports extends RowExports, GateExports, GemvExports, Train
     c: number, ldc: number, acc: number, aPack: number, bTile: number, bPack: number): void;
   /** Chunk i of the product whose descriptor (JOB words) is at byte address job. */
   gemmChunk(job: number, i: number, aPack: number, bTile: number, bPack: number): void;
+  /** Chunk i of the job at byte address job, whatever its kind (JOB_KIND): what both threads run. */
+  runChunk(job: number, i: number, aPack: number, bTile: number, bPack: number): void;
   /** C block (+)= Ã · B̃, see the legend. acc = 0 overwrites C, 1 adds to it. */
   macro(ap: number, mb: number, bp: number, ldb: number, cp: number, ldc: number, n: number, kb: number, acc: number, bbuf: number): void;
   /** Ã ← the mb×kb block of A at src (row stride lda), A not transposed. */
@@ -448,8 +450,18 @@ export const JOB = {
   byCols: 12,
   /** Columns (a multiple of NR) or rows (a multiple of MR) per chunk. */
   size: 13,
-  WORDS: 14,
+  /** What the job is: one of JOB_KIND. */
+  kind: 14,
+  WORDS: 15,
 } as const;
+
+/** Kinds of job. Element-wise jobs are cut into row ranges of `size` rows and use the words
+ *  of ROWJOB instead of the product's. */
+export const JOB_KIND = { gemm: 0, lstmFwd4: 1, lstmFwd3: 2, lstmBwd4: 3, lstmBwd3: 4 } as const;
+
+/** Word offsets of an element-wise job: rows, H, up to six pointers (byte addresses of row 0
+ *  of each array, in the order of the kernel's parameters), rows per chunk, kind. */
+export const ROWJOB = { rows: 0, H: 1, p0: 2, size: JOB.size, kind: JOB.kind } as const;
 
 /**
  * gemmChunk(job, i, scratch…): chunk i of the product described at byte address job, i.e.
@@ -457,7 +469,7 @@ export const JOB = {
  * Chunks start on tile boundaries, so each element of C is computed exactly as the whole
  * product would compute it — whichever thread runs the chunk.
  */
-function emitGemmChunk(m: ModuleBuilder, gemm: Fn): void {
+function emitGemmChunk(m: ModuleBuilder, gemm: Fn): Fn {
   const f = m.fn('gemmChunk', ['i32', 'i32', 'i32', 'i32', 'i32']);
   const job = 0, i = 1, aPack = 2, bTile = 3, bPack = 4;
   const w: Record<string, number> = {};
@@ -484,6 +496,49 @@ function emitGemmChunk(m: ModuleBuilder, gemm: Fn): void {
     f.get(w.b).get(w.ldb).get(start).get(w.ldc).mul().get(w.c).add().get(w.ldc).get(w.acc);
     f.get(aPack).get(bTile).get(bPack).call(gemm);
   });
+  return f;
+}
+
+/**
+ * runChunk(job, i, scratch…): chunk i of the job at byte address job. Products go to
+ * gemmChunk; an element-wise job runs its kernel on rows i·size … of every array (row r of
+ * an array of gate rows starts r·G·4 bytes in, of the others r·H·4).
+ */
+function emitRunChunk(m: ModuleBuilder, gemmChunk: Fn, ops: { lstmFwd4: Fn; lstmFwd3: Fn; lstmBwd4: Fn; lstmBwd3: Fn }): void {
+  const f = m.fn('runChunk', ['i32', 'i32', 'i32', 'i32', 'i32']);
+  const job = 0, i = 1, aPack = 2, bTile = 3, bPack = 4;
+  const kind = f.local('i32'), rows = f.local('i32'), H = f.local('i32'), size = f.local('i32');
+  const start = f.local('i32'), len = f.local('i32'), hOff = f.local('i32'), gOff = f.local('i32');
+  f.get(job).i32Load({ offset: 4 * JOB.kind }).set(kind);
+  f.get(kind).eqz().if(() => {
+    f.get(job).get(i).get(aPack).get(bTile).get(bPack).call(gemmChunk);
+    f.return();
+  });
+  f.get(job).i32Load({ offset: 4 * ROWJOB.rows }).set(rows);
+  f.get(job).i32Load({ offset: 4 * ROWJOB.H }).set(H);
+  f.get(job).i32Load({ offset: 4 * ROWJOB.size }).set(size);
+  f.get(i).get(size).mul().set(start);
+  f.get(rows).get(start).sub().set(len);
+  f.get(len).get(size).gtS().if(() => { f.get(size).set(len); });
+  f.get(start).get(H).mul().i32(2).shl().set(hOff);
+  const ptr = (k: number, gate: boolean): void => {
+    f.get(job).i32Load({ offset: 4 * (ROWJOB.p0 + k) }).get(gate ? gOff : hOff).add();
+  };
+  const cases: [number, Fn, number, boolean[]][] = [
+    // kind, kernel, gates per row, which pointers are rows of gates
+    [JOB_KIND.lstmFwd4, ops.lstmFwd4, 4, [true, false, false, false, false]],
+    [JOB_KIND.lstmFwd3, ops.lstmFwd3, 3, [true, false, false, false, false]],
+    [JOB_KIND.lstmBwd4, ops.lstmBwd4, 4, [true, false, false, false, false, true]],
+    [JOB_KIND.lstmBwd3, ops.lstmBwd3, 3, [true, false, false, false, false, true]],
+  ];
+  for (const [k, fn, gates, isGate] of cases) {
+    f.get(kind).i32(k).eq().if(() => {
+      f.get(hOff).i32(gates).mul().set(gOff);
+      f.get(len).get(H);
+      isGate.forEach((g, p) => ptr(p, g));
+      f.call(fn);
+    });
+  }
 }
 
 /** Builds the module bytes. The memory is imported as env.memory (shared). */
@@ -504,9 +559,10 @@ export function buildGemmModule(opts: GemmModuleOptions = {}): GemmModuleLayout 
   if (mc % MR !== 0 || mc <= 0) throw new Error(`mc must be a positive multiple of ${MR}, got ${mc}`);
   if (kc <= 0) throw new Error(`kc must be positive, got ${kc}`);
   const gemm = emitGemm(m, { macro, packAN, packAT, packBT }, mc, kc);
-  emitGemmChunk(m, gemm);
+  const gemmChunk = emitGemmChunk(m, gemm);
   emitRowOps(m);
-  emitGateOps(m);
-  emitTrainOps(m);
+  const gates = emitGateOps(m);
+  const train = emitTrainOps(m);
+  emitRunChunk(m, gemmChunk, { ...gates, ...train });
   return { bytes: m.build(), nr, mc, kc };
 }

@@ -3,7 +3,8 @@
 //
 // The worker instantiates the same gemm module on the same shared memory. A product is
 // cut into chunks (column or row ranges of C on tile boundaries, see gemmChunk in
-// gemm-module.ts), and BOTH threads claim chunks from a shared counter until none are
+// gemm-module.ts; element-wise jobs such as the LSTM gates are cut into row ranges, see
+// runChunk), and BOTH threads claim chunks from a shared counter until none are
 // left. So if the worker is slow to wake, or the operating system gives its core to
 // another process, the main thread simply computes more of the chunks itself: sharing
 // the work never makes a product much slower than one thread would be.
@@ -18,7 +19,7 @@
 //   ctl[STOP]      1 asks the worker to exit
 //   ctl[ERROR]     set to 1 if a chunk threw in the worker: the main thread then throws
 //   ctl[W_*]       the worker's scratch areas (they move when they grow)
-//   ctl[JOB…]      the product's descriptor, read by gemmChunk (see JOB in gemm-module.ts)
+//   ctl[JOB…]      the job's descriptor, read by runChunk (see JOB and ROWJOB in gemm-module.ts)
 // The main thread writes the descriptor, then END (Atomics.store, which publishes the
 // plain writes before it), then POSTED. A thread that wins the CAS for id v knows that the
 // product owning v is not finished — and the main thread rewrites the descriptor only
@@ -64,7 +65,7 @@ function work() {
     if (((e - v) | 0) <= 0) return ran;
     if (Atomics.compareExchange(ctl, C.NEXT, v, (v + 1) | 0) !== v) continue;
     try {
-      x.gemmChunk(job, (v - ctl[C.BASE]) | 0, ctl[C.W_APACK], ctl[C.W_BTILE], ctl[C.W_BPACK]);
+      x.runChunk(job, (v - ctl[C.BASE]) | 0, ctl[C.W_APACK], ctl[C.W_BTILE], ctl[C.W_BPACK]);
     } catch (e) {
       Atomics.store(ctl, C.ERROR, 1); // never leave the main thread waiting
     }

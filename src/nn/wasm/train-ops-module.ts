@@ -21,7 +21,7 @@ export interface TrainOpsExports {
   softmaxGrad(rows: number, V: number, logits: number, mx: number, ls: number, d: number, scale: number): void;
 }
 
-function emitLstmBackward(m: ModuleBuilder, forget: boolean): void {
+function emitLstmBackward(m: ModuleBuilder, forget: boolean): Fn {
   const f = m.fn(forget ? 'lstmBwd4' : 'lstmBwd3', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
   const rows = 0, H = 1, gates = 2, cPrev = 3, tc = 4, dh = 5, dc = 6, dG = 7;
   const one = f.local('v128');
@@ -82,6 +82,7 @@ function emitLstmBackward(m: ModuleBuilder, forget: boolean): void {
     f.inc(r, 1);
     f.br(0);
   }));
+  return f;
 }
 
 function emitTanhBackward(m: ModuleBuilder): void {
@@ -206,10 +207,10 @@ function emitSoftmaxGrad(m: ModuleBuilder): void {
   }));
 }
 
-export function emitTrainOps(m: ModuleBuilder): void {
-  emitLstmBackward(m, true);
-  emitLstmBackward(m, false);
+export function emitTrainOps(m: ModuleBuilder): { lstmBwd4: Fn; lstmBwd3: Fn } {
+  const lstmBwd4 = emitLstmBackward(m, true), lstmBwd3 = emitLstmBackward(m, false);
   emitTanhBackward(m);
   emitSoftmaxStats(m);
   emitSoftmaxGrad(m);
+  return { lstmBwd4, lstmBwd3 };
 }
