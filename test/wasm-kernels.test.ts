@@ -225,11 +225,12 @@ describe('WasmKernels with a worker thread', () => {
   it('gives bit-identical results to one thread, split by columns or by rows, all transposes', async () => {
     // splitFlops: 0 splits every product and a tiny chunkFlops cuts it into many chunks (down
     // to one tile each), so small shapes exercise both cuts, their edges and the claiming.
-    const k2 = await WasmKernels.create({ threads: 2, splitFlops: 0, chunkFlops: 2000, maxChunks: 1000, mc: 8, kc: 12 });
+    // splitGemv: 0 cuts one-row products (M = 1, B not transposed: the gemv path) in two column halves.
+    const k2 = await WasmKernels.create({ threads: 2, splitFlops: 0, chunkFlops: 2000, maxChunks: 1000, mc: 8, kc: 12, splitGemv: 0 });
     const k1 = WasmKernels.createSync({ mc: 8, kc: 12 });
     const rng = new Rng(99);
     try {
-      const shapes: [number, number, number][] = [[32, 512, 64], [70, 9, 33], [5, 17, 3], [2, 2, 2], [1, 40, 7], [40, 1, 7], [64, 65, 29]];
+      const shapes: [number, number, number][] = [[32, 512, 64], [70, 9, 33], [5, 17, 3], [2, 2, 2], [1, 40, 7], [1, 1024, 37], [1, 65, 9], [40, 1, 7], [64, 65, 29]];
       for (const [tA, tB] of TRANS) {
         for (const [M, N, K] of shapes) {
           for (const acc of [false, true]) {
@@ -261,7 +262,7 @@ describe('WasmKernels with a worker thread', () => {
     }
   });
 
-  it('splits the LSTM gates (forward and backward) by rows with bit-identical results', async () => {
+  it('splits the LSTM and GRU gates (forward and backward) by rows with bit-identical results', async () => {
     const k2 = await WasmKernels.create({ threads: 2, splitElements: 1 });
     const k1 = WasmKernels.createSync();
     const rng = new Rng(77);
@@ -276,7 +277,12 @@ describe('WasmKernels with a worker thread', () => {
             k.lstmForward(rows, H, forget, gates, 1, cPrev, 2, c, 0, tc, 3, h, 0);
             const dh = a(rows * H), dc = a(rows * H), dG = a(4 + rows * G);
             k.lstmBackward(rows, H, forget, gates, 1, cPrev, 2, tc, 3, dh, 0, dc, dG, 4);
-            return [gates, c, tc, h, dc, dG].map((x) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length)));
+            // gru on the same sizes (3H gate rows)
+            const xg = a(rows * 3 * H, 4), hg = a(2 + rows * 3 * H, 4), hg2 = a(1 + rows * H);
+            k.gruForward(rows, H, xg, 0, hg, 2, cPrev, 2, hg2, 1);
+            const dxg = a(rows * 3 * H), dhg = a(rows * 3 * H), dhPrev = a(rows * H);
+            k.gruBackward(rows, H, xg, 0, hg, 2, cPrev, 2, dh, 0, dxg, 0, dhg, 0, dhPrev);
+            return [gates, c, tc, h, dc, dG, xg, hg2, dxg, dhg, dhPrev].map((x) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length)));
           };
           const seed = Math.floor(rng.next() * 1e9);
           expect(run(k2, seed), `forget=${forget} rows=${rows} H=${H}`).toEqual(run(k1, seed));
@@ -503,6 +509,57 @@ describe('WasmKernels training element-wise kernels', () => {
         }
         expect(dG[0]).toBe(7);
         expect(dG[1]).toBe(7);
+      }
+    }
+  });
+
+  it('gruForward and gruBackward agree with the f64 reference to a few ulp, at offsets', () => {
+    const rng = new Rng(34);
+    for (const [rows, H] of [[1, 4], [3, 8], [32, 12]]) {
+      const G = 3 * H;
+      const a = (n: number, s: number) => { const x = k.alloc(n); for (let i = 0; i < n; i++) x[i] = (rng.next() * 2 - 1) * s; return x; };
+      const xg = a(1 + rows * G, 4), hg = a(2 + rows * G, 4), hPrev = a(3 + rows * H, 1), h = a(rows * H, 1);
+      const xg64 = Float64Array.from(xg), hg64 = Float64Array.from(hg), hp64 = Float64Array.from(hPrev), h64 = new Float64Array(h.length);
+      const pre = Float64Array.from(xg);
+      k.gruForward(rows, H, xg, 1, hg, 2, hPrev, 3, h, 0);
+      f64.gruForward(rows, H, xg64, 1, hg64, 2, hp64, 3, h64, 0);
+      const name = `rows=${rows} H=${H}`;
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < H; j++) {
+          for (let q = 0; q < 3; q++) {
+            const i = 1 + r * G + q * H + j;
+            // σ/tanh of an f32 sum (x + h, or x + r·h): the sum's rounding costs up to |sum|·2⁻²⁴ of the argument
+            const arg = Math.abs(pre[i]) + Math.abs(hg64[2 + r * G + q * H + j]);
+            near(`${name} activation[${r},${q},${j}]`, xg[i], xg64[i], 4 * ulp(xg64[i]) + 2 * ulp(arg));
+          }
+          const s = r * H + j;
+          near(`${name} h[${r},${j}]`, h[s], h64[s], 6 * ulp(1) + 2 * ulp(Math.abs(pre[1 + r * G + 2 * H + j]) + 4 * Math.abs(hg64[2 + r * G + 2 * H + j])));
+        }
+      }
+      // backward from the same activations (as f32), both sides
+      xg64.set(xg);
+      const dh = a(4 + rows * H, 0.5), dxg = a(rows * G, 1), dhg = a(5 + rows * G, 1), dhPrev = a(rows * H, 1);
+      const dxg64 = new Float64Array(dxg.length), dhg64 = new Float64Array(dhg.length), dhp64 = new Float64Array(dhPrev.length);
+      k.gruBackward(rows, H, xg, 1, hg, 2, hPrev, 3, dh, 4, dxg, 0, dhg, 5, dhPrev);
+      f64.gruBackward(rows, H, xg64, 1, hg64, 2, hp64, 3, Float64Array.from(dh), 4, dxg64, 0, dhg64, 5, dhp64);
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < H; j++) {
+          const x0 = 1 + r * G, s = r * H + j;
+          const rr = xg64[x0 + j], z = xg64[x0 + H + j], n = xg64[x0 + 2 * H + j], hn = hg64[2 + r * G + 2 * H + j];
+          const d = dh[4 + s], hp = hp64[3 + s];
+          // The f32 roundings of 1 − n² and hPrev − n cost up to an ulp of their operands, which
+          // cancellation can make large relative to the result: bound by the other factors.
+          const eDn = 2 * ulp(1) * Math.abs(d * (1 - z)) + 4 * ulp(dxg64[r * G + 2 * H + j]);
+          const eDz = 2 * ulp(Math.abs(hp) + Math.abs(n)) * Math.abs(d * z * (1 - z)) + 6 * ulp(dxg64[r * G + H + j]);
+          const eDr = eDn * Math.abs(hn * rr * (1 - rr)) + 6 * ulp(dxg64[r * G + j]);
+          near(`${name} dr[${r},${j}]`, dxg[r * G + j], dxg64[r * G + j], eDr);
+          near(`${name} dz[${r},${j}]`, dxg[r * G + H + j], dxg64[r * G + H + j], eDz);
+          near(`${name} dn[${r},${j}]`, dxg[r * G + 2 * H + j], dxg64[r * G + 2 * H + j], eDn);
+          near(`${name} dhg r[${r},${j}]`, dhg[5 + r * G + j], dhg64[5 + r * G + j], eDr);
+          near(`${name} dhg z[${r},${j}]`, dhg[5 + r * G + H + j], dhg64[5 + r * G + H + j], eDz);
+          near(`${name} dhg n[${r},${j}]`, dhg[5 + r * G + 2 * H + j], dhg64[5 + r * G + 2 * H + j], eDn * Math.abs(rr) + 2 * ulp(dhg64[5 + r * G + 2 * H + j]));
+          near(`${name} dhPrev[${r},${j}]`, dhPrev[s], dhp64[s], ulp(dhp64[s]));
+        }
       }
     }
   });

@@ -234,7 +234,7 @@ export class Graph {
       // Walk back t = T−1 … 0, carrying dh (and dc) to the step before.
       for (let t = T - 1; t >= 0; t--) {
         const hPrev = t * BH, hNext = (t + 1) * BH, g = t * B * G, o = t * BH;
-        for (let j = 0; j < BH; j++) dh[j] += dhout[o + j];
+        k.addBias(1, BH, dhout, o, dh, 0); // dh += dhout[t] (one f32 addition each, as a JS loop would)
         if (observe) observe(l, t, dh, this.lstm ? dc : null);
         switch (cell) {
           case 'lstm':

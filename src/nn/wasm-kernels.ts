@@ -59,6 +59,9 @@ export interface WasmKernelsOptions {
    *  own copy of the operand it shares with the others (A for column chunks), so many
    *  chunks cost packing time; a few still let a thread that is ahead take more. */
   maxChunks?: number;
+  /** One-row products (sampling) whose B has at least this many numbers are split in two
+   *  column halves between the threads (default 32768). */
+  splitGemv?: number;
   /** Element-wise jobs (the LSTM gates) of at least this many rows × H numbers are split
    *  between the threads by rows (default 2048). */
   splitElements?: number;
@@ -108,6 +111,7 @@ export class WasmKernels extends ReferenceKernels {
   readonly chunkFlops: number;
   readonly maxChunks: number;
   readonly splitElements: number;
+  readonly splitGemv: number;
   readonly exactGates: boolean;
 
   private readonly x: GemmExports;
@@ -140,6 +144,7 @@ export class WasmKernels extends ReferenceKernels {
     this.chunkFlops = opts.chunkFlops ?? 1e6;
     this.maxChunks = Math.max(2, opts.maxChunks ?? 4);
     this.splitElements = opts.splitElements ?? 2048;
+    this.splitGemv = opts.splitGemv ?? 32768;
     this.exactGates = opts.exactGates ?? false;
     this.spinMicros = opts.spinMicros ?? 2000;
     this.name = `wasm-simd${p.fma ? '-fma' : ''}`;
@@ -277,8 +282,19 @@ export class WasmKernels extends ReferenceKernels {
 
     if (M === 1 && !transB) {
       // One row (sampling): stream B once, no packing (wasm/gemv-module.ts). Same bits as
-      // the tiled path computes for that row.
-      this.x.gemv(N, K, a, tA ? lda : 4, b, ldb, c, acc);
+      // the tiled path computes for that row. With the worker, a wide one is cut in two
+      // column halves, so each thread streams (and its cache keeps) half of B.
+      const xs = tA ? lda : 4;
+      if (this.worker && N * K >= this.splitGemv && N >= 2 * this.nr) {
+        const size = roundUp(Math.ceil(N / 2), this.nr);
+        const ctl = this.ctl, j = CTL.JOB;
+        ctl[j + JOB.N] = N; ctl[j + JOB.K] = K; ctl[j + JOB.a] = a; ctl[j + JOB.lda] = xs;
+        ctl[j + JOB.b] = b; ctl[j + JOB.ldb] = ldb; ctl[j + JOB.c] = c; ctl[j + JOB.acc] = acc;
+        ctl[j + JOB.size] = size; ctl[j + JOB.kind] = JOB_KIND.gemv;
+        this.share(Math.ceil(N / size));
+      } else {
+        this.x.gemv(N, K, a, xs, b, ldb, c, acc);
+      }
       return;
     }
 
@@ -380,6 +396,33 @@ export class WasmKernels extends ReferenceKernels {
     const p3 = dh.byteOffset + 4 * dhOff, p4 = dc.byteOffset, p5 = dGates.byteOffset + 4 * dgOff;
     if (this.splitRows(rows, H)) this.parallelRows(forget ? JOB_KIND.lstmBwd4 : JOB_KIND.lstmBwd3, rows, H, [p0, p1, p2, p3, p4, p5]);
     else (forget ? this.x.lstmBwd4 : this.x.lstmBwd3)(rows, H, p0, p1, p2, p3, p4, p5);
+  }
+
+  override gruForward(rows: number, H: number, xg: FloatArray, xOff: number, hg: FloatArray, hgOff: number,
+    hPrev: FloatArray, hpOff: number, h: FloatArray, hOff: number): void {
+    if (this.exactGates || H % 4 !== 0 || !this.owns(xg) || !this.owns(hg) || !this.owns(hPrev) || !this.owns(h)) {
+      super.gruForward(rows, H, xg, xOff, hg, hgOff, hPrev, hpOff, h, hOff);
+      return;
+    }
+    if (rows <= 0 || H <= 0) return;
+    const ptrs = [xg.byteOffset + 4 * xOff, hg.byteOffset + 4 * hgOff, hPrev.byteOffset + 4 * hpOff, h.byteOffset + 4 * hOff];
+    if (this.splitRows(rows, H)) this.parallelRows(JOB_KIND.gruFwd, rows, H, ptrs);
+    else this.x.gruFwd(rows, H, ptrs[0], ptrs[1], ptrs[2], ptrs[3]);
+  }
+
+  override gruBackward(rows: number, H: number, xg: FloatArray, xOff: number, hg: FloatArray, hgOff: number,
+    hPrev: FloatArray, hpOff: number, dh: FloatArray, dhOff: number,
+    dxg: FloatArray, dxOff: number, dhg: FloatArray, dhgOff: number, dhPrev: FloatArray): void {
+    if (this.exactGates || H % 4 !== 0 || !this.owns(xg) || !this.owns(hg) || !this.owns(hPrev) || !this.owns(dh)
+      || !this.owns(dxg) || !this.owns(dhg) || !this.owns(dhPrev)) {
+      super.gruBackward(rows, H, xg, xOff, hg, hgOff, hPrev, hpOff, dh, dhOff, dxg, dxOff, dhg, dhgOff, dhPrev);
+      return;
+    }
+    if (rows <= 0 || H <= 0) return;
+    const ptrs = [xg.byteOffset + 4 * xOff, hg.byteOffset + 4 * hgOff, hPrev.byteOffset + 4 * hpOff, dh.byteOffset + 4 * dhOff,
+      dxg.byteOffset + 4 * dxOff, dhg.byteOffset + 4 * dhgOff, dhPrev.byteOffset];
+    if (this.splitRows(rows, H)) this.parallelRows(JOB_KIND.gruBwd, rows, H, ptrs);
+    else this.x.gruBwd(rows, H, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6]);
   }
 
   override tanhBackward(n: number, h: FloatArray, hOff: number, dh: FloatArray, dhOff: number, dPre: FloatArray, dpOff: number): void {

@@ -26,6 +26,8 @@ export interface GateExports {
   lstmFwd4(rows: number, H: number, gates: number, cPrev: number, c: number, tc: number, h: number): void;
   /** lstmForward without a forget gate ([i g o], f ≡ 1). */
   lstmFwd3(rows: number, H: number, gates: number, cPrev: number, c: number, tc: number, h: number): void;
+  /** gruForward for rows × H (H a multiple of 4). */
+  gruFwd(rows: number, H: number, xg: number, hg: number, hPrev: number, h: number): void;
 }
 
 /** Scratch v128 locals of one function, shared by the emitted nonlinearities, and the
@@ -227,11 +229,62 @@ function emitLstmForward(m: ModuleBuilder, forget: boolean): Fn {
   return f;
 }
 
-export function emitGateOps(m: ModuleBuilder): { lstmFwd4: Fn; lstmFwd3: Fn } {
+/**
+ * gruForward (see kernels.ts) for H a multiple of 4: xg and hg rows of 3H ([r z n]), hPrev
+ * and h rows of H.
+ *   r = σ(x_r + h_r),  z = σ(x_z + h_z),  n = tanh(x_n + r·h_n),  h = (1 − z)·n + z·hPrev
+ */
+function emitGruForward(m: ModuleBuilder): Fn {
+  const f = m.fn('gruFwd', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
+  const rows = 0, H = 1, xg = 2, hg = 3, hPrev = 4, h = 5;
+  const t = temps(f);
+  const x = f.local('v128'), ax = f.local('v128'), vr = f.local('v128'), vz = f.local('v128'), vn = f.local('v128');
+  const hb = f.local('i32'), zO = f.local('i32'), nO = f.local('i32'), px = f.local('i32'), ph = f.local('i32');
+  const s = f.local('i32'), sEnd = f.local('i32'), r = f.local('i32');
+  f.get(H).i32(2).shl().set(hb);
+  f.get(hb).set(zO);
+  f.get(hb).i32(2).mul().set(nO);
+  f.get(xg).set(px).get(hg).set(ph).i32(0).set(s).i32(0).set(r);
+  f.block(() => f.loop(() => {
+    f.get(r).get(rows).geS().brIf(1);
+    f.get(s).get(hb).add().set(sEnd);
+    f.block(() => f.loop(() => {
+      f.get(s).get(sEnd).geU().brIf(1);
+      f.get(px).v128Load().get(ph).v128Load().f32x4Add();
+      emitSigmoid(f, t);
+      f.set(vr);
+      f.get(px).get(zO).add().v128Load().get(ph).get(zO).add().v128Load().f32x4Add();
+      emitSigmoid(f, t);
+      f.set(vz);
+      f.get(px).get(nO).add().v128Load();
+      f.get(vr).get(ph).get(nO).add().v128Load().f32x4Mul().f32x4Add();
+      emitTanh(f, t, x, ax);
+      f.set(vn);
+      f.get(px).get(vr).v128Store();
+      f.get(px).get(zO).add().get(vz).v128Store();
+      f.get(px).get(nO).add().get(vn).v128Store();
+      // h = (1 − z)·n + z·hPrev
+      f.get(s).get(h).add();
+      konst(f, t, 1).get(vz).f32x4Sub().get(vn).f32x4Mul();
+      f.get(vz).get(s).get(hPrev).add().v128Load().f32x4Mul().f32x4Add();
+      f.v128Store();
+      f.inc(s, 16).inc(px, 16).inc(ph, 16);
+      f.br(0);
+    }));
+    // skip the z and n blocks of this row
+    f.get(px).get(nO).add().set(px);
+    f.get(ph).get(nO).add().set(ph);
+    f.inc(r, 1);
+    f.br(0);
+  }));
+  return f;
+}
+
+export function emitGateOps(m: ModuleBuilder): { lstmFwd4: Fn; lstmFwd3: Fn; gruFwd: Fn } {
   emitMap(m, 'vsigmoid', (f, t) => emitSigmoid(f, t));
   emitMap(m, 'vtanh', (f, t) => {
     const x = f.local('v128'), ax = f.local('v128');
     emitTanh(f, t, x, ax);
   });
-  return { lstmFwd4: emitLstmForward(m, true), lstmFwd3: emitLstmForward(m, false) };
+  return { lstmFwd4: emitLstmForward(m, true), lstmFwd3: emitLstmForward(m, false), gruFwd: emitGruForward(m) };
 }

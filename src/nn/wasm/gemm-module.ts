@@ -456,8 +456,9 @@ export const JOB = {
 } as const;
 
 /** Kinds of job. Element-wise jobs are cut into row ranges of `size` rows and use the words
- *  of ROWJOB instead of the product's. */
-export const JOB_KIND = { gemm: 0, lstmFwd4: 1, lstmFwd3: 2, lstmBwd4: 3, lstmBwd3: 4 } as const;
+ *  of ROWJOB instead of the product's; a one-row product (gemv) uses the product's words
+ *  (M = 1, tB = 0) and is cut into column ranges of `size`. */
+export const JOB_KIND = { gemm: 0, lstmFwd4: 1, lstmFwd3: 2, lstmBwd4: 3, lstmBwd3: 4, gemv: 5, gruFwd: 6, gruBwd: 7 } as const;
 
 /** Word offsets of an element-wise job: rows, H, up to six pointers (byte addresses of row 0
  *  of each array, in the order of the kernel's parameters), rows per chunk, kind. */
@@ -504,7 +505,7 @@ function emitGemmChunk(m: ModuleBuilder, gemm: Fn): Fn {
  * gemmChunk; an element-wise job runs its kernel on rows i·size … of every array (row r of
  * an array of gate rows starts r·G·4 bytes in, of the others r·H·4).
  */
-function emitRunChunk(m: ModuleBuilder, gemmChunk: Fn, ops: { lstmFwd4: Fn; lstmFwd3: Fn; lstmBwd4: Fn; lstmBwd3: Fn }): void {
+function emitRunChunk(m: ModuleBuilder, gemmChunk: Fn, gemv: Fn, ops: { lstmFwd4: Fn; lstmFwd3: Fn; lstmBwd4: Fn; lstmBwd3: Fn; gruFwd: Fn; gruBwd: Fn }): void {
   const f = m.fn('runChunk', ['i32', 'i32', 'i32', 'i32', 'i32']);
   const job = 0, i = 1, aPack = 2, bTile = 3, bPack = 4;
   const kind = f.local('i32'), rows = f.local('i32'), H = f.local('i32'), size = f.local('i32');
@@ -512,6 +513,23 @@ function emitRunChunk(m: ModuleBuilder, gemmChunk: Fn, ops: { lstmFwd4: Fn; lstm
   f.get(job).i32Load({ offset: 4 * JOB.kind }).set(kind);
   f.get(kind).eqz().if(() => {
     f.get(job).get(i).get(aPack).get(bTile).get(bPack).call(gemmChunk);
+    f.return();
+  });
+  f.get(kind).i32(JOB_KIND.gemv).eq().if(() => {
+    // columns start … start + len of c and of every row of B
+    f.get(job).i32Load({ offset: 4 * JOB.size }).set(size);
+    f.get(i).get(size).mul().set(start);
+    f.get(job).i32Load({ offset: 4 * JOB.N }).get(start).sub().set(len);
+    f.get(len).get(size).gtS().if(() => { f.get(size).set(len); });
+    f.get(len);
+    f.get(job).i32Load({ offset: 4 * JOB.K });
+    f.get(job).i32Load({ offset: 4 * JOB.a });
+    f.get(job).i32Load({ offset: 4 * JOB.lda });
+    f.get(job).i32Load({ offset: 4 * JOB.b }).get(start).i32(2).shl().add();
+    f.get(job).i32Load({ offset: 4 * JOB.ldb });
+    f.get(job).i32Load({ offset: 4 * JOB.c }).get(start).i32(2).shl().add();
+    f.get(job).i32Load({ offset: 4 * JOB.acc });
+    f.call(gemv);
     f.return();
   });
   f.get(job).i32Load({ offset: 4 * ROWJOB.rows }).set(rows);
@@ -530,6 +548,8 @@ function emitRunChunk(m: ModuleBuilder, gemmChunk: Fn, ops: { lstmFwd4: Fn; lstm
     [JOB_KIND.lstmFwd3, ops.lstmFwd3, 3, [true, false, false, false, false]],
     [JOB_KIND.lstmBwd4, ops.lstmBwd4, 4, [true, false, false, false, false, true]],
     [JOB_KIND.lstmBwd3, ops.lstmBwd3, 3, [true, false, false, false, false, true]],
+    [JOB_KIND.gruFwd, ops.gruFwd, 3, [true, true, false, false]],
+    [JOB_KIND.gruBwd, ops.gruBwd, 3, [true, true, false, false, true, true, false]],
   ];
   for (const [k, fn, gates, isGate] of cases) {
     f.get(kind).i32(k).eq().if(() => {
@@ -550,7 +570,7 @@ export function buildGemmModule(opts: GemmModuleOptions = {}): GemmModuleLayout 
   const tiles: Fn[] = [];
   for (let mr = 1; mr <= MR; mr++) for (let nc = 1; nc <= nr; nc++) tiles.push(emitTile(m, mr, nc, opts.fma ?? false));
   m.table(tiles);
-  emitGemv(m, opts.fma ?? false);
+  const gemv = emitGemv(m, opts.fma ?? false);
   const macro = emitMacro(m, nr, tiles[0].typeIndex);
   const packAN = emitPackA(m, false);
   const packAT = emitPackA(m, true);
@@ -563,6 +583,6 @@ export function buildGemmModule(opts: GemmModuleOptions = {}): GemmModuleLayout 
   emitRowOps(m);
   const gates = emitGateOps(m);
   const train = emitTrainOps(m);
-  emitRunChunk(m, gemmChunk, { ...gates, ...train });
+  emitRunChunk(m, gemmChunk, gemv, { ...gates, ...train });
   return { bytes: m.build(), nr, mc, kc };
 }

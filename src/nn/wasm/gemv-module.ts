@@ -103,7 +103,7 @@ function emitPass(m: ModuleBuilder, r: number, fma: boolean): Fn {
 }
 
 /** Emits gemv and its passes. */
-export function emitGemv(m: ModuleBuilder, fma: boolean): void {
+export function emitGemv(m: ModuleBuilder, fma: boolean): Fn {
   const passes: Fn[] = [];
   for (let r = 1; r <= GEMV_ROWS; r++) passes.push(emitPass(m, r, fma));
   const f = m.fn('gemv', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
@@ -127,4 +127,5 @@ export function emitGemv(m: ModuleBuilder, fma: boolean): void {
       f.get(N).get(x).get(xs).get(b).get(ldb).get(c).get(acc).call(passes[r - 1]);
     });
   }
+  return f;
 }

@@ -13,6 +13,8 @@ export interface TrainOpsExports {
   lstmBwd4(rows: number, H: number, gates: number, cPrev: number, tc: number, dh: number, dc: number, dG: number): void;
   /** The same without a forget gate ([i g o], f ≡ 1). */
   lstmBwd3(rows: number, H: number, gates: number, cPrev: number, tc: number, dh: number, dc: number, dG: number): void;
+  /** gruBackward (kernels.ts) for H a multiple of 4; dhPrev is rows × H at dhPrev. */
+  gruBwd(rows: number, H: number, xg: number, hg: number, hPrev: number, dh: number, dxg: number, dhg: number, dhPrev: number): void;
   /** dPre = dh ⊙ (1 − h²) over n floats, n a multiple of 4. */
   vtanhBwd(n: number, h: number, dh: number, dPre: number): void;
   /** For each of `rows` rows of V logits: mx[r] = max, sm[r] = Σ exp(l − max) (in f32). */
@@ -79,6 +81,58 @@ function emitLstmBackward(m: ModuleBuilder, forget: boolean): Fn {
     // skip the other gate blocks of this row
     f.get(g).get(oO).add().set(g);
     f.get(d).get(oO).add().set(d);
+    f.inc(r, 1);
+    f.br(0);
+  }));
+  return f;
+}
+
+/**
+ * gruBackward: with r, z, n the activations in xg, h_n = hg's n block, d = dh:
+ *   dn = d·(1 − z)·(1 − n²)   dz = d·(hPrev − n)·z·(1 − z)   dr = dn·h_n·r·(1 − r)
+ *   dxg = [dr dz dn]   dhg = [dr dz dn·r]   dhPrev = d·z
+ */
+function emitGruBackward(m: ModuleBuilder): Fn {
+  const f = m.fn('gruBwd', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
+  const rows = 0, H = 1, xg = 2, hg = 3, hPrev = 4, dh = 5, dxg = 6, dhg = 7, dhPrev = 8;
+  const one = f.local('v128'), vr = f.local('v128'), vz = f.local('v128'), vn = f.local('v128'), d = f.local('v128');
+  const dn = f.local('v128'), dz = f.local('v128'), dr = f.local('v128');
+  const hb = f.local('i32'), zO = f.local('i32'), nO = f.local('i32'), px = f.local('i32'), ph = f.local('i32');
+  const pdx = f.local('i32'), pdh = f.local('i32'), s = f.local('i32'), sEnd = f.local('i32'), r = f.local('i32');
+  f.f32x4Const(1).set(one);
+  f.get(H).i32(2).shl().set(hb);
+  f.get(hb).set(zO);
+  f.get(hb).i32(2).mul().set(nO);
+  f.get(xg).set(px).get(hg).set(ph).get(dxg).set(pdx).get(dhg).set(pdh).i32(0).set(s).i32(0).set(r);
+  f.block(() => f.loop(() => {
+    f.get(r).get(rows).geS().brIf(1);
+    f.get(s).get(hb).add().set(sEnd);
+    f.block(() => f.loop(() => {
+      f.get(s).get(sEnd).geU().brIf(1);
+      f.get(px).v128Load().set(vr);
+      f.get(px).get(zO).add().v128Load().set(vz);
+      f.get(px).get(nO).add().v128Load().set(vn);
+      f.get(s).get(dh).add().v128Load().set(d);
+      // dn = d·(1 − z)·(1 − n²)
+      f.get(d).get(one).get(vz).f32x4Sub().f32x4Mul().get(one).get(vn).get(vn).f32x4Mul().f32x4Sub().f32x4Mul().set(dn);
+      // dz = d·(hPrev − n)·z·(1 − z)
+      f.get(d).get(s).get(hPrev).add().v128Load().get(vn).f32x4Sub().f32x4Mul().get(vz).f32x4Mul().get(one).get(vz).f32x4Sub().f32x4Mul().set(dz);
+      // dr = dn·h_n·r·(1 − r)
+      f.get(dn).get(ph).get(nO).add().v128Load().f32x4Mul().get(vr).f32x4Mul().get(one).get(vr).f32x4Sub().f32x4Mul().set(dr);
+      f.get(pdx).get(dr).v128Store();
+      f.get(pdx).get(zO).add().get(dz).v128Store();
+      f.get(pdx).get(nO).add().get(dn).v128Store();
+      f.get(pdh).get(dr).v128Store();
+      f.get(pdh).get(zO).add().get(dz).v128Store();
+      f.get(pdh).get(nO).add().get(dn).get(vr).f32x4Mul().v128Store();
+      f.get(s).get(dhPrev).add().get(d).get(vz).f32x4Mul().v128Store();
+      f.inc(s, 16).inc(px, 16).inc(ph, 16).inc(pdx, 16).inc(pdh, 16);
+      f.br(0);
+    }));
+    f.get(px).get(nO).add().set(px);
+    f.get(ph).get(nO).add().set(ph);
+    f.get(pdx).get(nO).add().set(pdx);
+    f.get(pdh).get(nO).add().set(pdh);
     f.inc(r, 1);
     f.br(0);
   }));
@@ -207,10 +261,10 @@ function emitSoftmaxGrad(m: ModuleBuilder): void {
   }));
 }
 
-export function emitTrainOps(m: ModuleBuilder): { lstmBwd4: Fn; lstmBwd3: Fn } {
-  const lstmBwd4 = emitLstmBackward(m, true), lstmBwd3 = emitLstmBackward(m, false);
+export function emitTrainOps(m: ModuleBuilder): { lstmBwd4: Fn; lstmBwd3: Fn; gruBwd: Fn } {
+  const lstmBwd4 = emitLstmBackward(m, true), lstmBwd3 = emitLstmBackward(m, false), gruBwd = emitGruBackward(m);
   emitTanhBackward(m);
   emitSoftmaxStats(m);
   emitSoftmaxGrad(m);
-  return { lstmBwd4, lstmBwd3 };
+  return { lstmBwd4, lstmBwd3, gruBwd };
 }
