@@ -616,3 +616,34 @@ describe('WasmKernels training element-wise kernels', () => {
     }
   });
 });
+
+describe('Adam on WebAssembly memory', () => {
+  it('gives the same bits as the JS loop, on one and two threads, with a ragged tail', async () => {
+    const { Optimizer } = await import('../src/nn/optim.js');
+    const k1 = WasmKernels.createSync(), k2 = await WasmKernels.create({ threads: 2, splitAdam: 1, maxChunks: 3 });
+    try {
+      for (const n of [1, 5, 64, 1003]) {
+        const rng = new Rng(n);
+        const p0 = Float32Array.from({ length: n }, () => rng.next() * 2 - 1);
+        const gs = Array.from({ length: 4 }, () => Float32Array.from({ length: n }, () => (rng.next() * 2 - 1) * 0.1));
+        const run = (k: WasmKernels | null) => {
+          const p = k ? k.alloc(n) : new Float32Array(n), g = k ? k.alloc(n) : new Float32Array(n);
+          p.set(p0);
+          const o = new Optimizer('adam', n);
+          for (const gi of gs) {
+            g.set(gi);
+            o.step(p, g, 2e-3);
+          }
+          if (k) expect(k.owns(o.buffers[0]) && k.owns(o.buffers[1])).toBe(true); // moved into the memory
+          return [p, ...o.buffers].map((x) => Array.from(new Uint32Array(Float32Array.from(x).buffer)));
+        };
+        const js = run(null);
+        expect(run(k1), `n=${n} one thread`).toEqual(js);
+        expect(run(k2), `n=${n} two threads`).toEqual(js);
+      }
+    } finally {
+      k1.close();
+      k2.close();
+    }
+  });
+});

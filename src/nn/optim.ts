@@ -5,6 +5,7 @@
 // SGD with optional momentum (buf = μ·buf + g, no dampening).
 
 import type { FloatArray } from './kernels.js';
+import { WasmKernels } from './wasm-kernels.js';
 
 export const OPTIMIZERS = ['adam', 'rmsprop', 'adagrad', 'sgd'] as const;
 export type OptimizerKind = (typeof OPTIMIZERS)[number];
@@ -50,11 +51,15 @@ export class Optimizer {
     const n = p.length;
     switch (this.kind) {
       case 'adam': {
-        const [m, v] = this.buffers;
         const b1 = this.beta1, b2 = this.beta2, eps = this.eps;
         // PyTorch's arrangement: p −= (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
         const stepSize = lr / (1 - Math.pow(b1, this.t));
         const bc2 = Math.sqrt(1 - Math.pow(b2, this.t));
+        // Parameters in a WebAssembly kernels' memory: the same loop there (f64x2, the same
+        // bits), with m and v moved into that memory on first use.
+        const wasm = WasmKernels.owning(p);
+        if (wasm && this.moveBuffers(wasm, n) && wasm.adamStep(p, g, this.buffers[0], this.buffers[1], b1, b2, stepSize, bc2, eps)) break;
+        const [m, v] = this.buffers;
         for (let j = 0; j < n; j++) {
           const gj = g[j];
           const mj = (m[j] = b1 * m[j] + (1 - b1) * gj);
@@ -97,6 +102,20 @@ export class Optimizer {
         break;
       }
     }
+  }
+
+  /** Moves the buffers into the kernels' memory (values kept), unless they are there. */
+  private moveBuffers(k: WasmKernels, n: number): boolean {
+    for (let i = 0; i < this.buffers.length; i++) {
+      const b = this.buffers[i];
+      if (!(b instanceof Float32Array) || b.length !== n) return false;
+      if (!k.owns(b)) {
+        const moved = k.alloc(n);
+        moved.set(this.buffers[i]); // b: a Float32Array of length n
+        this.buffers[i] = moved;
+      }
+    }
+    return true;
   }
 
   getState(): OptimizerState {

@@ -62,6 +62,8 @@ export interface WasmKernelsOptions {
   /** One-row products (sampling) whose B has at least this many numbers are split in two
    *  column halves between the threads (default 32768). */
   splitGemv?: number;
+  /** Adam steps over at least this many parameters are split between the threads (default 65536). */
+  splitAdam?: number;
   /** Element-wise jobs (the LSTM gates) of at least this many rows × H numbers are split
    *  between the threads by rows (default 2048). */
   splitElements?: number;
@@ -76,6 +78,9 @@ const ALIGN = 64;
  *  bytes past the last number of a row, which must stay inside the memory. */
 const SLACK = 64;
 const MAX_PAGES = 65536;
+
+/** Which kernels own each memory buffer (so code that is handed only arrays can find them). */
+const OWNERS = new WeakMap<ArrayBufferLike, WasmKernels>();
 
 function roundUp(x: number, m: number): number {
   return Math.ceil(x / m) * m;
@@ -112,6 +117,7 @@ export class WasmKernels extends ReferenceKernels {
   readonly maxChunks: number;
   readonly splitElements: number;
   readonly splitGemv: number;
+  readonly splitAdam: number;
   readonly exactGates: boolean;
 
   private readonly x: GemmExports;
@@ -130,6 +136,7 @@ export class WasmKernels extends ReferenceKernels {
   /** Id of the next chunk to hand out (see the protocol in wasm/gemm-worker.ts). */
   private nextChunk = 0;
   private stats: { mx: Float32Array; sm: Float32Array; z: Float32Array } | null = null;
+  private adamConsts: Float64Array | null = null;
 
   private constructor(p: Prepared, opts: WasmKernelsOptions) {
     super('f32');
@@ -145,6 +152,7 @@ export class WasmKernels extends ReferenceKernels {
     this.maxChunks = Math.max(2, opts.maxChunks ?? 4);
     this.splitElements = opts.splitElements ?? 2048;
     this.splitGemv = opts.splitGemv ?? 32768;
+    this.splitAdam = opts.splitAdam ?? 65536;
     this.exactGates = opts.exactGates ?? false;
     this.spinMicros = opts.spinMicros ?? 2000;
     this.name = `wasm-simd${p.fma ? '-fma' : ''}`;
@@ -152,6 +160,7 @@ export class WasmKernels extends ReferenceKernels {
     this.x = instance.exports as unknown as GemmExports;
     this.current = p.memory.buffer as SharedArrayBuffer;
     this.buffers.add(this.current);
+    OWNERS.set(this.current, this);
     this.ctl = new Int32Array(this.current, 0, CTL.INTS);
     this.top = CONTROL_BYTES;
     this.scratch = this.newScratch();
@@ -230,6 +239,7 @@ export class WasmKernels extends ReferenceKernels {
       this.memory.grow(pages);
       this.current = this.memory.buffer as SharedArrayBuffer;
       this.buffers.add(this.current);
+      OWNERS.set(this.current, this);
     }
     this.top = end;
     return ptr;
@@ -240,6 +250,47 @@ export class WasmKernels extends ReferenceKernels {
     const view = new Float32Array(this.current, ptr, n);
     view.fill(0); // fresh memory is zero already; this keeps the promise explicit
     return view;
+  }
+
+  /** The kernels whose memory arr is a view of, if any. */
+  static owning(arr: FloatArray): WasmKernels | null {
+    return arr instanceof Float32Array ? OWNERS.get(arr.buffer) ?? null : null;
+  }
+
+  /**
+   * One Adam step over p (see Optimizer.step, whose JS loop this reproduces bit for bit, in
+   * f64x2; split over the two threads when there is a worker). p, g, m, v: views of this
+   * memory of equal length. Returns false (doing nothing) if they are not.
+   */
+  adamStep(p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray,
+    b1: number, b2: number, stepSize: number, bc2: number, eps: number): boolean {
+    const n = p.length;
+    if (!this.owns(p) || !this.owns(g) || !this.owns(m) || !this.owns(v) || g.length < n || m.length < n || v.length < n) return false;
+    const k = this.adamConsts ??= new Float64Array(this.current, this.reserve(8), 7);
+    k[0] = b1; k[1] = 1 - b1; k[2] = b2; k[3] = 1 - b2; k[4] = stepSize; k[5] = bc2; k[6] = eps;
+    const whole = n - (n % 4);
+    const ptrs = [p.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, k.byteOffset];
+    if (whole > 0) {
+      if (this.worker && whole >= this.splitAdam) {
+        // chunks of a multiple of 4 numbers
+        const size = roundUp(Math.ceil(whole / this.maxChunks), 4);
+        const ctl = this.ctl, j = CTL.JOB;
+        ctl[j + ROWJOB.rows] = whole; ctl[j + ROWJOB.H] = 1;
+        for (let q = 0; q < ptrs.length; q++) ctl[j + ROWJOB.p0 + q] = ptrs[q];
+        ctl[j + ROWJOB.size] = size; ctl[j + ROWJOB.kind] = JOB_KIND.adam;
+        this.share(Math.ceil(whole / size));
+      } else {
+        this.x.adam(whole, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4]);
+      }
+    }
+    for (let j = whole; j < n; j++) {
+      // the tail as Optimizer.step's loop
+      const gj = g[j];
+      const mj = (m[j] = b1 * m[j] + (1 - b1) * gj);
+      const vj = (v[j] = b2 * v[j] + (1 - b2) * gj * gj);
+      p[j] -= (stepSize * mj) / (Math.sqrt(vj) / bc2 + eps);
+    }
+    return true;
   }
 
   /** Whether arr is a Float32Array view of this module's memory (so wasm can address it). */

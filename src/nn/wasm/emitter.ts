@@ -254,6 +254,17 @@ export class Fn {
   i32x4Shl(): this { return this.simd(0xab); }
   i32x4Add(): this { return this.simd(0xae); }
   i32x4TruncSatF32x4S(): this { return this.simd(0xf8); }
+  /** f32x4 of the two f64 lanes rounded to f32 (as a Float32Array store rounds), then two zeros. */
+  f32x4DemoteF64x2Zero(): this { return this.simd(0x5e); }
+  /** f64x2 of the two low f32 lanes. */
+  f64x2PromoteLowF32x4(): this { return this.simd(0x5f); }
+  f64x2Splat(): this { return this.simd(0x14); }
+  f64x2Sqrt(): this { return this.simd(0xef); }
+  f64x2Add(): this { return this.simd(0xf0); }
+  f64x2Sub(): this { return this.simd(0xf1); }
+  f64x2Mul(): this { return this.simd(0xf2); }
+  f64x2Div(): this { return this.simd(0xf3); }
+  f64Load(m?: MemArg): this { return this.op(0x2b).memarg(m, 3); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Sub(): this { return this.simd(0xe5); }
   f32x4Mul(): this { return this.simd(0xe6); }

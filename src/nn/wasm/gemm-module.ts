@@ -458,7 +458,7 @@ export const JOB = {
 /** Kinds of job. Element-wise jobs are cut into row ranges of `size` rows and use the words
  *  of ROWJOB instead of the product's; a one-row product (gemv) uses the product's words
  *  (M = 1, tB = 0) and is cut into column ranges of `size`. */
-export const JOB_KIND = { gemm: 0, lstmFwd4: 1, lstmFwd3: 2, lstmBwd4: 3, lstmBwd3: 4, gemv: 5, gruFwd: 6, gruBwd: 7 } as const;
+export const JOB_KIND = { gemm: 0, lstmFwd4: 1, lstmFwd3: 2, lstmBwd4: 3, lstmBwd3: 4, gemv: 5, gruFwd: 6, gruBwd: 7, adam: 8 } as const;
 
 /** Word offsets of an element-wise job: rows, H, up to six pointers (byte addresses of row 0
  *  of each array, in the order of the kernel's parameters), rows per chunk, kind. */
@@ -505,7 +505,7 @@ function emitGemmChunk(m: ModuleBuilder, gemm: Fn): Fn {
  * gemmChunk; an element-wise job runs its kernel on rows i·size … of every array (row r of
  * an array of gate rows starts r·G·4 bytes in, of the others r·H·4).
  */
-function emitRunChunk(m: ModuleBuilder, gemmChunk: Fn, gemv: Fn, ops: { lstmFwd4: Fn; lstmFwd3: Fn; lstmBwd4: Fn; lstmBwd3: Fn; gruFwd: Fn; gruBwd: Fn }): void {
+function emitRunChunk(m: ModuleBuilder, gemmChunk: Fn, gemv: Fn, ops: { lstmFwd4: Fn; lstmFwd3: Fn; lstmBwd4: Fn; lstmBwd3: Fn; gruFwd: Fn; gruBwd: Fn; adam: Fn }): void {
   const f = m.fn('runChunk', ['i32', 'i32', 'i32', 'i32', 'i32']);
   const job = 0, i = 1, aPack = 2, bTile = 3, bPack = 4;
   const kind = f.local('i32'), rows = f.local('i32'), H = f.local('i32'), size = f.local('i32');
@@ -539,23 +539,29 @@ function emitRunChunk(m: ModuleBuilder, gemmChunk: Fn, gemv: Fn, ops: { lstmFwd4
   f.get(rows).get(start).sub().set(len);
   f.get(len).get(size).gtS().if(() => { f.get(size).set(len); });
   f.get(start).get(H).mul().i32(2).shl().set(hOff);
-  const ptr = (k: number, gate: boolean): void => {
-    f.get(job).i32Load({ offset: 4 * (ROWJOB.p0 + k) }).get(gate ? gOff : hOff).add();
+  // Each pointer of a job is g (rows of gates: start·G·4 bytes in), h (rows of H) or k (not
+  // per row: constants, the same for every chunk).
+  const ptr = (k: number, how: string): void => {
+    f.get(job).i32Load({ offset: 4 * (ROWJOB.p0 + k) });
+    if (how !== 'k') f.get(how === 'g' ? gOff : hOff).add();
   };
-  const cases: [number, Fn, number, boolean[]][] = [
-    // kind, kernel, gates per row, which pointers are rows of gates
-    [JOB_KIND.lstmFwd4, ops.lstmFwd4, 4, [true, false, false, false, false]],
-    [JOB_KIND.lstmFwd3, ops.lstmFwd3, 3, [true, false, false, false, false]],
-    [JOB_KIND.lstmBwd4, ops.lstmBwd4, 4, [true, false, false, false, false, true]],
-    [JOB_KIND.lstmBwd3, ops.lstmBwd3, 3, [true, false, false, false, false, true]],
-    [JOB_KIND.gruFwd, ops.gruFwd, 3, [true, true, false, false]],
-    [JOB_KIND.gruBwd, ops.gruBwd, 3, [true, true, false, false, true, true, false]],
+  const cases: [number, Fn, number, string, boolean][] = [
+    // kind, kernel, gates per row, its pointers, whether it takes H after the row count
+    [JOB_KIND.lstmFwd4, ops.lstmFwd4, 4, 'ghhhh', true],
+    [JOB_KIND.lstmFwd3, ops.lstmFwd3, 3, 'ghhhh', true],
+    [JOB_KIND.lstmBwd4, ops.lstmBwd4, 4, 'ghhhhg', true],
+    [JOB_KIND.lstmBwd3, ops.lstmBwd3, 3, 'ghhhhg', true],
+    [JOB_KIND.gruFwd, ops.gruFwd, 3, 'gghh', true],
+    [JOB_KIND.gruBwd, ops.gruBwd, 3, 'gghhggh', true],
+    // Adam: rows are single numbers (H = 1)
+    [JOB_KIND.adam, ops.adam, 1, 'hhhhk', false],
   ];
-  for (const [k, fn, gates, isGate] of cases) {
+  for (const [k, fn, gates, ptrs, withH] of cases) {
     f.get(kind).i32(k).eq().if(() => {
       f.get(hOff).i32(gates).mul().set(gOff);
-      f.get(len).get(H);
-      isGate.forEach((g, p) => ptr(p, g));
+      f.get(len);
+      if (withH) f.get(H);
+      [...ptrs].forEach((how, p) => ptr(p, how));
       f.call(fn);
     });
   }

@@ -15,6 +15,12 @@ export interface TrainOpsExports {
   lstmBwd3(rows: number, H: number, gates: number, cPrev: number, tc: number, dh: number, dc: number, dG: number): void;
   /** gruBackward (kernels.ts) for H a multiple of 4; dhPrev is rows × H at dhPrev. */
   gruBwd(rows: number, H: number, xg: number, hg: number, hPrev: number, dh: number, dxg: number, dhg: number, dhPrev: number): void;
+  /**
+   * One Adam step over n floats (n a multiple of 4), in f64 exactly as Optimizer.step's JS
+   * loop computes it (see emitAdam). k is the byte address of 7 f64: β1, 1 − β1, β2, 1 − β2,
+   * stepSize, √(1 − β2ᵗ), ε.
+   */
+  adam(n: number, p: number, g: number, m: number, v: number, k: number): void;
   /** dPre = dh ⊙ (1 − h²) over n floats, n a multiple of 4. */
   vtanhBwd(n: number, h: number, dh: number, dPre: number): void;
   /** For each of `rows` rows of V logits: mx[r] = max, sm[r] = Σ exp(l − max) (in f32). */
@@ -134,6 +140,59 @@ function emitGruBackward(m: ModuleBuilder): Fn {
     f.get(pdx).get(nO).add().set(pdx);
     f.get(pdh).get(nO).add().set(pdh);
     f.inc(r, 1);
+    f.br(0);
+  }));
+  return f;
+}
+
+/**
+ * Adam, two f64 lanes at a time, with the JS loop's operations in its order (optim.ts):
+ *   m' = β1·m + (1 − β1)·g      v' = β2·v + ((1 − β2)·g)·g
+ *   p' = p − (stepSize·m') / (√v' / bc2 + ε)
+ * each f64 operation correctly rounded as in JS, m', v' and p' rounded to f32 when stored
+ * (and the unrounded m', v' used for p', as JS's `(m[j] = …)` does): bit-identical to JS.
+ */
+function emitAdam(m: ModuleBuilder): Fn {
+  const f = m.fn('adam', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
+  const n = 0, p = 1, g = 2, mp = 3, vp = 4, k = 5;
+  const c = [f.local('v128'), f.local('v128'), f.local('v128'), f.local('v128'), f.local('v128'), f.local('v128'), f.local('v128')];
+  const [b1, omb1, b2, omb2, step, bc2, eps] = c;
+  const G = f.local('v128'), M = f.local('v128'), V = f.local('v128'), P = f.local('v128');
+  const gj = f.local('v128'), mj = f.local('v128'), vj = f.local('v128');
+  const outM = [f.local('v128'), f.local('v128')], outV = [f.local('v128'), f.local('v128')], outP = [f.local('v128'), f.local('v128')];
+  const end = f.local('i32');
+  c.forEach((l, i) => f.get(k).f64Load({ offset: 8 * i }).f64x2Splat().set(l));
+  f.get(n).i32(2).shl().get(p).add().set(end);
+  f.block(() => f.loop(() => {
+    f.get(p).get(end).geU().brIf(1);
+    f.get(g).v128Load().set(G);
+    f.get(mp).v128Load().set(M);
+    f.get(vp).v128Load().set(V);
+    f.get(p).v128Load().set(P);
+    for (let half = 0; half < 2; half++) {
+      // lanes 2h, 2h + 1 of X as f64x2
+      const lanes = (X: number): void => {
+        f.get(X);
+        if (half === 1) f.get(X).shuffle32(2, 3, 0, 1);
+        f.f64x2PromoteLowF32x4();
+      };
+      lanes(G);
+      f.set(gj);
+      f.get(b1);
+      lanes(M);
+      f.f64x2Mul().get(omb1).get(gj).f64x2Mul().f64x2Add().tee(mj).f32x4DemoteF64x2Zero().set(outM[half]);
+      f.get(b2);
+      lanes(V);
+      f.f64x2Mul().get(omb2).get(gj).f64x2Mul().get(gj).f64x2Mul().f64x2Add().tee(vj).f32x4DemoteF64x2Zero().set(outV[half]);
+      lanes(P);
+      f.get(step).get(mj).f64x2Mul();
+      f.get(vj).f64x2Sqrt().get(bc2).f64x2Div().get(eps).f64x2Add();
+      f.f64x2Div().f64x2Sub().f32x4DemoteF64x2Zero().set(outP[half]);
+    }
+    f.get(mp).get(outM[0]).get(outM[1]).shuffle32(0, 1, 4, 5).v128Store();
+    f.get(vp).get(outV[0]).get(outV[1]).shuffle32(0, 1, 4, 5).v128Store();
+    f.get(p).get(outP[0]).get(outP[1]).shuffle32(0, 1, 4, 5).v128Store();
+    f.inc(p, 16).inc(g, 16).inc(mp, 16).inc(vp, 16);
     f.br(0);
   }));
   return f;
@@ -261,10 +320,11 @@ function emitSoftmaxGrad(m: ModuleBuilder): void {
   }));
 }
 
-export function emitTrainOps(m: ModuleBuilder): { lstmBwd4: Fn; lstmBwd3: Fn; gruBwd: Fn } {
+export function emitTrainOps(m: ModuleBuilder): { lstmBwd4: Fn; lstmBwd3: Fn; gruBwd: Fn; adam: Fn } {
   const lstmBwd4 = emitLstmBackward(m, true), lstmBwd3 = emitLstmBackward(m, false), gruBwd = emitGruBackward(m);
   emitTanhBackward(m);
   emitSoftmaxStats(m);
   emitSoftmaxGrad(m);
-  return { lstmBwd4, lstmBwd3, gruBwd };
+  const adam = emitAdam(m);
+  return { lstmBwd4, lstmBwd3, gruBwd, adam };
 }
