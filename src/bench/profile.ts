@@ -213,4 +213,6 @@ if (sampleChars > 0) {
   const s = best(measureSampling);
   print(s, sampleChars, 'char', 1);
 }
+const stalls = (inner as { stalls?: number }).stalls;
+if (stalls !== undefined && Number(values.threads) > 1) console.log(`worker stalls (a wait for a descheduled worker, after which small jobs stay on one thread for a while): ${stalls}`);
 (inner as { close?: () => void }).close?.();

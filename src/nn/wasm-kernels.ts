@@ -73,6 +73,10 @@ export interface WasmKernelsOptions {
 }
 
 const CONTROL_BYTES = 4096;
+/** After a stall (see workerWelcome), share only products of at least this many flops … */
+const BACKOFF_SPLIT_FLOPS = 20e6;
+/** … for this long. */
+const BACKOFF_MS = 200;
 const ALIGN = 64;
 /** Spare bytes after each allocation: a ragged tile edge reads (never writes) up to 28
  *  bytes past the last number of a row, which must stay inside the memory. */
@@ -137,6 +141,12 @@ export class WasmKernels extends ReferenceKernels {
   private nextChunk = 0;
   private stats: { mx: Float32Array; sm: Float32Array; z: Float32Array } | null = null;
   private adamConsts: Float64Array | null = null;
+  /** performance.now() until which small jobs stay on this thread (0: no stall seen yet). */
+  private backoffUntil = 0;
+  /** Jobs in a row of which the worker took no chunk. */
+  private absent = 0;
+  /** Stalls and absences seen (for diagnostics). */
+  stalls = 0;
 
   private constructor(p: Prepared, opts: WasmKernelsOptions) {
     super('f32');
@@ -162,11 +172,12 @@ export class WasmKernels extends ReferenceKernels {
     this.buffers.add(this.current);
     OWNERS.set(this.current, this);
     this.ctl = new Int32Array(this.current, 0, CTL.INTS);
+    this.ctl[CTL.SPIN] = this.spinMicros;
     this.top = CONTROL_BYTES;
     this.scratch = this.newScratch();
     if (this.threads === 2) {
       this.workerScratch = this.newScratch();
-      const data: WorkerData = { module: p.module, memory: p.memory, ctlOffset: 0, spinMicros: this.spinMicros };
+      const data: WorkerData = { module: p.module, memory: p.memory, ctlOffset: 0 };
       this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data });
       this.worker.unref(); // an idle helper must not keep the process alive
     }
@@ -271,7 +282,7 @@ export class WasmKernels extends ReferenceKernels {
     const whole = n - (n % 4);
     const ptrs = [p.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, k.byteOffset];
     if (whole > 0) {
-      if (this.worker && whole >= this.splitAdam) {
+      if (this.worker && whole >= this.splitAdam && this.workerWelcome(0)) {
         // chunks of a multiple of 4 numbers
         const size = roundUp(Math.ceil(whole / this.maxChunks), 4);
         const ctl = this.ctl, j = CTL.JOB;
@@ -336,7 +347,7 @@ export class WasmKernels extends ReferenceKernels {
       // the tiled path computes for that row. With the worker, a wide one is cut in two
       // column halves, so each thread streams (and its cache keeps) half of B.
       const xs = tA ? lda : 4;
-      if (this.worker && N * K >= this.splitGemv && N >= 2 * this.nr) {
+      if (this.worker && N * K >= this.splitGemv && N >= 2 * this.nr && this.workerWelcome(0)) {
         const size = roundUp(Math.ceil(N / 2), this.nr);
         const ctl = this.ctl, j = CTL.JOB;
         ctl[j + JOB.N] = N; ctl[j + JOB.K] = K; ctl[j + JOB.a] = a; ctl[j + JOB.lda] = xs;
@@ -349,7 +360,7 @@ export class WasmKernels extends ReferenceKernels {
       return;
     }
 
-    if (this.worker && 2 * M * N * K >= this.splitFlops) {
+    if (this.worker && 2 * M * N * K >= this.splitFlops && this.workerWelcome(2 * M * N * K)) {
       // Chunks of whole tiles, about chunkFlops each, at least two, at most maxChunks.
       const { nr } = this;
       const want = Math.min(this.maxChunks, Math.max(2, Math.round((2 * M * N * K) / this.chunkFlops)));
@@ -574,7 +585,33 @@ export class WasmKernels extends ReferenceKernels {
 
   /** Whether an element-wise job of rows × H numbers is worth handing half of to the worker. */
   private splitRows(rows: number, H: number): boolean {
-    return this.worker !== null && rows >= 2 && rows * H >= this.splitElements;
+    return this.worker !== null && rows >= 2 && rows * H >= this.splitElements && this.workerWelcome(0);
+  }
+
+  /**
+   * Whether to share a job of this many floating-point operations (0: a small element-wise
+   * one) with the worker. Normally yes. But when another process has the second core, the
+   * worker can be descheduled in the middle of a chunk it claimed, and the main thread then
+   * waits for it for a scheduler time slice (milliseconds) — far longer than a per-step job
+   * takes alone. share() notices such a stall and, for the next BACKOFF_MS, only the large
+   * products (whose chunks take milliseconds anyway) are shared. Results are the same bits
+   * either way; only the timing changes.
+   */
+  private workerWelcome(flops: number): boolean {
+    if (this.backoffUntil === 0) return true;
+    if (performance.now() >= this.backoffUntil) {
+      this.backoffUntil = 0;
+      Atomics.store(this.ctl, CTL.SPIN, this.spinMicros);
+      return true;
+    }
+    return flops >= BACKOFF_SPLIT_FLOPS;
+  }
+
+  /** Keeps small jobs on this thread for a while, and lets the worker sleep right after a job. */
+  private backOff(): void {
+    this.backoffUntil = performance.now() + BACKOFF_MS;
+    Atomics.store(this.ctl, CTL.SPIN, 0);
+    this.stalls++;
   }
 
   /**
@@ -593,18 +630,32 @@ export class WasmKernels extends ReferenceKernels {
     Atomics.notify(ctl, CTL.POSTED);
 
     const job = 4 * CTL.JOB; // byte address of the descriptor (the control block is at 0)
+    const t0 = performance.now();
+    let mine = 0;
     for (;;) {
       const v = Atomics.load(ctl, CTL.NEXT);
       if (((end - v) | 0) <= 0) break;
       if (Atomics.compareExchange(ctl, CTL.NEXT, v, (v + 1) | 0) !== v) continue;
       this.x.runChunk(job, (v - base) | 0, s.aPack, s.bTile, s.bPack);
       Atomics.add(ctl, CTL.FINISHED, 1);
+      mine++;
+    }
+    // A worker that took no chunk of several jobs in a row is not getting a core (another
+    // process has it): posting to it only costs, and its polling takes CPU time from this
+    // thread. Back off as after a stall.
+    if (mine === count && count > 1) {
+      if (++this.absent >= 4) {
+        this.absent = 0;
+        this.backOff();
+      }
+    } else {
+      this.absent = 0;
     }
 
     // Wait for the chunk the worker may still be running: poll, then sleep.
     let done = Atomics.load(ctl, CTL.FINISHED);
     if (done !== end) {
-      const until = performance.now() + this.spinMicros / 1000;
+      const t1 = performance.now(), until = t1 + this.spinMicros / 1000;
       do {
         for (let i = 0; i < 256 && done !== end; i++) done = Atomics.load(ctl, CTL.FINISHED);
       } while (done !== end && performance.now() < until);
@@ -612,6 +663,10 @@ export class WasmKernels extends ReferenceKernels {
         Atomics.wait(ctl, CTL.FINISHED, done);
         done = Atomics.load(ctl, CTL.FINISHED);
       }
+      // A wait much longer than this thread's own share of the work: the worker was
+      // descheduled mid-chunk (see workerWelcome).
+      const t2 = performance.now();
+      if (t2 - t1 > 4 * (t1 - t0) + 0.2) this.backOff();
     }
     if (Atomics.load(ctl, CTL.ERROR) !== 0) {
       Atomics.store(ctl, CTL.ERROR, 0);

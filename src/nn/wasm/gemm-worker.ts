@@ -19,6 +19,8 @@
 //   ctl[STOP]      1 asks the worker to exit
 //   ctl[ERROR]     set to 1 if a chunk threw in the worker: the main thread then throws
 //   ctl[W_*]       the worker's scratch areas (they move when they grow)
+//   ctl[SPIN]      how long the worker polls before it sleeps, µs (0 while the main thread
+//                  keeps small jobs to itself because another process has the second core)
 //   ctl[JOB…]      the job's descriptor, read by runChunk (see JOB and ROWJOB in gemm-module.ts)
 // The main thread writes the descriptor, then END (Atomics.store, which publishes the
 // plain writes before it), then POSTED. A thread that wins the CAS for id v knows that the
@@ -27,8 +29,10 @@
 //
 // Waking a sleeping thread took ~250 µs on the 2-core VM this was measured on, while the
 // products of one time step take only tens of microseconds, so the worker polls for
-// spinMicros (the gate nonlinearities between two products take ~0.1 ms) before it sleeps
-// in Atomics.wait; it only sleeps when the trainer does something else for longer.
+// ctl[SPIN] µs (WasmKernels' spinMicros) before it sleeps in Atomics.wait; it only sleeps
+// when the trainer does something else for longer — or when the main thread has found the
+// worker starved of a core and keeps small jobs to itself (SPIN = 0, see workerWelcome in
+// wasm-kernels.ts), so that its polling does not take CPU time from the main thread.
 //
 // The worker's code is a string run with `eval: true`: it needs no file of its own, so it
 // works the same from dist/ (compiled) and from src/ under the test runner.
@@ -36,6 +40,8 @@
 export const CTL = {
   POSTED: 0, NEXT: 1, END: 2, FINISHED: 3, BASE: 4, STOP: 5, ERROR: 6,
   W_APACK: 7, W_BTILE: 8, W_BPACK: 9,
+  /** How long the worker polls for the next job before sleeping, in microseconds. */
+  SPIN: 10,
   JOB: 16,
   INTS: 64,
 } as const;
@@ -45,13 +51,11 @@ export interface WorkerData {
   memory: unknown;
   /** Byte offset of the control block (an Int32Array of CTL.INTS). */
   ctlOffset: number;
-  /** How long to poll for work before sleeping, in microseconds. */
-  spinMicros: number;
 }
 
 export const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, ctlOffset, spinMicros } = workerData;
+const { module, memory, ctlOffset } = workerData;
 const C = ${JSON.stringify(CTL)};
 const x = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctl = new Int32Array(memory.buffer, ctlOffset, C.INTS);
@@ -80,7 +84,7 @@ for (;;) {
   const posted = Atomics.load(ctl, C.POSTED);
   if (work()) continue;
   if (Atomics.load(ctl, C.STOP) !== 0) break;
-  const until = performance.now() + spinMicros / 1000;
+  const until = performance.now() + Atomics.load(ctl, C.SPIN) / 1000;
   let changed = false;
   do {
     for (let i = 0; i < 256 && !changed; i++) changed = Atomics.load(ctl, C.POSTED) !== posted;
