@@ -93,7 +93,7 @@ function roundUp(x: number, m: number): number {
 /** Per-thread scratch areas (byte offsets into the memory). */
 interface Scratch {
   aPack: number;
-  /** One column tile of B (KC×NR), copied contiguous by the macro-kernel. */
+  /** Two column tiles of B (2×KC×NR), copied contiguous by the macro-kernel. */
   bTile: number;
   bPack: number;
   bPackFloats: number;
@@ -235,7 +235,7 @@ export class WasmKernels extends ReferenceKernels {
   }
 
   private newScratch(): Scratch {
-    return { aPack: this.reserve(this.mc * this.kc), bTile: this.reserve(this.kc * this.nr), bPack: 0, bPackFloats: 0 };
+    return { aPack: this.reserve(this.mc * this.kc), bTile: this.reserve(2 * this.kc * this.nr), bPack: 0, bPackFloats: 0 };
   }
 
   /** Reserves n floats (64-byte aligned, followed by SLACK spare bytes) and returns the byte offset. */

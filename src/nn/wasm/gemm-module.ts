@@ -70,7 +70,7 @@ export interface GemmModuleLayout {
 export interface GemmExports extends RowExports, GateExports, GemvExports, TrainOpsExports {
   /**
    * The whole product C (+)= op(A)·op(B) on byte addresses and byte strides, blocked as in
-   * the legend. M, N, K ≥ 1. Scratch: aPack holds MC×KC floats, bTile KC×NR, and bPack
+   * the legend. M, N, K ≥ 1. Scratch: aPack holds MC×KC floats, bTile 2×KC×NR, and bPack
    * (used only when tB) KC × ⌈N/NR⌉·NR.
    */
   gemm(tA: number, tB: number, M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number,
@@ -156,7 +156,8 @@ function emitTile(m: ModuleBuilder, mr: number, nc: number, fma: boolean): Fn {
  *   ldb = 0          already packed in column panels (packBT): tile j0 is the kb×nr block
  *                    at bp + j0·kb·4, rows nr·4 bytes apart;
  *   bbuf ≠ 0         rows of B with stride ldb, and each column tile is first copied into
- *                    the contiguous buffer bbuf. Worth it when the tile is reused by several
+ *                    the contiguous buffer bbuf (2·kb×nr: two tiles are copied at once).
+ *                    Worth it when the tile is reused by several
  *                    row panels: a power-of-two ldb would otherwise map all kb rows of the
  *                    tile to the same few L1 sets and evict it between panels;
  *   bbuf = 0         rows of B with stride ldb, read in place (a single row panel).
@@ -167,8 +168,10 @@ function emitMacro(m: ModuleBuilder, nr: number, tileType: number): Fn {
   const j0 = f.local('i32'), nc = f.local('i32'), i0 = f.local('i32'), mr = f.local('i32');
   const apan = f.local('i32'), crow = f.local('i32'), bcol = f.local('i32'), bld = f.local('i32');
   const panelBytes = f.local('i32'), panelRows = f.local('i32'), src = f.local('i32'), dst = f.local('i32'), p = f.local('i32');
+  const pairBytes = f.local('i32'), dst2 = f.local('i32');
 
   f.get(kb).i32(4 * MR).mul().set(panelBytes);
+  f.get(kb).i32(4 * nr).mul().set(pairBytes);
   f.get(ldc).i32(MR).mul().set(panelRows);
   f.i32(0).set(j0);
   f.loop(() => {
@@ -183,15 +186,25 @@ function emitMacro(m: ModuleBuilder, nr: number, tileType: number): Fn {
       f.get(j0).i32(2).shl().get(bp).add().set(bcol);
       f.get(ldb).set(bld);
       f.get(bbuf).if(() => {
-        // Copy the kb×nr tile into bbuf (a ragged tile copies nr columns anyway: the
-        // extra lanes are never stored, and reading them stays inside the slack).
-        f.get(bcol).set(src).get(bbuf).set(dst).get(kb).set(p);
-        f.loop(() => {
-          for (let v = 0; v < nr / 4; v++) f.get(dst).get(src).v128Load({ offset: 16 * v }).v128Store({ offset: 16 * v });
-          f.incBy(src, ldb).inc(dst, 4 * nr);
-          f.get(p).i32(1).sub().tee(p).brIf(0);
+        // Copy tiles into bbuf two at a time: at an even tile, the kb×2nr block of it and
+        // the next one (2nr = 16 numbers: a whole cache line of each row, where one tile
+        // alone would use half of every line it fetches) goes to bbuf (this tile) and
+        // bbuf + kb·nr·4 (the next); an odd tile is there already. A ragged or missing
+        // next tile copies 2nr columns anyway: the extra lanes are never stored, and
+        // reading them stays inside the row or the allocator's slack.
+        f.get(j0).i32(nr).divU().i32(1).and().eqz().if(() => {
+          f.get(bcol).set(src).get(bbuf).set(dst).get(kb).set(p);
+          f.loop(() => {
+            for (let v = 0; v < nr / 4; v++) f.get(dst).get(src).v128Load({ offset: 16 * v }).v128Store({ offset: 16 * v });
+            f.get(dst).get(pairBytes).add().set(dst2);
+            for (let v = 0; v < nr / 4; v++) f.get(dst2).get(src).v128Load({ offset: 4 * nr + 16 * v }).v128Store({ offset: 16 * v });
+            f.incBy(src, ldb).inc(dst, 4 * nr);
+            f.get(p).i32(1).sub().tee(p).brIf(0);
+          });
+          f.get(bbuf).set(bcol);
+        }, () => {
+          f.get(bbuf).get(pairBytes).add().set(bcol);
         });
-        f.get(bbuf).set(bcol);
         f.i32(4 * nr).set(bld);
       });
     });
