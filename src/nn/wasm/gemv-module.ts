@@ -24,6 +24,8 @@ import { Fn, ModuleBuilder } from './emitter.js';
 
 /** Rows of B per pass over C. */
 export const GEMV_ROWS = 4;
+/** Vectors of 4 columns per iteration of a pass. */
+export const GEMV_UNROLL = 2;
 
 export interface GemvExports {
   /** c (+)= Σ_p x[p]·B[p, :] over N ≥ 1 columns and K ≥ 1 rows (see above); byte addresses and strides. */
@@ -39,7 +41,9 @@ function emitPass(m: ModuleBuilder, r: number, fma: boolean): Fn {
   const N = 0, x = 1, xs = 2, b = 3, ldb = 4, c = 5, from = 6;
   const xv: number[] = [], bp: number[] = [];
   for (let i = 0; i < r; i++) { xv.push(f.local('v128')); bp.push(f.local('i32')); }
-  const acc = f.local('v128'), acc2 = f.local('v128'), cp = f.local('i32'), vend = f.local('i32'), vend2 = f.local('i32'), lanes = f.local('i32');
+  const accs: number[] = [];
+  for (let u = 0; u < GEMV_UNROLL; u++) accs.push(f.local('v128'));
+  const acc = accs[0], cp = f.local('i32'), vend = f.local('i32'), vendU = f.local('i32'), lanes = f.local('i32');
   // x[i] broadcast once per pass; row pointers of B.
   for (let i = 0; i < r; i++) {
     f.get(x).v128Load32Splat().set(xv[i]);
@@ -47,44 +51,43 @@ function emitPass(m: ModuleBuilder, r: number, fma: boolean): Fn {
     f.get(b).set(bp[i]);
     if (i < r - 1) f.incBy(b, ldb);
   }
-  const terms = (): void => {
+  // acc_u += x[i]·B[i, 4u…4u+3] for i < r (one f32 product and one sum each, in i order)
+  const terms = (U: number): void => {
     for (let i = 0; i < r; i++) {
-      if (fma) f.get(xv[i]).get(bp[i]).v128Load().get(acc).f32x4RelaxedMadd().set(acc);
-      else f.get(acc).get(xv[i]).get(bp[i]).v128Load().f32x4Mul().f32x4Add().set(acc);
+      for (let u = 0; u < U; u++) {
+        if (fma) f.get(xv[i]).get(bp[i]).v128Load({ offset: 16 * u }).get(accs[u]).f32x4RelaxedMadd().set(accs[u]);
+        else f.get(accs[u]).get(xv[i]).get(bp[i]).v128Load({ offset: 16 * u }).f32x4Mul().f32x4Add().set(accs[u]);
+      }
     }
   };
-  const start = (): void => {
-    f.get(from).if(() => { f.get(cp).v128Load().set(acc); }, () => { f.v128Zero().set(acc); });
+  const start = (U: number, fromC: boolean): void => {
+    for (let u = 0; u < U; u++) {
+      if (fromC) f.get(cp).v128Load({ offset: 16 * u }).set(accs[u]);
+      else f.v128Zero().set(accs[u]);
+    }
   };
   f.get(c).set(cp);
   f.get(N).i32(-4).and().i32(2).shl().get(c).add().set(vend);
-  f.get(N).i32(-8).and().i32(2).shl().get(c).add().set(vend2);
-  // Pairs of vectors (two independent chains of additions in flight), then whole vectors of 4 columns.
-  f.block(() => f.loop(() => {
-    f.get(cp).get(vend2).geU().brIf(1);
-    f.get(from).if(() => {
-      f.get(cp).v128Load().set(acc);
-      f.get(cp).v128Load({ offset: 16 }).set(acc2);
-    }, () => { f.v128Zero().set(acc).v128Zero().set(acc2); });
-    for (let i = 0; i < r; i++) {
-      if (fma) {
-        f.get(xv[i]).get(bp[i]).v128Load().get(acc).f32x4RelaxedMadd().set(acc);
-        f.get(xv[i]).get(bp[i]).v128Load({ offset: 16 }).get(acc2).f32x4RelaxedMadd().set(acc2);
-      } else {
-        f.get(acc).get(xv[i]).get(bp[i]).v128Load().f32x4Mul().f32x4Add().set(acc);
-        f.get(acc2).get(xv[i]).get(bp[i]).v128Load({ offset: 16 }).f32x4Mul().f32x4Add().set(acc2);
-      }
-    }
-    f.get(cp).get(acc).v128Store();
-    f.get(cp).get(acc2).v128Store({ offset: 16 });
-    f.inc(cp, 32);
-    for (let i = 0; i < r; i++) f.inc(bp[i], 32);
-    f.br(0);
-  }));
+  f.get(N).i32(-4 * GEMV_UNROLL).and().i32(2).shl().get(c).add().set(vendU);
+  // Groups of GEMV_UNROLL vectors (independent chains of additions in flight), with the
+  // test of `from` outside the loop.
+  const groups = (fromC: boolean): void => {
+    f.block(() => f.loop(() => {
+      f.get(cp).get(vendU).geU().brIf(1);
+      start(GEMV_UNROLL, fromC);
+      terms(GEMV_UNROLL);
+      for (let u = 0; u < GEMV_UNROLL; u++) f.get(cp).get(accs[u]).v128Store({ offset: 16 * u });
+      f.inc(cp, 16 * GEMV_UNROLL);
+      for (let i = 0; i < r; i++) f.inc(bp[i], 16 * GEMV_UNROLL);
+      f.br(0);
+    }));
+  };
+  f.get(from).if(() => groups(true), () => groups(false));
+  // Then whole vectors of 4 columns.
   f.block(() => f.loop(() => {
     f.get(cp).get(vend).geU().brIf(1);
-    start();
-    terms();
+    f.get(from).if(() => start(1, true), () => start(1, false));
+    terms(1);
     f.get(cp).get(acc).v128Store();
     f.inc(cp, 16);
     for (let i = 0; i < r; i++) f.inc(bp[i], 16);
@@ -93,8 +96,8 @@ function emitPass(m: ModuleBuilder, r: number, fma: boolean): Fn {
   // A ragged last vector: four lanes are read (the allocator's slack keeps that inside the
   // memory; the extra lanes are never stored), 1…3 stored.
   f.get(N).i32(3).and().tee(lanes).if(() => {
-    start();
-    terms();
+    f.get(from).if(() => start(1, true), () => start(1, false));
+    terms(1);
     f.get(cp).get(acc).v128Store32Lane(0);
     f.get(lanes).i32(1).gtS().if(() => { f.get(cp).get(acc).v128Store32Lane(1, { offset: 4 }); });
     f.get(lanes).i32(2).gtS().if(() => { f.get(cp).get(acc).v128Store32Lane(2, { offset: 8 }); });
