@@ -627,7 +627,7 @@ export class WasmKernels extends ReferenceKernels {
     ctl[CTL.BASE] = base;
     Atomics.store(ctl, CTL.END, end); // publishes the descriptor: chunks may be claimed from here on
     Atomics.add(ctl, CTL.POSTED, 1);
-    Atomics.notify(ctl, CTL.POSTED);
+    if (Atomics.load(ctl, CTL.W_SLEEPS) !== 0) Atomics.notify(ctl, CTL.POSTED);
 
     const job = 4 * CTL.JOB; // byte address of the descriptor (the control block is at 0)
     const t0 = performance.now();
@@ -659,9 +659,13 @@ export class WasmKernels extends ReferenceKernels {
       do {
         for (let i = 0; i < 256 && done !== end; i++) done = Atomics.load(ctl, CTL.FINISHED);
       } while (done !== end && performance.now() < until);
-      while (done !== end) {
-        Atomics.wait(ctl, CTL.FINISHED, done);
-        done = Atomics.load(ctl, CTL.FINISHED);
+      if (done !== end) {
+        Atomics.store(ctl, CTL.M_SLEEPS, 1);
+        while (done !== end) {
+          Atomics.wait(ctl, CTL.FINISHED, done);
+          done = Atomics.load(ctl, CTL.FINISHED);
+        }
+        Atomics.store(ctl, CTL.M_SLEEPS, 0);
       }
       // A wait much longer than this thread's own share of the work: the worker was
       // descheduled mid-chunk (see workerWelcome).

@@ -21,6 +21,12 @@
 //   ctl[W_*]       the worker's scratch areas (they move when they grow)
 //   ctl[SPIN]      how long the worker polls before it sleeps, µs (0 while the main thread
 //                  keeps small jobs to itself because another process has the second core)
+//   ctl[W_SLEEPS], ctl[M_SLEEPS]  set by a thread before it sleeps in Atomics.wait: the other
+//                  calls Atomics.notify only then (a notify costs even with nobody waiting).
+//                  A sleeper sets its flag and then waits only if the value it waits on is
+//                  unchanged; the other changes that value and then reads the flag. With
+//                  sequentially consistent atomics one of them sees the other's write, so a
+//                  wake-up is never lost.
 //   ctl[JOB…]      the job's descriptor, read by runChunk (see JOB and ROWJOB in gemm-module.ts)
 // The main thread writes the descriptor, then END (Atomics.store, which publishes the
 // plain writes before it), then POSTED. A thread that wins the CAS for id v knows that the
@@ -42,6 +48,10 @@ export const CTL = {
   W_APACK: 7, W_BTILE: 8, W_BPACK: 9,
   /** How long the worker polls for the next job before sleeping, in microseconds. */
   SPIN: 10,
+  /** 1 while the worker is (about to be) asleep in Atomics.wait on POSTED. */
+  W_SLEEPS: 11,
+  /** 1 while the main thread is (about to be) asleep in Atomics.wait on FINISHED. */
+  M_SLEEPS: 12,
   JOB: 16,
   INTS: 64,
 } as const;
@@ -74,7 +84,7 @@ function work() {
       Atomics.store(ctl, C.ERROR, 1); // never leave the main thread waiting
     }
     Atomics.add(ctl, C.FINISHED, 1);
-    Atomics.notify(ctl, C.FINISHED);
+    if (Atomics.load(ctl, C.M_SLEEPS) !== 0) Atomics.notify(ctl, C.FINISHED);
     ran = true;
   }
 }
@@ -89,6 +99,10 @@ for (;;) {
   do {
     for (let i = 0; i < 256 && !changed; i++) changed = Atomics.load(ctl, C.POSTED) !== posted;
   } while (!changed && performance.now() < until);
-  if (!changed) Atomics.wait(ctl, C.POSTED, posted);
+  if (!changed) {
+    Atomics.store(ctl, C.W_SLEEPS, 1);
+    Atomics.wait(ctl, C.POSTED, posted);
+    Atomics.store(ctl, C.W_SLEEPS, 0);
+  }
 }
 `;
