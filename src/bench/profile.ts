@@ -213,6 +213,10 @@ if (sampleChars > 0) {
   const s = best(measureSampling);
   print(s, sampleChars, 'char', 1);
 }
-const stalls = (inner as { stalls?: number }).stalls;
-if (stalls !== undefined && Number(values.threads) > 1) console.log(`worker stalls (a wait for a descheduled worker, after which small jobs stay on one thread for a while): ${stalls}`);
+const diag = inner as { stalls?: number; shared?: { jobs: number; chunks: number; mine: number; waitMs: number } };
+if (diag.stalls !== undefined && diag.shared && Number(values.threads) > 1) {
+  const s = diag.shared;
+  console.log(`two threads: ${s.jobs} jobs shared, the worker ran ${s.chunks - s.mine} of their ${s.chunks} chunks, the main thread waited ${s.waitMs.toFixed(1)} ms for it; ` +
+    `${diag.stalls} back-offs (the worker starved of a core: small jobs kept on one thread for 200 ms)`);
+}
 (inner as { close?: () => void }).close?.();

@@ -147,6 +147,8 @@ export class WasmKernels extends ReferenceKernels {
   private absent = 0;
   /** Stalls and absences seen (for diagnostics). */
   stalls = 0;
+  /** Shared jobs, chunks, chunks the main thread ran, and ms it waited for the worker (diagnostics). */
+  readonly shared = { jobs: 0, chunks: 0, mine: 0, waitMs: 0 };
 
   private constructor(p: Prepared, opts: WasmKernelsOptions) {
     super('f32');
@@ -627,7 +629,10 @@ export class WasmKernels extends ReferenceKernels {
     ctl[CTL.BASE] = base;
     Atomics.store(ctl, CTL.END, end); // publishes the descriptor: chunks may be claimed from here on
     Atomics.add(ctl, CTL.POSTED, 1);
-    if (Atomics.load(ctl, CTL.W_SLEEPS) !== 0) Atomics.notify(ctl, CTL.POSTED);
+    // A sleeping worker takes a while to wake (~0.1–0.3 ms): whatever it then does or fails
+    // to do for this job says nothing about whether it gets a core.
+    const asleep = Atomics.load(ctl, CTL.W_SLEEPS) !== 0;
+    if (asleep) Atomics.notify(ctl, CTL.POSTED);
 
     const job = 4 * CTL.JOB; // byte address of the descriptor (the control block is at 0)
     const t0 = performance.now();
@@ -643,7 +648,12 @@ export class WasmKernels extends ReferenceKernels {
     // A worker that took no chunk of several jobs in a row is not getting a core (another
     // process has it): posting to it only costs, and its polling takes CPU time from this
     // thread. Back off as after a stall.
-    if (mine === count && count > 1) {
+    this.shared.jobs++;
+    this.shared.chunks += count;
+    this.shared.mine += mine;
+    if (asleep) {
+      // no evidence either way
+    } else if (mine === count && count > 1) {
       if (++this.absent >= 4) {
         this.absent = 0;
         this.backOff();
@@ -670,7 +680,8 @@ export class WasmKernels extends ReferenceKernels {
       // A wait much longer than this thread's own share of the work: the worker was
       // descheduled mid-chunk (see workerWelcome).
       const t2 = performance.now();
-      if (t2 - t1 > 4 * (t1 - t0) + 0.2) this.backOff();
+      this.shared.waitMs += t2 - t1;
+      if (!asleep && t2 - t1 > 4 * (t1 - t0) + 0.2) this.backOff();
     }
     if (Atomics.load(ctl, CTL.ERROR) !== 0) {
       Atomics.store(ctl, CTL.ERROR, 0);
