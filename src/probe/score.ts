@@ -192,6 +192,12 @@ function copyState(s: RowState): RowState {
   return { h: s.h.map((a) => a.slice()), c: s.c ? s.c.map((a) => a.slice()) : null };
 }
 
+/** The ids of a short string's characters (code points). Vocab.encode builds a lookup table
+ *  for each call, which is the right trade for a corpus and the wrong one for a name. */
+function idsOf(vocab: Vocab, text: string): Int32Array {
+  return Int32Array.from([...text], (ch) => vocab.id(ch));
+}
+
 /** log softmax(logits[off … off + V))[target], in float64. */
 export function logSoftmaxAt(logits: ArrayLike<number>, off: number, V: number, target: number): number {
   let m = -Infinity;
@@ -209,7 +215,7 @@ export function startState(runner: RowRunner, vocab: Vocab, opts: Pick<ScoreOpti
   if (opts.start === 'zero') return null;
   const line = opts.warmupLine ?? '';
   if (line === '') return null;
-  return runner.run([{ inputs: vocab.encode(line).ids, init: null }])[0];
+  return runner.run([{ inputs: idsOf(vocab, line), init: null }])[0];
 }
 
 /** The credit and rank of the answer among the scores (see ItemScore). */
@@ -226,7 +232,7 @@ export function judge(logp: ArrayLike<number>, answer: number): { rank: number; 
 /**
  * Scores every item: log p(candidate | start, "\n", prefix) for every candidate. Every
  * character of the prefixes, the candidates and the warm-up line must be in the vocabulary
- * (check with textsRead first; encode throws otherwise).
+ * (check with textsRead first; Vocab.id throws otherwise).
  */
 export function scoreItems(
   model: Model, vocab: Vocab, items: readonly ProbeEntry[], candidates: readonly string[], opts: ScoreOptions,
@@ -251,9 +257,9 @@ export function scoreItems(
     const group = items.slice(g0, g0 + perGroup);
     // 1) The prefixes, after "\n". The logits after a prefix's last character predict the
     //    first character of the name.
-    const targets = group.map((item) => candidates.map((c) => vocab.encode(scoredText(c, item, boundary)).ids));
+    const targets = group.map((item) => candidates.map((c) => idsOf(vocab, scoredText(c, item, boundary))));
     const prefixRows: Row[] = group.map((item) => {
-      const ids = vocab.encode(item.prefix).ids;
+      const ids = idsOf(vocab, item.prefix);
       const inputs = new Int32Array(ids.length + 1);
       inputs[0] = nl;
       inputs.set(ids, 1);
