@@ -253,10 +253,21 @@ function printReport(ui: Ui, models: ProbedModel[], ctx: ProbeContext, shown: st
     xLabel: 'characters between the country and the language (bin mean)',
   }));
   ui.line();
-  const table = formatTable(models, ctx);
-  const heads = models.length === 1 ? 1 : 2;
-  for (const l of table.slice(0, heads)) ui.line(c.dim(l));
-  for (const l of table.slice(heads)) ui.line(l);
+  const print = (table: string[], heads: number) => {
+    for (const l of table.slice(0, heads)) ui.line(c.dim(l));
+    for (const l of table.slice(heads)) ui.line(l);
+  };
+  const side = formatTable(models, ctx);
+  const together = models.length === 1 || side.every((l) => [...l].length <= width);
+  if (together) print(side, models.length === 1 ? 1 : 2);
+  else {
+    // Too many models to stand side by side: one table each.
+    for (const [i, m] of models.entries()) {
+      if (i > 0) ui.line();
+      ui.line(c.bold(m.label));
+      print(formatTable([m], ctx), 1);
+    }
+  }
   ui.line();
-  for (const l of explain(models, ctx, width)) ui.line(c.dim(l));
+  for (const l of explain(models, ctx, width, models.length === 1 || !together)) ui.line(c.dim(l));
 }

@@ -131,15 +131,16 @@ export function wrap(text: string, width: number, indent = ''): string[] {
   return out;
 }
 
-/** The lines under the table: what the columns mean, with this run's numbers. */
-export function explain(models: readonly ProbedModel[], ctx: ProbeContext, width: number): string[] {
+/** The lines under the table: what the columns mean, with this run's numbers. `detailed`: the
+ *  table has the interval and rank columns (one model per table). */
+export function explain(models: readonly ProbedModel[], ctx: ProbeContext, width: number, detailed = models.length === 1): string[] {
   const s = models[0].summary;
   const K = ctx.languages.length;
   const lines: string[] = [];
   const say = (t: string) => lines.push(...wrap(t, width));
   say(`accuracy: the share of lines on which the right language is the most likely of the ${K} (chance ${pct(s.chance)}); ` +
     `log p: the mean log-probability of the right name in nats (a model that has forgotten the country can do no better than ln(1/${K}) = ${s.chanceLogProb.toFixed(2)} on average)` +
-    `${models.length === 1 ? '; 95% interval: Wilson score interval of the accuracy; rank: the right language\'s mean place among the ' + K : ''}.`);
+    `${detailed ? '; 95% interval: Wilson score interval of the accuracy; rank: the right language\'s mean place among the ' + K : ''}.`);
   const max = ctx.trainingDistance?.max;
   if (max !== undefined && s.bins.some((b) => beyondTraining(b, max))) {
     say(`† the bin reaches beyond ${max} characters, the longest distance in a training line: there the memory has to generalise.`);
