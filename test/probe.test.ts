@@ -396,6 +396,13 @@ describe('lstm probe (CLI)', () => {
     for (const l of r.stdout.split('\n')) expect([...l].length).toBeLessThanOrEqual(80);
   });
 
+  it('prints one table per model when they do not fit side by side in 80 columns', () => {
+    const r = lstm(['probe', ...Array(4).fill(['--checkpoint', ck]).flat(), '--probe-file', probe], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.match(/^distance +lines +mean d +accuracy +95% interval/gm)).toHaveLength(4);
+    for (const l of r.stdout.split('\n')) expect([...l].length).toBeLessThanOrEqual(80);
+  });
+
   it.each([
     [['--probe-file', 'nope.jsonl'], /probe file nope\.jsonl does not exist/],
     [['--steps', '10'], /--steps sets up the models of --compare/],
