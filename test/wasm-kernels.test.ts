@@ -263,12 +263,13 @@ describe('WasmKernels with a worker thread', () => {
   });
 
   it('splits the LSTM and GRU gates (forward and backward) by rows with bit-identical results', async () => {
-    const k2 = await WasmKernels.create({ threads: 2, splitElements: 1 });
+    const k2 = await WasmKernels.create({ threads: 2, splitElements: 1, splitUnits: 1 });
     const k1 = WasmKernels.createSync();
     const rng = new Rng(77);
     try {
       for (const forget of [true, false]) {
-        for (const [rows, H] of [[2, 4], [5, 8], [32, 12], [7, 128]]) {
+        // rows = 1: the units of the one row are split instead
+        for (const [rows, H] of [[2, 4], [5, 8], [32, 12], [7, 128], [1, 4], [1, 12], [1, 256]]) {
           const G = (forget ? 4 : 3) * H;
           const run = (k: WasmKernels, seed: number) => {
             const r = new Rng(seed);

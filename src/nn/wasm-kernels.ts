@@ -62,6 +62,9 @@ export interface WasmKernelsOptions {
   /** One-row products (sampling) whose B has at least this many numbers are split in two
    *  column halves between the threads (default 32768). */
   splitGemv?: number;
+  /** The LSTM gates of a single row (B = 1) with at least this many units are split in two
+   *  unit ranges between the threads (default 256). */
+  splitUnits?: number;
   /** Adam steps over at least this many parameters are split between the threads (default 65536). */
   splitAdam?: number;
   /** Element-wise jobs (the LSTM gates) of at least this many rows × H numbers are split
@@ -122,6 +125,7 @@ export class WasmKernels extends ReferenceKernels {
   readonly splitElements: number;
   readonly splitGemv: number;
   readonly splitAdam: number;
+  readonly splitUnits: number;
   readonly exactGates: boolean;
 
   private readonly x: GemmExports;
@@ -165,6 +169,7 @@ export class WasmKernels extends ReferenceKernels {
     this.splitElements = opts.splitElements ?? 2048;
     this.splitGemv = opts.splitGemv ?? 32768;
     this.splitAdam = opts.splitAdam ?? 65536;
+    this.splitUnits = opts.splitUnits ?? 256;
     this.exactGates = opts.exactGates ?? false;
     this.spinMicros = opts.spinMicros ?? 2000;
     this.name = `wasm-simd${p.fma ? '-fma' : ''}`;
@@ -435,7 +440,14 @@ export class WasmKernels extends ReferenceKernels {
     const p0 = gates.byteOffset + 4 * gOff, p1 = cPrev.byteOffset + 4 * cpOff, p2 = c.byteOffset + 4 * cOff;
     const p3 = tc.byteOffset + 4 * tcOff, p4 = h.byteOffset + 4 * hOff;
     if (this.splitRows(rows, H)) this.parallelRows(forget ? JOB_KIND.lstmFwd4 : JOB_KIND.lstmFwd3, rows, H, [p0, p1, p2, p3, p4]);
-    else (forget ? this.x.lstmFwd4 : this.x.lstmFwd3)(rows, H, p0, p1, p2, p3, p4);
+    else if (rows === 1 && this.worker && H >= this.splitUnits && this.workerWelcome(0)) {
+      // one row (sampling): two halves of its units
+      const ctl = this.ctl, j = CTL.JOB, size = roundUp(Math.ceil(H / 2), 4);
+      ctl[j + ROWJOB.rows] = H; ctl[j + ROWJOB.H] = H;
+      ctl[j + ROWJOB.p0] = p0; ctl[j + ROWJOB.p0 + 1] = p1; ctl[j + ROWJOB.p0 + 2] = p2; ctl[j + ROWJOB.p0 + 3] = p3; ctl[j + ROWJOB.p0 + 4] = p4;
+      ctl[j + ROWJOB.size] = size; ctl[j + ROWJOB.kind] = forget ? JOB_KIND.lstmFwd4u : JOB_KIND.lstmFwd3u;
+      this.share(Math.ceil(H / size));
+    } else (forget ? this.x.lstmFwd4 : this.x.lstmFwd3)(rows, H, p0, p1, p2, p3, p4);
   }
 
   override tanhForward(n: number, x: FloatArray, off: number): void {

@@ -31,6 +31,9 @@ export interface GateExports {
   lstmFwd4(rows: number, H: number, gates: number, cPrev: number, c: number, tc: number, h: number): void;
   /** lstmForward without a forget gate ([i g o], f ≡ 1). */
   lstmFwd3(rows: number, H: number, gates: number, cPrev: number, c: number, tc: number, h: number): void;
+  /** lstmForward of units 0…U−1 of one row (pointers at the first unit; gate blocks H apart). */
+  lstmFwd4u(U: number, H: number, gates: number, cPrev: number, c: number, tc: number, h: number): void;
+  lstmFwd3u(U: number, H: number, gates: number, cPrev: number, c: number, tc: number, h: number): void;
   /** gruForward for rows × H (H a multiple of 4). */
   gruFwd(rows: number, H: number, xg: number, hg: number, hPrev: number, h: number): void;
 }
@@ -175,9 +178,15 @@ function emitMap(m: ModuleBuilder, name: string, op: (f: Fn, t: Temps) => void):
  * lstmForward (see kernels.ts) for H a multiple of 4: gates rows of G = 4H (or 3H without
  * a forget gate), the other arrays rows of H, all contiguous.
  */
-function emitLstmForward(m: ModuleBuilder, forget: boolean): Fn {
-  const f = m.fn(forget ? 'lstmFwd4' : 'lstmFwd3', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
+function emitLstmForward(m: ModuleBuilder, forget: boolean, unitRange = false): Fn {
+  // unitRange: the variant for part of one row (B = 1, split between threads): the first
+  // parameter is the number of units U ≤ H to compute, starting at the given pointers,
+  // while the gate blocks stay H apart.
+  const f = m.fn(`${forget ? 'lstmFwd4' : 'lstmFwd3'}${unitRange ? 'u' : ''}`, ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
   const rows = 0, H = 1, gates = 2, cPrev = 3, c = 4, tc = 5, h = 6;
+  const units = f.local('i32');
+  if (unitRange) f.get(rows).set(units).i32(1).set(rows);
+  else f.get(H).set(units);
   const t = temps(f);
   const x = f.local('v128'), ax = f.local('v128');
   const vi = f.local('v128'), vf = f.local('v128'), vg = f.local('v128'), vo = f.local('v128'), cell = f.local('v128');
@@ -192,7 +201,7 @@ function emitLstmForward(m: ModuleBuilder, forget: boolean): Fn {
   f.block(() => f.loop(() => {
     f.get(r).get(rows).geS().brIf(1);
     // one row: s runs over the byte offsets 0 … 4H of the H-wide arrays, g over the gates row
-    f.get(s).get(hb).add().set(sEnd);
+    f.get(s).get(units).i32(2).shl().add().set(sEnd);
     f.block(() => f.loop(() => {
       f.get(s).get(sEnd).geU().brIf(1);
       f.get(g).v128Load();
@@ -284,11 +293,15 @@ function emitGruForward(m: ModuleBuilder): Fn {
   return f;
 }
 
-export function emitGateOps(m: ModuleBuilder): { lstmFwd4: Fn; lstmFwd3: Fn; gruFwd: Fn } {
+export function emitGateOps(m: ModuleBuilder): { lstmFwd4: Fn; lstmFwd3: Fn; lstmFwd4u: Fn; lstmFwd3u: Fn; gruFwd: Fn } {
   emitMap(m, 'vsigmoid', (f, t) => emitSigmoid(f, t));
   emitMap(m, 'vtanh', (f, t) => {
     const x = f.local('v128'), ax = f.local('v128');
     emitTanh(f, t, x, ax);
   });
-  return { lstmFwd4: emitLstmForward(m, true), lstmFwd3: emitLstmForward(m, false), gruFwd: emitGruForward(m) };
+  return {
+    lstmFwd4: emitLstmForward(m, true), lstmFwd3: emitLstmForward(m, false),
+    lstmFwd4u: emitLstmForward(m, true, true), lstmFwd3u: emitLstmForward(m, false, true),
+    gruFwd: emitGruForward(m),
+  };
 }

@@ -471,7 +471,7 @@ export const JOB = {
 /** Kinds of job. Element-wise jobs are cut into row ranges of `size` rows and use the words
  *  of ROWJOB instead of the product's; a one-row product (gemv) uses the product's words
  *  (M = 1, tB = 0) and is cut into column ranges of `size`. */
-export const JOB_KIND = { gemm: 0, lstmFwd4: 1, lstmFwd3: 2, lstmBwd4: 3, lstmBwd3: 4, gemv: 5, gruFwd: 6, gruBwd: 7, adam: 8 } as const;
+export const JOB_KIND = { gemm: 0, lstmFwd4: 1, lstmFwd3: 2, lstmBwd4: 3, lstmBwd3: 4, gemv: 5, gruFwd: 6, gruBwd: 7, adam: 8, lstmFwd4u: 9, lstmFwd3u: 10 } as const;
 
 /** Word offsets of an element-wise job: rows, H, up to six pointers (byte addresses of row 0
  *  of each array, in the order of the kernel's parameters), rows per chunk, kind. */
@@ -518,7 +518,7 @@ function emitGemmChunk(m: ModuleBuilder, gemm: Fn): Fn {
  * gemmChunk; an element-wise job runs its kernel on rows i·size … of every array (row r of
  * an array of gate rows starts r·G·4 bytes in, of the others r·H·4).
  */
-function emitRunChunk(m: ModuleBuilder, gemmChunk: Fn, gemv: Fn, ops: { lstmFwd4: Fn; lstmFwd3: Fn; lstmBwd4: Fn; lstmBwd3: Fn; gruFwd: Fn; gruBwd: Fn; adam: Fn }): void {
+function emitRunChunk(m: ModuleBuilder, gemmChunk: Fn, gemv: Fn, ops: { lstmFwd4: Fn; lstmFwd3: Fn; lstmBwd4: Fn; lstmBwd3: Fn; gruFwd: Fn; gruBwd: Fn; adam: Fn; lstmFwd4u: Fn; lstmFwd3u: Fn }): void {
   const f = m.fn('runChunk', ['i32', 'i32', 'i32', 'i32', 'i32']);
   const job = 0, i = 1, aPack = 2, bTile = 3, bPack = 4;
   const kind = f.local('i32'), rows = f.local('i32'), H = f.local('i32'), size = f.local('i32');
@@ -569,6 +569,16 @@ function emitRunChunk(m: ModuleBuilder, gemmChunk: Fn, gemv: Fn, ops: { lstmFwd4
     // Adam: rows are single numbers (H = 1)
     [JOB_KIND.adam, ops.adam, 1, 'hhhhk', false],
   ];
+  // One row cut into unit ranges (B = 1): `rows` holds H, chunks are `size` units, and
+  // every pointer moves by the chunk's first unit.
+  for (const [k, fn] of [[JOB_KIND.lstmFwd4u, ops.lstmFwd4u], [JOB_KIND.lstmFwd3u, ops.lstmFwd3u]] as const) {
+    f.get(kind).i32(k).eq().if(() => {
+      f.get(start).i32(2).shl().set(hOff);
+      f.get(len).get(H);
+      for (let p = 0; p < 5; p++) ptr(p, 'h');
+      f.call(fn);
+    });
+  }
   for (const [k, fn, gates, ptrs, withH] of cases) {
     f.get(kind).i32(k).eq().if(() => {
       f.get(hOff).i32(gates).mul().set(gOff);
