@@ -1,10 +1,13 @@
 // Kernels whose matrix products run in WebAssembly SIMD (f32x4), optionally on two threads.
 //
 // The row operations around the products (bias add, bias gradient, embedding gather and
-// its scatter-add) are f32x4 loops too, bit-identical to the reference. The LSTM forward
-// gates and tanhForward use f32x4 exp/σ/tanh (wasm/gates-module.ts: a few ulp of f32
-// instead of the reference's f64-then-round; `exactGates: true` keeps the reference's).
-// The rest (backward gates, GRU, softmax) is inherited from ReferenceKernels.
+// its scatter-add) are f32x4 loops too, bit-identical to the reference. The gates (LSTM and
+// GRU, forward and backward), tanh and its backward, and softmax cross-entropy are f32x4
+// code too (wasm/gates-module.ts, wasm/train-ops-module.ts): a few ulp of f32 from the
+// reference's f64-then-round, tested; `exactGates: true` keeps the reference's. One-row
+// products (sampling) take a path of their own that streams B once (wasm/gemv-module.ts),
+// with the same bits as the tiled path. adamStep runs Optimizer.step's Adam loop in f64x2,
+// bit for bit (optim.ts uses it when the parameters live in this memory).
 //
 // Memory: one shared WebAssembly.Memory. `alloc` hands out Float32Array views into it from
 // a bump allocator (never freed; the cells allocate once at set-up). The memory is shared
@@ -14,8 +17,8 @@
 //
 // Layout of the memory:
 //   [0, CONTROL_BYTES)        control block of the worker hand-off (see wasm/gemm-worker.ts)
-//   scratch per thread        packed A block (MC×KC), one B column tile (KC×NR), packed Bᵀ
-//                             (KC×N, grown on demand)
+//   scratch per thread        packed A block (MC×KC), two B column tiles (2×KC×NR), packed
+//                             Bᵀ (KC×N, grown on demand)
 //   bump allocations          alloc(n), each 64-byte aligned and followed by SLACK spare bytes
 //
 // Two threads: a product big enough to pay for the hand-off is cut into chunks — column
@@ -23,7 +26,10 @@
 // boundaries, and the main thread and the worker claim chunks until none are left (see
 // wasm/gemm-worker.ts). Every element of C is still computed by exactly one thread with
 // the same order of additions as on one thread, so results are bit-identical with and
-// without the worker, run after run, whoever computed which chunk.
+// without the worker, run after run, whoever computed which chunk. Element-wise jobs (the
+// gates, Adam) are cut into row ranges the same way, a one-row product into two column
+// halves, the gates of one row into two unit ranges. When another process has the second
+// core, sharing small jobs costs more than it gains: see workerWelcome.
 //
 // gemm falls back to ReferenceKernels.gemm for arrays that are not views of this memory.
 
