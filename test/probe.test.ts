@@ -2,7 +2,7 @@
 // batched scoring against a one-character-at-a-time reading, the per-bin summary, the probe
 // file reader, the --compare plan, and the CLI as a user runs it.
 
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -408,7 +408,7 @@ describe('lstm probe (CLI)', () => {
     [['--steps', '10'], /--steps sets up the models of --compare/],
     [['--start', 'zero', '--warmup-line', 'x'], /--warmup-line is read only with --start warm/],
     [['--warmup-line', 'I grew up in Kenya.'], /the warm-up line names "Kenya"/],
-    [['--warmup-line', 'qqq'], /the warm-up line has 1 character the checkpoint's vocabulary lacks: 'q'/],
+    [['--warmup-line', 'qqq'], /the warm-up line has 1 character the vocabulary of .*ck\.json lacks: 'q'/],
     [['--start', 'cold'], /--start.*cold/],
   ])('refuses %j in one line', (args, pattern) => {
     expectOneLineError(lstm(['probe', '--checkpoint', ck, '--probe-file', probe, ...args], { cwd: dir }), pattern);
@@ -420,10 +420,22 @@ describe('lstm probe (CLI)', () => {
     expectOneLineError(lstm(['probe', '--checkpoint', ck, '--probe-file', bad], { cwd: dir }), /bad\.jsonl, line 2: not a probe item/);
     const other = join(dir, 'other.jsonl');
     writeFileSync(other, [{ ...HEADER, languages: ['Hindi', 'Zulu'] }, { ...ITEMS[0], prefix: 'I grew up in Zanzibar… I speak fluent ' }].map((x) => JSON.stringify(x)).join('\n'));
-    expectOneLineError(lstm(['probe', '--checkpoint', ck, '--probe-file', other], { cwd: dir }), /the probe set has 2 characters the checkpoint's vocabulary lacks: 'Z' .*, 'z'/);
+    expectOneLineError(lstm(['probe', '--checkpoint', ck, '--probe-file', other], { cwd: dir }), /the probe set has 2 characters the vocabulary of .*ck\.json lacks: 'Z' .*, 'z'/);
     const empty = join(dir, 'empty');
     mkdirSync(empty);
     expectOneLineError(lstm(['probe', '--probe-file', probe], { cwd: empty }), /no checkpoint found under checkpoints\//);
+  });
+
+  it('--compare refuses a corpus without the probe\'s characters, or a missing --checkpoint, before training anything', () => {
+    const cwd = join(dir, 'cmp-refused');
+    mkdirSync(cwd);
+    const small = join(dir, 'small.txt');
+    writeFileSync(small, 'I grew up in India… I speak fluent Hindi.\n'.repeat(200));
+    const r = lstm(['probe', '--compare', '--corpus', small, '--steps', '2', '--probe-file', probe, '--start', 'zero'], { cwd });
+    expectOneLineError(r, /the probe set has \d+ characters the vocabulary of the --compare corpus .*small\.txt lacks: 'S' .*'K'/);
+    const missing = lstm(['probe', '--compare', '--corpus', corpus, '--steps', '2', '--probe-file', probe, '--checkpoint', 'gone.json'], { cwd });
+    expectOneLineError(missing, /gone\.json/);
+    expect(existsSync(join(cwd, 'checkpoints'))).toBe(false);
   });
 
   it('--compare trains an rnn, an lstm and an lstm-nofg once, then takes them', () => {

@@ -111,12 +111,17 @@ class TrainProgress extends Ui {
   }
 }
 
-async function compareModels(o: z.infer<typeof ProbeOptionsSchema>, progress: Ui): Promise<Array<{ path: string; model: CompareModel }>> {
+async function compareModels(
+  o: z.infer<typeof ProbeOptionsSchema>, progress: Ui, checkChars: (vocab: Vocab, whose: string, isModel: boolean) => void,
+): Promise<Array<{ path: string; model: CompareModel }>> {
+  if (o.corpus === '-') throw new UserError('--compare trains on a file; standard input cannot be read again for the second model', 2);
   const corpus = await loadCorpus(o.corpus);
-  const vocabSize = Vocab.fromText(corpus.text).size;
+  const vocab = Vocab.fromText(corpus.text);
+  // Before any training: a model of this corpus must be able to read the probe set.
+  checkChars(vocab, `the --compare corpus ${corpus.source === 'default' ? '(the default one)' : corpus.source}`, false);
+  const vocabSize = vocab.size;
   const steps = o.steps ?? PROBE_DEFAULTS.steps;
-  const corpusName = corpus.source === 'default' ? 'default' : corpus.source === '-' ? 'stdin' : basename(corpus.source, extname(corpus.source)) || 'corpus';
-  if (corpus.source === '-') throw new UserError('--compare trains on a file; standard input cannot be read again for the second model', 2);
+  const corpusName = corpus.source === 'default' ? 'default' : basename(corpus.source, extname(corpus.source)) || 'corpus';
   const plan = comparePlan({ vocabSize, lstmHidden: o.hidden ?? PROBE_DEFAULTS.hidden, steps, corpusName, corpusSha256: corpus.sha256 });
   const settings = defaultSettings();
   const work: Array<{ m: CompareModel; action: 'train' | 'resume' }> = [];
@@ -156,14 +161,15 @@ async function compareModels(o: z.infer<typeof ProbeOptionsSchema>, progress: Ui
 
 // ---------------------------------------------------------------------------------------------
 
-function checkVocab(loaded: Loaded, set: ProbeSet, start: StartMode, warmupLine: string): void {
+/** Every character the probe reads must be in the vocabulary of the model (`whose`). */
+function checkVocab(vocab: Vocab, whose: string, isModel: boolean, set: ProbeSet, start: StartMode, warmupLine: string): void {
   const probe = textsRead(set.items, set.languages, { start: 'zero' }).join('');
-  const describe = (chars: string[]) => `${chars.length} character${chars.length > 1 ? 's' : ''} the checkpoint's vocabulary lacks: ${chars.slice(0, 10).map(describeChar).join(', ')}${chars.length > 10 ? ', …' : ''}`;
-  const missing = loaded.vocab.unknown(probe);
-  if (missing.length) throw new UserError(`the probe set has ${describe(missing)} (${loaded.path} was trained on another text?)`);
+  const describe = (chars: string[]) => `${chars.length} character${chars.length > 1 ? 's' : ''} the vocabulary of ${whose} lacks: ${chars.slice(0, 10).map(describeChar).join(', ')}${chars.length > 10 ? ', …' : ''}`;
+  const missing = vocab.unknown(probe);
+  if (missing.length) throw new UserError(`the probe set has ${describe(missing)}${isModel ? ' (was it trained on another text?)' : ''}`);
   if (start === 'warm') {
-    const w = loaded.vocab.unknown(warmupLine);
-    if (w.length) throw new UserError(`the warm-up line has ${describe(w)} (${loaded.path}); give one in its characters with --warmup-line, or use --start zero`);
+    const w = vocab.unknown(warmupLine);
+    if (w.length) throw new UserError(`the warm-up line has ${describe(w)}; give one in its characters with --warmup-line, or use --start zero`);
   }
 }
 
@@ -195,11 +201,12 @@ export async function runProbe(raw: Record<string, unknown>, ui: Ui): Promise<Pr
 
   // Progress and training go to stderr: stdout is the report (or the JSON document).
   const progress = new Ui({ stream: process.stderr, quiet: false });
-  const paths: string[] = [];
-  if (o.compare) paths.push(...(await compareModels(o, progress)).map((x) => x.path));
-  paths.push(...(o.checkpoint ?? []));
-  const loaded = paths.length ? paths.map((p) => loadModel(p)) : [loadModel(undefined)];
-  for (const l of loaded) checkVocab(l, set, o.start, warmupLine);
+  const check = (vocab: Vocab, whose: string, isModel = true) => checkVocab(vocab, whose, isModel, set, o.start, warmupLine);
+  // The named checkpoints first, so that a wrong one is refused before --compare trains for minutes.
+  const named = (o.checkpoint ?? (o.compare ? [] : [undefined])).map((p) => loadModel(p));
+  for (const l of named) check(l.vocab, l.path);
+  const compared = o.compare ? (await compareModels(o, progress, check)).map((x) => loadModel(x.path)) : [];
+  const loaded = [...compared, ...named];
   const labels = labelsFor(loaded);
 
   const boundary = needsBoundary(set.languages);
