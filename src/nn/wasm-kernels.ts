@@ -86,6 +86,8 @@ const CONTROL_BYTES = 4096;
 const BACKOFF_SPLIT_FLOPS = 20e6;
 /** … for this long. */
 const BACKOFF_MS = 200;
+/** Three stalls within this long start a back-off. */
+const STALL_WINDOW_MS = 100;
 const ALIGN = 64;
 /** Spare bytes after each allocation: a ragged tile edge reads (never writes) up to 28
  *  bytes past the last number of a row, which must stay inside the memory. */
@@ -155,6 +157,8 @@ export class WasmKernels extends ReferenceKernels {
   private backoffUntil = 0;
   /** Jobs in a row of which the worker took no chunk. */
   private absent = 0;
+  /** When the last two stalls ended (performance.now()). */
+  private readonly stallTimes = [-Infinity, -Infinity];
   /** Stalls and absences seen (for diagnostics). */
   stalls = 0;
   /** Shared jobs, chunks, chunks the main thread ran, and ms it waited for the worker (diagnostics). */
@@ -669,8 +673,10 @@ export class WasmKernels extends ReferenceKernels {
     this.shared.jobs++;
     this.shared.chunks += count;
     this.shared.mine += mine;
-    if (asleep) {
-      // no evidence either way
+    const busyMs = performance.now() - t0;
+    if (asleep || busyMs < 0.02) {
+      // No evidence either way: a sleeping worker takes a while to wake, and a polling one
+      // ~1 µs to claim a chunk, which a job of a few µs may not leave it.
     } else if (mine === count && count > 1) {
       if (++this.absent >= 4) {
         this.absent = 0;
@@ -699,7 +705,13 @@ export class WasmKernels extends ReferenceKernels {
       // descheduled mid-chunk (see workerWelcome).
       const t2 = performance.now();
       this.shared.waitMs += t2 - t1;
-      if (!asleep && t2 - t1 > 4 * (t1 - t0) + 0.2) this.backOff();
+      if (!asleep && t2 - t1 > 4 * (t1 - t0) + 0.2) {
+        // One such wait can be a hiccup of the virtual machine (a vCPU paused for a few ms
+        // happens even on an idle machine); three within STALL_WINDOW_MS are a pattern.
+        if (t2 - this.stallTimes[0] < STALL_WINDOW_MS) this.backOff();
+        this.stallTimes[0] = this.stallTimes[1];
+        this.stallTimes[1] = t2;
+      }
     }
     if (Atomics.load(ctl, CTL.ERROR) !== 0) {
       Atomics.store(ctl, CTL.ERROR, 0);
