@@ -2,7 +2,8 @@
 // "at least 9 of 10 pairs that `lstm sample` writes are right" is measured.
 //
 // Each line is read left to right for whole-word country and language names (case-sensitive,
-// so "German" never matches inside "Germany", nor "turkey" the bird). A country opens a cue;
+// so "Japan" never matches inside "Japanese" nor "Indiana" counts as "India"; "the Netherlands"
+// is found by its "Netherlands", the name the table keys it by). A country opens a cue;
 // the first language after it, before another country or the end of the line, is its answer,
 // and that (cue, answer) occurrence counts once. Everything else is ignored: a language with
 // no country before it (e.g. a line cut off at the start of a sample), a country with no

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   DEFAULT_CORPUS_SEED, DEFAULT_PER_BIN, DEFAULT_PROBE_SEED, DEFAULT_TARGET_CHARS,
-  corpusStats, formatProbeJsonl, generateCorpusStories, generateProbe, histogram, probeHeader,
+  corpusStats, formatProbeJsonl, generateCorpusStories, generateProbe, histogram, probeHeader, trainingDistance,
   type Histogram,
 } from './generate.js';
 
@@ -48,7 +48,7 @@ function main(): void {
   const stories = generateCorpusStories({ seed, targetChars });
   const corpus = stories.map((s) => s.text + '\n').join('');
   const probeOpts = { seed: probeSeed, perBin };
-  const items = generateProbe({ ...probeOpts, exclude: new Set(stories.map((s) => s.text)) });
+  const items = generateProbe(probeOpts);
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'default.txt'), corpus);
   writeFileSync(join(out, 'probe.jsonl'), formatProbeJsonl(probeHeader(probeOpts), items));
@@ -64,10 +64,20 @@ function main(): void {
     `country-to-language distance: min ${st.distance.min}, mean ${st.distance.mean.toFixed(1)}, max ${st.distance.max}`,
     show(st.distance, st.lines),
     `lines per pair: ${Object.entries(st.perPair).map(([c, n]) => `${c} ${n}`).join(', ')}`,
+    `lines per number of filler clauses: ${st.perClauses.map((n, k) => `${k}: ${n}`).join(', ')}`,
+    `lines per story (with filler): ${st.perStory.join(', ')}`,
     `wrote ${join(out, 'probe.jsonl')}: ${items.length} items (seed ${probeSeed}, ${perBin} per bin)`,
   ];
   const d = histogram(items.map((i) => i.distance), [0, 1e9]);
-  lines.push(`probe distance: min ${d.min}, mean ${d.mean.toFixed(1)}, max ${d.max}`);
+  const train = trainingDistance();
+  const beyond = items.filter((i) => i.distance > train.max).length;
+  lines.push(`probe distance: min ${d.min}, mean ${d.mean.toFixed(1)}, max ${d.max}; ` +
+    `beyond the training range (${train.min}-${train.max}): ${beyond} items`);
+  for (const bin of probeHeader(probeOpts).bins) {
+    const ds = [...new Set(items.filter((i) => i.bin === bin).map((i) => i.distance))].sort((a, b) => a - b);
+    const distinct = new Set(items.filter((i) => i.bin === bin).map((i) => i.prefix)).size;
+    lines.push(`  ${bin}: distances ${ds.join(' ')}; ${distinct} distinct lines`);
+  }
   console.log(lines.join('\n'));
 }
 

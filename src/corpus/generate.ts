@@ -2,25 +2,26 @@
 // (corpora/probe.jsonl). Pure functions of their options: the same seed gives the same
 // text, byte for byte. corpora/README.md describes the result; src/corpus/cli.ts writes it.
 //
-// A story (one line) is
+// A line is
 //
-//   CUE(country) [CONNECTOR FILLER] JOINER ANSWER(language)
+//   CUE(country) [", " FILLER] "… " "I speak fluent " language "."
 //
-// e.g. "I grew up in India, and we walked everywhere… I speak fluent Hindi."
-// The pair is chosen in balanced rounds (every pair once per round, in shuffled order);
-// templates, connectors and filler come from a second random stream, so they are
-// independent of the pair.
+// where FILLER is the first n clauses of one of three fixed stories, joined by ", ", e.g.
+// "I was born in Mexico, we had a small garden, the winters were long… I speak fluent Spanish."
+// The pair is dealt in balanced rounds (every pair once per round, in shuffled order); the
+// cue template, the story and n come from a second random stream, so they are independent
+// of the pair.
 
 import { Rng } from '../nn/rng.js';
 import {
-  ANSWER_JOINERS, ANSWER_TEMPLATES, CUE_CONNECTORS, CUE_TEMPLATES, FILLER_CLAUSES, FILLER_JOINERS, FILLER_REMARKS,
-  LANGUAGES, PAIRS, type Pair, type Template,
+  ANSWER_JOINER, ANSWER_TEMPLATE, CLAUSE_COUNTS, CUE_TEMPLATES, FILLER_JOINER, LANGUAGES, PAIRS, STORIES,
+  type Pair, type Template,
 } from './pairs.js';
 
 export const DEFAULT_CORPUS_SEED = 1;
-export const DEFAULT_TARGET_CHARS = 450_000;
+export const DEFAULT_TARGET_CHARS = 2_000_000;
 export const DEFAULT_PROBE_SEED = 2;
-/** 4 items per pair per bin with 24 pairs. */
+/** 8 items per pair per bin with 12 pairs. */
 export const DEFAULT_PER_BIN = 96;
 
 /** Probe distance bins, [lo, hi) in characters. */
@@ -39,8 +40,6 @@ export interface ProbeOptions {
   /** Items per bin; pairs are balanced within each bin (counts differ by at most one). */
   perBin?: number;
   bins?: readonly (readonly [number, number])[];
-  /** Lines the probe must not contain (the training corpus's lines), so it is held out. */
-  exclude?: ReadonlySet<string>;
 }
 
 /** One generated line with the positions a checker or a probe needs. */
@@ -55,14 +54,18 @@ export interface Story {
   languageStart: number;
   /** languageStart - countryEnd: the characters the model must carry the country across. */
   distance: number;
-  /** Length of the filler clauses alone (0 when the story has none). */
+  /** Length of the filler clauses alone, without the ", " before them (0 when there are none). */
   fillerLength: number;
+  /** Index in STORIES of the story the filler starts in (drawn, and recorded, even with no filler). */
+  story: number;
+  /** How many filler clauses the line has (0 to 5 in the corpus; more in the probe). */
+  clauses: number;
 }
 
 export interface ProbeItem {
   /** The line up to and including the words right before the language name (it ends in a space). */
   prefix: string;
-  /** What follows the language name on the line, e.g. "." or " with my cousins.". */
+  /** What follows the language name on the line: ".". */
   suffix: string;
   answer: string;
   country: string;
@@ -81,31 +84,14 @@ export interface ProbeHeader {
   bins: string[];
   seed: number;
   perBin: number;
+  /**
+   * The shortest and longest distance in the training corpus's design. Items with a larger
+   * distance have filler that runs on into the next stories: no training line has it.
+   */
+  trainingDistance: { min: number; max: number };
 }
 
 // ---------------------------------------------------------------------------------------
-
-type Weighted = readonly (readonly [string, number])[];
-
-function pickWeighted(rng: Rng, items: Weighted): string {
-  let total = 0;
-  for (const [, w] of items) total += w;
-  let r = rng.next() * total;
-  for (const [item, w] of items) {
-    r -= w;
-    if (r < 0) return item;
-  }
-  return items[items.length - 1][0];
-}
-
-function capitalise(s: string): string {
-  return s.length === 0 ? s : s[0].toUpperCase() + s.slice(1);
-}
-
-/** Does text that follows `joiner` start a new sentence? */
-function startsSentence(joiner: string): boolean {
-  return joiner === '. ' || joiner === '\u2026 ';
-}
 
 function shuffled<T>(rng: Rng, items: readonly T[]): T[] {
   const a = items.slice();
@@ -116,89 +102,41 @@ function shuffled<T>(rng: Rng, items: readonly T[]): T[] {
   return a;
 }
 
-/** Pairs in balanced rounds: each round is every pair once, in a fresh random order. */
-class PairDealer {
-  private round: Pair[] = [];
-  constructor(private readonly rng: Rng) {}
-  next(): Pair {
-    if (this.round.length === 0) this.round = shuffled(this.rng, PAIRS);
+/** Items in balanced rounds: each round is every item once, in a fresh random order. */
+class Dealer<T> {
+  private round: T[] = [];
+  constructor(private readonly rng: Rng, private readonly items: readonly T[]) {
+    if (items.length === 0) throw new Error('nothing to deal');
+  }
+  next(): T {
+    if (this.round.length === 0) this.round = shuffled(this.rng, this.items);
     return this.round.pop()!;
   }
 }
 
-/** Remarks first, then clauses: one pool, indexed. */
-const POOL: readonly { text: string; remark: boolean }[] = [
-  ...FILLER_REMARKS.map((text) => ({ text, remark: true })),
-  ...FILLER_CLAUSES.map((text) => ({ text, remark: false })),
-];
-const BY_LENGTH: readonly number[] = POOL.map((_, i) => i).sort((a, b) => POOL[a].text.length - POOL[b].text.length || a - b);
-
-export interface Filler {
-  text: string;
-  /** Whether it opens with a remark ("anyway…"), which takes a plain comma before it. */
-  startsWithRemark: boolean;
-}
-
 /**
- * Filler of at most about `target` characters (never empty): random distinct pieces from
- * the remarks and clauses, each next one chosen among those that still fit, joined by
- * random joiners (a plain comma next to a remark; never two remarks in a row). Ends within a few characters of the target.
+ * The filler clauses that start at story `story` and run for `clauses` clauses: the story's
+ * own clauses first, then (past its end) the next story's, and so on cyclically. Training
+ * lines never run past their story (at most 5 clauses); the probe's long lines do.
  */
-export function buildFiller(rng: Rng, target: number): Filler {
-  const used = new Set<number>();
-  let text = '';
-  let prevRemark = false;
-  let startsWithRemark = false;
-  for (;;) {
-    const joiner = text === '' ? '' : pickWeighted(rng, FILLER_JOINERS);
-    const fits: number[] = [];
-    const fitsNoRemark: number[] = [];
-    for (let i = 0; i < POOL.length; i++) {
-      if (used.has(i)) continue;
-      const p = POOL[i];
-      const j = text === '' ? '' : prevRemark || p.remark ? ', ' : joiner;
-      if (text.length + j.length + p.text.length > target) continue;
-      fits.push(i);
-      if (!p.remark) fitsNoRemark.push(i);
-    }
-    let i: number;
-    if (fits.length === 0) {
-      if (text !== '') return { text, startsWithRemark };
-      i = BY_LENGTH[rng.int(4)]; // nothing fits an empty filler: one of the shortest pieces
-    } else {
-      const choices = prevRemark ? fitsNoRemark : fits;
-      if (choices.length === 0) return { text, startsWithRemark };
-      i = rng.pick(choices);
-    }
-    used.add(i);
-    const p = POOL[i];
-    const j = text === '' ? '' : prevRemark || p.remark ? ', ' : joiner;
-    if (text === '') startsWithRemark = p.remark;
-    text += j + (startsSentence(j) ? capitalise(p.text) : p.text);
-    prevRemark = p.remark;
+export function fillerClauses(story: number, clauses: number): string[] {
+  const out: string[] = [];
+  for (let s = story, k = 0; out.length < clauses; k++) {
+    if (k === STORIES[s].length) { s = (s + 1) % STORIES.length; k = 0; }
+    out.push(STORIES[s][k]);
   }
+  return out;
 }
 
-interface StoryParts {
-  cue: Template;
-  connector: string;
-  filler: Filler | null;
-  joiner: string;
-  answer: Template;
-}
-
-function assemble(pair: Pair, p: StoryParts): Story {
-  let text = p.cue.before + pair.article + pair.country;
+function assemble(pair: Pair, cue: Template, story: number, clauses: number): Story {
+  let text = cue.before + pair.article + pair.country;
   const countryEnd = text.length;
-  text += p.cue.after;
-  if (p.filler !== null) {
-    // "…, and anyway, …" reads badly: a remark takes a plain comma.
-    const connector = p.filler.startsWithRemark && p.connector === ', and ' ? ', ' : p.connector;
-    text += connector + (startsSentence(connector) ? capitalise(p.filler.text) : p.filler.text);
-  }
-  text += p.joiner + (startsSentence(p.joiner) ? capitalise(p.answer.before) : p.answer.before);
+  text += cue.after;
+  const filler = fillerClauses(story, clauses).join(FILLER_JOINER);
+  if (clauses > 0) text += FILLER_JOINER + filler;
+  text += ANSWER_JOINER + ANSWER_TEMPLATE.before;
   const languageStart = text.length;
-  text += pair.language + p.answer.after;
+  text += pair.language + ANSWER_TEMPLATE.after;
   return {
     text,
     country: pair.country,
@@ -206,17 +144,10 @@ function assemble(pair: Pair, p: StoryParts): Story {
     countryEnd,
     languageStart,
     distance: languageStart - countryEnd,
-    fillerLength: p.filler === null ? 0 : p.filler.text.length,
+    fillerLength: filler.length,
+    story,
+    clauses,
   };
-}
-
-/** Filler length targets for the training corpus: short ones common, long ones well represented. */
-function corpusFillerTarget(rng: Rng): number {
-  const r = rng.next();
-  if (r < 0.05) return 0; // no filler: "I grew up in India… I speak fluent Hindi."
-  if (r < 0.38) return 5 + rng.int(35); // 5..39
-  if (r < 0.67) return 40 + rng.int(60); // 40..99
-  return 100 + rng.int(86); // 100..185
 }
 
 /** The pair stream and the text stream of one seed. */
@@ -229,20 +160,17 @@ export function generateCorpusStories(opts: CorpusOptions = {}): Story[] {
   const seed = opts.seed ?? DEFAULT_CORPUS_SEED;
   const targetChars = opts.targetChars ?? DEFAULT_TARGET_CHARS;
   const { pairRng, textRng } = streams(seed);
-  const dealer = new PairDealer(pairRng);
+  const dealer = new Dealer(pairRng, PAIRS);
   const stories: Story[] = [];
   let chars = 0;
   while (chars < targetChars) {
     const pair = dealer.next();
     const cue = textRng.pick(CUE_TEMPLATES);
-    const answer = textRng.pick(ANSWER_TEMPLATES);
-    const connector = pickWeighted(textRng, CUE_CONNECTORS);
-    const joiner = pickWeighted(textRng, ANSWER_JOINERS);
-    const target = corpusFillerTarget(textRng);
-    const filler = target === 0 ? null : buildFiller(textRng, target);
-    const story = assemble(pair, { cue, connector, filler, joiner, answer });
-    stories.push(story);
-    chars += story.text.length + 1;
+    const story = textRng.int(STORIES.length);
+    const clauses = textRng.pick(CLAUSE_COUNTS);
+    const s = assemble(pair, cue, story, clauses);
+    stories.push(s);
+    chars += s.text.length + 1;
   }
   return stories;
 }
@@ -252,16 +180,64 @@ export function generateCorpus(opts: CorpusOptions = {}): string {
   return generateCorpusStories(opts).map((s) => s.text + '\n').join('');
 }
 
+/**
+ * The shortest and longest country-to-language distance a training line can have (no
+ * filler; the longest story told to its end). Every distance in between that a training
+ * line has is one of a few dozen values, all of which the corpus contains.
+ */
+export function trainingDistance(): { min: number; max: number } {
+  let min = Infinity, max = -Infinity;
+  const maxClauses = Math.max(...CLAUSE_COUNTS);
+  for (const cue of CUE_TEMPLATES) {
+    for (let story = 0; story < STORIES.length; story++) {
+      for (const clauses of [0, maxClauses]) {
+        const d = assemble(PAIRS[0], cue, story, clauses).distance;
+        min = Math.min(min, d);
+        max = Math.max(max, d);
+      }
+    }
+  }
+  return { min, max };
+}
+
 function binName([lo, hi]: readonly [number, number]): string {
   return `${lo}-${hi}`;
 }
 
+/** A line's shape without its pair: cue template, where the filler starts and how long it runs. */
+interface Shape {
+  cue: Template;
+  story: number;
+  clauses: number;
+}
+
+/**
+ * Every distinct shape whose distance falls in [lo, hi): each cue with no filler, and each
+ * cue with each story run on for 1, 2, 3, … clauses. The distance does not depend on the pair.
+ */
+function shapesIn([lo, hi]: readonly [number, number]): Shape[] {
+  const shapes: Shape[] = [];
+  for (const cue of CUE_TEMPLATES) {
+    const bare = assemble(PAIRS[0], cue, 0, 0).distance;
+    if (bare >= lo && bare < hi) shapes.push({ cue, story: 0, clauses: 0 });
+    for (let story = 0; story < STORIES.length; story++) {
+      for (let clauses = 1; ; clauses++) {
+        const d = assemble(PAIRS[0], cue, story, clauses).distance;
+        if (d >= hi) break;
+        if (d >= lo) shapes.push({ cue, story, clauses });
+      }
+    }
+  }
+  return shapes;
+}
+
 /**
  * The probe set: for each distance bin, `perBin` lines whose distance between the country
- * and the language falls in the bin. Pairs are dealt in balanced rounds per bin; the
- * templates and filler are drawn (from a separate stream) to hit a distance chosen uniformly
- * in the bin, and redrawn until the distance lands in it (and the line is not in
- * `exclude`), without looking at the pair.
+ * and the language falls in the bin. Pairs are dealt in balanced rounds per bin. Each pair
+ * then gets the bin's shapes (cue template, story, number of clauses, run on into the next
+ * stories past the end of one) dealt in rounds from a separate stream, so a pair's lines in
+ * a bin repeat only once it has had every shape, and every pair draws from the same shapes
+ * with the same odds: the filler is independent of the pair.
  */
 export function generateProbe(opts: ProbeOptions = {}): ProbeItem[] {
   const seed = opts.seed ?? DEFAULT_PROBE_SEED;
@@ -270,23 +246,16 @@ export function generateProbe(opts: ProbeOptions = {}): ProbeItem[] {
   const { pairRng, textRng } = streams(seed);
   const items: ProbeItem[] = [];
   for (const bin of bins) {
-    const [lo, hi] = bin;
-    const dealer = new PairDealer(pairRng);
+    const shapes = shapesIn(bin);
+    if (shapes.length === 0) throw new Error(`no probe line has a distance in ${binName(bin)}`);
+    const pairs = new Dealer(pairRng, PAIRS);
+    const shapeDealers = new Map<Pair, Dealer<Shape>>();
     for (let k = 0; k < perBin; k++) {
-      const pair = dealer.next();
-      let story: Story | undefined;
-      for (let attempt = 0; attempt < 10_000 && story === undefined; attempt++) {
-        const wanted = lo + textRng.int(hi - lo);
-        const cue = textRng.pick(CUE_TEMPLATES);
-        const answer = textRng.pick(ANSWER_TEMPLATES);
-        const connector = pickWeighted(textRng, CUE_CONNECTORS);
-        const joiner = pickWeighted(textRng, ANSWER_JOINERS);
-        const room = wanted - cue.after.length - joiner.length - answer.before.length - connector.length;
-        const filler = room < 4 ? null : buildFiller(textRng, room);
-        const s = assemble(pair, { cue, connector, filler, joiner, answer });
-        if (s.distance >= lo && s.distance < hi && !opts.exclude?.has(s.text)) story = s;
-      }
-      if (story === undefined) throw new Error(`cannot build a probe line with distance in ${binName(bin)}`);
+      const pair = pairs.next();
+      let dealer = shapeDealers.get(pair);
+      if (dealer === undefined) shapeDealers.set(pair, (dealer = new Dealer(textRng, shapes)));
+      const { cue, story: start, clauses } = dealer.next();
+      const story = assemble(pair, cue, start, clauses);
       items.push({
         prefix: story.text.slice(0, story.languageStart),
         suffix: story.text.slice(story.languageStart + story.language.length),
@@ -308,6 +277,7 @@ export function probeHeader(opts: ProbeOptions = {}): ProbeHeader {
     bins: (opts.bins ?? PROBE_BINS).map(binName),
     seed: opts.seed ?? DEFAULT_PROBE_SEED,
     perBin: opts.perBin ?? DEFAULT_PER_BIN,
+    trainingDistance: trainingDistance(),
   };
 }
 
@@ -363,19 +333,31 @@ export interface CorpusStats {
   filler: Histogram;
   distance: Histogram;
   perPair: Record<string, number>;
+  /** Lines by number of filler clauses: perClauses[n]. */
+  perClauses: number[];
+  /** Lines by the story their filler comes from (lines with no filler not counted). */
+  perStory: number[];
 }
 
 export function corpusStats(stories: readonly Story[]): CorpusStats {
   const text = stories.map((s) => s.text + '\n').join('');
   const perPair: Record<string, number> = {};
-  for (const s of stories) perPair[s.country] = (perPair[s.country] ?? 0) + 1;
+  const perClauses: number[] = [];
+  const perStory: number[] = STORIES.map(() => 0);
+  for (const s of stories) {
+    perPair[s.country] = (perPair[s.country] ?? 0) + 1;
+    perClauses[s.clauses] = (perClauses[s.clauses] ?? 0) + 1;
+    if (s.clauses > 0) perStory[s.story]++;
+  }
   return {
     lines: stories.length,
     chars: [...text].length,
     utf8Bytes: new TextEncoder().encode(text).length,
     alphabet: [...new Set(text)].sort().join(''),
-    filler: histogram(stories.map((s) => s.fillerLength), [0, 1, 25, 50, 100, 150, 200, 1e9]),
-    distance: histogram(stories.map((s) => s.distance), [0, 25, 50, 100, 150, 200, 300, 1e9]),
+    filler: histogram(stories.map((s) => s.fillerLength), [0, 1, 25, 50, 75, 100, 125, 150, 1e9]),
+    distance: histogram(stories.map((s) => s.distance), [0, 25, 50, 75, 100, 125, 150, 175, 1e9]),
     perPair,
+    perClauses: Array.from(perClauses, (n) => n ?? 0),
+    perStory,
   };
 }
