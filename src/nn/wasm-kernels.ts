@@ -61,13 +61,20 @@ export interface WasmKernelsOptions {
   splitFlops?: number;
   /** Aim for chunks of about this many floating-point operations … */
   chunkFlops?: number;
-  /** … but cut a product into at most this many chunks (default 4). Each chunk packs its
-   *  own copy of the operand it shares with the others (A for column chunks), so many
-   *  chunks cost packing time; a few still let a thread that is ahead take more. */
+  /** … but cut a product (or an element-wise job) into at most this many chunks (default 2).
+   *  Each chunk packs its own copy of the operand it shares with the others (A for column
+   *  chunks), so many chunks cost packing time; more than two would let a thread that is
+   *  ahead take more. Measured on the idle 2-core machine, training 1×128 and 2×256: 2 chunks
+   *  1–2% faster than 4. */
   maxChunks?: number;
-  /** One-row products (sampling) whose B has at least this many numbers are split in two
-   *  column halves between the threads (default 32768). */
+  /** One-row products (sampling) whose B has at least splitGemv numbers (default 32768)
+   *  and at most splitGemvMax (default 131072) are split in two column halves between the
+   *  threads. A one-row product reads each number of B once: it is bound by how fast B
+   *  arrives. Split, each core streams half — from its own L2 when the halves of all the
+   *  model's matrices fit there, and that is what pays. From L3, two cores together got no
+   *  more bandwidth than one here (2×256 sampling: 54 µs a character either way). */
   splitGemv?: number;
+  splitGemvMax?: number;
   /** The LSTM gates of a single row (B = 1) with at least this many units are split in two
    *  unit ranges between the threads (default 256). */
   splitUnits?: number;
@@ -132,6 +139,7 @@ export class WasmKernels extends ReferenceKernels {
   readonly maxChunks: number;
   readonly splitElements: number;
   readonly splitGemv: number;
+  readonly splitGemvMax: number;
   readonly splitAdam: number;
   readonly splitUnits: number;
   readonly exactGates: boolean;
@@ -155,14 +163,14 @@ export class WasmKernels extends ReferenceKernels {
   private adamConsts: Float64Array | null = null;
   /** performance.now() until which small jobs stay on this thread (0: no stall seen yet). */
   private backoffUntil = 0;
-  /** Jobs in a row of which the worker took no chunk. */
-  private absent = 0;
+  /** This thread's time in the jobs in a row of which the worker took no chunk. */
+  private absentMs = 0;
   /** When the last two stalls ended (performance.now()). */
   private readonly stallTimes = [-Infinity, -Infinity];
   /** Stalls and absences seen (for diagnostics). */
   stalls = 0;
   /** Shared jobs, chunks, chunks the main thread ran, and ms it waited for the worker (diagnostics). */
-  readonly shared = { jobs: 0, chunks: 0, mine: 0, waitMs: 0 };
+  readonly shared = { jobs: 0, chunks: 0, mine: 0, waitMs: 0, longWaits: 0, absences: 0, maxWaitMs: 0 };
 
   private constructor(p: Prepared, opts: WasmKernelsOptions) {
     super('f32');
@@ -175,9 +183,10 @@ export class WasmKernels extends ReferenceKernels {
     if (opts.threads !== undefined && opts.threads !== 1 && opts.threads !== 2) throw new Error(`threads must be 1 or 2, got ${opts.threads}`);
     this.splitFlops = opts.splitFlops ?? 1e6;
     this.chunkFlops = opts.chunkFlops ?? 1e6;
-    this.maxChunks = Math.max(2, opts.maxChunks ?? 4);
+    this.maxChunks = Math.max(2, opts.maxChunks ?? 2);
     this.splitElements = opts.splitElements ?? 2048;
     this.splitGemv = opts.splitGemv ?? 32768;
+    this.splitGemvMax = opts.splitGemvMax ?? 131072;
     this.splitAdam = opts.splitAdam ?? 65536;
     this.splitUnits = opts.splitUnits ?? 256;
     this.exactGates = opts.exactGates ?? false;
@@ -364,7 +373,7 @@ export class WasmKernels extends ReferenceKernels {
       // the tiled path computes for that row. With the worker, a wide one is cut in two
       // column halves, so each thread streams (and its cache keeps) half of B.
       const xs = tA ? lda : 4;
-      if (this.worker && N * K >= this.splitGemv && N >= 2 * this.nr && this.workerWelcome(0)) {
+      if (this.worker && N * K >= this.splitGemv && N * K <= this.splitGemvMax && N >= 2 * this.nr && this.workerWelcome(0)) {
         const size = roundUp(Math.ceil(N / 2), this.nr);
         const ctl = this.ctl, j = CTL.JOB;
         ctl[j + JOB.N] = N; ctl[j + JOB.K] = K; ctl[j + JOB.a] = a; ctl[j + JOB.lda] = xs;
@@ -667,7 +676,7 @@ export class WasmKernels extends ReferenceKernels {
       Atomics.add(ctl, CTL.FINISHED, 1);
       mine++;
     }
-    // A worker that took no chunk of several jobs in a row is not getting a core (another
+    // A worker that took no chunk of the jobs of a while is not getting a core (another
     // process has it): posting to it only costs, and its polling takes CPU time from this
     // thread. Back off as after a stall.
     this.shared.jobs++;
@@ -678,12 +687,16 @@ export class WasmKernels extends ReferenceKernels {
       // No evidence either way: a sleeping worker takes a while to wake, and a polling one
       // ~1 µs to claim a chunk, which a job of a few µs may not leave it.
     } else if (mine === count && count > 1) {
-      if (++this.absent >= 4) {
-        this.absent = 0;
+      // Back off once the worker has claimed nothing for 2 ms of this thread's work: longer
+      // than a hiccup of the virtual machine, shorter than a scheduler time slice.
+      this.absentMs += busyMs;
+      if (this.absentMs >= 2) {
+        this.absentMs = 0;
+        this.shared.absences++;
         this.backOff();
       }
     } else {
-      this.absent = 0;
+      this.absentMs = 0;
     }
 
     // Wait for the chunk the worker may still be running: poll, then sleep.
@@ -705,9 +718,11 @@ export class WasmKernels extends ReferenceKernels {
       // descheduled mid-chunk (see workerWelcome).
       const t2 = performance.now();
       this.shared.waitMs += t2 - t1;
+      if (t2 - t1 > this.shared.maxWaitMs) this.shared.maxWaitMs = t2 - t1;
       if (!asleep && t2 - t1 > 4 * (t1 - t0) + 0.2) {
         // One such wait can be a hiccup of the virtual machine (a vCPU paused for a few ms
         // happens even on an idle machine); three within STALL_WINDOW_MS are a pattern.
+        this.shared.longWaits++;
         if (t2 - this.stallTimes[0] < STALL_WINDOW_MS) this.backOff();
         this.stallTimes[0] = this.stallTimes[1];
         this.stallTimes[1] = t2;
