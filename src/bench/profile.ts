@@ -217,6 +217,6 @@ const diag = inner as { stalls?: number; shared?: { jobs: number; chunks: number
 if (diag.stalls !== undefined && diag.shared && Number(values.threads) > 1) {
   const s = diag.shared;
   console.log(`two threads: ${s.jobs} jobs shared, the worker ran ${s.chunks - s.mine} of their ${s.chunks} chunks, the main thread waited ${s.waitMs.toFixed(1)} ms for it; ` +
-    `${diag.stalls} back-offs (the worker starved of a core: small jobs kept on one thread for 200 ms)`);
+    `${diag.stalls} back-offs (the worker starved of a core: small jobs kept on one thread for 25–400 ms)`);
 }
 (inner as { close?: () => void }).close?.();

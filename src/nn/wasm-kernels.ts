@@ -91,8 +91,10 @@ export interface WasmKernelsOptions {
 const CONTROL_BYTES = 4096;
 /** After a stall (see workerWelcome), share only products of at least this many flops … */
 const BACKOFF_SPLIT_FLOPS = 20e6;
-/** … for this long. */
-const BACKOFF_MS = 200;
+/** … for this long, doubled (up to BACKOFF_MAX_MS) when the previous back-off ended less
+ *  than BACKOFF_MS ago: a false alarm costs little, lasting contention is met in full. */
+const BACKOFF_MS = 25;
+const BACKOFF_MAX_MS = 400;
 /** Three stalls within this long start a back-off. */
 const STALL_WINDOW_MS = 100;
 const ALIGN = 64;
@@ -161,8 +163,11 @@ export class WasmKernels extends ReferenceKernels {
   private nextChunk = 0;
   private stats: { mx: Float32Array; sm: Float32Array; z: Float32Array } | null = null;
   private adamConsts: Float64Array | null = null;
-  /** performance.now() until which small jobs stay on this thread (0: no stall seen yet). */
+  /** performance.now() until which small jobs stay on this thread (0: none). */
   private backoffUntil = 0;
+  /** The length of the last back-off, and when it ended. */
+  private backoffMs = BACKOFF_MS;
+  private backoffEnded = -Infinity;
   /** This thread's time in the jobs in a row of which the worker took no chunk. */
   private absentMs = 0;
   /** When the last two stalls ended (performance.now()). */
@@ -626,14 +631,17 @@ export class WasmKernels extends ReferenceKernels {
    * one) with the worker. Normally yes. But when another process has the second core, the
    * worker can be descheduled in the middle of a chunk it claimed, and the main thread then
    * waits for it for a scheduler time slice (milliseconds) — far longer than a per-step job
-   * takes alone. share() notices such a stall and, for the next BACKOFF_MS, only the large
-   * products (whose chunks take milliseconds anyway) are shared. Results are the same bits
-   * either way; only the timing changes.
+   * takes alone; and a worker that gets no core at all only takes CPU time from the main
+   * thread by polling. share() notices either and, for a while (BACKOFF_MS, doubling while
+   * it recurs, up to BACKOFF_MAX_MS), shares only the large products (whose chunks take
+   * milliseconds anyway). Results are the same bits either way; only the timing changes.
    */
   private workerWelcome(flops: number): boolean {
     if (this.backoffUntil === 0) return true;
-    if (performance.now() >= this.backoffUntil) {
+    const now = performance.now();
+    if (now >= this.backoffUntil) {
       this.backoffUntil = 0;
+      this.backoffEnded = now;
       Atomics.store(this.ctl, CTL.SPIN, this.spinMicros);
       return true;
     }
@@ -642,7 +650,9 @@ export class WasmKernels extends ReferenceKernels {
 
   /** Keeps small jobs on this thread for a while, and lets the worker sleep right after a job. */
   private backOff(): void {
-    this.backoffUntil = performance.now() + BACKOFF_MS;
+    const now = performance.now();
+    this.backoffMs = now - this.backoffEnded < BACKOFF_MS ? Math.min(BACKOFF_MAX_MS, 2 * this.backoffMs) : BACKOFF_MS;
+    this.backoffUntil = now + this.backoffMs;
     Atomics.store(this.ctl, CTL.SPIN, 0);
     this.stalls++;
   }
