@@ -98,8 +98,10 @@ const BACKOFF_MAX_MS = 400;
 /** Three stalls within this long start a back-off. */
 const STALL_WINDOW_MS = 100;
 const ALIGN = 64;
-/** Spare bytes after each allocation: a ragged tile edge reads (never writes) up to 28
- *  bytes past the last number of a row, which must stay inside the memory. */
+/** Spare bytes after each allocation: a ragged edge reads (never writes) past the last
+ *  number of a row — up to 60 bytes when the macro-kernel copies two column tiles of B at
+ *  once (16 numbers from the last one), 12 for a ragged vector — which must stay inside
+ *  the memory. */
 const SLACK = 64;
 const MAX_PAGES = 65536;
 
