@@ -16,7 +16,7 @@ import { Rng } from '../src/nn/rng.js';
 import { cachedState, comparePlan, matchedHidden, parameterCount } from '../src/probe/compare.js';
 import { namesIn, parseProbeSet } from '../src/probe/file.js';
 import {
-  judge, logSoftmaxAt, needsBoundary, scoreItems, summarize, wilson, type ProbeEntry, type StartMode,
+  judge, logSoftmaxAt, needsBoundary, precedingLines, scoreItems, summarize, wilson, type ProbeEntry, type StartMode,
 } from '../src/probe/score.js';
 
 
@@ -162,13 +162,14 @@ describe('scoring on hand-made models', () => {
 // ---------------------------------------------------------------------------------------------
 // Batched scoring against a plain reading, one character at a time
 
-function plainScores(model: Model, vocab: Vocab, item: ProbeEntry, candidates: string[], start: StartMode, warmup: string): number[] {
+function plainScores(model: Model, vocab: Vocab, item: ProbeEntry, candidates: string[], start: StartMode, warmup: string, before = ''): number[] {
   const graph = new Graph(model, 1, 1, { train: false });
   const state = new RecurrentState(model.config, 1, model.kernels);
   const tok = new Int32Array(1);
   const V = vocab.size;
   const feed = (ch: string) => { tok[0] = vocab.id(ch); graph.forward(tok, state, true, false, null); };
   if (start === 'warm') for (const ch of warmup) feed(ch);
+  if (start === 'line') for (const ch of before) feed(ch);
   for (const ch of '\n' + item.prefix) feed(ch);
   const saved = new RecurrentState(model.config, 1, model.kernels);
   saved.copyFrom(state);
@@ -197,9 +198,10 @@ describe('batched scoring', () => {
   for (const cell of CELL_TYPES) {
     it(`${cell}, 2 layers: every row alone, whatever the batch and chunk sizes, equals reading one character at a time`, () => {
       const model = new Model({ cell, vocabSize: vocab.size, hidden: 6, layers: 2 }, new ReferenceKernels('f32')).init(new Rng(9));
-      for (const start of ['zero', 'warm'] as StartMode[]) {
+      const before = precedingLines(items, candidates);
+      for (const start of ['zero', 'warm', 'line'] as StartMode[]) {
         const warmup = 'ab. c';
-        const want = items.map((item) => plainScores(model, vocab, item, candidates, start, warmup));
+        const want = items.map((item, i) => plainScores(model, vocab, item, candidates, start, warmup, before[i]));
         for (const [batch, chunk] of [[1, 1], [3, 5], [64, 64]]) {
           const got = scoreItems(model, vocab, items, candidates, { start, warmupLine: warmup, batch, chunk });
           got.forEach((s, i) => candidates.forEach((_, k) => expect(s.logp[k]).toBeCloseTo(want[i][k], 5)));
@@ -207,6 +209,20 @@ describe('batched scoring', () => {
       }
     });
   }
+
+  it('--start line: each item follows the shortest whole line of another answer, the other answers in turn', () => {
+    const set: ProbeEntry[] = [
+      { prefix: 'a long ', suffix: '.', answer: 'x', distance: 9, bin: 'b' },
+      { prefix: 'a ', suffix: '.', answer: 'x', distance: 1, bin: 'b' },
+      { prefix: 'b ', suffix: '!', answer: 'y', distance: 1, bin: 'b' },
+      { prefix: 'c ', suffix: '', answer: 'z', distance: 2, bin: 'b' },
+      { prefix: 'a again ', suffix: '.', answer: 'x', distance: 5, bin: 'b' },
+      { prefix: 'b again ', suffix: '!', answer: 'y', distance: 5, bin: 'b' },
+    ];
+    // x is followed by y then z in the candidates' order; y by z then x; items take them in turn by index.
+    expect(precedingLines(set, ['x', 'y', 'z'])).toEqual(['b y!', 'c z', 'c z', 'b y!', 'b y!', 'a x.']);
+    expect(() => precedingLines(set.slice(0, 2), ['x', 'y'])).toThrow(/at least two different answers/);
+  });
 
   it('reports progress per group of items', () => {
     const model = new Model({ cell: 'lstm', vocabSize: vocab.size, hidden: 4, layers: 1 }, new ReferenceKernels('f32')).init(new Rng(1));
@@ -365,9 +381,9 @@ describe('lstm probe (CLI)', () => {
     const r = lstm(['probe', '--checkpoint', ck, '--probe-file', probe, '--json'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ items: 4, languages: ['Hindi', 'Swahili'], chance: 0.5, start: 'warm', scored: 'name', training_distance: { min: 17, max: 30 } });
+    expect(j).toMatchObject({ items: 4, languages: ['Hindi', 'Swahili'], chance: 0.5, start: 'line', scored: 'name', training_distance: { min: 17, max: 30 } });
     expect(j.chance_log_prob).toBeCloseTo(-Math.log(2), 12);
-    expect(j.warmup_line).toMatch(/we kept bees/);
+    expect(j.warmup_line).toBeNull(); // --start line: each item has its own preceding line
     expect(j.models).toHaveLength(1);
     const m = j.models[0];
     expect(m).toMatchObject({ checkpoint: ck, cell: 'lstm', layers: 1, hidden: 8, steps: 3, label: 'lstm 1×8' });
@@ -407,8 +423,9 @@ describe('lstm probe (CLI)', () => {
     [['--probe-file', 'nope.jsonl'], /probe file nope\.jsonl does not exist/],
     [['--steps', '10'], /--steps sets up the models of --compare/],
     [['--start', 'zero', '--warmup-line', 'x'], /--warmup-line is read only with --start warm/],
-    [['--warmup-line', 'I grew up in Kenya.'], /the warm-up line names "Kenya"/],
-    [['--warmup-line', 'qqq'], /the warm-up line has 1 character the vocabulary of .*ck\.json lacks: 'q'/],
+    [['--warmup-line', 'x'], /--warmup-line is read only with --start warm/],
+    [['--start', 'warm', '--warmup-line', 'I grew up in Kenya.'], /the warm-up line names "Kenya"/],
+    [['--start', 'warm', '--warmup-line', 'qqq'], /the warm-up line has 1 character the vocabulary of .*ck\.json lacks: 'q'/],
     [['--start', 'cold'], /--start.*cold/],
   ])('refuses %j in one line', (args, pattern) => {
     expectOneLineError(lstm(['probe', '--checkpoint', ck, '--probe-file', probe, ...args], { cwd: dir }), pattern);

@@ -16,7 +16,7 @@ export function registerProbe(program: Command): void {
     .option('--corpus <file>', 'with --compare: the corpus to train them on (default: the bundled one)')
     .option('--hidden <n>', `with --compare: the lstm's hidden size; the rnn and lstm-nofg are sized to its parameter count (default ${D.hidden})`)
     .option('--steps <n>', `with --compare: training steps of each (default ${D.steps}, as lstm train)`)
-    .addOption(new Option('--start <how>', 'the state each line is read from: warm = a zero state that has read one warm-up line, zero = a zero state').choices(['warm', 'zero']).default(D.start))
+    .addOption(new Option('--start <how>', 'the state each line is read from: line = after another whole line of the set (one with a different answer), warm = after a fixed warm-up line, zero = a zero state').choices(['line', 'warm', 'zero']).default(D.start))
     .option('--warmup-line <text>', 'the line read before each probe line with --start warm (it must name no country or language of the set)')
     .option('--json', 'print one JSON object: {probe_file, items, languages, chance, start, models: [{label, checkpoint, bins: [{bin, items, mean_distance, accuracy, ci95, mean_log_prob, mean_rank}], overall}]}')
     .addHelpText('after', `
@@ -24,7 +24,7 @@ Examples:
   $ lstm probe                                        # the newest checkpoint on the bundled probe set
   $ lstm probe --checkpoint checkpoints/a.json --checkpoint checkpoints/b.json
   $ lstm probe --compare                              # rnn vs lstm vs lstm-nofg (trains them the first time)
-  $ lstm probe --start zero                           # without the warm-up line
+  $ lstm probe --start zero                           # from a zero state, no line before
   $ lstm probe --json | jq '.models[] | {label, acc: [.bins[].accuracy]}'`)
     .action(async (_opts, cmd: Command) => {
       const raw = cmd.opts();

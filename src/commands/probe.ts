@@ -28,14 +28,14 @@ import { runTrain, TRAIN_DEFAULTS } from './train.js';
 export const DEFAULT_PROBE = join(PACKAGE_ROOT, 'corpora', 'probe.jsonl');
 
 /**
- * Read before every line in --start warm: a line in the bundled corpus's style, made of its
- * filler clauses, naming no country and no language. It brings a zero state to the kind of
- * state a line start has in training (where the state is carried from line to line).
+ * Read before every line with --start warm (unless --warmup-line gives another): a line of the
+ * bundled corpus's filler clauses, naming no country and no language. No training line looks
+ * like it (every one has a country and a language), which is why it is not the default.
  */
 export const WARMUP_LINE = 'we kept bees, it rained every afternoon, my father fixed radios, the bus to school was always late.';
 
 export const PROBE_DEFAULTS = {
-  start: 'warm' as StartMode,
+  start: 'line' as StartMode,
   warmupLine: WARMUP_LINE,
   steps: TRAIN_DEFAULTS.steps,
   hidden: TRAIN_DEFAULTS.hidden,
@@ -48,7 +48,7 @@ export const ProbeOptionsSchema = z.object({
   corpus: z.string().min(1).optional(),
   hidden: num({ int: true, min: 1, max: 4096 }).optional(),
   steps: num({ int: true, min: 1 }).optional(),
-  start: z.enum(['warm', 'zero']).default(PROBE_DEFAULTS.start),
+  start: z.enum(['line', 'warm', 'zero']).default(PROBE_DEFAULTS.start),
   warmupLine: z.string().optional(),
   json: z.boolean().default(false),
 });
@@ -163,13 +163,13 @@ async function compareModels(
 
 /** Every character the probe reads must be in the vocabulary of the model (`whose`). */
 function checkVocab(vocab: Vocab, whose: string, isModel: boolean, set: ProbeSet, start: StartMode, warmupLine: string): void {
-  const probe = textsRead(set.items, set.languages, { start: 'zero' }).join('');
+  const probe = textsRead(set.items, set.languages, { start: start === 'line' ? 'line' : 'zero' }).join('');
   const describe = (chars: string[]) => `${chars.length} character${chars.length > 1 ? 's' : ''} the vocabulary of ${whose} lacks: ${chars.slice(0, 10).map(describeChar).join(', ')}${chars.length > 10 ? ', …' : ''}`;
   const missing = vocab.unknown(probe);
   if (missing.length) throw new UserError(`the probe set has ${describe(missing)}${isModel ? ' (was it trained on another text?)' : ''}`);
   if (start === 'warm') {
     const w = vocab.unknown(warmupLine);
-    if (w.length) throw new UserError(`the warm-up line has ${describe(w)}; give one in its characters with --warmup-line, or use --start zero`);
+    if (w.length) throw new UserError(`the warm-up line has ${describe(w)}; give one in its characters with --warmup-line, or use --start line`);
   }
 }
 
@@ -185,7 +185,7 @@ export async function runProbe(raw: Record<string, unknown>, ui: Ui): Promise<Pr
   for (const flag of ['corpus', 'hidden', 'steps'] as const) {
     if (o[flag] !== undefined && !o.compare) throw new UserError(`--${flag} sets up the models of --compare; add --compare, or leave it out`, 2);
   }
-  if (o.warmupLine !== undefined && o.start === 'zero') throw new UserError('--warmup-line is read only with --start warm', 2);
+  if (o.warmupLine !== undefined && o.start !== 'warm') throw new UserError('--warmup-line is read only with --start warm', 2);
   const warmupLine = o.warmupLine ?? PROBE_DEFAULTS.warmupLine;
   if (o.start === 'warm') {
     if (warmupLine === '') throw new UserError('--warmup-line must not be empty (use --start zero to start from a zero state)', 2);
@@ -195,7 +195,7 @@ export async function runProbe(raw: Record<string, unknown>, ui: Ui): Promise<Pr
   if (o.start === 'warm') {
     const names = namesIn(warmupLine, set);
     if (names.length) {
-      throw new UserError(`the warm-up line names ${names.map((n) => JSON.stringify(n)).join(', ')}, which the probe set asks about; give another with --warmup-line, or use --start zero`, 2);
+      throw new UserError(`the warm-up line names ${names.map((n) => JSON.stringify(n)).join(', ')}, which the probe set asks about; give another with --warmup-line, or use --start line`, 2);
     }
   }
 
@@ -247,7 +247,9 @@ function printReport(ui: Ui, models: ProbedModel[], ctx: ProbeContext, shown: st
   ui.line(c.bold(wrap(`${ctx.items} lines from ${shown} in ${nBins} distance bins; ${K} languages, so chance is 1/${K} = ${(100 / K).toFixed(1)}%.`, width).join('\n')));
   const start = ctx.start === 'warm'
     ? `from a zero state that has read a warm-up line ("${ctx.warmupLine}") and a line break`
-    : 'from a zero state and a line break';
+    : ctx.start === 'line'
+      ? 'after another line of the set (the shortest with a different language) and a line break'
+      : 'from a zero state and a line break';
   const scored = ctx.boundary ? 'the full name and the character after it' : 'its full name';
   ui.line(wrap(`Each line is read ${start}, up to the language; every language is scored by the log-probability of ${scored} there.`, width).join('\n'));
   for (const m of models) {

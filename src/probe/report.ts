@@ -23,7 +23,7 @@ export interface ProbeContext {
   probeFile: string;
   items: number;
   languages: string[];
-  start: 'warm' | 'zero';
+  start: 'line' | 'warm' | 'zero';
   warmupLine: string | null;
   /** Whether each name was scored with the character that ends it (see needsBoundary). */
   boundary: boolean;

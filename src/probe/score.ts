@@ -31,17 +31,22 @@ export interface ProbeEntry {
 
 /**
  * How the state is prepared before each prefix.
- *  - 'warm': a zero state reads a fixed warm-up line, then "\n", then the prefix. Training
- *    carries the state from chunk to chunk, so a model has almost never seen an all-zero state;
- *    one line of text first puts it in the kind of state a line start has in training.
+ *  - 'line': a zero state reads another line of the set, whole, then "\n", then the prefix:
+ *    the shortest line whose answer is not this item's (the other answers taken in turn from
+ *    item to item, so that none is favoured). In training the state is carried from line to
+ *    line, so a line start there always follows a complete line; this puts the model there.
+ *    The preceding line names another country and language, which can only mislead.
+ *  - 'warm': a zero state reads one fixed warm-up line, then "\n", then the prefix.
  *  - 'zero': a zero state reads "\n", then the prefix (as `lstm sample --warmup 0`).
  */
-export type StartMode = 'warm' | 'zero';
+export type StartMode = 'line' | 'warm' | 'zero';
 
 export interface ScoreOptions {
   start: StartMode;
   /** The warm-up line for 'warm' (without its "\n"). */
   warmupLine?: string;
+  /** For 'line': the line read before each item (without its "\n"); precedingLines by default. */
+  precedingLines?: readonly string[];
   /** Rows per forward pass. */
   batch?: number;
   /** Steps per forward pass; longer sequences run in chunks, carrying the state. */
@@ -89,9 +94,44 @@ export function scoredText(candidate: string, item: Pick<ProbeEntry, 'suffix'>, 
 export function textsRead(items: readonly ProbeEntry[], candidates: readonly string[], opts: Pick<ScoreOptions, 'start' | 'warmupLine'>): string[] {
   const boundary = needsBoundary(candidates);
   const out = ['\n', ...candidates, ...items.map((i) => i.prefix)];
-  if (boundary) out.push(...items.map(boundaryOf));
+  if (boundary || opts.start === 'line') out.push(...items.map((i) => i.suffix));
   if (opts.start === 'warm') out.push(opts.warmupLine ?? '');
   return out;
+}
+
+/** An item's whole line: the prefix, the answer and what follows it. */
+export function wholeLine(item: Pick<ProbeEntry, 'prefix' | 'answer' | 'suffix'>): string {
+  return item.prefix + item.answer + item.suffix;
+}
+
+/**
+ * The line read before each item with --start line: for each answer the set's shortest line
+ * with that answer (the first such in the file), and for item i with answer a the one of the
+ * j-th other answer, j = i mod (number of other answers), in the candidates' order after a.
+ * So the preceding line never has the item's answer, and the others take turns.
+ */
+export function precedingLines(items: readonly ProbeEntry[], candidates: readonly string[]): string[] {
+  const shortest = new Map<string, ProbeEntry>();
+  for (const item of items) {
+    const best = shortest.get(item.answer);
+    if (!best || item.distance < best.distance) shortest.set(item.answer, item);
+  }
+  const others = (a: string) => {
+    const k = candidates.indexOf(a);
+    const out: string[] = [];
+    for (let j = 1; j < candidates.length; j++) {
+      const e = shortest.get(candidates[(k + j) % candidates.length]);
+      if (e) out.push(wholeLine(e));
+    }
+    return out;
+  };
+  const byAnswer = new Map<string, string[]>();
+  return items.map((item, i) => {
+    if (!byAnswer.has(item.answer)) byAnswer.set(item.answer, others(item.answer));
+    const lines = byAnswer.get(item.answer)!;
+    if (lines.length === 0) throw new Error(`--start line needs lines with at least two different answers; every line answers ${JSON.stringify(item.answer)}`);
+    return lines[i % lines.length];
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -210,12 +250,24 @@ export function logSoftmaxAt(logits: ArrayLike<number>, off: number, V: number, 
 // ---------------------------------------------------------------------------------------------
 // Scoring
 
-/** The state every prefix starts from: null (zero) for 'zero', after the warm-up line for 'warm'. */
-export function startState(runner: RowRunner, vocab: Vocab, opts: Pick<ScoreOptions, 'start' | 'warmupLine'>): RowState | null {
-  if (opts.start === 'zero') return null;
-  const line = opts.warmupLine ?? '';
-  if (line === '') return null;
-  return runner.run([{ inputs: idsOf(vocab, line), init: null }])[0];
+/**
+ * The state each item's prefix starts from: null (zero) for 'zero', after the warm-up line for
+ * 'warm', after the item's preceding line for 'line' (each distinct line is read once).
+ */
+export function startStates(
+  runner: RowRunner, vocab: Vocab, items: readonly ProbeEntry[], candidates: readonly string[],
+  opts: Pick<ScoreOptions, 'start' | 'warmupLine' | 'precedingLines'>,
+): Array<RowState | null> {
+  if (opts.start === 'zero') return items.map(() => null);
+  const lines = opts.start === 'warm' ? items.map(() => opts.warmupLine ?? '') : (opts.precedingLines ?? precedingLines(items, candidates));
+  if (lines.length !== items.length) throw new Error('one preceding line per item');
+  const distinct = [...new Set(lines)].filter((l) => l !== '');
+  const states = new Map<string, RowState>();
+  for (let i = 0; i < distinct.length; i += runner.B) {
+    const part = distinct.slice(i, i + runner.B);
+    runner.run(part.map((l) => ({ inputs: idsOf(vocab, l), init: null }))).forEach((st, j) => states.set(part[j], st));
+  }
+  return lines.map((l) => states.get(l) ?? null);
 }
 
 /** The credit and rank of the answer among the scores (see ItemScore). */
@@ -231,7 +283,7 @@ export function judge(logp: ArrayLike<number>, answer: number): { rank: number; 
 
 /**
  * Scores every item: log p(candidate | start, "\n", prefix) for every candidate. Every
- * character of the prefixes, the candidates and the warm-up line must be in the vocabulary
+ * character of the prefixes, the candidates and the lines read first must be in the vocabulary
  * (check with textsRead first; Vocab.id throws otherwise).
  */
 export function scoreItems(
@@ -241,7 +293,7 @@ export function scoreItems(
   const batch = opts.batch ?? 64;
   const runner = new RowRunner(model, batch, opts.chunk ?? 64);
   const V = model.config.vocabSize;
-  const start = startState(runner, vocab, opts);
+  const starts = startStates(runner, vocab, items, candidates, opts);
   const nl = vocab.id('\n');
   const boundary = needsBoundary(candidates);
   const answers = items.map((item, i) => {
@@ -258,12 +310,12 @@ export function scoreItems(
     // 1) The prefixes, after "\n". The logits after a prefix's last character predict the
     //    first character of the name.
     const targets = group.map((item) => candidates.map((c) => idsOf(vocab, scoredText(c, item, boundary))));
-    const prefixRows: Row[] = group.map((item) => {
+    const prefixRows: Row[] = group.map((item, i) => {
       const ids = idsOf(vocab, item.prefix);
       const inputs = new Int32Array(ids.length + 1);
       inputs[0] = nl;
       inputs.set(ids, 1);
-      return { inputs, init: start };
+      return { inputs, init: starts[g0 + i] };
     });
     const ends = runner.run(prefixRows, (r, t, logits, off) => {
       if (t !== prefixRows[r].inputs.length - 1) return;
