@@ -2,6 +2,7 @@
 
 import { Command, Option } from 'commander';
 import { INSPECT_DEFAULTS as D, runInspect } from '../commands/inspect.js';
+import { TRAIN_DEFAULTS } from '../commands/train.js';
 import { Ui } from './ui.js';
 
 export function registerInspect(program: Command): void {
@@ -10,11 +11,11 @@ export function registerInspect(program: Command): void {
     .description('show how far gradients reach back in time: ‖∂E/∂h‖ k steps back for a trained model beside fresh rnn, lstm and lstm-nofg (vanishing and exploding gradients)')
     .option('--checkpoint <ckpt>', 'a trained model to show beside the fresh ones (fresh models then take its size, vocabulary and seed)')
     .option('--models <list>', 'fresh models to compare: comma-separated rnn, lstm, lstm-nofg, gru; or none (with --checkpoint)', D.models)
-    .option('--text <text>', 'the text: its last character is the target, the characters before it the inputs (default: a line from the checkpoint\'s corpus, else a built-in sentence)')
+    .option('--text <text>', 'the text: its last character is the target, the characters before it the inputs (default: a line from the checkpoint\'s corpus, else two built-in lines in its style)')
     .option('--text-file <file>', 'read the text from a UTF-8 file (- for standard input); its last --length + 1 characters are used')
     .option('--length <T>', `inputs to backpropagate through (default ${D.length}, or fewer if the text is shorter)`)
     .option('--layer <n>', 'which layer\'s h (and c) to show: 1 = the bottom (default: the top)')
-    .option('--hidden <n>', 'units per layer of the fresh models when there is no --checkpoint (default: lstm train\'s, 256)')
+    .option('--hidden <n>', `units per layer of the fresh models when there is no --checkpoint (default: lstm train's, ${TRAIN_DEFAULTS.hidden})`)
     .option('--layers <n>', 'layers of the fresh models when there is no --checkpoint (default 1)')
     .option('--seed <n>', 'seed of the fresh models\' initialisation, as lstm train --seed (default: the checkpoint\'s, else 1)')
     .option('--forget-bias <b>', 'initial forget-gate bias of a fresh lstm, as lstm train (default: the checkpoint\'s, else 1)')
@@ -26,7 +27,7 @@ export function registerInspect(program: Command): void {
     .option('--svg <file>', 'also write the chart as an SVG image')
     .addHelpText('after', `
 Examples:
-  $ lstm inspect-gradients                        # fresh rnn, lstm, lstm-nofg (1×256) on a built-in sentence
+  $ lstm inspect-gradients                        # fresh rnn, lstm, lstm-nofg (1×${TRAIN_DEFAULTS.hidden}) on the built-in text
   $ lstm inspect-gradients --checkpoint checkpoints/notes.json --text-file notes.txt --length 100
   $ lstm inspect-gradients --models rnn --recurrent-norm 4 --clip 5   # the exploding regime, and clipping
   $ lstm inspect-gradients --hidden 64 --layers 2 --layer 1 --plot c --svg grads.svg

@@ -31,11 +31,13 @@ export const INSPECT_DEFAULTS = {
   plot: 'h',
 } as const;
 
-/** Used when there is no text and no corpus to take one from. In the default corpus's style:
- *  the target 'H' (of Hindi) depends on "India", 102–106 steps back from the last input.
+/** Used when there is no text and no corpus to take one from: two lines in the default
+ *  corpus's style. The first puts the model where training always has it at a line start
+ *  (after a whole line; it has almost never seen an all-zero state); in the second the target
+ *  'H' (of Hindi) depends on "India", 58–62 steps back from the last input.
  *  121 characters: the default 120 inputs and the target. */
 export const BUILTIN_TEXT =
-  'I grew up in India, my grandfather kept bees, we grew beans and tomatoes, and it rained every afternoon… I speak fluent H';
+  'I grew up in Kenya… I speak fluent Swahili.\nI grew up in India, we kept bees, it rained every afternoon… I speak fluent H';
 
 export const InspectOptionsSchema = z.object({
   checkpoint: z.string().min(1).optional(),
@@ -116,9 +118,9 @@ async function chooseText(o: z.infer<typeof InspectOptionsSchema>, ck: Loaded | 
       }
       return { chars, whole: c.text, from: `the held-out part of ${src === 'default' ? 'the default corpus' : src}` };
     }
-    ui.warn(`the checkpoint's corpus (${src === '-' ? 'standard input' : src}) cannot be read here; using the built-in sentence (give one with --text)`);
+    ui.warn(`the checkpoint's corpus (${src === '-' ? 'standard input' : src}) cannot be read here; using the built-in text (give one with --text)`);
   }
-  return { chars: lastN(BUILTIN_TEXT), whole: BUILTIN_TEXT, from: 'the built-in sentence' };
+  return { chars: lastN(BUILTIN_TEXT), whole: BUILTIN_TEXT, from: 'the built-in text' };
 }
 
 // ---------------------------------------------------------------------------------------------
