@@ -71,6 +71,19 @@ export class Vocab {
     return new Vocab([...seen].sort((a, b) => a - b).map((cp) => String.fromCodePoint(cp)));
   }
 
+  /** Every distinct code point of a list (the distinct characters of a text), in code point
+   *  order: the vocabulary Vocab.fromText gives for that text. */
+  static fromCodePoints(cps: Iterable<number>): Vocab {
+    return new Vocab([...new Set(cps)].sort((a, b) => a - b).map((cp) => String.fromCodePoint(cp)));
+  }
+
+  /** A fresh table from code point (0…0x10FFFF) to id, −1 for characters not in the vocabulary. */
+  codeTable(): Int32Array {
+    const table = new Int32Array(0x110000).fill(-1);
+    this.chars.forEach((ch, i) => { table[ch.codePointAt(0)!] = i; });
+    return table;
+  }
+
   get size(): number {
     return this.chars.length;
   }
