@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { UserError } from './cli/errors.js';
 import { decodeUtf8, TextError } from './data/text.js';
+import { scanUtf8, type Utf8Text } from './data/utf8.js';
 
 /** The package's own folder (this file sits in src/ or dist/, one level below it). */
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -25,7 +26,53 @@ export async function readStdin(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** The corpus as a JS string: for short texts (probe sets, inspect-gradients). Training and
+ *  evaluation read with readCorpus, which never builds the string. */
 export async function loadCorpus(source: string | undefined, what = 'corpus'): Promise<Corpus> {
+  const raw = await readSource(source, what);
+  const { bytes, label } = raw;
+  let text: string;
+  try {
+    text = decodeUtf8(bytes, label);
+  } catch (e) {
+    if (e instanceof TextError) throw new UserError(e.message);
+    throw e;
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte order mark is not text
+  if (text.length === 0) throw new UserError(`${label} is empty`);
+  return { text, source: raw.source, sha256: sha256Of(bytes) };
+}
+
+/** A corpus checked and measured but not decoded: encodeUtf8 turns it into ids. */
+export interface CorpusText {
+  /** As the user named it: a path, "-", or "default". */
+  source: string;
+  /** How errors name it: "corpus FILE", "standard input", …. */
+  label: string;
+  sha256: string;
+  utf8: Utf8Text;
+  /** Characters (code points), a byte order mark left out. */
+  chars: number;
+}
+
+/** Read a corpus for training or evaluation: the same checks and errors as loadCorpus, in two
+ *  fast passes over the bytes instead of a string as long as the text. */
+export async function readCorpus(source: string | undefined, what = 'corpus'): Promise<CorpusText> {
+  const raw = await readSource(source, what);
+  const { bytes, label } = raw;
+  let utf8: Utf8Text;
+  try {
+    utf8 = scanUtf8(bytes, label);
+  } catch (e) {
+    if (e instanceof TextError) throw new UserError(e.message);
+    throw e;
+  }
+  if (utf8.length === 0) throw new UserError(`${label} is empty`);
+  return { source: raw.source, label, sha256: sha256Of(bytes), utf8, chars: utf8.length };
+}
+
+/** The bytes of a corpus, never empty. */
+async function readSource(source: string | undefined, what: string): Promise<{ bytes: Buffer; source: string; label: string }> {
   let bytes: Buffer;
   let label: string;
   if (source === undefined || source === 'default') {
@@ -40,16 +87,11 @@ export async function loadCorpus(source: string | undefined, what = 'corpus'): P
     bytes = readBytes(source, label);
   }
   if (bytes.length === 0) throw new UserError(`${label} is empty`);
-  let text: string;
-  try {
-    text = decodeUtf8(bytes, label);
-  } catch (e) {
-    if (e instanceof TextError) throw new UserError(e.message);
-    throw e;
-  }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte order mark is not text
-  if (text.length === 0) throw new UserError(`${label} is empty`);
-  return { text, source, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return { bytes, source, label };
+}
+
+function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function readBytes(path: string, label: string): Buffer {

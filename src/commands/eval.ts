@@ -9,8 +9,9 @@ import { z } from 'zod';
 import { UserError } from '../cli/errors.js';
 import { parseOptions } from '../cli/options.js';
 import type { Ui } from '../cli/ui.js';
-import { loadCorpus } from '../corpusfile.js';
+import { readCorpus } from '../corpusfile.js';
 import { describeChar } from '../data/text.js';
+import { encodeUtf8 } from '../data/utf8.js';
 import { Evaluator } from '../train/evaluate.js';
 import { loadModel } from './load.js';
 
@@ -42,15 +43,15 @@ export function formatEvalJson(r: EvalReport): string {
 export async function runEval(raw: Record<string, unknown>, ui: Ui): Promise<EvalReport> {
   const o = parseOptions(EvalOptionsSchema, raw);
   const { model, vocab } = loadModel(o.checkpoint);
-  // loadCorpus reads "default" as the bundled corpus; here FILE is always a path (or "-").
-  const corpus = await loadCorpus(o.file === 'default' ? './default' : o.file, 'text');
+  // readCorpus reads "default" as the bundled corpus; here FILE is always a path (or "-").
+  const corpus = await readCorpus(o.file === 'default' ? './default' : o.file, 'text');
   const label = o.file === '-' ? 'standard input' : o.file;
-  const unknown = vocab.unknown(corpus.text);
+  const { ids, skipped, unknown: unknownCodes } = encodeUtf8(corpus.utf8, vocab);
+  const unknown = unknownCodes.map((cp) => String.fromCodePoint(cp));
   if (unknown.length > 0 && !o.skipUnknown) {
     const list = `${unknown.slice(0, 10).map(describeChar).join(', ')}${unknown.length > 10 ? ', …' : ''}`;
     throw new UserError(`${label} has ${unknown.length} character${unknown.length > 1 ? 's' : ''} not in the model's vocabulary: ${list}; leave ${unknown.length > 1 ? 'them' : 'it'} out with --skip-unknown`);
   }
-  const { ids, skipped } = vocab.encode(corpus.text, o.skipUnknown);
   if (ids.length < 2) {
     throw new UserError(`${label} has ${ids.length} character${ids.length === 1 ? '' : 's'}${skipped ? ` the model knows (${skipped} skipped)` : ''}: nothing to predict; eval needs at least 2`);
   }

@@ -14,8 +14,9 @@ import {
 import { Interrupted, UserError } from '../cli/errors.js';
 import { num, parseOptions, kebab } from '../cli/options.js';
 import type { Ui } from '../cli/ui.js';
-import { loadCorpus, type Corpus } from '../corpusfile.js';
+import { readCorpus, type CorpusText } from '../corpusfile.js';
 import { Vocab, describeChar } from '../data/text.js';
+import { encodeUtf8, type Ids } from '../data/utf8.js';
 import { Generator } from '../generate.js';
 import { CELL_TYPES, Model, type ModelConfig } from '../nn/model.js';
 import { OPTIMIZERS } from '../nn/optim.js';
@@ -143,7 +144,8 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
   if (o.resume && ck && corpusSource === '-' && o.corpus === undefined) {
     throw new UserError(`the run in ${o.resume} was trained on standard input: give the same text again with "lstm train - --resume ${o.resume}"`, 2);
   }
-  const corpus = await loadCorpus(corpusSource);
+  let text: CorpusText | null = await readCorpus(corpusSource);
+  const corpus: CorpusInfo = { source: text.source, chars: text.chars, sha256: text.sha256 };
   if (o.resume && ck && corpus.sha256 !== ck.corpus.sha256) {
     ui.stopSpinner();
     throw new UserError(`--resume needs the corpus the run was trained on: ${describeSource(corpus)} is not the same text (its SHA-256 differs from the checkpoint's)`, 2);
@@ -155,19 +157,20 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
   let settings: TrainSettings;
   if (ck) {
     vocab = new Vocab(ck.vocab);
-    const unknown = vocab.unknown(corpus.text);
-    if (unknown.length > 0) {
-      ui.stopSpinner();
-      throw new UserError(`${describeSource(corpus)} has ${unknown.length} character${unknown.length > 1 ? 's' : ''} the checkpoint's vocabulary does not: ${unknown.slice(0, 10).map(describeChar).join(', ')}${unknown.length > 10 ? ', …' : ''}`);
-    }
     config = ck.model;
     settings = o.resume ? ck.train : settingsFrom(o);
   } else {
-    vocab = Vocab.fromText(corpus.text);
+    vocab = Vocab.fromCodePoints(text.utf8.distinct);
     config = { cell: o.cell, vocabSize: vocab.size, hidden: o.hidden, layers: o.layers };
     settings = settingsFrom(o);
   }
-  const { ids } = vocab.encode(corpus.text);
+  const { ids, unknown: unknownCodes } = encodeUtf8(text.utf8, vocab);
+  text = null; // the bytes: training needs only the ids
+  if (unknownCodes.length > 0) {
+    const unknown = unknownCodes.map((cp) => String.fromCodePoint(cp));
+    ui.stopSpinner();
+    throw new UserError(`${describeSource(corpus)} has ${unknown.length} character${unknown.length > 1 ? 's' : ''} the checkpoint's vocabulary does not: ${unknown.slice(0, 10).map(describeChar).join(', ')}${unknown.length > 10 ? ', …' : ''}`);
+  }
   const nVal = Math.floor(ids.length * settings.valFrac);
   const trainIds = ids.subarray(0, ids.length - nVal);
   const valIds = ids.subarray(ids.length - nVal);
@@ -374,7 +377,14 @@ function settingsFrom(o: TrainOptions): TrainSettings {
   };
 }
 
-function describeSource(c: Corpus): string {
+/** What a checkpoint records of its training text. */
+interface CorpusInfo {
+  source: string;
+  chars: number;
+  sha256: string;
+}
+
+function describeSource(c: { source: string }): string {
   return c.source === 'default' ? 'the default corpus' : c.source === '-' ? 'standard input' : c.source;
 }
 
@@ -420,7 +430,7 @@ export function buildCheckpoint(
   };
 }
 
-function resolveOut(o: TrainOptions, corpus: Corpus, config: ModelConfig): string {
+function resolveOut(o: TrainOptions, corpus: { source: string }, config: ModelConfig): string {
   if (!o.out && o.resume) return o.resume;
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const name = corpus.source === 'default' ? 'default' : corpus.source === '-' ? 'stdin' : basename(corpus.source, extname(corpus.source)) || 'corpus';
@@ -465,7 +475,7 @@ function sampleText(model: Model, vocab: Vocab, seed: number): string {
 }
 
 /** Bits per character of a model that knows only how often each character occurs. */
-function unigramBits(ids: Int32Array, V: number): number {
+function unigramBits(ids: Ids, V: number): number {
   const counts = new Float64Array(V);
   for (let j = 0; j < ids.length; j++) counts[ids[j]]++;
   let h = 0;

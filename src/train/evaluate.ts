@@ -7,6 +7,7 @@
 
 import { Graph } from '../nn/graph.js';
 import { RecurrentState, type Model } from '../nn/model.js';
+import type { Ids } from '../data/utf8.js';
 import { Streams } from './streams.js';
 
 export interface EvalResult {
@@ -29,7 +30,7 @@ export class Evaluator {
     this.targets = new Int32Array(B * T);
   }
 
-  evaluate(ids: Int32Array): EvalResult {
+  evaluate(ids: Ids): EvalResult {
     const { B } = this;
     if (ids.length < B + 1) return { loss: NaN, predictions: 0 };
     const streams = new Streams(ids, B, 1);

@@ -10,11 +10,13 @@
 // An epoch is ⌊S / T⌋ chunks. With B = 1 and n = T + 1, the one chunk trains on characters
 // 0…T−1 with targets 1…T.
 
+import type { Ids } from '../data/utf8.js';
+
 export class Streams {
   readonly S: number;
   readonly chunksPerEpoch: number;
 
-  constructor(readonly ids: Int32Array, readonly B: number, readonly T: number) {
+  constructor(readonly ids: Ids, readonly B: number, readonly T: number) {
     this.S = Math.floor((ids.length - 1) / B);
     this.chunksPerEpoch = Math.floor(this.S / T);
   }

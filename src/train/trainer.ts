@@ -8,6 +8,7 @@ import { type FloatArray } from '../nn/kernels.js';
 import { RecurrentState, type Model } from '../nn/model.js';
 import { clipGradNorm, clipGradValue, gradNorm as gradNormOf, Optimizer, type OptimizerKind } from '../nn/optim.js';
 import type { Rng, RngState } from '../nn/rng.js';
+import type { Ids } from '../data/utf8.js';
 import { Streams } from './streams.js';
 
 /** The loss or the gradient became NaN or infinite; the weights were not updated. */
@@ -71,7 +72,7 @@ export class Trainer {
   private readonly inputs: Int32Array;
   private readonly targets: Int32Array;
 
-  constructor(readonly model: Model, trainIds: Int32Array, readonly hyper: TrainHyper, readonly rng: Rng) {
+  constructor(readonly model: Model, trainIds: Ids, readonly hyper: TrainHyper, readonly rng: Rng) {
     const { batchSize: B, seqLen: T } = hyper;
     this.streams = new Streams(trainIds, B, T);
     if (this.streams.chunksPerEpoch < 1) {
