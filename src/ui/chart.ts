@@ -494,7 +494,10 @@ export function renderChart(series: Series[], opts: ChartOptions = {}): string {
     }
   };
 
-  points.forEach((pts, si) => {
+  // Last series first: where two share a cell the earlier one shows, so the first series (the
+  // one in braille without colour) is never hidden by a reference line drawn after it.
+  for (let si = points.length - 1; si >= 0; si--) {
+    const pts = points[si];
     if (pts.length === 1) {
       // A lone dot is easy to miss; draw a small cross.
       const c = dotCol(pts[0][0]);
@@ -505,7 +508,7 @@ export function renderChart(series: Series[], opts: ChartOptions = {}): string {
     for (let i = 1; i < pts.length; i++) {
       line(si, dotCol(pts[i - 1][0]), dotRow(pts[i - 1][1]), dotCol(pts[i][0]), dotRow(pts[i][1]));
     }
-  });
+  }
 
   const out: Cell[][] = [];
 
