@@ -330,7 +330,7 @@ def cmd_train(a):
         # The file's vocabulary is kept (as lstm train --init-from keeps the checkpoint's).
         ids, _, _ = encode(text, vocab, False, f"corpus {a.corpus}")
     else:
-        a.cell, a.layers, a.hidden = a.cell or "lstm", a.layers or 1, a.hidden or 256
+        a.cell, a.layers, a.hidden = a.cell or "lstm", a.layers or 1, a.hidden or 128
         vocab = sorted(set(text))  # by code point, as lstm builds its vocabulary
         index = {ch: i for i, ch in enumerate(vocab)}
         ids = torch.tensor([index[ch] for ch in text], dtype=torch.long)
@@ -453,7 +453,7 @@ def parse(argv):
     e.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     e.add_argument("--threads", type=int, help="CPU threads for torch")
 
-    # Defaults are lstm train's, so the same flags mean the same run.
+    # Defaults are lstm train's (TRAIN_DEFAULTS in src/commands/train.ts), so the same flags mean the same run.
     t = sub.add_parser("train", help="train with lstm train's protocol; writes an lstm-torch/1 file")
     t.add_argument("corpus", help='UTF-8 training text, or "-" for standard input')
     t.add_argument("--out", required=True, help="lstm-torch/1 file to write (at the end and every --save-every steps)")
@@ -461,23 +461,23 @@ def parse(argv):
     t.add_argument("--init-from", help="start from this lstm-torch/1 file's weights and vocabulary")
     t.add_argument("--cell", choices=list(CELLS), help="default lstm")
     t.add_argument("--layers", type=int, help="default 1")
-    t.add_argument("--hidden", type=int, help="default 256")
-    t.add_argument("--batch-size", type=int, default=32, help="B streams in all, split evenly over the processes")
+    t.add_argument("--hidden", type=int, help="default 128")
+    t.add_argument("--batch-size", type=int, default=16, help="B streams in all, split evenly over the processes")
     t.add_argument("--seq-len", type=int, default=128)
     t.add_argument("--dropout", type=float, default=0.0)
     t.add_argument("--optimizer", default="adam", choices=["adam", "rmsprop", "adagrad", "sgd"])
-    t.add_argument("--lr", type=float, default=2e-3)
+    t.add_argument("--lr", type=float, default=3e-3)
     t.add_argument("--lr-decay", type=float, default=1.0, help="per epoch, applied smoothly per step")
     t.add_argument("--momentum", type=float, default=0.0)
     t.add_argument("--clip", type=float, default=5.0, help="global gradient norm; 0 = off")
     t.add_argument("--clip-value", type=float, default=0.0)
     t.add_argument("--forget-bias", type=float, default=1.0)
-    t.add_argument("--steps", type=int, default=None, help="steps to take (default 2000)")
+    t.add_argument("--steps", type=int, default=None, help="steps to take (default 10000)")
     t.add_argument("--epochs", type=float, default=None)
     t.add_argument("--val-frac", type=float, default=0.05)
-    t.add_argument("--eval-every", type=int, default=200)
-    t.add_argument("--save-every", type=int, default=500)
-    t.add_argument("--log-every", type=int, default=100)
+    t.add_argument("--eval-every", type=int, default=500)
+    t.add_argument("--save-every", type=int, default=2000)
+    t.add_argument("--log-every", type=int, default=500)
     t.add_argument("--seed", type=int, default=1)
     t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     t.add_argument("--threads", type=int, help="CPU threads for torch, per process")
@@ -488,7 +488,7 @@ def parse(argv):
     if a.command == "train":
         a.steps_given = a.steps is not None
         if a.steps is None:
-            a.steps = 2000
+            a.steps = 10000
         for name, ok in (("layers", a.layers is None or a.layers >= 1), ("hidden", a.hidden is None or a.hidden >= 1), ("batch-size", a.batch_size >= 1),
                          ("seq-len", a.seq_len >= 1), ("steps", a.steps >= 1), ("lr", a.lr > 0),
                          ("lr-decay", 0 < a.lr_decay <= 1), ("dropout", 0 <= a.dropout < 1), ("momentum", 0 <= a.momentum < 1),
