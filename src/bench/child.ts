@@ -9,10 +9,8 @@ import { createKernels, type BackendName } from '../backend.js';
 import { PACKAGE_ROOT } from '../corpusfile.js';
 import { Vocab } from '../data/text.js';
 import { benchEngine } from './engine.js';
-import { CONFIGS } from './configs.js';
+import { CONFIGS, SHARED_CORPUS } from './configs.js';
 
-/** The peers' corpus: tinyshakespeare from the workplace's shared folder, if it is there. */
-export const SHARED_CORPUS = join(PACKAGE_ROOT, '..', 'shared', 'corpora', 'tinyshakespeare.txt');
 
 const { values } = parseArgs({
   options: {

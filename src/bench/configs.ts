@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../corpusfile.js';
 import type { BenchConfig } from './engine.js';
 
 /** The peers' configurations (../shared/bench): LSTM, batch 32, sequence 64, Adam 2e-3, clip 5. */
@@ -6,3 +8,6 @@ export const CONFIGS: Record<string, BenchConfig> = {
   medium: { label: 'medium 2×256', cell: 'lstm', layers: 2, hidden: 256, batch: 32, seqLen: 64, vocab: 65 },
   large: { label: 'large 3×512', cell: 'lstm', layers: 3, hidden: 512, batch: 32, seqLen: 64, vocab: 65 },
 };
+
+/** The peers' corpus: tinyshakespeare from the workplace's shared folder, if it is there. */
+export const SHARED_CORPUS = join(PACKAGE_ROOT, '..', 'shared', 'corpora', 'tinyshakespeare.txt');

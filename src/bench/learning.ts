@@ -16,8 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PACKAGE_ROOT } from '../corpusfile.js';
-import { SHARED_CORPUS } from './child.js';
-import { CONFIGS } from './configs.js';
+import { CONFIGS, SHARED_CORPUS } from './configs.js';
 
 const { values } = parseArgs({
   options: {
