@@ -164,6 +164,7 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
     config = { cell: o.cell, vocabSize: vocab.size, hidden: o.hidden, layers: o.layers };
     settings = settingsFrom(o);
   }
+  const distinct = text.utf8.distinct.length;
   const { ids, unknown: unknownCodes } = encodeUtf8(text.utf8, vocab);
   text = null; // the bytes: training needs only the ids
   if (unknownCodes.length > 0) {
@@ -218,9 +219,9 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
   }
   const chance = Math.log2(vocab.size);
   const unigram = unigramBits(trainIds, vocab.size);
-  ui.succeed(`Read ${describeSource(corpus)}: ${ids.length.toLocaleString('en-US')} characters, ${vocab.size} distinct; ${trainIds.length.toLocaleString('en-US')} for training, ${nVal.toLocaleString('en-US')} for validation`);
+  ui.succeed(`Read ${describeSource(corpus)}: ${ids.length.toLocaleString('en-US')} characters, ${distinct} distinct${ck ? ` (the checkpoint's vocabulary: ${vocab.size})` : ''}; ${trainIds.length.toLocaleString('en-US')} for training, ${nVal.toLocaleString('en-US')} for validation`);
   const params = model.layout.count;
-  ui.line(`${o.resume ? 'Resuming' : o.initFrom ? 'Fine-tuning' : 'Training'} a ${config.layers}×${config.hidden} ${config.cell} (${params.toLocaleString('en-US')} parameters) on ${settings.backend}: batch ${settings.batchSize} × seq ${settings.seqLen}, ${settings.optimizer} lr ${settings.lr}, clip ${settings.clip || 'off'}; step ${trainer.step} → ${target} (${perEpoch} steps per epoch)`);
+  ui.line(`${o.resume ? 'Resuming' : o.initFrom ? 'Fine-tuning' : 'Training'} a ${config.layers}×${config.hidden} ${config.cell} (${params.toLocaleString('en-US')} parameters) on ${settings.backend}: batch ${settings.batchSize} × seq ${settings.seqLen}, ${settings.optimizer} lr ${settings.lr}, clip ${settings.clip || 'off'}; step ${trainer.step} → ${target} (${perEpoch} step${perEpoch === 1 ? '' : 's'} per epoch)`);
   ui.line(ui.c.dim(`For reference: a uniform guess costs ${chance.toFixed(2)} bits per character, character frequencies alone ${unigram.toFixed(2)}.`));
   ui.event({
     event: 'start', corpus: corpus.source, chars: ids.length, vocab_size: vocab.size, train_chars: trainIds.length, val_chars: nVal,
