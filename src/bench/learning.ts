@@ -5,10 +5,12 @@
 //
 // Trains the same model twice with the same protocol (B contiguous streams, truncated BPTT with
 // carried state, Adam 2e-3, clipping at global norm 5, batch 32, sequence 64, the last 5% of the
-// text held out): once with `lstm train`, once with scripts/lstm_torch.py (PyTorch, 2 threads).
-// Both models are then scored by the same evaluator, `lstm eval`, on the held-out tail (the
-// PyTorch one after `lstm import`), so the only difference is the training. Prints the wall
-// time of each training and the validation bits per character.
+// text held out), from the same initial weights: once with `lstm train --seed S`, once with
+// scripts/lstm_torch.py (PyTorch, 2 threads) from those weights (the model lstm train
+// initialises with seed S, written as lstm-torch/1 and given to --init-from). Both models are
+// then scored by the same evaluator, `lstm eval`, on the held-out tail (the PyTorch one after
+// `lstm import`), so the only difference is the training. Prints the wall time of each
+// training and the validation bits per character.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +18,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PACKAGE_ROOT } from '../corpusfile.js';
+import { ReferenceKernels } from '../nn/kernels.js';
+import { Model } from '../nn/model.js';
+import { Rng } from '../nn/rng.js';
+import { Vocab } from '../data/text.js';
+import { scanUtf8 } from '../data/utf8.js';
+import { torchModelOf } from '../interop/convert.js';
+import { formatTorchFile } from '../interop/torchfile.js';
 import { CONFIGS, SHARED_CORPUS } from './configs.js';
 
 const { values } = parseArgs({
@@ -55,6 +64,12 @@ try {
     '--lr', '2e-3', '--clip', '5', '--steps', steps, '--seed', values.seed!, '--val-frac', String(VAL_FRAC), '--eval-every', '0', '--save-every', '0'];
   process.stderr.write(`training ${c.label} with lstm for ${steps} steps …\n`);
   const ours = run(process.execPath, [lstm, 'train', corpus, ...common, '--out', join(dir, 'ours.json'), '--quiet']);
+  // The initial weights of that run: lstm train builds the vocabulary from the text's code
+  // points and initialises the model from Rng(seed) with forget bias 1 before anything else.
+  const vocab = Vocab.fromCodePoints(scanUtf8(readFileSync(corpus), corpus).distinct);
+  const init = new Model({ cell: 'lstm', vocabSize: vocab.size, hidden: c.hidden, layers: c.layers }, new ReferenceKernels('f32'))
+    .init(new Rng(Number(values.seed)), { forgetBias: 1 });
+  writeFileSync(join(dir, 'init.torch.json'), formatTorchFile(torchModelOf(init, vocab.chars)));
   process.stderr.write(`training ${c.label} with PyTorch (scripts/lstm_torch.py, 2 threads) for ${steps} steps …\n`);
   const env = { ...process.env };
   if (!env.OPENBLAS_CORETYPE) {
@@ -62,7 +77,7 @@ try {
     if (/\bavx512f\b/.test(info)) env.OPENBLAS_CORETYPE = 'SkylakeX';
     else if (/\bavx2\b/.test(info)) env.OPENBLAS_CORETYPE = 'Haswell';
   }
-  const theirs = run('/usr/bin/python3', [join(PACKAGE_ROOT, 'scripts', 'lstm_torch.py'), 'train', corpus, ...common, '--threads', '2', '--out', join(dir, 'torch.json'), '--quiet'], env);
+  const theirs = run('/usr/bin/python3', [join(PACKAGE_ROOT, 'scripts', 'lstm_torch.py'), 'train', corpus, ...common, '--init-from', join(dir, 'init.torch.json'), '--threads', '2', '--out', join(dir, 'torch.json'), '--quiet'], env);
   run(process.execPath, [lstm, 'import', join(dir, 'torch.json'), '--out', join(dir, 'torch-ck.json')]);
 
   const rows = [
@@ -70,7 +85,7 @@ try {
     ['PyTorch', theirs.seconds, evalBpc(join(dir, 'torch-ck.json'), tail)],
   ] as const;
   const charsTrained = Number(steps) * c.batch * c.seqLen;
-  console.log(`${c.label} LSTM on ${corpus}: batch ${c.batch}, sequence ${c.seqLen}, Adam 2e-3, clip 5, ${steps} steps, seed ${values.seed}; validation = the last 5% (${Math.floor(chars.length * VAL_FRAC).toLocaleString('en-US')} characters), scored by lstm eval`);
+  console.log(`${c.label} LSTM on ${corpus}: batch ${c.batch}, sequence ${c.seqLen}, Adam 2e-3, clip 5, ${steps} steps, both from lstm's initial weights for seed ${values.seed}; validation = the last 5% (${Math.floor(chars.length * VAL_FRAC).toLocaleString('en-US')} characters), scored by lstm eval`);
   console.log('trainer   wall time  chars/s (whole run)  validation bpc');
   for (const [who, s, bpc] of rows) {
     console.log(`${who.padEnd(8)}  ${(s.toFixed(1) + ' s').padStart(9)}  ${Math.round(charsTrained / s).toLocaleString('en-US').padStart(19)}  ${bpc.toFixed(4).padStart(14)}`);
