@@ -65,17 +65,8 @@ export function scanUtf8(b: Uint8Array, where: string): Utf8Text {
     }
     const bad = invalidAt(b, i, n);
     if (bad >= 0) throw new TextError(`${where} is not valid UTF-8: bad byte sequence at byte offset ${bad}`);
-    let cp: number;
-    if (x < 0xe0) {
-      cp = ((x & 0x1f) << 6) | (b[i + 1] & 0x3f);
-      i += 2;
-    } else if (x < 0xf0) {
-      cp = ((x & 0x0f) << 12) | ((b[i + 1] & 0x3f) << 6) | (b[i + 2] & 0x3f);
-      i += 3;
-    } else {
-      cp = ((x & 0x07) << 18) | ((b[i + 1] & 0x3f) << 12) | ((b[i + 2] & 0x3f) << 6) | (b[i + 3] & 0x3f);
-      i += 4;
-    }
+    const cp = multiByte(b, i, x);
+    i += sequenceLength(x);
     seen[cp] = 1;
     wide = true;
     count++;
@@ -84,6 +75,18 @@ export function scanUtf8(b: Uint8Array, where: string): Utf8Text {
   const top = wide ? 0x110000 : 0x80;
   for (let cp = 0; cp < top; cp++) if (seen[cp] !== 0) distinct.push(cp);
   return { bytes: b, start, length: count, distinct };
+}
+
+/** The code point of the valid multi-byte sequence that starts at i with the byte x ≥ 0xc2. */
+function multiByte(b: Uint8Array, i: number, x: number): number {
+  if (x < 0xe0) return ((x & 0x1f) << 6) | (b[i + 1] & 0x3f);
+  if (x < 0xf0) return ((x & 0x0f) << 12) | ((b[i + 1] & 0x3f) << 6) | (b[i + 2] & 0x3f);
+  return ((x & 0x07) << 18) | ((b[i + 1] & 0x3f) << 12) | ((b[i + 2] & 0x3f) << 6) | (b[i + 3] & 0x3f);
+}
+
+/** The length in bytes of the multi-byte sequence that starts with the byte x ≥ 0xc2. */
+function sequenceLength(x: number): number {
+  return x < 0xe0 ? 2 : x < 0xf0 ? 3 : 4;
 }
 
 /** -1 if a valid multi-byte sequence starts at i (whose first byte is ≥ 0x80), else i. */
@@ -128,15 +131,9 @@ export function encodeUtf8(t: Utf8Text, vocab: Vocab): Encoded {
     if (x < 0x80) {
       cp = x;
       i++;
-    } else if (x < 0xe0) {
-      cp = ((x & 0x1f) << 6) | (b[i + 1] & 0x3f);
-      i += 2;
-    } else if (x < 0xf0) {
-      cp = ((x & 0x0f) << 12) | ((b[i + 1] & 0x3f) << 6) | (b[i + 2] & 0x3f);
-      i += 3;
     } else {
-      cp = ((x & 0x07) << 18) | ((b[i + 1] & 0x3f) << 12) | ((b[i + 2] & 0x3f) << 6) | (b[i + 3] & 0x3f);
-      i += 4;
+      cp = multiByte(b, i, x);
+      i += sequenceLength(x);
     }
     const id = table[cp];
     if (id >= 0) {
