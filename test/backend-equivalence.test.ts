@@ -1,8 +1,9 @@
 // The fast path against the plain reference path, through the whole model: for every cell
-// type, the WebAssembly backend (one and two threads) gives the same loss and gradients as the
-// reference kernels, to float32 rounding.
+// type, the WebAssembly backends — wasm and wasm-fma, on one and two threads — give the same
+// loss and gradients as the reference kernels, to float32 rounding.
 
 import { afterAll, describe, expect, it } from 'vitest';
+import { createKernels } from '../src/backend.js';
 import { Graph } from '../src/nn/graph.js';
 import { ReferenceKernels, type Kernels } from '../src/nn/kernels.js';
 import { CELL_TYPES, Model, RecurrentState, type CellType } from '../src/nn/model.js';
@@ -11,7 +12,11 @@ import { WasmKernels } from '../src/nn/wasm-kernels.js';
 
 const wasm1 = WasmKernels.createSync();
 const wasm2 = WasmKernels.createSync({ threads: 2, splitFlops: 1, splitElements: 1 }); // split even small products and gate steps
-afterAll(() => { wasm1.close(); wasm2.close(); });
+// wasm-fma: the same with relaxed SIMD's fused multiply-add in the products (createKernels
+// sets Node 20's flag; the second instance needs the options createKernels does not take).
+const fma1 = createKernels('wasm-fma', 1) as WasmKernels;
+const fma2 = WasmKernels.createSync({ threads: 2, splitFlops: 1, splitElements: 1, fma: true });
+afterAll(() => { wasm1.close(); wasm2.close(); fma1.close(); fma2.close(); });
 
 function run(kernels: Kernels, cell: CellType) {
   const V = 37, H = 48, L = 2, B = 5, T = 9;
@@ -29,6 +34,10 @@ function run(kernels: Kernels, cell: CellType) {
   return { loss, grads: Float64Array.from(model.grads), h: Float64Array.from(state.h[L - 1]), dh0: Float64Array.from(graph.dh0[0]) };
 }
 
+function bits(v: number | Float64Array): Buffer {
+  return Buffer.from(Float64Array.from(typeof v === 'number' ? [v] : v).buffer);
+}
+
 function maxRelDiff(a: Float64Array, b: Float64Array): { diff: number; at: number } {
   let scale = 0;
   for (let j = 0; j < a.length; j++) scale = Math.max(scale, Math.abs(a[j]));
@@ -44,7 +53,7 @@ describe('wasm backend matches the reference through forward and backward', () =
   for (const cell of CELL_TYPES) {
     it(cell, () => {
       const ref = run(new ReferenceKernels('f32'), cell);
-      for (const k of [wasm1, wasm2]) {
+      for (const k of [wasm1, wasm2, fma1, fma2]) {
         const fast = run(k, cell);
         expect(fast.loss).toBeCloseTo(ref.loss, 5);
         for (const key of ['grads', 'h', 'dh0'] as const) {
@@ -56,10 +65,15 @@ describe('wasm backend matches the reference through forward and backward', () =
     });
   }
 
-  it('two threads give bit-identical results to one', () => {
-    for (const cell of CELL_TYPES) {
-      const a = run(wasm1, cell), b = run(wasm2, cell);
-      expect(Buffer.from(new Float64Array(a.grads).buffer).equals(Buffer.from(new Float64Array(b.grads).buffer))).toBe(true);
+  it('two threads give bit-identical results to one, with and without fused multiply-add', () => {
+    expect([fma1.name, fma2.name]).toEqual(['wasm-simd-fma', 'wasm-simd-fma']);
+    for (const [one, two] of [[wasm1, wasm2], [fma1, fma2]]) {
+      for (const cell of CELL_TYPES) {
+        const a = run(one, cell), b = run(two, cell);
+        for (const key of ['loss', 'grads', 'h', 'dh0'] as const) {
+          expect(bits(a[key]).equals(bits(b[key])), `${one.name} ${cell} ${key}`).toBe(true);
+        }
+      }
     }
   });
 });

@@ -55,20 +55,27 @@ describe('lstm train', () => {
     expect(r.stdout).not.toMatch(/\x1b/);
   });
 
-  it('--resume continues bit for bit: 8 steps = 4 steps, then --resume to 8', () => {
-    const full = fresh('full.json'), half = fresh('half.json');
-    const args = [...TINY, '--layers', '2', '--dropout', '0.2', '--seed', '3'];
-    expect(lstm(['train', corpus, ...args, '--steps', '8', '--out', full]).code).toBe(0);
-    expect(lstm(['train', corpus, ...args, '--steps', '4', '--out', half]).code).toBe(0);
-    const r = lstm(['train', corpus, '--resume', half, '--steps', '8']);
+  for (const backend of ['wasm', 'wasm-fma']) it(`--resume continues bit for bit on ${backend}: 8 steps = 4 steps on one thread, then --resume to 8 on two`, () => {
+    const full = fresh(`full-${backend}.json`), half = fresh(`half-${backend}.json`);
+    // 8 × 128: products big enough for the second thread to take a share (2·8·512·128 flops)
+    const args = [...TINY, '--hidden', '128', '--batch-size', '8', '--layers', '2', '--dropout', '0.2', '--seed', '3', '--backend', backend];
+    expect(lstm(['train', corpus, ...args, '--steps', '8', '--threads', '2', '--out', full]).code).toBe(0);
+    expect(lstm(['train', corpus, ...args, '--steps', '4', '--threads', '1', '--out', half]).code).toBe(0);
+    const r = lstm(['train', corpus, '--resume', half, '--steps', '8', '--threads', '2']);
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`on ${backend}:`);
     const a = ck(full), b = ck(half);
+    expect(b.train.backend).toBe(backend);
     expect(b.position).toEqual(a.position);
     expect(b.tensors).toEqual(a.tensors);
     expect(b.optimizer).toEqual(a.optimizer);
     expect(b.rng).toEqual(a.rng);
     expect(b.carried).toEqual(a.carried);
     expect(b.history.train).toEqual(a.history.train);
+    // sample runs on the checkpoint's backend; the same seed gives the same text
+    const s1 = lstm(['sample', '--checkpoint', full, '--seed', '5', '--length', '40']);
+    expect(s1.code, s1.stderr).toBe(0);
+    expect(lstm(['sample', '--checkpoint', full, '--seed', '5', '--length', '40']).stdout).toBe(s1.stdout);
   });
 
   it('evaluating never changes the trajectory (different --eval-every, same weights)', () => {
@@ -257,6 +264,10 @@ describe('bad input: one line, non-zero exit, no stack trace, nothing overwritte
     const before = readFileSync(out);
     expectOneLineError(lstm(['train', corpus, '--resume', out, '--hidden', '32']), /--hidden 32 differs from the checkpoint's 16/, 2);
     expectOneLineError(lstm(['train', corpus, '--resume', out, '--lr', '0.1']), /--lr 0\.1 differs .*--init-from/, 2);
+    expectOneLineError(lstm(['train', corpus, '--resume', out, '--backend', 'wasm-fma']), /--backend wasm-fma differs from the checkpoint's wasm .*--init-from/, 2);
+    const c = ck(out);
+    c.train.backend = 'webgpu';
+    expectOneLineError(lstm(['train', corpus, '--resume', bad('webgpu.json', JSON.stringify(c)), '--steps', '4']), /webgpu\.json was trained on a backend this lstm does not have \(webgpu\); it has wasm, wasm-fma, js/, 2);
     expectOneLineError(lstm(['train', bad('other.txt', TEXT + 'x'), '--resume', out, '--steps', '4']), /not the same text/, 2);
     expect(readFileSync(out).equals(before)).toBe(true);
   });

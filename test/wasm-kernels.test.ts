@@ -1,4 +1,5 @@
 import { describe, it, expect, afterAll } from 'vitest';
+import { enableRelaxedSimd } from '../src/backend.js';
 import { ReferenceKernels } from '../src/nn/kernels.js';
 import { WasmKernels } from '../src/nn/wasm-kernels.js';
 import { Rng } from '../src/nn/rng.js';
@@ -50,11 +51,23 @@ function caseName(c: Case): string {
   return `${c.tA ? 'T' : 'N'}${c.tB ? 'T' : 'N'} M=${c.M} N=${c.N} K=${c.K} off=${c.aOff},${c.bOff},${c.cOff} pad=${c.padA},${c.padB},${c.padC} acc=${c.acc}`;
 }
 
-describe('WasmKernels.gemm', () => {
+// Every product test runs twice: with the plain f32x4 multiply and add (the wasm backend) and
+// with relaxed SIMD's fused multiply-add (wasm-fma; enableRelaxedSimd sets Node 20's flag).
+// Whether relaxed_madd fuses is the engine's choice per CPU, so the fma tests hold either way.
+const FMA_AVAILABLE = enableRelaxedSimd();
+
+it('relaxed SIMD is available to the wasm-fma backend on this engine (Node 20 with the flag set at run time)', () => {
+  expect(FMA_AVAILABLE).toBe(true);
+  const k = WasmKernels.createSync({ fma: true });
+  expect(k.name).toBe('wasm-simd-fma');
+  k.close();
+});
+
+for (const fma of [false, true]) describe(`WasmKernels.gemm${fma ? ' with fused multiply-add' : ''}`, () => {
   // Small blocking constants so that the K-block and row-block loops run many times
   // even on small matrices; the default instance covers the shapes the LSTM uses.
-  const small = WasmKernels.createSync({ mc: 8, kc: 12 });
-  const k = WasmKernels.createSync();
+  const small = WasmKernels.createSync({ mc: 8, kc: 12, fma });
+  const k = WasmKernels.createSync({ fma });
   afterAll(() => { small.close(); k.close(); });
 
   it('agrees with the f64 reference on odd shapes, offsets and strides, all four transposes', () => {
@@ -222,12 +235,14 @@ describe('WasmKernels memory', () => {
 });
 
 describe('WasmKernels with a worker thread', () => {
-  it('gives bit-identical results to one thread, split by columns or by rows, all transposes', async () => {
+  for (const fma of [false, true]) it(`gives bit-identical results to one thread, split by columns or by rows, all transposes${fma ? ', with fused multiply-add' : ''}`, async () => {
     // splitFlops: 0 splits every product and a tiny chunkFlops cuts it into many chunks (down
     // to one tile each), so small shapes exercise both cuts, their edges and the claiming.
     // splitGemv: 0 cuts one-row products (M = 1, B not transposed: the gemv path) in two column halves.
-    const k2 = await WasmKernels.create({ threads: 2, splitFlops: 0, chunkFlops: 2000, maxChunks: 1000, mc: 8, kc: 12, splitGemv: 0 });
-    const k1 = WasmKernels.createSync({ mc: 8, kc: 12 });
+    // With fma the worker instantiates the FMA module, compiled on the main thread.
+    const k2 = await WasmKernels.create({ threads: 2, splitFlops: 0, chunkFlops: 2000, maxChunks: 1000, mc: 8, kc: 12, splitGemv: 0, fma });
+    const k1 = WasmKernels.createSync({ mc: 8, kc: 12, fma });
+    expect(k2.name).toBe(k1.name);
     const rng = new Rng(99);
     try {
       const shapes: [number, number, number][] = [[32, 512, 64], [70, 9, 33], [5, 17, 3], [2, 2, 2], [1, 40, 7], [1, 1024, 37], [1, 65, 9], [40, 1, 7], [64, 65, 29]];

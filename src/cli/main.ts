@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ZodError } from 'zod';
+import { BACKENDS } from '../backend.js';
 import { PACKAGE_ROOT } from '../corpusfile.js';
 import { runInfo } from '../commands/info.js';
 import { runSample } from '../commands/sample.js';
@@ -67,8 +68,8 @@ export function buildProgram(): Command {
     .option('--log-every <n>', 'print a progress line every n steps when not on a terminal', String(D.logEvery))
     .option('--patience <n>', 'stop early after n evaluations without improvement (0 = never)', String(D.patience))
     .option('--seed <n>', 'random seed: the same seed repeats a run bit for bit', String(D.seed))
-    .addOption(new Option('--backend <name>', 'numeric kernels: wasm (fast) or js (plain reference)').choices(['wasm', 'js']).default(D.backend))
-    .option('--threads <n>', 'threads for the wasm backend: 1 or 2 (default: 2 on a machine with 2 or more cores); results are the same either way')
+    .addOption(new Option('--backend <name>', 'numeric kernels: wasm (fast), wasm-fma (wasm with fused multiply-add: faster, but its rounding depends on the CPU, so runs repeat bit for bit only on the same kind of machine) or js (plain reference)').choices(BACKENDS).default(D.backend))
+    .option('--threads <n>', 'threads for the wasm backends: 1 or 2 (default: 2 on a machine with 2 or more cores); results are the same either way')
     .option('--out <path>', 'checkpoint file, or a folder for it (default: checkpoints/<corpus>-<cell>-<L>x<H>-<time>.json)')
     .option('--force', 'overwrite an existing checkpoint at --out')
     .option('--resume <ckpt>', 'continue a run exactly where it stopped')

@@ -2,7 +2,7 @@
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createKernels, type BackendName } from '../backend.js';
+import { createKernels, isBackend, type BackendName } from '../backend.js';
 import { CheckpointError, loadTensors, readCheckpoint, type Checkpoint } from '../checkpoint.js';
 import { UserError } from '../cli/errors.js';
 import { Vocab } from '../data/text.js';
@@ -43,7 +43,9 @@ export function loadModel(path: string | undefined, backend?: BackendName): Load
     if (e instanceof CheckpointError) throw new UserError(e.message);
     throw e;
   }
-  const kernels = createKernels(backend ?? ((ck.train.backend === 'js' ? 'js' : 'wasm') as BackendName));
+  // The backend the model was trained on (wasm-fma too: its user chose the speed), or wasm
+  // for a name this lstm does not have.
+  const kernels = createKernels(backend ?? (isBackend(ck.train.backend) ? ck.train.backend : 'wasm'));
   const model = new Model(ck.model, kernels);
   try {
     loadTensors(model, ck.tensors, p);

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { z } from 'zod';
-import { BACKENDS, createKernels, defaultThreads } from '../backend.js';
+import { BACKENDS, createKernels, defaultThreads, isBackend, type BackendName } from '../backend.js';
 import {
   CheckpointError, decodeF32, encodeArrays, encodeF32, loadTensors, readCheckpoint, tensorsOf, writeCheckpoint,
   writeFileAtomic, type Checkpoint, type TrainSettings, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
@@ -18,6 +18,7 @@ import { readCorpus, type CorpusText } from '../corpusfile.js';
 import { Vocab, describeChar } from '../data/text.js';
 import { encodeUtf8, type Ids } from '../data/utf8.js';
 import { Generator } from '../generate.js';
+import type { Kernels } from '../nn/kernels.js';
 import { CELL_TYPES, Model, type ModelConfig } from '../nn/model.js';
 import { OPTIMIZERS } from '../nn/optim.js';
 import { Rng } from '../nn/rng.js';
@@ -123,6 +124,9 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
     if (o.resume && (!ck.optimizer || !ck.carried)) {
       throw new UserError(`${path} holds weights only (no optimiser or carried state), so it cannot be resumed exactly; start a new run from its weights with --init-from ${path}`, 2);
     }
+    if (o.resume && !isBackend(ck.train.backend)) {
+      throw new UserError(`${path} was trained on a backend this lstm does not have (${ck.train.backend}); it has ${BACKENDS.join(', ')}`, 2);
+    }
     const flag = o.resume ? '--resume' : '--init-from';
     const fixed: readonly string[] = o.resume ? [...ARCHITECTURE, ...TRAJECTORY] : ARCHITECTURE;
     for (const key of fixed) {
@@ -188,7 +192,13 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
   checkWritable(out, o.force || (o.resume !== undefined && samePath(out, o.resume)));
 
   // 5) Model, trainer, and their state.
-  const kernels = createKernels(settings.backend as 'wasm' | 'js', o.threads ?? defaultThreads());
+  let kernels: Kernels;
+  try {
+    kernels = createKernels(settings.backend as BackendName, o.threads ?? defaultThreads());
+  } catch (e) {
+    ui.stopSpinner(); // wasm-fma on an engine without relaxed SIMD
+    throw e;
+  }
   const model = new Model(config, kernels);
   const rng = new Rng(settings.seed);
   if (ck) loadTensors(model, ck.tensors, o.resume ?? o.initFrom!);
