@@ -1,11 +1,11 @@
 // One benchmark measurement in a process of its own, so that its peak memory is its own:
-//   node dist/bench/child.js --config medium --backend wasm --threads 2 --seconds 15 [--corpus FILE]
+//   node dist/bench/child.js --config medium --backend wasm|wasm-fma|js --threads 2 --seconds 15 [--corpus FILE]
 // Prints one JSON line.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createKernels, type BackendName } from '../backend.js';
+import { BACKENDS, createKernels, isBackend } from '../backend.js';
 import { PACKAGE_ROOT } from '../corpusfile.js';
 import { Vocab } from '../data/text.js';
 import { benchEngine } from './engine.js';
@@ -32,7 +32,8 @@ if (corpusPath) {
   ids = v.encode(text).ids;
   vocab = v.size;
 }
-const kernels = createKernels(values.backend as BackendName, Number(values.threads));
+if (!isBackend(values.backend!)) throw new Error(`unknown backend ${values.backend} (${BACKENDS.join(', ')})`);
+const kernels = createKernels(values.backend, Number(values.threads));
 const r = benchEngine({ ...c, vocab }, kernels, Number(values.seconds), ids);
 console.log(JSON.stringify({
   config: values.config, label: c.label, backend: r.backend, threads: Number(values.threads), corpus: corpusPath ?? 'random',

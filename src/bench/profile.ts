@@ -2,7 +2,7 @@
 // by a wrapper around the kernels (graph.ts itself is unchanged), plus the trainer's phases
 // around them (zeroing the gradients, clipping, the optimiser) timed directly.
 //
-//   node dist/bench/profile.js [--config small|medium|large] [--backend wasm|js] [--threads 2]
+//   node dist/bench/profile.js [--config small|medium|large] [--backend wasm|wasm-fma|js] [--threads 2]
 //                              [--steps 20] [--repeat 3] [--sample 2000]
 //
 // The step is the trainer's (see Trainer.trainStep), spelled out so each phase can be timed:
@@ -13,7 +13,7 @@
 // other processes only ever add time. --sample times B = 1, T = 1 sampling the same way.
 
 import { parseArgs } from 'node:util';
-import { createKernels, type BackendName } from '../backend.js';
+import { BACKENDS, createKernels, isBackend } from '../backend.js';
 import { Graph } from '../nn/graph.js';
 import type { Kernels } from '../nn/kernels.js';
 import { Model, RecurrentState } from '../nn/model.js';
@@ -105,7 +105,8 @@ const cfg = CONFIGS[values.config!];
 if (!cfg) throw new Error(`unknown config ${values.config}`);
 const B = Number(values.batch), T = Number(values.seq), V = 65;
 const steps = Number(values.steps), repeat = Number(values.repeat), sampleChars = Number(values.sample);
-const inner = createKernels(values.backend as BackendName, Number(values.threads));
+if (!isBackend(values.backend!)) throw new Error(`unknown backend ${values.backend} (${BACKENDS.join(', ')})`);
+const inner = createKernels(values.backend, Number(values.threads));
 const timer = new Timer();
 let phase = 'forward';
 const kernels = timed(inner, timer, () => phase);

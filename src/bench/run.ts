@@ -2,7 +2,7 @@
 //
 //   npm run bench                                   small, medium, large; PyTorch if it can run
 //   npm run bench -- --configs small --seconds 30 --no-peers
-//   npm run bench -- --backends wasm,js --json
+//   npm run bench -- --backends wasm,wasm-fma,js --json
 //
 // Every measurement runs in a process of its own (so peak memory is its own), one after the
 // other. Ours: src/bench/child.ts. PyTorch: the workplace's peer benchmark (../shared/bench, or
@@ -17,6 +17,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { BACKENDS, isBackend } from '../backend.js';
 import { PACKAGE_ROOT } from '../corpusfile.js';
 import { CONFIGS } from './configs.js';
 
@@ -100,9 +101,11 @@ function machinePeak(): number | null {
 
 const configs = values.configs!.split(',');
 for (const c of configs) if (!CONFIGS[c]) throw new Error(`unknown config ${c}; choose from ${Object.keys(CONFIGS).join(', ')}`);
+const backends = values.backends!.split(',');
+for (const b of backends) if (!isBackend(b)) throw new Error(`unknown backend ${b}; choose from ${BACKENDS.join(', ')}`);
 const rows: Row[] = [];
 for (const config of configs) {
-  for (const backend of values.backends!.split(',')) {
+  for (const backend of backends) {
     say(`measuring lstm ${config} on ${backend} …`);
     const j = ours(config, backend);
     if (values.json) console.log(JSON.stringify({ peer: 'lstm', ...j }));
