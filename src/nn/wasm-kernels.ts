@@ -46,7 +46,8 @@ export interface WasmKernelsOptions {
   kc?: number;
   /** Columns of C per register tile (a multiple of 4). */
   nr?: number;
-  /** Use relaxed-SIMD fused multiply-add. Node 20 needs --experimental-wasm-relaxed-simd;
+  /** Use relaxed-SIMD fused multiply-add. Node 20 needs --experimental-wasm-relaxed-simd
+   *  (the wasm-fma backend sets it at run time: enableRelaxedSimd in backend.ts);
    *  'auto' uses it when available. Off by default, so that results do not depend on flags
    *  (a fused multiply-add rounds once instead of twice). */
   fma?: boolean | 'auto';
