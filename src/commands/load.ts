@@ -44,8 +44,16 @@ export function loadModel(path: string | undefined, backend?: BackendName): Load
     throw e;
   }
   // The backend the model was trained on (wasm-fma too: its user chose the speed), or wasm
-  // for a name this lstm does not have.
-  const kernels = createKernels(backend ?? (isBackend(ck.train.backend) ? ck.train.backend : 'wasm'));
+  // for a name this lstm does not have, or where this engine cannot run wasm-fma (reading a
+  // model needs no particular rounding; training on does, and lstm train says so).
+  const trainedOn = isBackend(ck.train.backend) ? ck.train.backend : 'wasm';
+  let kernels;
+  try {
+    kernels = createKernels(backend ?? trainedOn);
+  } catch (e) {
+    if (backend !== undefined || trainedOn !== 'wasm-fma' || !(e instanceof UserError)) throw e;
+    kernels = createKernels('wasm');
+  }
   const model = new Model(ck.model, kernels);
   try {
     loadTensors(model, ck.tensors, p);
