@@ -31,13 +31,7 @@ export async function readStdin(): Promise<Buffer> {
 export async function loadCorpus(source: string | undefined, what = 'corpus'): Promise<Corpus> {
   const raw = await readSource(source, what);
   const { bytes, label } = raw;
-  let text: string;
-  try {
-    text = decodeUtf8(bytes, label);
-  } catch (e) {
-    if (e instanceof TextError) throw new UserError(e.message);
-    throw e;
-  }
+  let text = asUserError(() => decodeUtf8(bytes, label));
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte order mark is not text
   if (text.length === 0) throw new UserError(`${label} is empty`);
   return { text, source: raw.source, sha256: sha256Of(bytes) };
@@ -60,15 +54,19 @@ export interface CorpusText {
 export async function readCorpus(source: string | undefined, what = 'corpus'): Promise<CorpusText> {
   const raw = await readSource(source, what);
   const { bytes, label } = raw;
-  let utf8: Utf8Text;
+  const utf8 = asUserError(() => scanUtf8(bytes, label));
+  if (utf8.length === 0) throw new UserError(`${label} is empty`);
+  return { source: raw.source, label, sha256: sha256Of(bytes), utf8, chars: utf8.length };
+}
+
+/** What decoding throws, as the one-line error the user sees. */
+function asUserError<T>(decode: () => T): T {
   try {
-    utf8 = scanUtf8(bytes, label);
+    return decode();
   } catch (e) {
     if (e instanceof TextError) throw new UserError(e.message);
     throw e;
   }
-  if (utf8.length === 0) throw new UserError(`${label} is empty`);
-  return { source: raw.source, label, sha256: sha256Of(bytes), utf8, chars: utf8.length };
 }
 
 /** The bytes of a corpus, never empty. */
