@@ -3,13 +3,12 @@
 // Prints one JSON line.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BACKENDS, createKernels, isBackend } from '../backend.js';
-import { PACKAGE_ROOT } from '../corpusfile.js';
+import { createKernels } from '../backend.js';
 import { Vocab } from '../data/text.js';
+import { encodeUtf8, scanUtf8, type Ids } from '../data/utf8.js';
 import { benchEngine } from './engine.js';
-import { CONFIGS, SHARED_CORPUS } from './configs.js';
+import { backendNamed, configNamed, SHARED_CORPUS } from './configs.js';
 
 
 const { values } = parseArgs({
@@ -21,19 +20,17 @@ const { values } = parseArgs({
     corpus: { type: 'string' },
   },
 });
-const c = CONFIGS[values.config!];
-if (!c) throw new Error(`unknown config ${values.config}`);
+const c = configNamed(values.config!);
 const corpusPath = values.corpus ?? (existsSync(SHARED_CORPUS) ? SHARED_CORPUS : undefined);
-let ids: Int32Array | undefined;
+let ids: Ids | undefined;
 let vocab = c.vocab;
 if (corpusPath) {
-  const text = readFileSync(corpusPath, 'utf8');
-  const v = Vocab.fromText(text);
-  ids = v.encode(text).ids;
+  const text = scanUtf8(readFileSync(corpusPath), corpusPath); // as lstm train reads a corpus
+  const v = Vocab.fromCodePoints(text.distinct);
+  ids = encodeUtf8(text, v).ids;
   vocab = v.size;
 }
-if (!isBackend(values.backend!)) throw new Error(`unknown backend ${values.backend} (${BACKENDS.join(', ')})`);
-const kernels = createKernels(values.backend, Number(values.threads));
+const kernels = createKernels(backendNamed(values.backend!), Number(values.threads));
 const r = benchEngine({ ...c, vocab }, kernels, Number(values.seconds), ids);
 console.log(JSON.stringify({
   config: values.config, label: c.label, backend: r.backend, threads: Number(values.threads), corpus: corpusPath ?? 'random',

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { BACKENDS, isBackend, type BackendName } from '../backend.js';
 import { PACKAGE_ROOT } from '../corpusfile.js';
 import type { BenchConfig } from './engine.js';
 
@@ -11,3 +12,16 @@ export const CONFIGS: Record<string, BenchConfig> = {
 
 /** The peers' corpus: tinyshakespeare from the workplace's shared folder, if it is there. */
 export const SHARED_CORPUS = join(PACKAGE_ROOT, '..', 'shared', 'corpora', 'tinyshakespeare.txt');
+
+/** The configuration of that name, or an error that lists the names. */
+export function configNamed(name: string): BenchConfig {
+  const c = CONFIGS[name];
+  if (!c) throw new Error(`unknown config ${name}; choose from ${Object.keys(CONFIGS).join(', ')}`);
+  return c;
+}
+
+/** The backend of that name, or an error that lists the names. */
+export function backendNamed(name: string): BackendName {
+  if (!isBackend(name)) throw new Error(`unknown backend ${name}; choose from ${BACKENDS.join(', ')}`);
+  return name;
+}

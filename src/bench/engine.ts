@@ -5,6 +5,7 @@ import { ReferenceKernels, type Kernels } from '../nn/kernels.js';
 import { Model, type CellType } from '../nn/model.js';
 import { Rng } from '../nn/rng.js';
 import { Trainer } from '../train/trainer.js';
+import type { Ids } from '../data/utf8.js';
 import { Graph } from '../nn/graph.js';
 import { RecurrentState } from '../nn/model.js';
 import { Sampler } from '../nn/sampler.js';
@@ -45,7 +46,7 @@ export function trainFlopsPerChar(c: BenchConfig): number {
   return 2 * macs;
 }
 
-export function benchEngine(c: BenchConfig, kernels: Kernels = new ReferenceKernels('f32'), seconds = 5, ids?: Int32Array): BenchResult {
+export function benchEngine(c: BenchConfig, kernels: Kernels = new ReferenceKernels('f32'), seconds = 5, ids?: Ids): BenchResult {
   const rng = new Rng(1);
   const model = new Model({ cell: c.cell, vocabSize: c.vocab, hidden: c.hidden, layers: c.layers }, kernels).init(rng);
   const text = ids ?? Int32Array.from({ length: 200_000 }, () => rng.int(c.vocab));

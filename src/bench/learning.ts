@@ -25,7 +25,7 @@ import { Vocab } from '../data/text.js';
 import { scanUtf8 } from '../data/utf8.js';
 import { torchModelOf } from '../interop/convert.js';
 import { formatTorchFile } from '../interop/torchfile.js';
-import { CONFIGS, SHARED_CORPUS } from './configs.js';
+import { configNamed, SHARED_CORPUS } from './configs.js';
 
 const { values } = parseArgs({
   options: {
@@ -35,8 +35,7 @@ const { values } = parseArgs({
     corpus: { type: 'string' },
   },
 });
-const c = CONFIGS[values.config!];
-if (!c) throw new Error(`unknown config ${values.config}; choose from ${Object.keys(CONFIGS).join(', ')}`);
+const c = configNamed(values.config!);
 const corpus = values.corpus ?? SHARED_CORPUS;
 if (!existsSync(corpus)) throw new Error(`no corpus at ${corpus}; give one with --corpus`);
 const steps = values.steps!;

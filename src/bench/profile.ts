@@ -13,7 +13,7 @@
 // other processes only ever add time. --sample times B = 1, T = 1 sampling the same way.
 
 import { parseArgs } from 'node:util';
-import { BACKENDS, createKernels, isBackend } from '../backend.js';
+import { createKernels } from '../backend.js';
 import { Graph } from '../nn/graph.js';
 import type { Kernels } from '../nn/kernels.js';
 import { Model, RecurrentState } from '../nn/model.js';
@@ -21,12 +21,8 @@ import { clipGradNorm, Optimizer } from '../nn/optim.js';
 import { Rng } from '../nn/rng.js';
 import { Sampler } from '../nn/sampler.js';
 import { Streams } from '../train/streams.js';
+import { backendNamed, configNamed } from './configs.js';
 
-const CONFIGS: Record<string, { layers: number; hidden: number }> = {
-  small: { layers: 1, hidden: 128 },
-  medium: { layers: 2, hidden: 256 },
-  large: { layers: 3, hidden: 512 },
-};
 
 /** Accumulated milliseconds and calls per label. */
 class Timer {
@@ -101,12 +97,10 @@ const { values } = parseArgs({
   },
 });
 
-const cfg = CONFIGS[values.config!];
-if (!cfg) throw new Error(`unknown config ${values.config}`);
+const cfg = configNamed(values.config!);
 const B = Number(values.batch), T = Number(values.seq), V = 65;
 const steps = Number(values.steps), repeat = Number(values.repeat), sampleChars = Number(values.sample);
-if (!isBackend(values.backend!)) throw new Error(`unknown backend ${values.backend} (${BACKENDS.join(', ')})`);
-const inner = createKernels(values.backend, Number(values.threads));
+const inner = createKernels(backendNamed(values.backend!), Number(values.threads));
 const timer = new Timer();
 let phase = 'forward';
 const kernels = timed(inner, timer, () => phase);

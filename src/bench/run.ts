@@ -17,9 +17,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BACKENDS, isBackend } from '../backend.js';
 import { PACKAGE_ROOT } from '../corpusfile.js';
-import { CONFIGS } from './configs.js';
+import { backendNamed, configNamed, CONFIGS } from './configs.js';
 
 const { values } = parseArgs({
   options: {
@@ -100,9 +99,9 @@ function machinePeak(): number | null {
 }
 
 const configs = values.configs!.split(',');
-for (const c of configs) if (!CONFIGS[c]) throw new Error(`unknown config ${c}; choose from ${Object.keys(CONFIGS).join(', ')}`);
+configs.forEach(configNamed);
 const backends = values.backends!.split(',');
-for (const b of backends) if (!isBackend(b)) throw new Error(`unknown backend ${b}; choose from ${BACKENDS.join(', ')}`);
+backends.forEach(backendNamed);
 const rows: Row[] = [];
 for (const config of configs) {
   for (const backend of backends) {
