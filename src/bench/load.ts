@@ -22,11 +22,12 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PACKAGE_ROOT } from '../corpusfile.js';
+import { SHARED_CORPUS } from './configs.js';
 
 const { values } = parseArgs({
   options: {
     mb: { type: 'string', default: '25,50,100' },
-    from: { type: 'string', default: join(PACKAGE_ROOT, '..', 'shared', 'corpora', 'tinyshakespeare.txt') },
+    from: { type: 'string', default: SHARED_CORPUS },
     runs: { type: 'string', default: '1' },
     'val-frac': { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
