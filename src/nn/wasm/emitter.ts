@@ -185,7 +185,6 @@ export class Fn {
     return this.op(0x43, ...b);
   }
   f32Add(): this { return this.op(0x92); }
-  f32Sub(): this { return this.op(0x93); }
   f32Mul(): this { return this.op(0x94); }
 
   // --- v128 / f32x4 ----------------------------------------------------------------
@@ -195,7 +194,7 @@ export class Fn {
   v128Store(m?: MemArg): this { return this.simd(0x0b).memarg(m, 4); }
   /** Stores one lane of a v128 as an f32 (used for the ragged right edge of a tile). */
   v128Store32Lane(lane: number, m?: MemArg): this { this.simd(0x5a).memarg(m, 2); return this.op(lane); }
-  v128Zero(): this { this.simd(0x0c); for (let k = 0; k < 16; k++) this.code.push(0); return this; }
+  v128Zero(): this { return this.i32x4Const(0); }
   /** i8x16.shuffle with 16 byte-lane indices (0–15 first operand, 16–31 second). */
   shuffle(lanes: readonly number[]): this {
     if (lanes.length !== 16) throw new Error('shuffle needs 16 lanes');
@@ -209,27 +208,18 @@ export class Fn {
     for (const l of [l0, l1, l2, l3]) bytes.push(4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3);
     return this.shuffle(bytes);
   }
+  /** v128.const with the 16 bytes of four lanes. */
+  private v128Const(lanes: Float32Array | Int32Array): this {
+    this.simd(0x0c);
+    for (const byte of new Uint8Array(lanes.buffer)) this.code.push(byte);
+    return this;
+  }
   /** v128.const with the same f32 in all four lanes. */
-  f32x4Const(x: number): this {
-    this.simd(0x0c);
-    const b = new Uint8Array(new Float32Array([x, x, x, x]).buffer);
-    for (const byte of b) this.code.push(byte);
-    return this;
-  }
+  f32x4Const(x: number): this { return this.v128Const(new Float32Array([x, x, x, x])); }
   /** v128.const with the same i32 in all four lanes. */
-  i32x4Const(x: number): this {
-    this.simd(0x0c);
-    const b = new Uint8Array(new Int32Array([x, x, x, x]).buffer);
-    for (const byte of b) this.code.push(byte);
-    return this;
-  }
+  i32x4Const(x: number): this { return this.i32x4ConstLanes(x, x, x, x); }
   /** v128.const with four given i32 lanes. */
-  i32x4ConstLanes(l0: number, l1: number, l2: number, l3: number): this {
-    this.simd(0x0c);
-    const b = new Uint8Array(new Int32Array([l0, l1, l2, l3]).buffer);
-    for (const byte of b) this.code.push(byte);
-    return this;
-  }
+  i32x4ConstLanes(l0: number, l1: number, l2: number, l3: number): this { return this.v128Const(new Int32Array([l0, l1, l2, l3])); }
   i32x4Splat(): this { return this.simd(0x11); }
   /** Pops b, a: lanes of all ones where a < b (signed), else zero. */
   i32x4LtS(): this { return this.simd(0x39); }
@@ -246,7 +236,6 @@ export class Fn {
   f32x4Pmin(): this { return this.simd(0xea); }
   /** Pseudo-maximum: pops b, a; pushes a < b ? b : a. */
   f32x4Pmax(): this { return this.simd(0xeb); }
-  i32x4Sub(): this { return this.simd(0xb1); }
   v128And(): this { return this.simd(0x4e); }
   v128Xor(): this { return this.simd(0x51); }
   /** Pops mask, b, a: lanes of a where mask bits are 1, of b where 0. */
