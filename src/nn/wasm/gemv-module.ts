@@ -8,7 +8,8 @@
 // general gemm would pack A (one row: pointless) and walk B in column tiles 8 wide whose
 // rows are ldb apart — for a 1024-wide B every row of a tile is in another 4 KiB page, which
 // the hardware prefetchers do not cross, and each tile uses half of every cache line it
-// touches. Here B is read row after row, R = 8 rows at a time: for each vector of 4 columns,
+// touches. Here B is read row after row, R = GEMV_ROWS (4) rows at a time: for each
+// vector of 4 columns,
 //
 //   c = C[j…j+3];  c += x[p]·B[p, j…];  c += x[p+1]·B[p+1, j…];  …  (R terms);  C[j…j+3] = c
 //

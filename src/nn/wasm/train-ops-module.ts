@@ -1,7 +1,8 @@
-// f32x4 kernels for the element-wise parts of training: the LSTM backward gates, tanh's
-// backward, and the two passes of softmax cross-entropy. The reference computes each
+// f32x4 kernels for the element-wise parts of training: the LSTM and GRU backward gates,
+// tanh's backward, and the two passes of softmax cross-entropy. The reference computes each
 // output in f64 and rounds once; here every operation rounds to f32, in the same order of
 // operations as the reference's expressions, so results differ by a few ulp (tested).
+// And Adam's step, in f64x2: that one is bit for bit Optimizer.step's JS loop (see emitAdam).
 //
 // Pointers are byte addresses in the memory; counts are floats.
 
