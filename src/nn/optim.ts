@@ -56,11 +56,11 @@ export class Optimizer {
         const stepSize = lr / (1 - Math.pow(b1, this.t));
         const bc2 = Math.sqrt(1 - Math.pow(b2, this.t));
         // Parameters in a WebAssembly kernels' memory: the same loop there (f64x2, the same
-        // bits), with m and v moved into that memory on first use.
+        // bits) over all but the last n mod 4, with m and v moved into that memory on first use.
         const wasm = WasmKernels.owning(p);
-        if (wasm && this.moveBuffers(wasm, n) && wasm.adamStep(p, g, this.buffers[0], this.buffers[1], b1, b2, stepSize, bc2, eps)) break;
+        const done = wasm && this.moveBuffers(wasm, n) ? wasm.adamStep(p, g, this.buffers[0], this.buffers[1], b1, b2, stepSize, bc2, eps) : 0;
         const [m, v] = this.buffers;
-        for (let j = 0; j < n; j++) {
+        for (let j = done; j < n; j++) {
           const gj = g[j];
           const mj = (m[j] = b1 * m[j] + (1 - b1) * gj);
           const vj = (v[j] = b2 * v[j] + (1 - b2) * gj * gj);
@@ -111,7 +111,7 @@ export class Optimizer {
       if (!(b instanceof Float32Array) || b.length !== n) return false;
       if (!k.owns(b)) {
         const moved = k.alloc(n);
-        moved.set(this.buffers[i]); // b: a Float32Array of length n
+        moved.set(b);
         this.buffers[i] = moved;
       }
     }

@@ -303,39 +303,28 @@ export class WasmKernels extends ReferenceKernels {
   }
 
   /**
-   * One Adam step over p (see Optimizer.step, whose JS loop this reproduces bit for bit, in
-   * f64x2; split over the two threads when there is a worker). p, g, m, v: views of this
-   * memory of equal length. Returns false (doing nothing) if they are not.
+   * One Adam step over the first n − n mod 4 numbers of p (see Optimizer.step, whose JS loop
+   * this reproduces bit for bit, in f64x2; split over the two threads when there is a
+   * worker), n = p.length. p, g, m, v: views of this memory, none shorter than p. Returns how
+   * many numbers it stepped (0 if the arrays are not such views): the caller's loop does the
+   * rest.
    */
   adamStep(p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray,
-    b1: number, b2: number, stepSize: number, bc2: number, eps: number): boolean {
+    b1: number, b2: number, stepSize: number, bc2: number, eps: number): number {
     const n = p.length;
-    if (!this.owns(p) || !this.owns(g) || !this.owns(m) || !this.owns(v) || g.length < n || m.length < n || v.length < n) return false;
-    const k = this.adamConsts ??= new Float64Array(this.current, this.reserve(8), 7);
-    k[0] = b1; k[1] = 1 - b1; k[2] = b2; k[3] = 1 - b2; k[4] = stepSize; k[5] = bc2; k[6] = eps;
+    if (!this.owns(p) || !this.owns(g) || !this.owns(m) || !this.owns(v) || g.length < n || m.length < n || v.length < n) return 0;
     const whole = n - (n % 4);
+    if (whole === 0) return 0;
+    const k = this.adamConsts ??= new Float64Array(this.current, this.reserve(14), 7); // 7 f64 = 14 floats
+    k[0] = b1; k[1] = 1 - b1; k[2] = b2; k[3] = 1 - b2; k[4] = stepSize; k[5] = bc2; k[6] = eps;
     const ptrs = [p.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, k.byteOffset];
-    if (whole > 0) {
-      if (this.worker && whole >= this.splitAdam && this.workerWelcome(0)) {
-        // chunks of a multiple of 4 numbers
-        const size = roundUp(Math.ceil(whole / this.maxChunks), 4);
-        const ctl = this.ctl, j = CTL.JOB;
-        ctl[j + ROWJOB.rows] = whole; ctl[j + ROWJOB.H] = 1;
-        for (let q = 0; q < ptrs.length; q++) ctl[j + ROWJOB.p0 + q] = ptrs[q];
-        ctl[j + ROWJOB.size] = size; ctl[j + ROWJOB.kind] = JOB_KIND.adam;
-        this.share(Math.ceil(whole / size));
-      } else {
-        this.x.adam(whole, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4]);
-      }
+    if (this.worker && whole >= this.splitAdam && this.workerWelcome(0)) {
+      // chunks of a multiple of 4 numbers
+      this.shareRows(JOB_KIND.adam, whole, 1, ptrs, roundUp(Math.ceil(whole / this.maxChunks), 4));
+    } else {
+      this.x.adam(whole, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4]);
     }
-    for (let j = whole; j < n; j++) {
-      // the tail as Optimizer.step's loop
-      const gj = g[j];
-      const mj = (m[j] = b1 * m[j] + (1 - b1) * gj);
-      const vj = (v[j] = b2 * v[j] + (1 - b2) * gj * gj);
-      p[j] -= (stepSize * mj) / (Math.sqrt(vj) / bc2 + eps);
-    }
-    return true;
+    return whole;
   }
 
   /** Whether arr is a Float32Array view of this module's memory (so wasm can address it). */
@@ -468,12 +457,8 @@ export class WasmKernels extends ReferenceKernels {
     const p3 = tc.byteOffset + 4 * tcOff, p4 = h.byteOffset + 4 * hOff;
     if (this.splitRows(rows, H)) this.parallelRows(forget ? JOB_KIND.lstmFwd4 : JOB_KIND.lstmFwd3, rows, H, [p0, p1, p2, p3, p4]);
     else if (rows === 1 && this.worker && H >= this.splitUnits && this.workerWelcome(0)) {
-      // one row (sampling): two halves of its units
-      const ctl = this.ctl, j = CTL.JOB, size = roundUp(Math.ceil(H / 2), 4);
-      ctl[j + ROWJOB.rows] = H; ctl[j + ROWJOB.H] = H;
-      ctl[j + ROWJOB.p0] = p0; ctl[j + ROWJOB.p0 + 1] = p1; ctl[j + ROWJOB.p0 + 2] = p2; ctl[j + ROWJOB.p0 + 3] = p3; ctl[j + ROWJOB.p0 + 4] = p4;
-      ctl[j + ROWJOB.size] = size; ctl[j + ROWJOB.kind] = forget ? JOB_KIND.lstmFwd4u : JOB_KIND.lstmFwd3u;
-      this.share(Math.ceil(H / size));
+      // one row (sampling): two halves of its units (`rows` of the job counts units)
+      this.shareRows(forget ? JOB_KIND.lstmFwd4u : JOB_KIND.lstmFwd3u, H, H, [p0, p1, p2, p3, p4], roundUp(Math.ceil(H / 2), 4));
     } else (forget ? this.x.lstmFwd4 : this.x.lstmFwd3)(rows, H, p0, p1, p2, p3, p4);
   }
 
@@ -616,8 +601,12 @@ export class WasmKernels extends ReferenceKernels {
    * it, so results do not depend on the split.
    */
   private parallelRows(kind: number, rows: number, H: number, ptrs: number[]): void {
+    this.shareRows(kind, rows, H, ptrs, Math.ceil(rows / Math.min(this.maxChunks, rows)));
+  }
+
+  /** Posts an element-wise job (ROWJOB) as chunks of `size` rows and runs them on both threads (see share). */
+  private shareRows(kind: number, rows: number, H: number, ptrs: number[], size: number): void {
     const ctl = this.ctl, j = CTL.JOB;
-    const count = Math.min(this.maxChunks, rows), size = Math.ceil(rows / count);
     ctl[j + ROWJOB.rows] = rows; ctl[j + ROWJOB.H] = H;
     for (let p = 0; p < ptrs.length; p++) ctl[j + ROWJOB.p0 + p] = ptrs[p];
     ctl[j + ROWJOB.size] = size; ctl[j + ROWJOB.kind] = kind;
