@@ -15,6 +15,20 @@ function randomFill(a: Float32Array, rng: Rng): void {
   for (let i = 0; i < a.length; i++) a[i] = rng.next() * 2 - 1;
 }
 
+const ulpBits = new Float32Array(1), ulpWord = new Uint32Array(ulpBits.buffer);
+/** The gap between |v| (as f32) and the next f32 up: one ulp. */
+function ulp(v: number): number {
+  ulpBits[0] = Math.abs(v);
+  const below = ulpBits[0];
+  ulpWord[0]++;
+  return Math.max(ulpBits[0] - below, 2 ** -149);
+}
+
+/** Fails unless got is within tol of want (the f64 reference's value). */
+function near(what: string, got: number, want: number, tol: number): void {
+  if (!(Math.abs(got - want) <= tol)) expect.fail(`${what}: wasm ${got}, f64 ${want} (tolerance ${tol})`);
+}
+
 /**
  * Runs one product on k and on the f64 reference from the same f32 inputs and returns the
  * worst error relative to the magnitude of the products summed (Σ|a·b|, so cancellation
@@ -390,15 +404,6 @@ describe('WasmKernels gate nonlinearities', () => {
   const f64 = new ReferenceKernels('f64');
   afterAll(() => k.close());
 
-  const bits = new Float32Array(1), word = new Uint32Array(bits.buffer);
-  /** The gap between |v| (as f32) and the next f32 up: one ulp. */
-  function ulp(v: number): number {
-    bits[0] = Math.abs(v);
-    const below = bits[0];
-    word[0]++;
-    return Math.max(bits[0] - below, 2 ** -149);
-  }
-
   /** Dense sweeps plus the awkward points: zero, ±0.55 (where tanh switches formula), saturation. */
   function sweep(): Float32Array {
     const xs: number[] = [0, -0, 0.55, -0.55, 0.5499999, 1e-30, -1e-30, 88, -88, 89, -89, 200, -200];
@@ -435,18 +440,15 @@ describe('WasmKernels gate nonlinearities', () => {
       const c64 = new Float64Array(c.length), tc64 = new Float64Array(tc.length), h64 = new Float64Array(h.length);
       k.lstmForward(rows, H, forget, gates, 3, cPrev, 2, c, 1, tc, 0, h, 4);
       f64.lstmForward(rows, H, forget, gates64, 3, cPrev64, 2, c64, 1, tc64, 0, h64, 4);
-      const near = (what: string, got: number, want: number, tol: number): void => {
-        if (!(Math.abs(got - want) <= tol)) expect.fail(`${what} forget=${forget}: wasm ${got}, f64 ${want} (tolerance ${tol})`);
-      };
-      for (let i = 3; i < gates.length; i++) near(`gate activation [${i}]`, gates[i], gates64[i], 3 * ulp(gates64[i]) + 1e-37);
+      for (let i = 3; i < gates.length; i++) near(`gate activation [${i}] forget=${forget}`, gates[i], gates64[i], 3 * ulp(gates64[i]) + 1e-37);
       for (let r = 0; r < rows; r++) {
         for (let j = 0; j < H; j++) {
           const s = r * H + j;
           // c sums two products that may cancel: bound by their magnitudes, not by c.
           const scale = Math.abs(cPrev64[2 + s]) + 1;
-          near(`c[${r},${j}]`, c[1 + s], c64[1 + s], 8 * ulp(scale));
-          near(`tanh c[${r},${j}]`, tc[s], tc64[s], 8 * ulp(scale) + 2 * ulp(tc64[s]));
-          near(`h[${r},${j}]`, h[4 + s], h64[4 + s], 8 * ulp(scale) + 4 * ulp(h64[4 + s]));
+          near(`c[${r},${j}] forget=${forget}`, c[1 + s], c64[1 + s], 8 * ulp(scale));
+          near(`tanh c[${r},${j}] forget=${forget}`, tc[s], tc64[s], 8 * ulp(scale) + 2 * ulp(tc64[s]));
+          near(`h[${r},${j}] forget=${forget}`, h[4 + s], h64[4 + s], 8 * ulp(scale) + 4 * ulp(h64[4 + s]));
         }
       }
     }
@@ -471,17 +473,6 @@ describe('WasmKernels training element-wise kernels', () => {
   const k = WasmKernels.createSync();
   const f64 = new ReferenceKernels('f64');
   afterAll(() => k.close());
-
-  const bits = new Float32Array(1), word = new Uint32Array(bits.buffer);
-  function ulp(v: number): number {
-    bits[0] = Math.abs(v);
-    const below = bits[0];
-    word[0]++;
-    return Math.max(bits[0] - below, 2 ** -149);
-  }
-  function near(what: string, got: number, want: number, tol: number): void {
-    if (!(Math.abs(got - want) <= tol)) expect.fail(`${what}: wasm ${got}, f64 ${want} (tolerance ${tol})`);
-  }
 
   it('lstmBackward agrees with the f64 reference to a few ulp, with and without a forget gate, at offsets', () => {
     const rng = new Rng(31);
