@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { createKernels } from '../backend.js';
-import { type TrainSettings } from '../checkpoint.js';
+import { TrainSettingsSchema } from '../checkpoint.js';
 import { UserError } from '../cli/errors.js';
 import { parseOptions } from '../cli/options.js';
 import type { Ui } from '../cli/ui.js';
@@ -16,7 +16,7 @@ import { configOf, loadTorchInto } from '../interop/convert.js';
 import { checkOut, writeOut } from '../interop/output.js';
 import { readTorchFile, TorchFileError, type TorchModel } from '../interop/torchfile.js';
 import { Model } from '../nn/model.js';
-import { buildCheckpoint, TRAIN_DEFAULTS as D } from './train.js';
+import { buildCheckpoint, TRAIN_DEFAULTS } from './train.js';
 
 export const ImportOptionsSchema = z.object({
   file: z.string().min(1),
@@ -33,7 +33,7 @@ export interface ImportResult {
   parameters: number;
 }
 
-export function readTorchOrExplain(path: string): TorchModel {
+function readTorchOrExplain(path: string): TorchModel {
   try {
     return readTorchFile(path);
   } catch (e) {
@@ -48,11 +48,8 @@ export async function runImport(raw: Record<string, unknown>, ui: Ui): Promise<I
   const tm = readTorchOrExplain(o.file);
   const model = new Model(configOf(tm), createKernels('js'));
   loadTorchInto(model, tm);
-  const settings: TrainSettings = {
-    batchSize: D.batchSize, seqLen: D.seqLen, dropout: D.dropout, optimizer: D.optimizer, lr: D.lr, lrDecay: D.lrDecay,
-    momentum: D.momentum, clip: D.clip, clipValue: D.clipValue, forgetBias: D.forgetBias, seed: D.seed, valFrac: D.valFrac,
-    backend: D.backend,
-  };
+  // lstm train's defaults, as the checkpoint records settings (the schema keeps only its own keys).
+  const settings = TrainSettingsSchema.parse(TRAIN_DEFAULTS);
   // The weights come from a file, not from a text we know: no characters, the hash of no text, and
   // a source that is deliberately not a path (commands that look for the training text, such as
   // inspect-gradients, must not read the JSON file as one).

@@ -39,7 +39,7 @@ export interface TorchModel {
 }
 
 /** Gates per unit, in PyTorch's order: lstm [i f g o], gru [r z n], rnn [h]. */
-export function gatesOf(cell: TorchCell): number {
+function gatesOf(cell: TorchCell): number {
   return cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
 }
 
