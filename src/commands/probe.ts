@@ -163,7 +163,7 @@ async function compareModels(
 
 /** Every character the probe reads must be in the vocabulary of the model (`whose`). */
 function checkVocab(vocab: Vocab, whose: string, isModel: boolean, set: ProbeSet, start: StartMode, warmupLine: string): void {
-  const probe = textsRead(set.items, set.languages, { start: start === 'line' ? 'line' : 'zero' }).join('');
+  const probe = textsRead(set.items, set.languages, start).join('');
   const describe = (chars: string[]) => `${chars.length} character${chars.length > 1 ? 's' : ''} the vocabulary of ${whose} lacks: ${chars.slice(0, 10).map(describeChar).join(', ')}${chars.length > 10 ? ', …' : ''}`;
   const missing = vocab.unknown(probe);
   if (missing.length) throw new UserError(`the probe set has ${describe(missing)}${isModel ? ' (was it trained on another text?)' : ''}`);

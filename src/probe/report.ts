@@ -3,7 +3,7 @@
 
 import type { Series } from '../ui/chart.js';
 import type { CellType } from '../nn/model.js';
-import type { BinResult, ProbeSummary } from './score.js';
+import type { BinResult, ProbeSummary, StartMode } from './score.js';
 
 export interface ProbedModel {
   label: string;
@@ -23,7 +23,8 @@ export interface ProbeContext {
   probeFile: string;
   items: number;
   languages: string[];
-  start: 'line' | 'warm' | 'zero';
+  start: StartMode;
+  /** The warm-up line with --start warm, else null. */
   warmupLine: string | null;
   /** Whether each name was scored with the character that ends it (see needsBoundary). */
   boundary: boolean;
@@ -33,7 +34,7 @@ export interface ProbeContext {
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /** Whether some of a bin's range lies beyond the longest distance seen in training. */
-export function beyondTraining(b: BinResult, max: number | undefined): boolean {
+function beyondTraining(b: BinResult, max: number | undefined): boolean {
   if (max === undefined) return false;
   return b.hi !== null ? b.hi - 1 > max : b.meanDistance > max;
 }
@@ -96,15 +97,15 @@ function binJson(b: BinResult) {
 
 /** The document of --json. */
 export function toJson(models: readonly ProbedModel[], ctx: ProbeContext) {
-  const s = models[0]?.summary;
+  const s = models[0].summary;
   return {
     probe_file: ctx.probeFile,
     items: ctx.items,
     languages: ctx.languages,
-    chance: s ? s.chance : 1 / ctx.languages.length,
-    chance_log_prob: s ? s.chanceLogProb : -Math.log(ctx.languages.length),
+    chance: s.chance,
+    chance_log_prob: s.chanceLogProb,
     start: ctx.start,
-    warmup_line: ctx.start === 'warm' ? ctx.warmupLine : null,
+    warmup_line: ctx.warmupLine,
     scored: ctx.boundary ? 'name+boundary' : 'name',
     training_distance: ctx.trainingDistance,
     models: models.map((m) => ({

@@ -45,8 +45,6 @@ export interface ScoreOptions {
   start: StartMode;
   /** The warm-up line for 'warm' (without its "\n"). */
   warmupLine?: string;
-  /** For 'line': the line read before each item (without its "\n"); precedingLines by default. */
-  precedingLines?: readonly string[];
   /** Rows per forward pass. */
   batch?: number;
   /** Steps per forward pass; longer sequences run in chunks, carrying the state. */
@@ -80,27 +78,28 @@ export function needsBoundary(candidates: readonly string[]): boolean {
  * when nothing follows. Only used when needsBoundary: p("German") includes every line that
  * goes on to "Germanic", so without it the shorter name could never lose to the longer.
  */
-export function boundaryOf(item: Pick<ProbeEntry, 'suffix'>): string {
+function boundaryOf(item: Pick<ProbeEntry, 'suffix'>): string {
   const first = [...item.suffix][0];
   return first ?? '\n';
 }
 
 /** What is scored for a candidate on an item: the name, plus its boundary if needed. */
-export function scoredText(candidate: string, item: Pick<ProbeEntry, 'suffix'>, boundary: boolean): string {
+function scoredText(candidate: string, item: Pick<ProbeEntry, 'suffix'>, boundary: boolean): string {
   return boundary ? candidate + boundaryOf(item) : candidate;
 }
 
-/** Every string the model reads or scores for these items, for a vocabulary check. */
-export function textsRead(items: readonly ProbeEntry[], candidates: readonly string[], opts: Pick<ScoreOptions, 'start' | 'warmupLine'>): string[] {
-  const boundary = needsBoundary(candidates);
+/**
+ * Every string the model reads or scores for these items, for a vocabulary check, except the
+ * warm-up line of 'warm' (the caller checks that one on its own, to name it in the error).
+ */
+export function textsRead(items: readonly ProbeEntry[], candidates: readonly string[], start: StartMode): string[] {
   const out = ['\n', ...candidates, ...items.map((i) => i.prefix)];
-  if (boundary || opts.start === 'line') out.push(...items.map((i) => i.suffix));
-  if (opts.start === 'warm') out.push(opts.warmupLine ?? '');
+  if (needsBoundary(candidates) || start === 'line') out.push(...items.map((i) => i.suffix));
   return out;
 }
 
 /** An item's whole line: the prefix, the answer and what follows it. */
-export function wholeLine(item: Pick<ProbeEntry, 'prefix' | 'answer' | 'suffix'>): string {
+function wholeLine(item: Pick<ProbeEntry, 'prefix' | 'answer' | 'suffix'>): string {
   return item.prefix + item.answer + item.suffix;
 }
 
@@ -139,7 +138,7 @@ export function precedingLines(items: readonly ProbeEntry[], candidates: readonl
 
 /** One row's recurrent state: h (and c for LSTMs) of every layer, H numbers each. Float64
  *  holds both backends' numbers exactly (float32 kernels, and the float64 reference). */
-export interface RowState {
+interface RowState {
   h: Float64Array[];
   c: Float64Array[] | null;
 }
@@ -159,7 +158,7 @@ type Visit = (r: number, t: number, logits: FloatArray, off: number) => void;
  * have ended keeps running on padding until the longest row of its group is done; its state is
  * taken at its own last input, so the padding changes nothing.
  */
-export class RowRunner {
+class RowRunner {
   private readonly graph: Graph;
   private readonly state: RecurrentState;
   private readonly tokens: Int32Array;
@@ -254,19 +253,15 @@ export function logSoftmaxAt(logits: ArrayLike<number>, off: number, V: number, 
  * The state each item's prefix starts from: null (zero) for 'zero', after the warm-up line for
  * 'warm', after the item's preceding line for 'line' (each distinct line is read once).
  */
-export function startStates(
+function startStates(
   runner: RowRunner, vocab: Vocab, items: readonly ProbeEntry[], candidates: readonly string[],
-  opts: Pick<ScoreOptions, 'start' | 'warmupLine' | 'precedingLines'>,
+  opts: Pick<ScoreOptions, 'start' | 'warmupLine'>,
 ): Array<RowState | null> {
   if (opts.start === 'zero') return items.map(() => null);
-  const lines = opts.start === 'warm' ? items.map(() => opts.warmupLine ?? '') : (opts.precedingLines ?? precedingLines(items, candidates));
-  if (lines.length !== items.length) throw new Error('one preceding line per item');
+  const lines = opts.start === 'warm' ? items.map(() => opts.warmupLine ?? '') : precedingLines(items, candidates);
   const distinct = [...new Set(lines)].filter((l) => l !== '');
-  const states = new Map<string, RowState>();
-  for (let i = 0; i < distinct.length; i += runner.B) {
-    const part = distinct.slice(i, i + runner.B);
-    runner.run(part.map((l) => ({ inputs: idsOf(vocab, l), init: null }))).forEach((st, j) => states.set(part[j], st));
-  }
+  const ends = runner.run(distinct.map((l) => ({ inputs: idsOf(vocab, l), init: null })));
+  const states = new Map(distinct.map((l, j) => [l, ends[j]]));
   return lines.map((l) => states.get(l) ?? null);
 }
 
@@ -304,9 +299,8 @@ export function scoreItems(
 
   const scores: ItemScore[] = items.map((_, i) => ({ logp: new Float64Array(K), answer: answers[i], rank: 0, credit: 0 }));
   // Groups of `batch` items: one pass reads their prefixes, K passes score the candidates.
-  const perGroup = batch;
-  for (let g0 = 0; g0 < items.length; g0 += perGroup) {
-    const group = items.slice(g0, g0 + perGroup);
+  for (let g0 = 0; g0 < items.length; g0 += batch) {
+    const group = items.slice(g0, g0 + batch);
     // 1) The prefixes, after "\n". The logits after a prefix's last character predict the
     //    first character of the name.
     const targets = group.map((item) => candidates.map((c) => idsOf(vocab, scoredText(c, item, boundary))));
@@ -336,7 +330,7 @@ export function scoreItems(
       const [i, k] = owner[r];
       scores[g0 + i].logp[k] += logSoftmaxAt(logits, off, V, targets[i][k][t + 1]);
     });
-    opts.onProgress?.(Math.min(items.length, g0 + perGroup), items.length);
+    opts.onProgress?.(Math.min(items.length, g0 + batch), items.length);
   }
   for (const s of scores) Object.assign(s, judge(s.logp, s.answer));
   return scores;
@@ -372,7 +366,7 @@ export interface ProbeSummary {
   chanceLogProb: number;
 }
 
-export function parseBin(bin: string): { lo: number | null; hi: number | null } {
+function parseBin(bin: string): { lo: number | null; hi: number | null } {
   const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(bin);
   return m ? { lo: Number(m[1]), hi: Number(m[2]) } : { lo: null, hi: null };
 }
