@@ -4,12 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { checkPairs } from '../src/corpus/check.js';
 import {
   DEFAULT_PER_BIN, PROBE_BINS, corpusStats, fillerClauses, formatProbeJsonl, generateCorpus, generateCorpusStories,
-  generateProbe, parseProbeJsonl, probeHeader, trainingDistance,
+  generateProbe, probeHeader, trainingDistance,
 } from '../src/corpus/generate.js';
 import {
   ANSWER_JOINER, ANSWER_TEMPLATE, CLAUSE_COUNTS, COUNTRIES, CUE_TEMPLATES, FILLER_JOINER, LANGUAGES, LANGUAGE_OF,
   PAIRS, STORIES,
 } from '../src/corpus/pairs.js';
+import { parseProbeSet } from '../src/probe/file.js';
 
 const corporaDir = fileURLToPath(new URL('../corpora/', import.meta.url));
 const stories = generateCorpusStories();
@@ -172,11 +173,12 @@ describe('probe set', () => {
     expect(generateProbe({ seed: 3, perBin: 24 })).not.toEqual(generateProbe({ seed: 4, perBin: 24 }));
     const committed = readFileSync(corporaDir + 'probe.jsonl', 'utf8');
     expect(committed === formatProbeJsonl(probeHeader(), probe)).toBe(true);
-    const parsed = parseProbeJsonl(committed);
+    // Read back by lstm probe's reader.
+    const parsed = parseProbeSet(committed, 'corpora/probe.jsonl');
     expect(parsed.items).toEqual(probe);
-    expect(parsed.header.languages).toEqual([...LANGUAGES]);
-    expect(parsed.header.bins).toEqual(PROBE_BINS.map(([lo, hi]) => `${lo}-${hi}`));
-    expect(parsed.header.trainingDistance).toEqual({ min: 17, max: 165 });
+    expect(parsed.languages).toEqual([...LANGUAGES]);
+    expect(parsed.bins).toEqual(PROBE_BINS.map(([lo, hi]) => `${lo}-${hi}`));
+    expect(parsed.trainingDistance).toEqual({ min: 17, max: 165 });
   });
 
   it('has perBin items in every bin, pairs balanced within each bin', () => {

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   DEFAULT_CORPUS_SEED, DEFAULT_PER_BIN, DEFAULT_PROBE_SEED, DEFAULT_TARGET_CHARS,
-  corpusStats, formatProbeJsonl, generateCorpusStories, generateProbe, histogram, probeHeader, trainingDistance,
+  corpusStats, formatProbeJsonl, generateCorpusStories, generateProbe, histogram, probeHeader,
   type Histogram,
 } from './generate.js';
 
@@ -49,9 +49,10 @@ function main(): void {
   const corpus = stories.map((s) => s.text + '\n').join('');
   const probeOpts = { seed: probeSeed, perBin };
   const items = generateProbe(probeOpts);
+  const header = probeHeader(probeOpts);
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'default.txt'), corpus);
-  writeFileSync(join(out, 'probe.jsonl'), formatProbeJsonl(probeHeader(probeOpts), items));
+  writeFileSync(join(out, 'probe.jsonl'), formatProbeJsonl(header, items));
 
   const st = corpusStats(stories);
   const long = stories.filter((s) => s.fillerLength > 100).length;
@@ -69,13 +70,14 @@ function main(): void {
     `wrote ${join(out, 'probe.jsonl')}: ${items.length} items (seed ${probeSeed}, ${perBin} per bin)`,
   ];
   const d = histogram(items.map((i) => i.distance), [0, 1e9]);
-  const train = trainingDistance();
+  const train = header.trainingDistance;
   const beyond = items.filter((i) => i.distance > train.max).length;
   lines.push(`probe distance: min ${d.min}, mean ${d.mean.toFixed(1)}, max ${d.max}; ` +
     `beyond the training range (${train.min}-${train.max}): ${beyond} items`);
-  for (const bin of probeHeader(probeOpts).bins) {
-    const ds = [...new Set(items.filter((i) => i.bin === bin).map((i) => i.distance))].sort((a, b) => a - b);
-    const distinct = new Set(items.filter((i) => i.bin === bin).map((i) => i.prefix)).size;
+  for (const bin of header.bins) {
+    const inBin = items.filter((i) => i.bin === bin);
+    const ds = [...new Set(inBin.map((i) => i.distance))].sort((a, b) => a - b);
+    const distinct = new Set(inBin.map((i) => i.prefix)).size;
     lines.push(`  ${bin}: distances ${ds.join(' ')}; ${distinct} distinct lines`);
   }
   console.log(lines.join('\n'));

@@ -286,24 +286,6 @@ export function formatProbeJsonl(header: ProbeHeader, items: readonly ProbeItem[
   return [header, ...items].map((x) => JSON.stringify(x) + '\n').join('');
 }
 
-/** Reads probe.jsonl back (blank lines ignored). */
-export function parseProbeJsonl(text: string): { header: ProbeHeader; items: ProbeItem[] } {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  if (lines.length === 0) throw new Error('probe file is empty');
-  const header = JSON.parse(lines[0]) as ProbeHeader;
-  if (header.kind !== 'header' || !Array.isArray(header.languages)) {
-    throw new Error('probe file must start with a {"kind":"header","languages":[...]} line');
-  }
-  const items = lines.slice(1).map((l, i) => {
-    const item = JSON.parse(l) as ProbeItem;
-    if (typeof item.prefix !== 'string' || typeof item.answer !== 'string' || typeof item.distance !== 'number') {
-      throw new Error(`probe line ${i + 2} is not a probe item`);
-    }
-    return item;
-  });
-  return { header, items };
-}
-
 // ---------------------------------------------------------------------------------------
 
 export interface Histogram {
