@@ -200,6 +200,18 @@ describe('lstm info', () => {
   });
 });
 
+describe('on a terminal (a pseudo-terminal from util-linux script)', () => {
+  it.skipIf(!existsSync('/usr/bin/script'))('an error while the spinner turns ends the command: the spinner does not keep it alive', () => {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.NO_COLOR;
+    const cmd = `stty cols 80 rows 24; "${process.execPath}" "${BIN}" train /nonexistent-corpus.txt`;
+    const r = spawnSync('/usr/bin/script', ['-qec', cmd, '/dev/null'], { env, encoding: 'utf8', timeout: 30_000 });
+    expect(r.error, 'still running after 30 s').toBeUndefined();
+    expect(r.stdout).toContain('lstm: corpus /nonexistent-corpus.txt does not exist');
+    expect(r.status).toBe(1);
+  });
+});
+
 describe('--help has an example for each command', () => {
   for (const cmd of ['train', 'sample', 'info']) {
     it(cmd, () => {

@@ -15,7 +15,7 @@ import { Interrupted, UserError } from './errors.js';
 import { registerInspect } from './inspect.js';
 import { registerInterop } from './interop.js';
 import { registerProbe } from './probe.js';
-import { Ui } from './ui.js';
+import { stopSpinners, Ui } from './ui.js';
 
 function version(): string {
   try {
@@ -151,6 +151,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return 0;
   } catch (e) {
+    stopSpinners(); // whichever command failed, its spinner must not outlive it
     return reportError(e);
   }
 }

@@ -16,6 +16,14 @@ export function colourAllowed(stream: NodeJS.WriteStream): boolean {
   return Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
 }
 
+/** Every Ui with a spinner running: an error that ends the command stops them (stopSpinners),
+ *  since a running spinner keeps the process alive and would draw over the error line. */
+const spinning = new Set<Ui>();
+
+export function stopSpinners(): void {
+  for (const ui of spinning) ui.stopSpinner();
+}
+
 export class Ui {
   readonly json: boolean;
   readonly quiet: boolean;
@@ -73,16 +81,18 @@ export class Ui {
   start(text: string): void {
     if (!this.human) return;
     this.stopSpinner(); // one spinner at a time: a forgotten one keeps the process alive
-    if (this.fancy) this.spin = ora({ text, stream: this.stream }).start();
-    else this.line(text);
+    if (this.fancy) {
+      this.spin = ora({ text, stream: this.stream }).start();
+      spinning.add(this);
+    } else this.line(text);
   }
 
   succeed(text: string): void {
-    if (this.spin) { this.spin.succeed(text); this.spin = null; } else this.line(text);
+    if (this.spin) { this.spin.succeed(text); this.spin = null; spinning.delete(this); } else this.line(text);
   }
 
   stopSpinner(): void {
-    if (this.spin) { this.spin.stop(); this.spin = null; }
+    if (this.spin) { this.spin.stop(); this.spin = null; spinning.delete(this); }
   }
 
   /** A warning goes to stderr, even with --json (it is not an event), but not with --quiet. */

@@ -18,7 +18,6 @@ import { readCorpus, type CorpusText } from '../corpusfile.js';
 import { Vocab, describeChar } from '../data/text.js';
 import { encodeUtf8, type Ids } from '../data/utf8.js';
 import { Generator } from '../generate.js';
-import type { Kernels } from '../nn/kernels.js';
 import { CELL_TYPES, Model, type ModelConfig } from '../nn/model.js';
 import { OPTIMIZERS } from '../nn/optim.js';
 import { Rng } from '../nn/rng.js';
@@ -151,7 +150,6 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
   let text: CorpusText | null = await readCorpus(corpusSource);
   const corpus: CorpusInfo = { source: text.source, chars: text.chars, sha256: text.sha256 };
   if (o.resume && ck && corpus.sha256 !== ck.corpus.sha256) {
-    ui.stopSpinner();
     throw new UserError(`--resume needs the corpus the run was trained on: ${describeSource(corpus)} is not the same text (its SHA-256 differs from the checkpoint's)`, 2);
   }
 
@@ -173,7 +171,6 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
   text = null; // the bytes: training needs only the ids
   if (unknownCodes.length > 0) {
     const unknown = unknownCodes.map((cp) => String.fromCodePoint(cp));
-    ui.stopSpinner();
     throw new UserError(`${describeSource(corpus)} has ${unknown.length} character${unknown.length > 1 ? 's' : ''} the checkpoint's vocabulary does not: ${unknown.slice(0, 10).map(describeChar).join(', ')}${unknown.length > 10 ? ', …' : ''}`);
   }
   const nVal = Math.floor(ids.length * settings.valFrac);
@@ -181,7 +178,6 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
   const valIds = ids.subarray(ids.length - nVal);
   const need = Streams.minLength(settings.batchSize, settings.seqLen);
   if (trainIds.length < need) {
-    ui.stopSpinner();
     throw new UserError(`${describeSource(corpus)} is too short: ${trainIds.length} characters for training${nVal ? ` (after setting aside ${nVal} for validation)` : ''}, but one batch of ${settings.batchSize} streams × ${settings.seqLen} steps needs at least ${need}; use a smaller --batch-size or --seq-len${nVal ? ', or --val-frac 0' : ''}`);
   }
   if (config.layers === 1 && settings.dropout > 0) ui.warn('--dropout acts between stacked layers; with --layers 1 it has no effect');
@@ -192,13 +188,7 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
   checkWritable(out, o.force || (o.resume !== undefined && samePath(out, o.resume)));
 
   // 5) Model, trainer, and their state.
-  let kernels: Kernels;
-  try {
-    kernels = createKernels(settings.backend as BackendName, o.threads ?? defaultThreads());
-  } catch (e) {
-    ui.stopSpinner(); // wasm-fma on an engine without relaxed SIMD
-    throw e;
-  }
+  const kernels = createKernels(settings.backend as BackendName, o.threads ?? defaultThreads());
   const model = new Model(config, kernels);
   const rng = new Rng(settings.seed);
   if (ck) loadTensors(model, ck.tensors, o.resume ?? o.initFrom!);
