@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { INSPECT_DEFAULTS as D, runInspect } from '../commands/inspect.js';
 import { TRAIN_DEFAULTS } from '../commands/train.js';
+import { PLOT_QUANTITIES } from '../inspect/report.js';
 import { Ui } from './ui.js';
 
 export function registerInspect(program: Command): void {
@@ -16,12 +17,12 @@ export function registerInspect(program: Command): void {
     .option('--length <T>', `inputs to backpropagate through (default ${D.length}, or fewer if the text is shorter)`)
     .option('--layer <n>', 'which layer\'s h (and c) to show: 1 = the bottom (default: the top)')
     .option('--hidden <n>', `units per layer of the fresh models when there is no --checkpoint (default: lstm train's, ${TRAIN_DEFAULTS.hidden})`)
-    .option('--layers <n>', 'layers of the fresh models when there is no --checkpoint (default 1)')
-    .option('--seed <n>', 'seed of the fresh models\' initialisation, as lstm train --seed (default: the checkpoint\'s, else 1)')
-    .option('--forget-bias <b>', 'initial forget-gate bias of a fresh lstm, as lstm train (default: the checkpoint\'s, else 1)')
+    .option('--layers <n>', `layers of the fresh models when there is no --checkpoint (default ${TRAIN_DEFAULTS.layers})`)
+    .option('--seed <n>', `seed of the fresh models' initialisation, as lstm train --seed (default: the checkpoint's, else ${D.seed})`)
+    .option('--forget-bias <b>', `initial forget-gate bias of a fresh lstm, as lstm train (default: the checkpoint's, else ${D.forgetBias})`)
     .option('--recurrent-norm <s>', 'the exploding regime: scale every gate\'s recurrent matrix in the fresh models to largest singular value s (above 1 a tanh RNN can explode)')
     .option('--clip <norm>', 'also show each gradient as lstm train --clip <norm> would use it (rescaled to norm ≤ <norm> as a whole)')
-    .addOption(new Option('--plot <what>', 'what the chart shows: h = ‖∂E/∂h‖, c = ‖∂E/∂c‖ (LSTMs), jacobian = ‖∂h_j/∂h_{j−1}‖₂').choices(['h', 'c', 'jacobian']).default(D.plot))
+    .addOption(new Option('--plot <what>', 'what the chart shows: h = ‖∂E/∂h‖, c = ‖∂E/∂c‖ (LSTMs), jacobian = ‖∂h_j/∂h_{j−1}‖₂').choices(PLOT_QUANTITIES).default(D.plot))
     .option('--json', 'print one JSON object: {text_length, models: [{label, cell, checkpoint, layer, grad_norm_h, grad_norm_c, jacobian_norm}]}')
     .option('--csv', 'print the same series as CSV, one row per model and step back')
     .option('--svg <file>', 'also write the chart as an SVG image')

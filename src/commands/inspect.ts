@@ -14,7 +14,7 @@ import { DEFAULT_CORPUS, loadCorpus } from '../corpusfile.js';
 import { describeChar, Vocab } from '../data/text.js';
 import { freshModel, gradientProfile, scaleRecurrent, toFloat64, type GradientProfile } from '../inspect/gradients.js';
 import {
-  chartSeries, explain, formatTable, sci, summarize, toCsv, toJson, wrap, type InspectedModel, type PlotQuantity,
+  chartSeries, explain, formatTable, perStep, PLOT_QUANTITIES, sci, summarize, toCsv, toJson, wrap, type InspectedModel,
 } from '../inspect/report.js';
 import { CELL_TYPES, type CellType, type ModelConfig } from '../nn/model.js';
 import { renderChart } from '../ui/chart.js';
@@ -52,7 +52,7 @@ export const InspectOptionsSchema = z.object({
   forgetBias: num().optional(),
   recurrentNorm: num({ gt: 0, max: 1000 }).optional(),
   clip: num({ gt: 0 }).optional(),
-  plot: z.enum(['h', 'c', 'jacobian']).default(INSPECT_DEFAULTS.plot),
+  plot: z.enum(PLOT_QUANTITIES).default(INSPECT_DEFAULTS.plot),
   json: z.boolean().default(false),
   csv: z.boolean().default(false),
   svg: z.string().min(1).optional(),
@@ -166,8 +166,9 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
   const vocab = loaded ? loaded.vocab : Vocab.fromText(text.whole);
   const unknown = vocab.unknown(text.chars.join(''));
   if (unknown.length > 0) {
-    const what = o.text !== undefined || o.textFile !== undefined ? 'the text has' : `${text.from} has`;
-    const hint = o.text !== undefined || o.textFile !== undefined ? `see lstm info ${loaded!.path}` : 'give a text with --text or --text-file';
+    const given = o.text !== undefined || o.textFile !== undefined;
+    const what = given ? 'the text has' : `${text.from} has`;
+    const hint = given ? `see lstm info ${loaded!.path}` : 'give a text with --text or --text-file';
     throw new UserError(`${what} ${unknown.length} character${unknown.length > 1 ? 's' : ''} the checkpoint's vocabulary does not: ${unknown.slice(0, 10).map(describeChar).join(', ')}${unknown.length > 10 ? ', …' : ''} (${hint})`);
   }
   const ids = vocab.encode(text.chars.join('')).ids;
@@ -186,11 +187,10 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
   const total = cells.length + (loaded ? 1 : 0);
   let done = 0;
   const progress = (what: string) => {
-    // One spinner at a time: a second start() would leave the first one running.
-    ui.stopSpinner();
+    // Ui.start stops the previous spinner.
     if (ui.fancy) ui.start(`Backpropagating through ${T} steps: ${what} (${++done} of ${total})…`);
   };
-  const models: InspectedModel[] = [];
+  const own: InspectedModel[] = [];
   /** ‖W‖₂ of every recurrent gate block before --recurrent-norm rescaled it. */
   const initialNorms: number[] = [];
   // A spinner left running would keep the process alive after an error.
@@ -200,7 +200,7 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
       await yield_();
       const m = toFloat64(loaded.model);
       const label = `trained ${loaded.ck.model.cell}`;
-      models.push({ label, cell: loaded.ck.model.cell, checkpoint: true, layer, profile: gradientProfile(m, ids, layer - 1) });
+      own.push({ label, cell: loaded.ck.model.cell, checkpoint: true, layer, profile: gradientProfile(m, ids, layer - 1) });
     }
     for (const cell of cells) {
       progress(`a fresh ${cell}`);
@@ -209,36 +209,34 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
       const m = freshModel(config, seed, forgetBias);
       if (o.recurrentNorm !== undefined) initialNorms.push(...scaleRecurrent(m, o.recurrentNorm));
       // Short labels: the header and the chart title say when the fresh models were rescaled.
-      const label = cell;
-      models.push({ label, cell, checkpoint: false, layer, profile: gradientProfile(m, ids, layer - 1) });
+      own.push({ label: cell, cell, checkpoint: false, layer, profile: gradientProfile(m, ids, layer - 1) });
     }
   } finally {
     ui.stopSpinner();
   }
-  for (const m of models) checkFinite(m.label, m.profile);
+  for (const m of own) checkFinite(m.label, m.profile);
 
   // What `lstm train --clip` would do to each gradient: scale it as a whole so that the norm of
   // the parameter gradient is at most the threshold. Every step's share is scaled alike.
-  const clipped: Array<{ of: InspectedModel; copy: InspectedModel; factor: number }> = [];
-  if (o.clip !== undefined) {
-    for (const m of [...models]) {
-      const g = m.profile.paramGradNorm;
-      if (!(g > o.clip)) continue;
-      const factor = o.clip / g;
-      const scale = (s: number[]) => s.map((v) => v * factor);
-      const p = m.profile;
-      const copy: InspectedModel = {
-        ...m,
-        label: `${m.label} clipped`,
-        profile: { ...p, gradH: scale(p.gradH), gradC: p.gradC ? scale(p.gradC) : null, paramGradNorm: o.clip },
-      };
-      models.push(copy);
-      clipped.push({ of: m, copy, factor });
-    }
+  // The clipped copies go after the models, into the chart, JSON and CSV (`models`); the table
+  // and the explanation show the models alone (`own`).
+  const clipFactor = (m: InspectedModel): number | null =>
+    o.clip !== undefined && m.profile.paramGradNorm > o.clip ? o.clip / m.profile.paramGradNorm : null;
+  const models = [...own];
+  for (const m of own) {
+    const factor = clipFactor(m);
+    if (factor === null) continue;
+    const scale = (s: number[]) => s.map((v) => v * factor);
+    const p = m.profile;
+    models.push({
+      ...m,
+      label: `${m.label} clipped`,
+      profile: { ...p, gradH: scale(p.gradH), gradC: p.gradC ? scale(p.gradC) : null, paramGradNorm: o.clip! },
+    });
   }
 
   const result: InspectResult = { textLength: T, models };
-  const quantity = o.plot as PlotQuantity;
+  const quantity = o.plot;
   const what = quantity === 'h' ? '‖∂E/∂h‖' : quantity === 'c' ? '‖∂E/∂c‖' : '‖∂h_j/∂h_{j−1}‖₂';
   const series = chartSeries(models, quantity);
   if (quantity === 'c' && series.length === 0) throw new UserError('--plot c needs an LSTM (lstm or lstm-nofg) among the models: only they have a cell state', 2);
@@ -277,7 +275,6 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
   ui.line(renderChart(series, { width, height: 14, logY: true, color: ui.fancy, title, xLabel }));
   ui.line();
   // The clipped copies are the same curves moved down: the clipping lines below say by how much.
-  const own = models.filter((m) => !clipped.some((x) => x.copy === m));
   const table = formatTable(own, width);
   ui.line(c.dim(table[0]));
   for (const l of table.slice(1)) ui.line(l);
@@ -287,11 +284,10 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
     ui.line();
     ui.line(wrap(`With --clip ${o.clip} (as lstm train --clip): the whole parameter gradient is rescaled to norm ≤ ${o.clip}, every step's share alike.`, width).join('\n'));
     for (const m of own) {
-      const hit = clipped.find((x) => x.of === m);
+      const factor = clipFactor(m);
       const g = m.profile.paramGradNorm;
-      const decay = summarize(m.profile.gradH).decay;
-      const msg = hit
-        ? `${m.label}: ‖∂E/∂θ‖ = ${sci(g)} → ×${sci(hit.factor)}; the curve drops ${Math.log10(1 / hit.factor).toFixed(1)} decades as a whole, its slope (×${decay === null ? '–' : decay < 10 ? decay.toFixed(3) : sci(decay)} per step) is unchanged.`
+      const msg = factor !== null
+        ? `${m.label}: ‖∂E/∂θ‖ = ${sci(g)} → ×${sci(factor)}; the curve drops ${Math.log10(1 / factor).toFixed(1)} decades as a whole, its slope (×${perStep(summarize(m.profile.gradH).decay)} per step) is unchanged.`
         : `${m.label}: ‖∂E/∂θ‖ = ${sci(g)} ≤ ${o.clip}, not clipped.`;
       ui.line(wrap(msg, width, '  ').join('\n'));
     }

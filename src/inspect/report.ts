@@ -15,9 +15,9 @@ export interface InspectedModel {
 }
 
 /** The columns of the table: norms this many steps back. */
-export const TABLE_KS = [0, 1, 10, 25, 50, 100] as const;
+const TABLE_KS = [0, 1, 10, 25, 50, 100] as const;
 /** "Vanished": the first k at which the norm is below this share of its value at k = 0. */
-export const VANISHED = 1e-6;
+const VANISHED = 1e-6;
 
 export interface SeriesSummary {
   /** The norm at each of TABLE_KS (null where the text is too short). */
@@ -86,9 +86,10 @@ export function toCsv(models: readonly InspectedModel[]): string {
   return rows.join('\n') + '\n';
 }
 
-export type PlotQuantity = 'h' | 'c' | 'jacobian';
+export const PLOT_QUANTITIES = ['h', 'c', 'jacobian'] as const;
+export type PlotQuantity = (typeof PLOT_QUANTITIES)[number];
 
-export function seriesOf(m: InspectedModel, what: PlotQuantity): number[] | null {
+function seriesOf(m: InspectedModel, what: PlotQuantity): number[] | null {
   return what === 'h' ? m.profile.gradH : what === 'c' ? m.profile.gradC : m.profile.jacobian;
 }
 
@@ -108,6 +109,11 @@ export function sci(v: number | null): string {
   if (v === 0) return '0';
   if (!Number.isFinite(v)) return v > 0 ? 'inf' : Number.isNaN(v) ? 'NaN' : '-inf';
   return v.toExponential(1).replace('e+', 'e');
+}
+
+/** A mean factor per step (SeriesSummary.decay): 0.579, 1.176, 1.2e1; "–" for none. */
+export function perStep(decay: number | null): string {
+  return decay === null ? '–' : decay < 10 ? decay.toFixed(3) : sci(decay);
 }
 
 function fit(s: string, n: number): string {
@@ -140,7 +146,7 @@ export function formatTable(models: readonly InspectedModel[], width = 80): stri
   const lines = [fit('', labelW) + head];
   for (const { label, sum } of rows) {
     const nums = cols.map(({ i }) => sci(sum.at[i]).padStart(NUM)).join('');
-    const decay = (sum.decay === null ? '–' : sum.decay < 10 ? sum.decay.toFixed(3) : sci(sum.decay)).padStart(8);
+    const decay = perStep(sum.decay).padStart(8);
     const van = (sum.vanishedAt === null ? 'never' : `k=${sum.vanishedAt}`).padStart(10);
     lines.push(fit(label, labelW) + nums + decay + van);
   }
