@@ -193,27 +193,23 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
   const own: InspectedModel[] = [];
   /** ‖W‖₂ of every recurrent gate block before --recurrent-norm rescaled it. */
   const initialNorms: number[] = [];
-  // A spinner left running would keep the process alive after an error.
-  try {
-    if (loaded) {
-      progress(`the trained ${loaded.ck.model.cell}`);
-      await yield_();
-      const m = toFloat64(loaded.model);
-      const label = `trained ${loaded.ck.model.cell}`;
-      own.push({ label, cell: loaded.ck.model.cell, checkpoint: true, layer, profile: gradientProfile(m, ids, layer - 1) });
-    }
-    for (const cell of cells) {
-      progress(`a fresh ${cell}`);
-      await yield_();
-      const config: ModelConfig = { cell, vocabSize: vocab.size, hidden: size.hidden, layers: size.layers };
-      const m = freshModel(config, seed, forgetBias);
-      if (o.recurrentNorm !== undefined) initialNorms.push(...scaleRecurrent(m, o.recurrentNorm));
-      // Short labels: the header and the chart title say when the fresh models were rescaled.
-      own.push({ label: cell, cell, checkpoint: false, layer, profile: gradientProfile(m, ids, layer - 1) });
-    }
-  } finally {
-    ui.stopSpinner();
+  if (loaded) {
+    progress(`the trained ${loaded.ck.model.cell}`);
+    await yield_();
+    const m = toFloat64(loaded.model);
+    const label = `trained ${loaded.ck.model.cell}`;
+    own.push({ label, cell: loaded.ck.model.cell, checkpoint: true, layer, profile: gradientProfile(m, ids, layer - 1) });
   }
+  for (const cell of cells) {
+    progress(`a fresh ${cell}`);
+    await yield_();
+    const config: ModelConfig = { cell, vocabSize: vocab.size, hidden: size.hidden, layers: size.layers };
+    const m = freshModel(config, seed, forgetBias);
+    if (o.recurrentNorm !== undefined) initialNorms.push(...scaleRecurrent(m, o.recurrentNorm));
+    // Short labels: the header and the chart title say when the fresh models were rescaled.
+    own.push({ label: cell, cell, checkpoint: false, layer, profile: gradientProfile(m, ids, layer - 1) });
+  }
+  ui.stopSpinner(); // on an error, main's catch stops it
   for (const m of own) checkFinite(m.label, m.profile);
 
   // What `lstm train --clip` would do to each gradient: scale it as a whole so that the norm of
