@@ -10,7 +10,7 @@ import { UserError } from '../cli/errors.js';
 import { parseOptions } from '../cli/options.js';
 import type { Ui } from '../cli/ui.js';
 import { readCorpus } from '../corpusfile.js';
-import { describeChar } from '../data/text.js';
+import { describeChars, listChars } from '../data/text.js';
 import { encodeUtf8 } from '../data/utf8.js';
 import { Evaluator } from '../train/evaluate.js';
 import { loadModel } from './load.js';
@@ -48,9 +48,8 @@ export async function runEval(raw: Record<string, unknown>, ui: Ui): Promise<Eva
   const label = o.file === '-' ? 'standard input' : o.file;
   const { ids, skipped, unknown: unknownCodes } = encodeUtf8(corpus.utf8, vocab);
   const unknown = unknownCodes.map((cp) => String.fromCodePoint(cp));
-  const list = `${unknown.slice(0, 10).map(describeChar).join(', ')}${unknown.length > 10 ? ', …' : ''}`;
   if (unknown.length > 0 && !o.skipUnknown) {
-    throw new UserError(`${label} has ${unknown.length} character${unknown.length > 1 ? 's' : ''} not in the model's vocabulary: ${list}; leave ${unknown.length > 1 ? 'them' : 'it'} out with --skip-unknown`);
+    throw new UserError(`${label} has ${describeChars(unknown, "not in the model's vocabulary")}; leave ${unknown.length > 1 ? 'them' : 'it'} out with --skip-unknown`);
   }
   if (ids.length < 2) {
     throw new UserError(`${label} has ${ids.length} character${ids.length === 1 ? '' : 's'}${skipped ? ` the model knows (${skipped} skipped)` : ''}: nothing to predict; eval needs at least 2`);
@@ -58,7 +57,7 @@ export async function runEval(raw: Record<string, unknown>, ui: Ui): Promise<Eva
   const { loss, predictions } = new Evaluator(model, 1, Math.min(CHUNK, ids.length - 1)).evaluate(ids);
   const report: EvalReport = { predictions, loss_nats: loss, bpc: loss / Math.LN2, perplexity: Math.exp(loss) };
   const skippedNote = skipped > 0
-    ? `skipped ${skipped.toLocaleString('en-US')} occurrence${skipped > 1 ? 's' : ''} of ${unknown.length} character${unknown.length > 1 ? 's' : ''} not in the model's vocabulary (${list}); the model read the rest as if they were adjacent`
+    ? `skipped ${skipped.toLocaleString('en-US')} occurrence${skipped > 1 ? 's' : ''} of ${unknown.length} character${unknown.length > 1 ? 's' : ''} not in the model's vocabulary (${listChars(unknown)}); the model read the rest as if they were adjacent`
     : '';
   if (o.json) {
     // stdout carries exactly the report; the note goes to stderr.

@@ -11,7 +11,7 @@ import { UserError } from '../cli/errors.js';
 import { num, parseOptions } from '../cli/options.js';
 import type { Ui } from '../cli/ui.js';
 import { DEFAULT_CORPUS, loadCorpus } from '../corpusfile.js';
-import { describeChar, Vocab } from '../data/text.js';
+import { describeChar, describeChars, Vocab } from '../data/text.js';
 import { freshModel, gradientProfile, scaleRecurrent, toFloat64, type GradientProfile } from '../inspect/gradients.js';
 import {
   chartSeries, explain, formatTable, perStep, PLOT_QUANTITIES, sci, summarize, toCsv, toJson, wrap, type InspectedModel,
@@ -169,7 +169,7 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
     const given = o.text !== undefined || o.textFile !== undefined;
     const what = given ? 'the text has' : `${text.from} has`;
     const hint = given ? `see lstm info ${loaded!.path}` : 'give a text with --text or --text-file';
-    throw new UserError(`${what} ${unknown.length} character${unknown.length > 1 ? 's' : ''} the checkpoint's vocabulary does not: ${unknown.slice(0, 10).map(describeChar).join(', ')}${unknown.length > 10 ? ', …' : ''} (${hint})`);
+    throw new UserError(`${what} ${describeChars(unknown, "the checkpoint's vocabulary does not")} (${hint})`);
   }
   const ids = vocab.encode(text.chars.join('')).ids;
   const T = ids.length - 1;

@@ -15,7 +15,7 @@ import { Interrupted, UserError } from '../cli/errors.js';
 import { num, parseOptions } from '../cli/options.js';
 import { Ui } from '../cli/ui.js';
 import { loadCorpus, PACKAGE_ROOT } from '../corpusfile.js';
-import { describeChar, Vocab } from '../data/text.js';
+import { describeChars, Vocab } from '../data/text.js';
 import { cachedState, comparePlan, type CompareModel } from '../probe/compare.js';
 import { namesIn, parseProbeSet, ProbeFileError, type ProbeSet } from '../probe/file.js';
 import { chartSeries, explain, formatTable, toJson, wrap, type ProbeContext, type ProbedModel } from '../probe/report.js';
@@ -164,7 +164,7 @@ async function compareModels(
 /** Every character the probe reads must be in the vocabulary of the model (`whose`). */
 function checkVocab(vocab: Vocab, whose: string, isModel: boolean, set: ProbeSet, start: StartMode, warmupLine: string): void {
   const probe = textsRead(set.items, set.languages, start).join('');
-  const describe = (chars: string[]) => `${chars.length} character${chars.length > 1 ? 's' : ''} the vocabulary of ${whose} lacks: ${chars.slice(0, 10).map(describeChar).join(', ')}${chars.length > 10 ? ', …' : ''}`;
+  const describe = (chars: string[]) => describeChars(chars, `the vocabulary of ${whose} lacks`);
   const missing = vocab.unknown(probe);
   if (missing.length) throw new UserError(`the probe set has ${describe(missing)}${isModel ? ' (was it trained on another text?)' : ''}`);
   if (start === 'warm') {

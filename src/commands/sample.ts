@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { UserError } from '../cli/errors.js';
 import { num, parseOptions } from '../cli/options.js';
 import type { Ui } from '../cli/ui.js';
-import { describeChar } from '../data/text.js';
+import { describeChars } from '../data/text.js';
 import { Generator } from '../generate.js';
 import { Rng } from '../nn/rng.js';
 import { loadModel } from './load.js';
@@ -35,7 +35,7 @@ export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s:
   const { path, model, vocab } = loadModel(o.checkpoint);
   const unknown = vocab.unknown(o.prime);
   if (unknown.length > 0) {
-    throw new UserError(`--prime has ${unknown.length} character${unknown.length > 1 ? 's' : ''} this model has never seen: ${unknown.map(describeChar).join(', ')} (its vocabulary: ${vocab.size} characters; see lstm info ${path})`);
+    throw new UserError(`--prime has ${describeChars(unknown, 'this model has never seen', Infinity)} (its vocabulary: ${vocab.size} characters; see lstm info ${path})`);
   }
   const seed = o.seed ?? randomInt(0, 2 ** 32);
   const rng = new Rng(seed);

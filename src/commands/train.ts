@@ -15,7 +15,7 @@ import { Interrupted, UserError } from '../cli/errors.js';
 import { num, parseOptions, kebab } from '../cli/options.js';
 import type { Ui } from '../cli/ui.js';
 import { readCorpus, type CorpusText } from '../corpusfile.js';
-import { Vocab, describeChar } from '../data/text.js';
+import { Vocab, describeChars } from '../data/text.js';
 import { encodeUtf8, type Ids } from '../data/utf8.js';
 import { Generator } from '../generate.js';
 import { CELL_TYPES, Model, type ModelConfig } from '../nn/model.js';
@@ -171,7 +171,7 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
   text = null; // the bytes: training needs only the ids
   if (unknownCodes.length > 0) {
     const unknown = unknownCodes.map((cp) => String.fromCodePoint(cp));
-    throw new UserError(`${describeSource(corpus)} has ${unknown.length} character${unknown.length > 1 ? 's' : ''} the checkpoint's vocabulary does not: ${unknown.slice(0, 10).map(describeChar).join(', ')}${unknown.length > 10 ? ', …' : ''}`);
+    throw new UserError(`${describeSource(corpus)} has ${describeChars(unknown, "the checkpoint's vocabulary does not")}`);
   }
   const nVal = Math.floor(ids.length * settings.valFrac);
   const trainIds = ids.subarray(0, ids.length - nVal);

@@ -129,7 +129,7 @@ export class Vocab {
       if (i < 0) {
         if (!skipUnknown) {
           const list = this.unknown(text);
-          throw new TextError(`${list.length} character${list.length > 1 ? 's' : ''} not in the model's vocabulary: ${list.slice(0, 10).map(describeChar).join(', ')}${list.length > 10 ? ', …' : ''}`);
+          throw new TextError(describeChars(list, "not in the model's vocabulary"));
         }
         skipped++;
         continue;
@@ -147,6 +147,16 @@ export class Vocab {
 }
 
 /** A character as a user can read it in an error: '🙂' (U+1F642), '\n' (U+000A). */
+/** Up to `max` characters as describeChar shows them, then "…" when there are more. */
+export function listChars(chars: readonly string[], max = 10): string {
+  return chars.slice(0, max).map(describeChar).join(', ') + (chars.length > max ? ', …' : '');
+}
+
+/** "N character(s) WHAT: 'a' (U+0061), …", the list as listChars gives it. */
+export function describeChars(chars: readonly string[], what: string, max = 10): string {
+  return `${chars.length} character${chars.length > 1 ? 's' : ''} ${what}: ${listChars(chars, max)}`;
+}
+
 export function describeChar(ch: string): string {
   const cp = ch.codePointAt(0)!;
   const u = `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
