@@ -14,10 +14,11 @@ import { DEFAULT_CORPUS, loadCorpus } from '../corpusfile.js';
 import { describeChar, describeChars, Vocab } from '../data/text.js';
 import { freshModel, gradientProfile, scaleRecurrent, toFloat64, type GradientProfile } from '../inspect/gradients.js';
 import {
-  chartSeries, explain, formatTable, perStep, PLOT_QUANTITIES, sci, summarize, toCsv, toJson, wrap, type InspectedModel,
+  chartSeries, explain, formatTable, perStep, PLOT_QUANTITIES, sci, summarize, toCsv, toJson, type InspectedModel,
 } from '../inspect/report.js';
 import { CELL_TYPES, type CellType, type ModelConfig } from '../nn/model.js';
 import { renderChart } from '../ui/chart.js';
+import { wrap } from '../ui/format.js';
 import { renderSvg } from '../ui/svg.js';
 import { loadModel, type Loaded } from './load.js';
 import { TRAIN_DEFAULTS } from './train.js';
@@ -285,7 +286,7 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
       const msg = factor !== null
         ? `${m.label}: ‖∂E/∂θ‖ = ${sci(g)} → ×${sci(factor)}; the curve drops ${Math.log10(1 / factor).toFixed(1)} decades as a whole, its slope (×${perStep(summarize(m.profile.gradH).decay)} per step) is unchanged.`
         : `${m.label}: ‖∂E/∂θ‖ = ${sci(g)} ≤ ${o.clip}, not clipped.`;
-      ui.line(wrap(msg, width, '  ').join('\n'));
+      ui.line(wrap(msg, width, '  ', '  ').join('\n'));
     }
   }
   if (o.svg) ui.line(c.dim(`Wrote the chart to ${o.svg}.`));

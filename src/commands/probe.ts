@@ -18,10 +18,10 @@ import { loadCorpus, PACKAGE_ROOT } from '../corpusfile.js';
 import { describeChars, Vocab } from '../data/text.js';
 import { cachedState, comparePlan, type CompareModel } from '../probe/compare.js';
 import { namesIn, parseProbeSet, ProbeFileError, type ProbeSet } from '../probe/file.js';
-import { chartSeries, explain, formatTable, toJson, wrap, type ProbeContext, type ProbedModel } from '../probe/report.js';
+import { chartSeries, explain, formatTable, toJson, type ProbeContext, type ProbedModel } from '../probe/report.js';
 import { needsBoundary, scoreItems, summarize, textsRead, type StartMode } from '../probe/score.js';
 import { renderChart } from '../ui/chart.js';
-import { formatDuration } from '../ui/format.js';
+import { formatDuration, wrap } from '../ui/format.js';
 import { loadModel, type Loaded } from './load.js';
 import { runTrain, TRAIN_DEFAULTS } from './train.js';
 

@@ -2,6 +2,7 @@
 // CSV and chart series. Pure functions returning data or strings; printing is the command's job.
 
 import type { Series } from '../ui/chart.js';
+import { wrap } from '../ui/format.js';
 import type { CellType } from '../nn/model.js';
 import type { GradientProfile } from './gradients.js';
 
@@ -151,21 +152,6 @@ export function formatTable(models: readonly InspectedModel[], width = 80): stri
     lines.push(fit(label, labelW) + nums + decay + van);
   }
   return lines.map((l) => l.trimEnd());
-}
-
-/** Greedy word wrap to `width` columns (code points). */
-export function wrap(text: string, width: number, indent = ''): string[] {
-  const out: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    const candidate = line ? `${line} ${word}` : indent + word;
-    if ([...candidate].length > width && line) {
-      out.push(line);
-      line = indent + word;
-    } else line = candidate;
-  }
-  if (line) out.push(line);
-  return out;
 }
 
 function geomean(xs: readonly number[]): number {

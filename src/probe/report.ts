@@ -2,6 +2,7 @@
 // Pure functions returning data or strings; printing is the command's job.
 
 import type { Series } from '../ui/chart.js';
+import { wrap } from '../ui/format.js';
 import type { CellType } from '../nn/model.js';
 import type { BinResult, ProbeSummary, StartMode } from './score.js';
 
@@ -115,21 +116,6 @@ export function toJson(models: readonly ProbedModel[], ctx: ProbeContext) {
       overall: binJson(m.summary.overall),
     })),
   };
-}
-
-/** Greedy word wrap at `width` columns, continuation lines indented by `indent`. */
-export function wrap(text: string, width: number, indent = ''): string[] {
-  const out: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    const next = line === '' ? word : `${line} ${word}`;
-    if ([...next].length > width && line !== '') {
-      out.push(line);
-      line = indent + word;
-    } else line = next;
-  }
-  if (line !== '') out.push(line);
-  return out;
 }
 
 /** The lines under the table: what the columns mean, with this run's numbers. `detailed`: the

@@ -25,3 +25,19 @@ export function formatBytes(n: number): string {
   if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
   return `${(n / 1024 ** 3).toFixed(2)} GB`;
 }
+
+/** Greedy word wrap at `width` columns (words split at white space): the first line starts
+ *  with `first`, every later one with `rest`. */
+export function wrap(text: string, width: number, rest = '', first = ''): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const candidate = line ? `${line} ${word}` : first + word;
+    if ([...candidate].length > width && line) {
+      out.push(line);
+      line = rest + word;
+    } else line = candidate;
+  }
+  if (line) out.push(line);
+  return out;
+}
