@@ -5,6 +5,7 @@
 // kernels whatever backend a checkpoint was trained on: precision matters more than speed here.
 
 import { existsSync } from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
 import { writeFileAtomic } from '../checkpoint.js';
 import { UserError } from '../cli/errors.js';
@@ -151,8 +152,6 @@ function checkFinite(label: string, p: GradientProfile): void {
   }
 }
 
-const yield_ = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<InspectResult> {
   const o = parseOptions(InspectOptionsSchema, raw);
   if (o.json && o.csv) throw new UserError('--json and --csv cannot be used together: pick one format for standard output', 2);
@@ -196,14 +195,14 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
   const initialNorms: number[] = [];
   if (loaded) {
     progress(`the trained ${loaded.ck.model.cell}`);
-    await yield_();
+    await nextTurn();
     const m = toFloat64(loaded.model);
     const label = `trained ${loaded.ck.model.cell}`;
     own.push({ label, cell: loaded.ck.model.cell, checkpoint: true, layer, profile: gradientProfile(m, ids, layer - 1) });
   }
   for (const cell of cells) {
     progress(`a fresh ${cell}`);
-    await yield_();
+    await nextTurn();
     const config: ModelConfig = { cell, vocabSize: vocab.size, hidden: size.hidden, layers: size.layers };
     const m = freshModel(config, seed, forgetBias);
     if (o.recurrentNorm !== undefined) initialNorms.push(...scaleRecurrent(m, o.recurrentNorm));

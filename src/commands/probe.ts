@@ -9,6 +9,7 @@
 
 import { existsSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
 import { readCheckpoint, type TrainSettings } from '../checkpoint.js';
 import { Interrupted, UserError } from '../cli/errors.js';
@@ -178,8 +179,6 @@ function labelsFor(loaded: Loaded[]): string[] {
   return base.map((b, i) => (base.filter((x) => x === b).length > 1 ? `${b} ${basename(loaded[i].path, '.json')}` : b));
 }
 
-const yield_ = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 export async function runProbe(raw: Record<string, unknown>, ui: Ui): Promise<ProbeResult> {
   const o = parseOptions(ProbeOptionsSchema, raw);
   for (const flag of ['corpus', 'hidden', 'steps'] as const) {
@@ -215,7 +214,7 @@ export async function runProbe(raw: Record<string, unknown>, ui: Ui): Promise<Pr
     for (const [i, l] of loaded.entries()) {
       const what = `Probing ${labels[i]} on ${set.items.length} lines`;
       if (progress.fancy) progress.start(`${what}…`);
-      await yield_();
+      await nextTurn();
       const scores = scoreItems(l.model, l.vocab, set.items, set.languages, {
         start: o.start, warmupLine,
         onProgress: (done, total) => { if (progress.fancy) progress.start(`${what}: ${done}/${total}…`); },

@@ -1,6 +1,7 @@
 // lstm sample: stream generated text to stdout.
 
 import { randomInt } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
 import { UserError } from '../cli/errors.js';
 import { num, parseOptions } from '../cli/options.js';
@@ -54,7 +55,7 @@ export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s:
     if (ch === '\n' || buf.length >= 32) {
       if (!write(buf)) return { checkpoint: path, seed, text };
       buf = '';
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
   }
   if (!o.json) {

@@ -5,6 +5,7 @@
 
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
 import { BACKENDS, createKernels, defaultThreads, isBackend, type BackendName } from '../backend.js';
 import {
@@ -325,7 +326,7 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
         break;
       }
       // Let signals (Ctrl-C) in between steps.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
     if (interrupted) stopped = 'interrupted';
     if (stopped !== 'interrupted' && lastEvalStep !== trainer.step && trainer.step > startStep) evaluate();
