@@ -25,7 +25,6 @@ export class StepJacobian {
   private readonly coefX: Float64Array;
   private readonly dc: Float64Array;
   private readonly direct: Float64Array;
-  private readonly hg: Float64Array;
   /** The result: H × H, row-major, J[a·H + b] = ∂h_t[a]/∂h_{t−1}[b]. Overwritten by every at(). */
   readonly J: Float64Array;
 
@@ -39,7 +38,6 @@ export class StepJacobian {
     this.coefX = new Float64Array(G);
     this.dc = new Float64Array(H);
     this.direct = new Float64Array(H);
-    this.hg = new Float64Array(G);
     this.J = new Float64Array(H * H);
   }
 
@@ -61,11 +59,9 @@ export class StepJacobian {
           this.ones, 0, this.dc, coef, 0);
         break;
       case 'gru':
-        // The backward kernel needs W_hh·h_{t−1} + b_hh (its n block sits inside r⊙(…)); the
-        // graph keeps it privately, so recompute it from the public h_{t−1}, exactly as forward does.
-        k.gemm(false, false, 1, G, H, hs, t * H, H, P, lt.w_hh.offset, G, this.hg, 0, G, false);
-        k.addBias(1, G, P, lt.b_hh!.offset, this.hg, 0);
-        k.gruBackward(1, H, graph.gates[l], t * G, this.hg, 0, hs, t * H, this.ones, 0, this.coefX, 0, coef, 0, direct);
+        // The backward kernel needs W_hh·h_{t−1} + b_hh (its n block sits inside r⊙(…)): the
+        // graph's forward pass kept it.
+        k.gruBackward(1, H, graph.gates[l], t * G, graph.hg[l], t * G, hs, t * H, this.ones, 0, this.coefX, 0, coef, 0, direct);
         break;
       case 'rnn':
         k.tanhBackward(H, hs, (t + 1) * H, this.ones, 0, coef, 0);

@@ -61,7 +61,7 @@ export class Graph {
   readonly cs: FloatArray[];
   readonly tc: FloatArray[];
   readonly gates: FloatArray[];
-  private readonly hg: FloatArray[];
+  readonly hg: FloatArray[];
   private readonly xin: FloatArray[];
   private readonly mask: FloatArray[];
   readonly logits: FloatArray;
