@@ -6,9 +6,10 @@
 // load. Files are written atomically: a temporary file beside the target, fsync, then rename,
 // so a crash or a full disk never leaves a half-written checkpoint in place of a good one.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { z } from 'zod';
+import { looksTruncated, readFileOrExplain } from './files.js';
 import { CELL_TYPES, type Model } from './nn/model.js';
 import { OPTIMIZERS } from './nn/optim.js';
 import type { FloatArray } from './nn/kernels.js';
@@ -138,20 +139,12 @@ export function encodeArrays(arrays: FloatArray[]): string[] {
 
 /** Parse and validate a checkpoint file; every problem is one readable line. */
 export function readCheckpoint(path: string): Checkpoint {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CheckpointError(`checkpoint ${path} does not exist`);
-    if (code === 'EISDIR') throw new CheckpointError(`checkpoint ${path} is a folder, not a file`);
-    throw new CheckpointError(`cannot read checkpoint ${path}: ${(e as Error).message}`);
-  }
+  const text = readFileOrExplain(path, `checkpoint ${path}`, (m) => new CheckpointError(m)).toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    const truncated = text.trimStart().startsWith('{') && !text.trimEnd().endsWith('}');
+    const truncated = looksTruncated(text);
     throw new CheckpointError(`${path} is not a valid checkpoint: ${truncated ? 'the file is truncated (incomplete JSON)' : `invalid JSON (${(e as Error).message})`}`);
   }
   return parseCheckpoint(json, path);

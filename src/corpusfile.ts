@@ -2,10 +2,10 @@
 // corpus. Every way it can be wrong is one line naming the file.
 
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { UserError } from './cli/errors.js';
+import { readFileOrExplain } from './files.js';
 import { decodeUtf8, TextError } from './data/text.js';
 import { scanUtf8, type Utf8Text } from './data/utf8.js';
 
@@ -93,14 +93,5 @@ function sha256Of(bytes: Uint8Array): string {
 }
 
 function readBytes(path: string, label: string): Buffer {
-  try {
-    if (statSync(path).isDirectory()) throw new UserError(`${label} is a folder, not a file`);
-    return readFileSync(path);
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`${label} does not exist`);
-    if (code === 'EACCES') throw new UserError(`${label} cannot be read (permission denied)`);
-    throw new UserError(`cannot read ${label}: ${(e as Error).message}`);
-  }
+  return readFileOrExplain(path, label, (m) => new UserError(m));
 }

@@ -12,9 +12,9 @@
 // accepts the arrays as they are. This file only reads, checks and writes the format; the
 // mapping to our parameter layout is in convert.ts.
 
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { describeChar } from '../data/text.js';
+import { looksTruncated, readFileOrExplain } from '../files.js';
 
 export const TORCH_FORMAT = 'lstm-torch/1';
 export const TORCH_CELLS = ['lstm', 'rnn', 'gru'] as const;
@@ -107,15 +107,7 @@ const TorchFileSchema = z.object({
 /** Read and check an lstm-torch/1 file. Numbers become float32 (PyTorch's dtype), each rounded
  *  to the nearest float32; PyTorch's own float32 numbers come through unchanged. */
 export function readTorchFile(path: string): TorchModel {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new TorchFileError(`${path} does not exist`);
-    if (code === 'EISDIR') throw new TorchFileError(`${path} is a folder, not a file`);
-    throw new TorchFileError(`cannot read ${path}: ${(e as Error).message}`);
-  }
+  const text = readFileOrExplain(path, path, (m) => new TorchFileError(m)).toString('utf8');
   return parseTorchText(text, path);
 }
 
@@ -237,8 +229,7 @@ function explainBadJson(text: string, path: string, e: Error): string {
     const key = keys.length ? ` in state_dict "${keys[keys.length - 1][1]}"` : '';
     return `${path} holds a non-finite number (${bad[1]})${key}; ${TORCH_FORMAT} needs finite numbers (and JSON cannot represent NaN or Infinity)`;
   }
-  const trimmed = text.trimEnd();
-  if (trimmed.trimStart().startsWith('{') && !trimmed.endsWith('}')) return `${path} is not a valid ${TORCH_FORMAT} file: the file is truncated (incomplete JSON)`;
+  if (looksTruncated(text)) return `${path} is not a valid ${TORCH_FORMAT} file: the file is truncated (incomplete JSON)`;
   return `${path} is not a valid ${TORCH_FORMAT} file: invalid JSON (${e.message.split('\n')[0].slice(0, 120)})`;
 }
 
