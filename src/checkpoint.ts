@@ -13,11 +13,13 @@ import { looksTruncated, readFileOrExplain } from './files.js';
 import { CELL_TYPES, type Model } from './nn/model.js';
 import { OPTIMIZERS } from './nn/optim.js';
 import type { FloatArray } from './nn/kernels.js';
+import { UserError } from './cli/errors.js';
 
 export const CHECKPOINT_FORMAT = 'lstm-checkpoint';
 export const CHECKPOINT_VERSION = 1;
 
-export class CheckpointError extends Error {}
+/** A checkpoint that cannot be read or used: one line the user sees as it is. */
+export class CheckpointError extends UserError {}
 
 const b64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64');
 const u32 = z.number().int().min(0).max(0xffffffff);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { UserError } from './cli/errors.js';
 import { readFileOrExplain } from './files.js';
-import { decodeUtf8, TextError } from './data/text.js';
+import { decodeUtf8 } from './data/text.js';
 import { scanUtf8, type Utf8Text } from './data/utf8.js';
 
 /** The package's own folder (this file sits in src/ or dist/, one level below it). */
@@ -31,7 +31,7 @@ export async function readStdin(): Promise<Buffer> {
 export async function loadCorpus(source: string | undefined, what = 'corpus'): Promise<Corpus> {
   const raw = await readSource(source, what);
   const { bytes, label } = raw;
-  let text = asUserError(() => decodeUtf8(bytes, label));
+  let text = decodeUtf8(bytes, label);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte order mark is not text
   if (text.length === 0) throw new UserError(`${label} is empty`);
   return { text, source: raw.source, sha256: sha256Of(bytes) };
@@ -54,19 +54,9 @@ export interface CorpusText {
 export async function readCorpus(source: string | undefined, what = 'corpus'): Promise<CorpusText> {
   const raw = await readSource(source, what);
   const { bytes, label } = raw;
-  const utf8 = asUserError(() => scanUtf8(bytes, label));
+  const utf8 = scanUtf8(bytes, label);
   if (utf8.length === 0) throw new UserError(`${label} is empty`);
   return { source: raw.source, label, sha256: sha256Of(bytes), utf8, chars: utf8.length };
-}
-
-/** What decoding throws, as the one-line error the user sees. */
-function asUserError<T>(decode: () => T): T {
-  try {
-    return decode();
-  } catch (e) {
-    if (e instanceof TextError) throw new UserError(e.message);
-    throw e;
-  }
 }
 
 /** The bytes of a corpus, never empty. */

@@ -267,6 +267,13 @@ describe('bad input: one line, non-zero exit, no stack trace, nothing overwritte
     const c = JSON.parse(text);
     c.tensors['l0.w_hh'].shape = [3, 3];
     expectOneLineError(lstm(['info', bad('shape.json', JSON.stringify(c))]), /tensor l0\.w_hh has shape 3×3, expected 16×64/);
+    // a tensor whose data is damaged, met only when training loads the weights
+    const d = JSON.parse(text);
+    d.tensors['l0.w_ih'].data = d.tensors['l0.w_ih'].data.slice(0, 100);
+    const damaged = bad('data.json', JSON.stringify(d));
+    for (const flag of ['--init-from', '--resume']) {
+      expectOneLineError(lstm(['train', corpus, flag, damaged, '--out', fresh(`from-damaged${flag}.json`)]), /data\.json: tensor l0\.w_ih: 75 bytes is not a whole number of float32 values$/, 1);
+    }
     expectOneLineError(lstm(['train', corpus, '--resume', join(dir, 'missing.json')]), /missing\.json does not exist/);
   });
 

@@ -8,13 +8,12 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { createKernels } from '../backend.js';
 import { TrainSettingsSchema } from '../checkpoint.js';
-import { UserError } from '../cli/errors.js';
 import { parseOptions } from '../cli/options.js';
 import type { Ui } from '../cli/ui.js';
 import { Vocab } from '../data/text.js';
 import { configOf, loadTorchInto } from '../interop/convert.js';
 import { checkOut, writeOut } from '../interop/output.js';
-import { readTorchFile, TorchFileError, type TorchModel } from '../interop/torchfile.js';
+import { readTorchFile } from '../interop/torchfile.js';
 import { Model } from '../nn/model.js';
 import { buildCheckpoint, TRAIN_DEFAULTS } from './train.js';
 
@@ -33,19 +32,10 @@ export interface ImportResult {
   parameters: number;
 }
 
-function readTorchOrExplain(path: string): TorchModel {
-  try {
-    return readTorchFile(path);
-  } catch (e) {
-    if (e instanceof TorchFileError) throw new UserError(e.message);
-    throw e;
-  }
-}
-
 export async function runImport(raw: Record<string, unknown>, ui: Ui): Promise<ImportResult> {
   const o = parseOptions(ImportOptionsSchema, raw);
   checkOut(o.out, o.force);
-  const tm = readTorchOrExplain(o.file);
+  const tm = readTorchFile(o.file);
   const model = new Model(configOf(tm), createKernels('js'));
   loadTorchInto(model, tm);
   // lstm train's defaults, as the checkpoint records settings (the schema keeps only its own keys).

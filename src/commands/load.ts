@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createKernels, isBackend, type BackendName } from '../backend.js';
-import { CheckpointError, loadTensors, readCheckpoint, type Checkpoint } from '../checkpoint.js';
+import { loadTensors, readCheckpoint, type Checkpoint } from '../checkpoint.js';
 import { UserError } from '../cli/errors.js';
 import { Vocab } from '../data/text.js';
 import { Model } from '../nn/model.js';
@@ -36,13 +36,7 @@ export function latestCheckpoint(dir = CHECKPOINT_DIR): string {
 
 export function loadModel(path: string | undefined, backend?: BackendName): Loaded {
   const p = path ?? latestCheckpoint();
-  let ck: Checkpoint;
-  try {
-    ck = readCheckpoint(p);
-  } catch (e) {
-    if (e instanceof CheckpointError) throw new UserError(e.message);
-    throw e;
-  }
+  const ck = readCheckpoint(p);
   // The backend the model was trained on (wasm-fma too: its user chose the speed), or wasm
   // for a name this lstm does not have, or where this engine cannot run wasm-fma (reading a
   // model needs no particular rounding; training on does, and lstm train says so).
@@ -55,11 +49,6 @@ export function loadModel(path: string | undefined, backend?: BackendName): Load
     kernels = createKernels('wasm');
   }
   const model = new Model(ck.model, kernels);
-  try {
-    loadTensors(model, ck.tensors, p);
-  } catch (e) {
-    if (e instanceof CheckpointError) throw new UserError(e.message);
-    throw e;
-  }
+  loadTensors(model, ck.tensors, p);
   return { path: p, ck, model, vocab: new Vocab(ck.vocab) };
 }

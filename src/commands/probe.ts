@@ -18,7 +18,7 @@ import { Ui } from '../cli/ui.js';
 import { loadCorpus, PACKAGE_ROOT } from '../corpusfile.js';
 import { describeChars, Vocab } from '../data/text.js';
 import { cachedState, comparePlan, type CompareModel } from '../probe/compare.js';
-import { namesIn, parseProbeSet, ProbeFileError, type ProbeSet } from '../probe/file.js';
+import { namesIn, parseProbeSet, type ProbeSet } from '../probe/file.js';
 import { chartSeries, explain, formatTable, toJson, type ProbeContext, type ProbedModel } from '../probe/report.js';
 import { needsBoundary, scoreItems, summarize, textsRead, type StartMode } from '../probe/score.js';
 import { renderChart } from '../ui/chart.js';
@@ -66,12 +66,7 @@ async function readProbeSet(file: string | undefined): Promise<{ set: ProbeSet; 
   const path = file ?? DEFAULT_PROBE;
   const shown = file === undefined ? 'the bundled probe set' : file === '-' ? 'standard input' : file;
   const { text } = await loadCorpus(path, 'probe file');
-  try {
-    return { set: parseProbeSet(text, file === '-' ? 'the probe set on standard input' : `probe file ${path}`), shown };
-  } catch (e) {
-    if (e instanceof ProbeFileError) throw new UserError(e.message);
-    throw e;
-  }
+  return { set: parseProbeSet(text, file === '-' ? 'the probe set on standard input' : `probe file ${path}`), shown };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
 import { BACKENDS, createKernels, defaultThreads, isBackend, type BackendName } from '../backend.js';
 import {
-  CheckpointError, decodeF32, encodeArrays, encodeF32, loadTensors, readCheckpoint, tensorsOf, writeCheckpoint,
+  decodeF32, encodeArrays, encodeF32, loadTensors, readCheckpoint, tensorsOf, writeCheckpoint,
   writeFileAtomic, type Checkpoint, type TrainSettings, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
 } from '../checkpoint.js';
 import { Interrupted, UserError } from '../cli/errors.js';
@@ -120,7 +120,7 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
   let ck: Checkpoint | null = null;
   if (o.resume || o.initFrom) {
     const path = (o.resume ?? o.initFrom)!;
-    ck = loadCheckpointOrExplain(path);
+    ck = readCheckpoint(path);
     if (o.resume && (!ck.optimizer || !ck.carried)) {
       throw new UserError(`${path} holds weights only (no optimiser or carried state), so it cannot be resumed exactly; start a new run from its weights with --init-from ${path}`, 2);
     }
@@ -362,14 +362,6 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
   return summary;
 }
 
-function loadCheckpointOrExplain(path: string): Checkpoint {
-  try {
-    return readCheckpoint(path);
-  } catch (e) {
-    if (e instanceof CheckpointError) throw new UserError(e.message);
-    throw e;
-  }
-}
 
 function settingsFrom(o: TrainOptions): TrainSettings {
   return {

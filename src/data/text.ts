@@ -3,7 +3,10 @@
 // A "character" in lstm is one code point: 🙂 and … are one character each, never two UTF-16
 // units or several bytes.
 
-export class TextError extends Error {}
+import { UserError } from '../cli/errors.js';
+
+/** A text that cannot be read as characters: one line the user sees as it is. */
+export class TextError extends UserError {}
 
 /**
  * Decode UTF-8 strictly. An invalid sequence is an error naming its byte offset; a NUL byte

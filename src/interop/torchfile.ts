@@ -15,13 +15,15 @@
 import { z } from 'zod';
 import { describeChar } from '../data/text.js';
 import { looksTruncated, readFileOrExplain } from '../files.js';
+import { UserError } from '../cli/errors.js';
 
 export const TORCH_FORMAT = 'lstm-torch/1';
 export const TORCH_CELLS = ['lstm', 'rnn', 'gru'] as const;
 export type TorchCell = (typeof TORCH_CELLS)[number];
 
 /** A problem with an lstm-torch/1 file, as one line that names the file and the key. */
-export class TorchFileError extends Error {}
+/** An lstm-torch/1 file that cannot be read: one line the user sees as it is. */
+export class TorchFileError extends UserError {}
 
 /** One tensor, row-major as PyTorch stores it: shape [rows, cols] or [n]. */
 export interface TorchTensor {

@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import type { ProbeEntry } from './score.js';
+import { UserError } from '../cli/errors.js';
 
 export interface ProbeSet {
   /** The candidates every item is scored against, in the header's order. */
@@ -33,7 +34,8 @@ const ItemSchema = z.object({
   bin: z.string().min(1),
 });
 
-export class ProbeFileError extends Error {}
+/** A probe file that cannot be read: one line the user sees as it is. */
+export class ProbeFileError extends UserError {}
 
 /** Parses probe JSON lines; `where` names the file in errors. Blank lines are ignored. */
 export function parseProbeSet(text: string, where: string): ProbeSet {
