@@ -3,12 +3,12 @@
 // loss and gradients as the reference kernels, to float32 rounding.
 
 import { afterAll, describe, expect, it } from 'vitest';
-import { createKernels } from '../src/backend.js';
+import { createKernels } from '../src/nn/backend.js';
 import { Graph } from '../src/nn/graph.js';
 import { ReferenceKernels, type Kernels } from '../src/nn/kernels.js';
 import { CELL_TYPES, Model, RecurrentState, type CellType } from '../src/nn/model.js';
 import { Rng } from '../src/nn/rng.js';
-import { WasmKernels } from '../src/nn/wasm-kernels.js';
+import { WasmKernels } from '../src/nn/wasm/kernels.js';
 
 const wasm1 = WasmKernels.createSync();
 const wasm2 = WasmKernels.createSync({ threads: 2, splitFlops: 1, splitElements: 1 }); // split even small products and gate steps

@@ -3,9 +3,9 @@
 // a checkpoint trained on wasm-fma still loads, on wasm, for the commands that only read it.
 
 import { expect, it, vi } from 'vitest';
-import { createKernels } from '../src/backend.js';
-import { UserError } from '../src/cli/errors.js';
-import { loadModel } from '../src/commands/load.js';
+import { createKernels } from '../src/nn/backend.js';
+import { UserError } from '../src/errors.js';
+import { loadModel } from '../src/io/load.js';
 import { lstm } from './cli-helpers.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

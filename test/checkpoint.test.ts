@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { decodeF32, encodeF32, loadTensors, parseCheckpoint, tensorsOf, writeFileAtomic } from '../src/checkpoint.js';
+import { decodeF32, encodeF32, loadTensors, parseCheckpoint, tensorsOf, writeFileAtomic } from '../src/io/checkpoint.js';
 import { ReferenceKernels } from '../src/nn/kernels.js';
 import { Model } from '../src/nn/model.js';
 import { Rng } from '../src/nn/rng.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, expectOneLineError, lstm } from './cli-helpers.js';
-import type { Checkpoint, TrainSettings } from '../src/checkpoint.js';
+import type { Checkpoint, TrainSettings } from '../src/io/checkpoint.js';
 import { Vocab } from '../src/data/text.js';
 import { Graph } from '../src/nn/graph.js';
 import { ReferenceKernels } from '../src/nn/kernels.js';

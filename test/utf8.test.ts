@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadCorpus, readCorpus } from '../src/corpusfile.js';
+import { loadCorpus, readCorpus } from '../src/io/corpus.js';
 import { decodeUtf8, firstInvalidUtf8, TextError, Vocab } from '../src/data/text.js';
 import { encodeUtf8, newIds, scanUtf8 } from '../src/data/utf8.js';
 import { Rng } from '../src/nn/rng.js';

@@ -1,7 +1,7 @@
 import { describe, it, expect, afterAll } from 'vitest';
-import { enableRelaxedSimd } from '../src/backend.js';
+import { enableRelaxedSimd } from '../src/nn/backend.js';
 import { ReferenceKernels } from '../src/nn/kernels.js';
-import { WasmKernels } from '../src/nn/wasm-kernels.js';
+import { WasmKernels } from '../src/nn/wasm/kernels.js';
 import { Rng } from '../src/nn/rng.js';
 
 const ref = new ReferenceKernels('f64');

@@ -4,7 +4,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createKernels } from '../backend.js';
+import { createKernels } from '../nn/backend.js';
 import { Vocab } from '../data/text.js';
 import { encodeUtf8, scanUtf8, type Ids } from '../data/utf8.js';
 import { benchEngine } from './engine.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { BACKENDS, isBackend, type BackendName } from '../backend.js';
-import { PACKAGE_ROOT } from '../corpusfile.js';
+import { BACKENDS, isBackend, type BackendName } from '../nn/backend.js';
+import { PACKAGE_ROOT } from '../io/corpus.js';
 import type { BenchConfig } from './engine.js';
 
 /** The peers' configurations (../shared/bench): LSTM, batch 32, sequence 64, Adam 2e-3, clip 5. */

@@ -13,7 +13,7 @@
 // --fma needs `node --experimental-wasm-relaxed-simd`.
 
 import { ReferenceKernels, type Kernels } from '../nn/kernels.js';
-import { WasmKernels, type WasmKernelsOptions } from '../nn/wasm-kernels.js';
+import { WasmKernels, type WasmKernelsOptions } from '../nn/wasm/kernels.js';
 
 interface Shape { label: string; tA: boolean; tB: boolean; M: number; N: number; K: number }
 

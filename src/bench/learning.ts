@@ -17,7 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PACKAGE_ROOT } from '../corpusfile.js';
+import { PACKAGE_ROOT } from '../io/corpus.js';
 import { ReferenceKernels } from '../nn/kernels.js';
 import { Model } from '../nn/model.js';
 import { Rng } from '../nn/rng.js';

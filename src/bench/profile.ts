@@ -13,7 +13,7 @@
 // other processes only ever add time. --sample times B = 1, T = 1 sampling the same way.
 
 import { parseArgs } from 'node:util';
-import { createKernels } from '../backend.js';
+import { createKernels } from '../nn/backend.js';
 import { Graph } from '../nn/graph.js';
 import type { Kernels } from '../nn/kernels.js';
 import { Model, RecurrentState } from '../nn/model.js';

@@ -17,7 +17,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PACKAGE_ROOT } from '../corpusfile.js';
+import { PACKAGE_ROOT } from '../io/corpus.js';
 import { backendNamed, configNamed, CONFIGS } from './configs.js';
 
 const { values } = parseArgs({

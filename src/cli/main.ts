@@ -6,16 +6,16 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ZodError } from 'zod';
-import { BACKENDS } from '../backend.js';
-import { PACKAGE_ROOT } from '../corpusfile.js';
+import { BACKENDS } from '../nn/backend.js';
+import { PACKAGE_ROOT } from '../io/corpus.js';
 import { runInfo } from '../commands/info.js';
 import { runSample } from '../commands/sample.js';
 import { runTrain, TRAIN_DEFAULTS as D } from '../commands/train.js';
-import { Interrupted, UserError } from './errors.js';
+import { Interrupted, UserError } from '../errors.js';
 import { registerInspect } from './inspect.js';
 import { registerInterop } from './interop.js';
 import { registerProbe } from './probe.js';
-import { stopSpinners, Ui } from './ui.js';
+import { stopSpinners, Ui } from '../ui/ui.js';
 
 function version(): string {
   try {

@@ -2,7 +2,7 @@
 // and a failure becomes one line naming the flag, the value given and what was expected.
 
 import { z } from 'zod';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 
 interface NumberRule {
   int?: boolean;

@@ -2,7 +2,7 @@
 
 import { Command, Option } from 'commander';
 import { PROBE_DEFAULTS as D, runProbe } from '../commands/probe.js';
-import { Ui } from './ui.js';
+import { Ui } from '../ui/ui.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 

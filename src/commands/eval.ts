@@ -6,14 +6,14 @@
 // as perplexity = e^loss. scripts/lstm_torch.py eval computes exactly the same with PyTorch.
 
 import { z } from 'zod';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { parseOptions } from '../cli/options.js';
-import type { Ui } from '../cli/ui.js';
-import { readCorpus } from '../corpusfile.js';
+import type { Ui } from '../ui/ui.js';
+import { readCorpus } from '../io/corpus.js';
 import { describeChars, listChars } from '../data/text.js';
 import { encodeUtf8 } from '../data/utf8.js';
 import { Evaluator } from '../train/evaluate.js';
-import { loadModel } from './load.js';
+import { loadModel } from '../io/load.js';
 
 export const EvalOptionsSchema = z.object({
   checkpoint: z.string().min(1),

@@ -2,13 +2,13 @@
 // lstm-torch/1 file, which PyTorch's load_state_dict takes as it is (see docs/pytorch.md).
 
 import { z } from 'zod';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { parseOptions } from '../cli/options.js';
-import type { Ui } from '../cli/ui.js';
+import type { Ui } from '../ui/ui.js';
 import { ExportError, torchModelOf } from '../interop/convert.js';
 import { checkOut, writeOut } from '../interop/output.js';
 import { formatTorchFile, TORCH_FORMAT } from '../interop/torchfile.js';
-import { loadModel } from './load.js';
+import { loadModel } from '../io/load.js';
 
 export const EXPORT_FORMATS = ['torch'] as const;
 

@@ -6,10 +6,10 @@
 
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { createKernels } from '../backend.js';
-import { TrainSettingsSchema } from '../checkpoint.js';
+import { createKernels } from '../nn/backend.js';
+import { TrainSettingsSchema } from '../io/checkpoint.js';
 import { parseOptions } from '../cli/options.js';
-import type { Ui } from '../cli/ui.js';
+import type { Ui } from '../ui/ui.js';
 import { Vocab } from '../data/text.js';
 import { configOf, loadTorchInto } from '../interop/convert.js';
 import { checkOut, writeOut } from '../interop/output.js';

@@ -2,12 +2,12 @@
 
 import { statSync } from 'node:fs';
 import { z } from 'zod';
-import { decodeF32 } from '../checkpoint.js';
+import { decodeF32 } from '../io/checkpoint.js';
 import { parseOptions } from '../cli/options.js';
-import type { Ui } from '../cli/ui.js';
+import type { Ui } from '../ui/ui.js';
 import { lossChart } from '../ui/losschart.js';
 import { formatBytes } from '../ui/format.js';
-import { loadModel } from './load.js';
+import { loadModel } from '../io/load.js';
 
 export const InfoOptionsSchema = z.object({
   checkpoint: z.string().min(1).optional(),

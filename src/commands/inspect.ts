@@ -7,11 +7,11 @@
 import { existsSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
-import { writeFileAtomic } from '../checkpoint.js';
-import { UserError } from '../cli/errors.js';
+import { writeFileAtomic } from '../io/checkpoint.js';
+import { UserError } from '../errors.js';
 import { num, parseOptions } from '../cli/options.js';
-import type { Ui } from '../cli/ui.js';
-import { DEFAULT_CORPUS, loadCorpus } from '../corpusfile.js';
+import type { Ui } from '../ui/ui.js';
+import { DEFAULT_CORPUS, loadCorpus } from '../io/corpus.js';
 import { describeChar, describeChars, Vocab } from '../data/text.js';
 import { freshModel, gradientProfile, scaleRecurrent, toFloat64, type GradientProfile } from '../inspect/gradients.js';
 import {
@@ -21,7 +21,7 @@ import { CELL_TYPES, type CellType, type ModelConfig } from '../nn/model.js';
 import { renderChart } from '../ui/chart.js';
 import { wrap } from '../ui/format.js';
 import { renderSvg } from '../ui/svg.js';
-import { loadModel, type Loaded } from './load.js';
+import { loadModel, type Loaded } from '../io/load.js';
 import { TRAIN_DEFAULTS } from './train.js';
 
 export const INSPECT_DEFAULTS = {

@@ -11,11 +11,11 @@ import { existsSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
-import { readCheckpoint, type TrainSettings } from '../checkpoint.js';
-import { Interrupted, UserError } from '../cli/errors.js';
+import { readCheckpoint, type TrainSettings } from '../io/checkpoint.js';
+import { Interrupted, UserError } from '../errors.js';
 import { num, parseOptions } from '../cli/options.js';
-import { Ui } from '../cli/ui.js';
-import { loadCorpus, PACKAGE_ROOT } from '../corpusfile.js';
+import { Ui } from '../ui/ui.js';
+import { loadCorpus, PACKAGE_ROOT } from '../io/corpus.js';
 import { describeChars, Vocab } from '../data/text.js';
 import { cachedState, comparePlan, type CompareModel } from '../probe/compare.js';
 import { namesIn, parseProbeSet, type ProbeSet } from '../probe/file.js';
@@ -23,7 +23,7 @@ import { chartSeries, explain, formatTable, toJson, type ProbeContext, type Prob
 import { needsBoundary, scoreItems, summarize, textsRead, type StartMode } from '../probe/score.js';
 import { renderChart } from '../ui/chart.js';
 import { formatDuration, wrap } from '../ui/format.js';
-import { loadModel, type Loaded } from './load.js';
+import { loadModel, type Loaded } from '../io/load.js';
 import { runTrain, TRAIN_DEFAULTS } from './train.js';
 
 export const DEFAULT_PROBE = join(PACKAGE_ROOT, 'corpora', 'probe.jsonl');

@@ -3,13 +3,13 @@
 import { randomInt } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { num, parseOptions } from '../cli/options.js';
-import type { Ui } from '../cli/ui.js';
+import type { Ui } from '../ui/ui.js';
 import { describeChars } from '../data/text.js';
-import { Generator } from '../generate.js';
+import { Generator } from '../nn/generate.js';
 import { Rng } from '../nn/rng.js';
-import { loadModel } from './load.js';
+import { loadModel } from '../io/load.js';
 
 export const SampleOptionsSchema = z.object({
   checkpoint: z.string().min(1).optional(),

@@ -7,18 +7,18 @@ import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
-import { BACKENDS, createKernels, defaultThreads, isBackend, type BackendName } from '../backend.js';
+import { BACKENDS, createKernels, defaultThreads, isBackend, type BackendName } from '../nn/backend.js';
 import {
   decodeF32, encodeArrays, encodeF32, loadTensors, readCheckpoint, tensorsOf, writeCheckpoint,
   writeFileAtomic, type Checkpoint, type TrainSettings, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
-} from '../checkpoint.js';
-import { Interrupted, UserError } from '../cli/errors.js';
+} from '../io/checkpoint.js';
+import { Interrupted, UserError } from '../errors.js';
 import { num, parseOptions, kebab } from '../cli/options.js';
-import type { Ui } from '../cli/ui.js';
-import { readCorpus, type CorpusText } from '../corpusfile.js';
+import type { Ui } from '../ui/ui.js';
+import { readCorpus, type CorpusText } from '../io/corpus.js';
 import { Vocab, describeChars } from '../data/text.js';
 import { encodeUtf8, type Ids } from '../data/utf8.js';
-import { Generator } from '../generate.js';
+import { Generator } from '../nn/generate.js';
 import { CELL_TYPES, Model, type ModelConfig } from '../nn/model.js';
 import { OPTIMIZERS } from '../nn/optim.js';
 import { Rng } from '../nn/rng.js';

@@ -3,7 +3,7 @@
 // A "character" in lstm is one code point: 🙂 and … are one character each, never two UTF-16
 // units or several bytes.
 
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 
 /** A text that cannot be read as characters: one line the user sees as it is. */
 export class TextError extends UserError {}

@@ -3,8 +3,8 @@
 
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '../checkpoint.js';
-import { UserError } from '../cli/errors.js';
+import { writeFileAtomic } from '../io/checkpoint.js';
+import { UserError } from '../errors.js';
 
 /** Refuse an --out that is a folder, or an existing file without --force. Checked before any
  *  work, so a long conversion is not thrown away at the end. */

@@ -14,8 +14,8 @@
 
 import { z } from 'zod';
 import { describeChar } from '../data/text.js';
-import { looksTruncated, readFileOrExplain } from '../files.js';
-import { UserError } from '../cli/errors.js';
+import { looksTruncated, readFileOrExplain } from '../io/files.js';
+import { UserError } from '../errors.js';
 
 export const TORCH_FORMAT = 'lstm-torch/1';
 export const TORCH_CELLS = ['lstm', 'rnn', 'gru'] as const;

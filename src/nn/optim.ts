@@ -5,7 +5,7 @@
 // SGD with optional momentum (buf = μ·buf + g, no dampening).
 
 import type { FloatArray } from './kernels.js';
-import { WasmKernels } from './wasm-kernels.js';
+import { WasmKernels } from './wasm/kernels.js';
 
 export const OPTIMIZERS = ['adam', 'rmsprop', 'adagrad', 'sgd'] as const;
 export type OptimizerKind = (typeof OPTIMIZERS)[number];

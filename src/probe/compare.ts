@@ -9,7 +9,7 @@
 // of them. Training them is the command's job (src/commands/probe.ts).
 
 import { join } from 'node:path';
-import type { Checkpoint, TrainSettings } from '../checkpoint.js';
+import type { Checkpoint, TrainSettings } from '../io/checkpoint.js';
 import { ParamLayout, type CellType } from '../nn/model.js';
 
 export const COMPARE_CELLS: readonly CellType[] = ['rnn', 'lstm', 'lstm-nofg'];

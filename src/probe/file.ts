@@ -4,7 +4,7 @@
 
 import { z } from 'zod';
 import type { ProbeEntry } from './score.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 
 export interface ProbeSet {
   /** The candidates every item is scored against, in the header's order. */

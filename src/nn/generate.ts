@@ -1,11 +1,11 @@
 // Generating text from a model one character at a time: warm the state on a prime, then
 // repeatedly sample the next character and feed it back in.
 
-import { Graph } from './nn/graph.js';
-import { RecurrentState, type Model } from './nn/model.js';
-import type { Rng } from './nn/rng.js';
-import { Sampler, type SampleOptions } from './nn/sampler.js';
-import type { Vocab } from './data/text.js';
+import { Graph } from './graph.js';
+import { RecurrentState, type Model } from './model.js';
+import type { Rng } from './rng.js';
+import { Sampler, type SampleOptions } from './sampler.js';
+import type { Vocab } from '../data/text.js';
 
 export class Generator {
   private readonly graph: Graph;

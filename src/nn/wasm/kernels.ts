@@ -34,10 +34,10 @@
 // gemm falls back to ReferenceKernels.gemm for arrays that are not views of this memory.
 
 import { Worker } from 'node:worker_threads';
-import { ReferenceKernels, type FloatArray } from './kernels.js';
-import { buildGemmModule, JOB, JOB_KIND, MR, ROWJOB, type GemmExports } from './wasm/gemm-module.js';
-import { CTL, WORKER_SOURCE, type WorkerData } from './wasm/gemm-worker.js';
-import { PAGE_BYTES, WA, type WasmMemory, type WasmModule } from './wasm/runtime.js';
+import { ReferenceKernels, type FloatArray } from '../kernels.js';
+import { buildGemmModule, JOB, JOB_KIND, MR, ROWJOB, type GemmExports } from './gemm-module.js';
+import { CTL, WORKER_SOURCE, type WorkerData } from './gemm-worker.js';
+import { PAGE_BYTES, WA, type WasmMemory, type WasmModule } from './runtime.js';
 
 export interface WasmKernelsOptions {
   /** Rows of each block of C whose packed A is kept in L2 (a multiple of 4). */
@@ -47,7 +47,7 @@ export interface WasmKernelsOptions {
   /** Columns of C per register tile (a multiple of 4). */
   nr?: number;
   /** Use relaxed-SIMD fused multiply-add. Node 20 needs --experimental-wasm-relaxed-simd
-   *  (the wasm-fma backend sets it at run time: enableRelaxedSimd in backend.ts);
+   *  (the wasm-fma backend sets it at run time: enableRelaxedSimd in nn/backend.ts);
    *  'auto' uses it when available. Off by default, so that results do not depend on flags
    *  (a fused multiply-add rounds once instead of twice). */
   fma?: boolean | 'auto';

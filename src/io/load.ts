@@ -2,9 +2,9 @@
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createKernels, isBackend, type BackendName } from '../backend.js';
-import { loadTensors, readCheckpoint, type Checkpoint } from '../checkpoint.js';
-import { UserError } from '../cli/errors.js';
+import { createKernels, isBackend, type BackendName } from '../nn/backend.js';
+import { loadTensors, readCheckpoint, type Checkpoint } from './checkpoint.js';
+import { UserError } from '../errors.js';
 import { Vocab } from '../data/text.js';
 import { Model } from '../nn/model.js';
 

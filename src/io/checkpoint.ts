@@ -10,10 +10,10 @@ import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } fro
 import { dirname, basename, join } from 'node:path';
 import { z } from 'zod';
 import { looksTruncated, readFileOrExplain } from './files.js';
-import { CELL_TYPES, type Model } from './nn/model.js';
-import { OPTIMIZERS } from './nn/optim.js';
-import type { FloatArray } from './nn/kernels.js';
-import { UserError } from './cli/errors.js';
+import { CELL_TYPES, type Model } from '../nn/model.js';
+import { OPTIMIZERS } from '../nn/optim.js';
+import type { FloatArray } from '../nn/kernels.js';
+import { UserError } from '../errors.js';
 
 export const CHECKPOINT_FORMAT = 'lstm-checkpoint';
 export const CHECKPOINT_VERSION = 1;

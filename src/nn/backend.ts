@@ -10,11 +10,11 @@
 
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
-import { UserError } from './cli/errors.js';
-import { ReferenceKernels, type Kernels } from './nn/kernels.js';
-import { WasmKernels } from './nn/wasm-kernels.js';
-import { ModuleBuilder } from './nn/wasm/emitter.js';
-import { relaxedSimdSupported } from './nn/wasm/runtime.js';
+import { UserError } from '../errors.js';
+import { ReferenceKernels, type Kernels } from './kernels.js';
+import { WasmKernels } from './wasm/kernels.js';
+import { ModuleBuilder } from './wasm/emitter.js';
+import { relaxedSimdSupported } from './wasm/runtime.js';
 
 export const BACKENDS = ['wasm', 'wasm-fma', 'js'] as const;
 export type BackendName = (typeof BACKENDS)[number];

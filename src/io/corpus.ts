@@ -4,13 +4,13 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { UserError } from './cli/errors.js';
+import { UserError } from '../errors.js';
 import { readFileOrExplain } from './files.js';
-import { decodeUtf8 } from './data/text.js';
-import { scanUtf8, type Utf8Text } from './data/utf8.js';
+import { decodeUtf8 } from '../data/text.js';
+import { scanUtf8, type Utf8Text } from '../data/utf8.js';
 
-/** The package's own folder (this file sits in src/ or dist/, one level below it). */
-export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The package's own folder (this file sits in src/io/ or dist/io/, two levels below it). */
+export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_CORPUS = join(PACKAGE_ROOT, 'corpora', 'default.txt');
 
 export interface Corpus {
