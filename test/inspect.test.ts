@@ -1,7 +1,7 @@
 // lstm inspect-gradients: the reported norms against an independent computation, and the CLI.
 //
 // The independent computation is a plain re-implementation of each cell's forward pass written
-// from the equations (no Graph, no kernels), through which we take central finite differences
+// from the equations (test/reference.ts: no Graph, no kernels), through which we take central finite differences
 // in float64: ∂E/∂h_t and ∂E/∂c_t by nudging the state at step t and running the rest of the
 // unrolled sequence, and the one-step Jacobian by nudging h_{t−1}. Spectral norms are taken
 // with a cyclic Jacobi eigensolver on JᵀJ, not with the Lanczos code under test.
@@ -18,102 +18,10 @@ import { decadesFallen, formatTable, summarize, toCsv, toJson, type InspectedMod
 import { CELL_TYPES, gateWidth, Model, type CellType } from '../src/nn/model.js';
 import { Rng } from '../src/nn/rng.js';
 import { BrokenOutputGateKernels } from './broken-kernels.js';
+import { refLastLoss, refNetFromModel, refStep } from './reference.js';
 
 // ---------------------------------------------------------------------------------------------
-// An independent forward pass, straight from the equations (PyTorch's formulations).
-
-const sig = (x: number) => 1 / (1 + Math.exp(-x));
-
-interface Nudge { layer: number; t: number; kind: 'h' | 'c'; index: number; delta: number }
-
-interface RefState { h: number[][][]; c: number[][][] | null } // [layer][t][unit], t = −1 stored at index 0
-
-/** One step of one layer: h_t (and c_t) from the input x_t, h_{t−1} and c_{t−1}. */
-function refStep(model: Model, l: number, x: number[] | number, hPrev: number[], cPrev: number[] | null,
-  nudgeC?: (c: number[]) => void): { h: number[]; c: number[] | null } {
-  const { cell, hidden: H } = model.config;
-  const G = gateWidth(cell, H);
-  const P = model.params;
-  const lt = model.layout.layers[l];
-  // W_ih·x + b (for a character: a row of w_ih), then the recurrent part separately (a GRU needs it apart).
-  const xin = new Array<number>(G).fill(0);
-  const rec = new Array<number>(G).fill(0);
-  for (let q = 0; q < G; q++) {
-    let s = P[lt.b.offset + q];
-    if (typeof x === 'number') s += P[lt.w_ih.offset + x * G + q];
-    else for (let i = 0; i < x.length; i++) s += x[i] * P[lt.w_ih.offset + i * G + q];
-    xin[q] = s;
-    let r = cell === 'gru' ? P[lt.b_hh!.offset + q] : 0;
-    for (let b = 0; b < H; b++) r += hPrev[b] * P[lt.w_hh.offset + b * G + q];
-    rec[q] = r;
-  }
-  const h = new Array<number>(H);
-  if (cell === 'rnn') {
-    for (let a = 0; a < H; a++) h[a] = Math.tanh(xin[a] + rec[a]);
-    return { h, c: null };
-  }
-  if (cell === 'gru') {
-    for (let a = 0; a < H; a++) {
-      const r = sig(xin[a] + rec[a]);
-      const z = sig(xin[H + a] + rec[H + a]);
-      const n = Math.tanh(xin[2 * H + a] + r * rec[2 * H + a]);
-      h[a] = (1 - z) * n + z * hPrev[a];
-    }
-    return { h, c: null };
-  }
-  const forget = cell === 'lstm';
-  const c = new Array<number>(H);
-  const o = new Array<number>(H);
-  for (let a = 0; a < H; a++) {
-    const pre = (q: number) => xin[q * H + a] + rec[q * H + a];
-    const i = sig(pre(0));
-    const f = forget ? sig(pre(1)) : 1;
-    const g = Math.tanh(pre(forget ? 2 : 1));
-    o[a] = sig(pre(forget ? 3 : 2));
-    c[a] = f * cPrev![a] + i * g;
-  }
-  nudgeC?.(c);
-  for (let a = 0; a < H; a++) h[a] = o[a] * Math.tanh(c[a]);
-  return { h, c };
-}
-
-/** The loss at the last position, E = −log p(ids[T] | ids[0..T)), with an optional nudge of
- *  h or c of one layer at one step (applied as soon as it is computed). */
-function refLoss(model: Model, ids: Int32Array, nudge?: Nudge): { loss: number; states: RefState } {
-  const { hidden: H, layers: L, vocabSize: V, cell } = model.config;
-  const T = ids.length - 1;
-  const lstm = cell === 'lstm' || cell === 'lstm-nofg';
-  const states: RefState = { h: [], c: lstm ? [] : null };
-  let below: number[][] | null = null;
-  for (let l = 0; l < L; l++) {
-    const hs: number[][] = [new Array(H).fill(0)];
-    const cs: number[][] = [new Array(H).fill(0)];
-    for (let t = 0; t < T; t++) {
-      const here = nudge && nudge.layer === l && nudge.t === t ? nudge : null;
-      const x = below ? below[t + 1] : ids[t];
-      const r = refStep(model, l, x, hs[t], lstm ? cs[t] : null, (c) => {
-        if (here?.kind === 'c') c[here.index] += here.delta;
-      });
-      if (here?.kind === 'h') r.h[here.index] += here.delta;
-      hs.push(r.h);
-      if (r.c) cs.push(r.c);
-    }
-    states.h.push(hs);
-    if (states.c) states.c.push(cs);
-    below = hs;
-  }
-  const top = below![T];
-  const P = model.params;
-  const logits = new Array<number>(V);
-  for (let v = 0; v < V; v++) {
-    let s = P[model.layout.dec_b.offset + v];
-    for (let a = 0; a < H; a++) s += top[a] * P[model.layout.dec_w.offset + a * V + v];
-    logits[v] = s;
-  }
-  const m = Math.max(...logits);
-  const lse = m + Math.log(logits.reduce((acc, z) => acc + Math.exp(z - m), 0));
-  return { loss: lse - logits[ids[T]], states };
-}
+// The forward pass from the equations is test/reference.ts; the spectral norm's reference is here.
 
 /** Eigenvalues of a symmetric n × n matrix by cyclic Jacobi rotations (the textbook method). */
 function jacobiEigenvalues(S: number[][]): number[] {
@@ -182,7 +90,8 @@ describe('inspect-gradients against finite differences through the unrolled sequ
         const H = model.config.hidden;
         const T = ids.length - 1;
         const p = gradientProfile(model, ids, layer);
-        const base = refLoss(model, ids);
+        const net = refNetFromModel(model);
+        const base = refLastLoss(net, ids);
         expect(rel(p.loss, base.loss)).toBeLessThan(1e-12);
         expect(p.steps).toBe(T);
         expect(p.gradH).toHaveLength(T);
@@ -192,8 +101,8 @@ describe('inspect-gradients against finite differences through the unrolled sequ
         for (let k = 0; k < T; k++) {
           const t = T - 1 - k;
           const fd = (kind: 'h' | 'c') => Array.from({ length: H }, (_, a) => {
-            const up = refLoss(model, ids, { layer, t, kind, index: a, delta: EPS }).loss;
-            const down = refLoss(model, ids, { layer, t, kind, index: a, delta: -EPS }).loss;
+            const up = refLastLoss(net, ids, { layer, t, kind, index: a, delta: EPS }).loss;
+            const down = refLastLoss(net, ids, { layer, t, kind, index: a, delta: -EPS }).loss;
             return (up - down) / (2 * EPS);
           });
           const gh = l2(fd('h'));
@@ -211,8 +120,8 @@ describe('inspect-gradients against finite differences through the unrolled sequ
           for (let b = 0; b < H; b++) {
             const plus = hPrev.slice(); plus[b] += EPS;
             const minus = hPrev.slice(); minus[b] -= EPS;
-            const hp = refStep(model, layer, x, plus, cPrev && cPrev.slice()).h;
-            const hm = refStep(model, layer, x, minus, cPrev && cPrev.slice()).h;
+            const hp = refStep(net, layer, x, plus, cPrev && cPrev.slice()).h;
+            const hm = refStep(net, layer, x, minus, cPrev && cPrev.slice()).h;
             for (let a = 0; a < H; a++) J[a][b] = (hp[a] - hm[a]) / (2 * EPS);
           }
           const jn = refSpectralNorm(J);
@@ -232,9 +141,9 @@ describe('inspect-gradients against finite differences through the unrolled sequ
           const i = t.offset + j;
           const old = model.params[i];
           model.params[i] = old + EPS;
-          const up = refLoss(model, ids).loss;
+          const up = refLastLoss(refNetFromModel(model), ids).loss;
           model.params[i] = old - EPS;
-          const down = refLoss(model, ids).loss;
+          const down = refLastLoss(refNetFromModel(model), ids).loss;
           model.params[i] = old;
           ss += ((up - down) / (2 * EPS)) ** 2;
         }

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, expectOneLineError, lstm as runCli, run as runAny, type Run, type RunOptions } from './cli-helpers.js';
+import { refMeanLoss, refNetFromTorch } from './reference.js';
 import { formatF32, formatTorchFile, parseTorchJson, parseTorchText, expectedKeys, type TorchCell, type TorchModel } from '../src/interop/torchfile.js';
 
 const SCRIPT = join(ROOT, 'scripts', 'lstm_torch.py');
@@ -83,49 +84,14 @@ function writeJsonKeepingNegZero(path: string, o: unknown): void {
   writeFileSync(path, JSON.stringify(o, (_k, v) => (Object.is(v, -0) ? '@NEGZERO@' : v)).replace(/"@NEGZERO@"/g, '-0.0'));
 }
 
-// ---- the independent reference: PyTorch's equations in float64 --------------------------------
+// ---- the independent reference: PyTorch's equations in float64 (test/reference.ts) -------------
 
-const sig = (x: number) => 1 / (1 + Math.exp(-x));
-
-/** Mean cross-entropy of predicting ids[1…] from a zero state, written from PyTorch's nn.LSTM /
- *  nn.GRU / nn.RNN documentation and the row-major (out × in) tensors of an lstm-torch/1 file. */
+/** Mean cross-entropy of predicting text[1…] from a zero state under an lstm-torch/1 file, read
+ *  with plain JSON.parse and run through the per-gate reference net. */
 function referenceLoss(path: string, text: string): number {
   const o = JSON.parse(readFileSync(path, 'utf8'));
-  const { cell, layers: L, hidden: H } = o;
-  const V = o.vocab.length;
   const index = new Map<string, number>(o.vocab.map((c: string, i: number) => [c, i]));
-  const ids = [...text].map((c) => index.get(c)!);
-  const sd = o.state_dict as Record<string, number[][] | number[]>;
-  const h = Array.from({ length: L }, () => new Float64Array(H));
-  const c = Array.from({ length: L }, () => new Float64Array(H));
-  const mv = (W: number[][], x: Float64Array | null, onehot: number) => W.map((row) => (x ? row.reduce((a, w, j) => a + w * x[j], 0) : row[onehot]));
-  let sum = 0;
-  for (let t = 0; t + 1 < ids.length; t++) {
-    let x: Float64Array | null = null;
-    for (let l = 0; l < L; l++) {
-      const gi = mv(sd[`rnn.weight_ih_l${l}`] as number[][], x, ids[t]).map((v, j) => v + (sd[`rnn.bias_ih_l${l}`] as number[])[j]);
-      const gh = mv(sd[`rnn.weight_hh_l${l}`] as number[][], h[l], 0).map((v, j) => v + (sd[`rnn.bias_hh_l${l}`] as number[])[j]);
-      const next = new Float64Array(H);
-      for (let j = 0; j < H; j++) {
-        if (cell === 'lstm') {
-          const g = (k: number) => gi[k * H + j] + gh[k * H + j];
-          c[l][j] = sig(g(1)) * c[l][j] + sig(g(0)) * Math.tanh(g(2));
-          next[j] = sig(g(3)) * Math.tanh(c[l][j]);
-        } else if (cell === 'gru') {
-          const r = sig(gi[j] + gh[j]), z = sig(gi[H + j] + gh[H + j]);
-          const n = Math.tanh(gi[2 * H + j] + r * gh[2 * H + j]);
-          next[j] = (1 - z) * n + z * h[l][j];
-        } else next[j] = Math.tanh(gi[j] + gh[j]);
-      }
-      h[l] = next;
-      x = next;
-    }
-    const logits = mv(sd['decoder.weight'] as number[][], x, 0).map((v, j) => v + (sd['decoder.bias'] as number[])[j]);
-    const m = Math.max(...logits);
-    sum += m + Math.log(logits.reduce((a, v) => a + Math.exp(v - m), 0)) - logits[ids[t + 1]];
-  }
-  expect(V).toBe(o.vocab.length);
-  return sum / (ids.length - 1);
+  return refMeanLoss(refNetFromTorch(o), [...text].map((c) => index.get(c)!));
 }
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);

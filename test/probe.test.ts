@@ -18,12 +18,10 @@ import { namesIn, parseProbeSet } from '../src/probe/file.js';
 import {
   judge, logSoftmaxAt, needsBoundary, precedingLines, scoreItems, summarize, wilson, type ProbeEntry, type StartMode,
 } from '../src/probe/score.js';
-
+import { refNetFromModel, refStates } from './reference.js';
 
 // ---------------------------------------------------------------------------------------------
 // Hand-made models
-
-const sig = (x: number) => 1 / (1 + Math.exp(-x));
 
 /** A model with every weight zero, in float64, then `set` fills in the ones that matter. */
 function handModel(cell: CellType, vocab: Vocab, hidden: number, set: (put: (tensor: string, row: number, col: number, v: number) => void) => void): Model {
@@ -55,17 +53,11 @@ function memoryLstm(): Model {
   });
 }
 
-/** The same unit's h after reading `text` from a zero state, straight from the equations. */
+/** The same unit's h after reading `text` from a zero state, by the per-gate reference net. */
 function memoryLstmH(text: string): number {
-  let c = 0, h = 0;
-  for (const ch of text) {
-    const wi = ch === 'a' || ch === 'b' ? 40 : 0;
-    const wg = ch === 'a' ? 20 : ch === 'b' ? -20 : 0;
-    const i = sig(-20 + wi), f = sig(20), g = Math.tanh(wg), o = sig(20);
-    c = f * c + i * g;
-    h = o * Math.tanh(c);
-  }
-  return h;
+  const net = refNetFromModel(memoryLstm());
+  const ids = [...text].map(id);
+  return refStates(net, ids).h[0][ids.length][0];
 }
 
 /** log p(ch) from the hand-made decoder at hidden value h, in float64. */
