@@ -7,8 +7,8 @@ import { createKernels } from '../src/nn/backend.js';
 import { UserError } from '../src/errors.js';
 import { loadModel } from '../src/io/load.js';
 import { lstm } from './cli-helpers.js';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tempDir } from './helpers.js';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 vi.mock('../src/nn/wasm/runtime.js', async (importOriginal) => ({
@@ -16,6 +16,8 @@ vi.mock('../src/nn/wasm/runtime.js', async (importOriginal) => ({
   relaxedSimdSupported: () => false,
 }));
 // (vitest hoists vi.mock above the imports)
+
+const dir = tempDir('lstm-backend-');
 
 it('wasm-fma without relaxed SIMD is a one-line UserError that names the way out', () => {
   let err: unknown;
@@ -34,22 +36,17 @@ it('wasm-fma without relaxed SIMD is a one-line UserError that names the way out
 });
 
 it('a model trained on wasm-fma still loads (on wasm) for sample, eval and probe where wasm-fma cannot run', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lstm-backend-'));
-  try {
-    const corpus = join(dir, 'c.txt');
-    writeFileSync(corpus, 'the cat sat on the mat. '.repeat(20));
-    const ck = join(dir, 'ck.json');
-    const r = lstm(['train', corpus, '--hidden', '8', '--batch-size', '2', '--seq-len', '8', '--steps', '2', '--val-frac', '0', '--out', ck, '--quiet']);
-    expect(r.code, r.stderr).toBe(0);
-    // As if it had been trained with --backend wasm-fma (the backend is only recorded).
-    const json = JSON.parse(readFileSync(ck, 'utf8'));
-    json.train.backend = 'wasm-fma';
-    writeFileSync(ck, JSON.stringify(json));
-    const loaded = loadModel(ck);
-    expect(loaded.model.kernels.name).toBe('wasm-simd');
-    // Asked for by name, it is still the one-line error.
-    expect(() => loadModel(ck, 'wasm-fma')).toThrow(UserError);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const corpus = join(dir, 'c.txt');
+  writeFileSync(corpus, 'the cat sat on the mat. '.repeat(20));
+  const ck = join(dir, 'ck.json');
+  const r = lstm(['train', corpus, '--hidden', '8', '--batch-size', '2', '--seq-len', '8', '--steps', '2', '--val-frac', '0', '--out', ck, '--quiet']);
+  expect(r.code, r.stderr).toBe(0);
+  // As if it had been trained with --backend wasm-fma (the backend is only recorded).
+  const json = JSON.parse(readFileSync(ck, 'utf8'));
+  json.train.backend = 'wasm-fma';
+  writeFileSync(ck, JSON.stringify(json));
+  const loaded = loadModel(ck);
+  expect(loaded.model.kernels.name).toBe('wasm-simd');
+  // Asked for by name, it is still the one-line error.
+  expect(() => loadModel(ck, 'wasm-fma')).toThrow(UserError);
 });

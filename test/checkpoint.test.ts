@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { decodeF32, encodeF32, loadTensors, parseCheckpoint, tensorsOf, writeFileAtomic } from '../src/io/checkpoint.js';
 import { ReferenceKernels } from '../src/nn/kernels.js';
 import { Model } from '../src/nn/model.js';
 import { Rng } from '../src/nn/rng.js';
+import { tempDir } from './helpers.js';
 
 vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs')>();
@@ -47,9 +47,10 @@ describe('checkpoint encoding', () => {
 });
 
 describe('atomic writes', () => {
+  const dir = tempDir('lstm-atomic-');
+
   it('a failure while writing leaves the previous file intact and no temporary file behind', async () => {
     const fs = await import('node:fs');
-    const dir = mkdtempSync(join(tmpdir(), 'lstm-atomic-'));
     const path = join(dir, 'model.json');
     writeFileSync(path, '{"old": true}');
     const spy = vi.mocked(fs.writeSync);

@@ -1,9 +1,11 @@
-// Running the built CLI as a user does, for the tests of every command.
-// (npm test compiles with tsc before vitest runs, so bin/lstm.js uses the current code.)
+// Running the CLI as a user does, for the tests of every command: spawned from the built
+// bin/lstm.js (npm test compiles with tsc before vitest runs, so it uses the current code), or
+// in this process through the same entry point, for tables of rows that each end in an error.
 
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
+import { main } from '../src/cli/main.js';
 
 export const ROOT = resolve(__dirname, '..');
 export const BIN = join(ROOT, 'bin', 'lstm.js');
@@ -24,6 +26,32 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Run {
 /** lstm itself. */
 export function lstm(args: string[], opts: RunOptions = {}): Run {
   return run(process.execPath, [BIN, ...args], opts);
+}
+
+/** lstm in this process: main() as bin/lstm.js calls it, with what it writes to stdout and
+ *  stderr captured and its exit code returned, so that a table of refused options costs no
+ *  process per row. Meant for commands that fail fast; the spawned lstm() stays the proof that a
+ *  real process prints the same line and exits with the same code. */
+export async function lstmInProcess(args: string[]): Promise<Run> {
+  let stdout = '', stderr = '';
+  const capture = (append: (s: string) => void) => (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+    append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    done?.();
+    return true;
+  };
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture((s) => { stdout += s; }) as typeof process.stdout.write);
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture((s) => { stderr += s; }) as typeof process.stderr.write);
+  const listeners = process.stdout.listeners('error');
+  try {
+    const code = await main([process.execPath, BIN, ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    // main() listens for a closed stdout; each call adds a listener, which must not pile up here.
+    for (const l of process.stdout.listeners('error')) if (!listeners.includes(l)) process.stdout.off('error', l as (e: Error) => void);
+  }
 }
 
 /** One line on stderr starting "lstm: ", matching pattern; no stack trace; a non-zero exit (or exactly `code`). */

@@ -2,22 +2,18 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, expectOneLineError, lstm } from './cli-helpers.js';
+import { BIN, ROOT, expectOneLineError, lstm, lstmInProcess } from './cli-helpers.js';
+import { tempDir } from './helpers.js';
 
 const TEXT = 'I grew up in India… I speak fluent Hindi. 🙂 My family comes from Brazil, so my first language is Portuguese.\n'.repeat(30);
 const TINY = ['--hidden', '16', '--batch-size', '4', '--seq-len', '16', '--val-frac', '0.1', '--eval-every', '5', '--save-every', '0'];
 
-let dir: string;
-let corpus: string;
+const dir = tempDir('lstm-cli-');
+const corpus = join(dir, 'corpus.txt');
 
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'lstm-cli-'));
-  corpus = join(dir, 'corpus.txt');
-  writeFileSync(corpus, TEXT);
-});
+beforeAll(() => writeFileSync(corpus, TEXT));
 
 function fresh(name: string): string {
   const d = join(dir, name);
@@ -175,7 +171,7 @@ describe('lstm sample', () => {
   });
 
   it('uses the most recently written checkpoint under checkpoints/ by default', () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'lstm-cwd-'));
+    const cwd = mkdtempSync(join(dir, 'cwd-'));
     expect(lstm(['train', corpus, ...TINY, '--steps', '2'], { cwd }).code).toBe(0);
     const files = readdirSync(join(cwd, 'checkpoints'));
     expect(files.some((f) => /^corpus-lstm-1x16-.*\.json$/.test(f))).toBe(true);
@@ -252,8 +248,15 @@ describe('bad input: one line, non-zero exit, no stack trace, nothing overwritte
     [['sample', '--length', 'ten'], /--length "ten": must be a number/],
     [['bogus-command'], /unknown command 'bogus-command'/],
   ] as Array<[string[], RegExp]>) {
-    it(`invalid option: ${args.join(' ')}`, () => expectOneLineError(lstm(args), pattern, 2));
+    it(`invalid option: ${args.join(' ')}`, async () => expectOneLineError(await lstmInProcess(args), pattern, 2));
   }
+
+  it('the same refusals from a real process: one line on stderr, exit code 2', () => {
+    // One per path through main: a zod schema, commander's own check of an option, an unknown command.
+    expectOneLineError(lstm(['train', '--lr', '-1']), /--lr "-1": must be greater than 0/, 2);
+    expectOneLineError(lstm(['train', '--frobnicate']), /unknown option '--frobnicate'/, 2);
+    expectOneLineError(lstm(['bogus-command']), /unknown command 'bogus-command'/, 2);
+  });
 
   it('corrupt, truncated, wrong-version and non-checkpoint JSON', () => {
     const good = fresh('good.json');

@@ -1,4 +1,8 @@
-// Small builders shared by the engine tests.
+// Small builders shared by the tests.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { ReferenceKernels, type Kernels } from '../src/nn/kernels.js';
 import { Model, type CellType } from '../src/nn/model.js';
 import { Rng } from '../src/nn/rng.js';
@@ -17,4 +21,13 @@ export function makeTrainer(text: string, cell: CellType, opts: { hidden?: numbe
   const model = new Model({ cell, vocabSize: vocab.size, hidden: opts.hidden ?? 32, layers: opts.layers ?? 1 }, kernels).init(rng);
   const trainer = new Trainer(model, ids, { ...HYPER, ...opts.hyper }, rng);
   return { vocab, ids, model, trainer };
+}
+
+/** A fresh folder under the system's temporary folder, removed with everything in it once the
+ *  tests of the enclosing file (or describe block) have run. Call it while tests are being
+ *  collected, not inside a test: a test that needs a folder of its own makes one inside this. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }

@@ -6,11 +6,11 @@
 // unrolled sequence, and the one-step Jacobian by nudging h_{t−1}. Spectral norms are taken
 // with a cyclic Jacobi eigensolver on JᵀJ, not with the Lanczos code under test.
 
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectOneLineError, lstm } from './cli-helpers.js';
+import { expectOneLineError, lstm, lstmInProcess } from './cli-helpers.js';
+import { tempDir } from './helpers.js';
 import { corpusSlice, showText } from '../src/commands/inspect.js';
 import { freshModel, gradientProfile, scaleRecurrent } from '../src/inspect/gradients.js';
 import { spectralNorm, tridiagonalMaxEigenvalue } from '../src/inspect/linalg.js';
@@ -277,14 +277,12 @@ const SMALL = ['--hidden', '6', '--length', '30'];
 const TEXT = 'My family comes from Greece, and I can read and write Greek well. I went to school in Turkey. At home we spoke Turkish.\n';
 
 describe('lstm inspect-gradients (CLI)', () => {
-  let dir: string;
-  let ckpt: string;
+  const dir = tempDir('lstm-inspect-');
+  const ckpt = join(dir, 'tiny.json');
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'lstm-inspect-'));
     const corpus = join(dir, 'corpus.txt');
     writeFileSync(corpus, TEXT.repeat(20));
-    ckpt = join(dir, 'tiny.json');
     const r = lstm(['train', corpus, '--hidden', '6', '--layers', '2', '--batch-size', '2', '--seq-len', '8', '--steps', '2',
       '--eval-every', '0', '--save-every', '0', '--out', ckpt, '--quiet', '--backend', 'js']);
     expect(r.code, r.stderr).toBe(0);
@@ -383,23 +381,30 @@ describe('lstm inspect-gradients (CLI)', () => {
     expect(jac.stdout).toMatch(/‖∂h_j\/∂h_\{j−1\}‖₂ at j = T−1−k/);
   });
 
-  it('bad input is one line, no stack trace', () => {
+  it.each<[string[], RegExp]>([
+    [['inspect-gradients', ...SMALL, '--layer', '2'], /--layer "2": the models have 1 layer/],
+    [['inspect-gradients', ...SMALL, '--models', 'rnn,transformer'], /"transformer" is not one of/],
+    [['inspect-gradients', ...SMALL, '--models', 'none'], /nothing to inspect/],
+    [['inspect-gradients', '--hidden', '6', '--text', 'a'], /at least 2 characters/],
+    [['inspect-gradients', '--hidden', '6', '--text', 'abc', '--length', '5'], /--length 5 needs a text of at least 6/],
+    [['inspect-gradients', ...SMALL, '--text', 'ab', '--text-file', 'x.txt'], /cannot be used together/],
+    [['inspect-gradients', ...SMALL, '--text-file', join(dir, 'missing.txt')], /does not exist/],
+    [['inspect-gradients', ...SMALL, '--json', '--csv'], /--json and --csv/],
+    [['inspect-gradients', ...SMALL, '--length', '0'], /--length "0": must be at least 1/],
+    [['inspect-gradients', ...SMALL, '--recurrent-norm', '-1'], /--recurrent-norm "-1": must be greater than 0/],
+    [['inspect-gradients', ...SMALL, '--models', 'rnn', '--plot', 'c'], /--plot c needs an LSTM/],
+    [['inspect-gradients', ...SMALL, '--plot', 'x'], /--plot/],
+    [['inspect-gradients', ...SMALL, '--svg', join(dir, 'no', 'such', 'dir', 'g.svg')], /could not write the SVG/],
+    [['inspect-gradients', '--checkpoint', join(dir, 'missing.json')], /missing\.json/],
+    [['inspect-gradients', '--checkpoint', ckpt, '--hidden', '8'], /--hidden sizes fresh models only/],
+    [['inspect-gradients', '--checkpoint', ckpt, '--text', 'Greece 🙂 Greek'], /vocabulary does not: '🙂' \(U\+1F642\)/],
+  ])('refuses %j in one line', async (args, pattern) => {
+    expectOneLineError(await lstmInProcess(args), pattern);
+  });
+
+  it('a real process prints the same one line, with no stack trace', () => {
     expectOneLineError(lstm(['inspect-gradients', ...SMALL, '--layer', '2']), /--layer "2": the models have 1 layer/);
-    expectOneLineError(lstm(['inspect-gradients', ...SMALL, '--models', 'rnn,transformer']), /"transformer" is not one of/);
-    expectOneLineError(lstm(['inspect-gradients', ...SMALL, '--models', 'none']), /nothing to inspect/);
-    expectOneLineError(lstm(['inspect-gradients', '--hidden', '6', '--text', 'a']), /at least 2 characters/);
-    expectOneLineError(lstm(['inspect-gradients', '--hidden', '6', '--text', 'abc', '--length', '5']), /--length 5 needs a text of at least 6/);
-    expectOneLineError(lstm(['inspect-gradients', ...SMALL, '--text', 'ab', '--text-file', 'x.txt']), /cannot be used together/);
-    expectOneLineError(lstm(['inspect-gradients', ...SMALL, '--text-file', join(dir, 'missing.txt')]), /does not exist/);
-    expectOneLineError(lstm(['inspect-gradients', ...SMALL, '--json', '--csv']), /--json and --csv/);
-    expectOneLineError(lstm(['inspect-gradients', ...SMALL, '--length', '0']), /--length "0": must be at least 1/);
-    expectOneLineError(lstm(['inspect-gradients', ...SMALL, '--recurrent-norm', '-1']), /--recurrent-norm "-1": must be greater than 0/);
-    expectOneLineError(lstm(['inspect-gradients', ...SMALL, '--models', 'rnn', '--plot', 'c']), /--plot c needs an LSTM/);
-    expectOneLineError(lstm(['inspect-gradients', ...SMALL, '--plot', 'x']), /--plot/);
-    expectOneLineError(lstm(['inspect-gradients', ...SMALL, '--svg', join(dir, 'no', 'such', 'dir', 'g.svg')]), /could not write the SVG/);
     expectOneLineError(lstm(['inspect-gradients', '--checkpoint', join(dir, 'missing.json')]), /missing\.json/);
-    expectOneLineError(lstm(['inspect-gradients', '--checkpoint', ckpt, '--hidden', '8']), /--hidden sizes fresh models only/);
-    expectOneLineError(lstm(['inspect-gradients', '--checkpoint', ckpt, '--text', 'Greece 🙂 Greek']), /vocabulary does not: '🙂' \(U\+1F642\)/);
   });
 
   it('--help has examples', () => {

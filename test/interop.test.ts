@@ -6,11 +6,11 @@
 // python3-torch; LSTM_TEST_PYTHON names another interpreter); elsewhere it is skipped, saying so.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, expectOneLineError, lstm as runCli, run as runAny, type Run, type RunOptions } from './cli-helpers.js';
+import { tempDir } from './helpers.js';
 import { refMeanLoss, refNetFromTorch } from './reference.js';
 import { formatF32, formatTorchFile, parseTorchJson, parseTorchText, expectedKeys, type TorchCell, type TorchModel } from '../src/interop/torchfile.js';
 
@@ -34,15 +34,11 @@ const VOCAB = [...new Set([...TEXT])].sort((a, b) => a.codePointAt(0)! - b.codeP
 const CELLS: TorchCell[] = ['lstm', 'gru', 'rnn'];
 const TINY = ['--hidden', '8', '--batch-size', '4', '--seq-len', '16', '--val-frac', '0', '--save-every', '0', '--threads', '1', '--quiet'];
 
-let dir: string;
-let corpus: string;
+const dir = tempDir('lstm-interop-');
 const p = (name: string) => join(dir, name);
+const corpus = p('corpus.txt');
 
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'lstm-interop-'));
-  corpus = p('corpus.txt');
-  writeFileSync(corpus, TEXT);
-});
+beforeAll(() => writeFileSync(corpus, TEXT));
 
 // ---- helpers over files ---------------------------------------------------------------------
 

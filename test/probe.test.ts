@@ -2,11 +2,10 @@
 // batched scoring against a one-character-at-a-time reading, the per-bin summary, the probe
 // file reader, the --compare plan, and the CLI as a user runs it.
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, expectOneLineError, lstm } from './cli-helpers.js';
+import { ROOT, expectOneLineError, lstm, lstmInProcess } from './cli-helpers.js';
 import type { Checkpoint, TrainSettings } from '../src/io/checkpoint.js';
 import { Vocab } from '../src/data/text.js';
 import { Graph } from '../src/nn/graph.js';
@@ -18,6 +17,7 @@ import { namesIn, parseProbeSet } from '../src/probe/file.js';
 import {
   judge, logSoftmaxAt, needsBoundary, precedingLines, scoreItems, summarize, wilson, type ProbeEntry, type StartMode,
 } from '../src/probe/score.js';
+import { tempDir } from './helpers.js';
 import { refNetFromModel, refStates } from './reference.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -351,7 +351,8 @@ describe('--compare plan', () => {
 // The CLI
 
 describe('lstm probe (CLI)', () => {
-  let dir: string, corpus: string, probe: string, ck: string;
+  const dir = tempDir('lstm-probe-');
+  const corpus = join(dir, 'corpus.txt'), probe = join(dir, 'probe.jsonl'), ck = join(dir, 'ck.json');
   const LINES = [
     'I grew up in India, we kept bees… I speak fluent Hindi.',
     'I grew up in Kenya… I speak fluent Swahili.',
@@ -359,12 +360,8 @@ describe('lstm probe (CLI)', () => {
   ];
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'lstm-probe-'));
-    corpus = join(dir, 'corpus.txt');
     writeFileSync(corpus, (LINES.join('\n') + '\n').repeat(20));
-    probe = join(dir, 'probe.jsonl');
     writeFileSync(probe, PROBE);
-    ck = join(dir, 'ck.json');
     const r = lstm(['train', corpus, '--hidden', '8', '--batch-size', '2', '--seq-len', '16', '--steps', '3', '--val-frac', '0', '--save-every', '0', '--out', ck, '--quiet'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
   });
@@ -419,17 +416,22 @@ describe('lstm probe (CLI)', () => {
     [['--start', 'warm', '--warmup-line', 'I grew up in Kenya.'], /the warm-up line names "Kenya"/],
     [['--start', 'warm', '--warmup-line', 'qqq'], /the warm-up line has 1 character the vocabulary of .*ck\.json lacks: 'q'/],
     [['--start', 'cold'], /--start.*cold/],
-  ])('refuses %j in one line', (args, pattern) => {
-    expectOneLineError(lstm(['probe', '--checkpoint', ck, '--probe-file', probe, ...args], { cwd: dir }), pattern);
+  ])('refuses %j in one line', async (args, pattern) => {
+    expectOneLineError(await lstmInProcess(['probe', '--checkpoint', ck, '--probe-file', probe, ...args]), pattern);
   });
 
-  it('refuses a malformed probe file, one the model cannot read, or no checkpoint at all, in one line', () => {
+  it('a real process prints the same one line', () => {
+    expectOneLineError(lstm(['probe', '--checkpoint', ck, '--probe-file', probe, '--start', 'warm', '--warmup-line', 'I grew up in Kenya.'], { cwd: dir }),
+      /the warm-up line names "Kenya"/);
+  });
+
+  it('refuses a malformed probe file, one the model cannot read, or no checkpoint at all, in one line', async () => {
     const bad = join(dir, 'bad.jsonl');
     writeFileSync(bad, JSON.stringify(HEADER) + '\n{"prefix":"I grew up in"}\n');
-    expectOneLineError(lstm(['probe', '--checkpoint', ck, '--probe-file', bad], { cwd: dir }), /bad\.jsonl, line 2: not a probe item/);
+    expectOneLineError(await lstmInProcess(['probe', '--checkpoint', ck, '--probe-file', bad]), /bad\.jsonl, line 2: not a probe item/);
     const other = join(dir, 'other.jsonl');
     writeFileSync(other, [{ ...HEADER, languages: ['Hindi', 'Zulu'] }, { ...ITEMS[0], prefix: 'I grew up in Zanzibar… I speak fluent ' }].map((x) => JSON.stringify(x)).join('\n'));
-    expectOneLineError(lstm(['probe', '--checkpoint', ck, '--probe-file', other], { cwd: dir }), /the probe set has 2 characters the vocabulary of .*ck\.json lacks: 'Z' .*, 'z'/);
+    expectOneLineError(await lstmInProcess(['probe', '--checkpoint', ck, '--probe-file', other]), /the probe set has 2 characters the vocabulary of .*ck\.json lacks: 'Z' .*, 'z'/);
     const empty = join(dir, 'empty');
     mkdirSync(empty);
     expectOneLineError(lstm(['probe', '--probe-file', probe], { cwd: empty }), /no checkpoint found under checkpoints\//);

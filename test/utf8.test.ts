@@ -2,14 +2,14 @@
 // evaluation: TextDecoder with fatal: true, a leading byte order mark dropped, Vocab.fromText and
 // Vocab.encode. Same characters, same vocabulary, same ids, same errors with the same offsets.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadCorpus, readCorpus } from '../src/io/corpus.js';
 import { decodeUtf8, firstInvalidUtf8, TextError, Vocab } from '../src/data/text.js';
 import { encodeUtf8, newIds, scanUtf8 } from '../src/data/utf8.js';
 import { Rng } from '../src/nn/rng.js';
+import { tempDir } from './helpers.js';
 import { Streams } from '../src/train/streams.js';
 import { Evaluator } from '../src/train/evaluate.js';
 import { Trainer } from '../src/train/trainer.js';
@@ -200,8 +200,7 @@ describe('UTF-8 bytes straight to ids', () => {
 });
 
 describe('readCorpus agrees with loadCorpus', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lstm-utf8-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('lstm-utf8-');
   const file = (name: string, bytes: Uint8Array) => {
     const path = join(dir, name);
     writeFileSync(path, bytes);
