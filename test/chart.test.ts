@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatNumber, renderChart, sparkline, type ChartOptions, type Series } from '../src/ui/chart.js';
+import { renderChart, tickLabel, type ChartOptions, type Series } from '../src/ui/chart.js';
 import { escapeXml, renderSvg } from '../src/ui/svg.js';
 
 const ESC = '\u001b';
@@ -99,18 +99,19 @@ const EDGE_CASES: Array<[string, Series[], ChartOptions]> = [
   ['unsorted and repeated x', [{ label: 'u', points: [[3, 1], [1, 2], [1, 3], [2, 0]] }], {}],
 ];
 
-describe('formatNumber', () => {
-  it('is compact', () => {
-    expect(formatNumber(0.5)).toBe('0.5');
-    expect(formatNumber(1.25)).toBe('1.25');
-    expect(formatNumber(3200)).toBe('3.2k');
-    expect(formatNumber(1e-6)).toBe('1e-6');
-    expect(formatNumber(-2.5e-7)).toBe('-2.5e-7');
-    expect(formatNumber(1_500_000)).toBe('1.5M');
-    expect(formatNumber(999.9)).toBe('1k');
-    expect(formatNumber(0)).toBe('0');
-    expect(formatNumber(12)).toBe('12');
-    expect(formatNumber(NaN)).toBe('NaN');
+describe('tick labels', () => {
+  it('are compact: the fewest digits that still show the value at the tick spacing, with k, M and e-notation', () => {
+    expect(tickLabel(0.5, 0.1)).toBe('0.5');
+    expect(tickLabel(1.25, 0.25)).toBe('1.25');
+    expect(tickLabel(3200, 100)).toBe('3.2k');
+    expect(tickLabel(1e-6, 1e-7)).toBe('1e-6');
+    expect(tickLabel(-2.5e-7, 5e-8)).toBe('-2.5e-7');
+    expect(tickLabel(1_500_000, 500_000)).toBe('1.5M');
+    expect(tickLabel(999.9, 0.1)).toBe('999.9');
+    expect(tickLabel(999.9, 2e5)).toBe('1k'); // rounded before the suffix is chosen, not "1000"
+    expect(tickLabel(0, 1)).toBe('0');
+    expect(tickLabel(12, 1)).toBe('12');
+    expect(tickLabel(NaN, 1)).toBe('NaN');
   });
 });
 
@@ -215,6 +216,22 @@ describe('renderChart', () => {
     expect(plot).toMatch(/[\u2801-\u28ff]/);
   });
 
+  it('draws the last series first: where two share a cell, the earlier series shows', () => {
+    const height = 8;
+    const first = series('first', (x) => x);
+    const same = series('same as the first', (x) => x); // shares every cell with the first
+    const apart = series('apart', (x) => 49 - x); // crosses it once
+    // Without colour the first is braille, the others '*' and '+': no '*' may cover the braille.
+    const plain = plotRows(renderChart([first, same, apart], { width: 40, height }), height).join('\n');
+    expect(plain).toMatch(/[\u2801-\u28ff]/);
+    expect(plain).not.toContain('*');
+    expect(plain).toContain('+');
+    // With colour all are braille, and every shared cell takes the first one's colour.
+    const coloured = plotRows(renderChart([{ ...first, color: 'red' }, { ...same, color: 'blue' }], { width: 40, height, color: true }), height).join('\n');
+    expect(coloured).toContain('\u001b[31m');
+    expect(coloured).not.toContain('\u001b[34m');
+  });
+
   it('wraps a long legend instead of overflowing', () => {
     const s = Array.from({ length: 6 }, (_, i) => series(`series number ${i} with a long name`, (x) => x + i));
     const text = renderChart(s, { width: 60 });
@@ -311,24 +328,4 @@ describe('renderSvg', () => {
       expect(svg).not.toMatch(/NaN|undefined|Infinity/);
     });
   }
-});
-
-describe('sparkline', () => {
-  it('maps the range onto eight levels', () => {
-    expect(sparkline([0, 1, 2, 3, 4, 5, 6, 7])).toBe('▁▂▃▄▅▆▇█');
-    expect(sparkline([3, 3, 3])).toBe('▄▄▄');
-    expect(sparkline([])).toBe('');
-    expect(sparkline([1, NaN, 3])).toBe('▁ █');
-  });
-
-  it('averages into the requested width', () => {
-    const values = Array.from({ length: 1000 }, (_, i) => i);
-    const s = sparkline(values, 20);
-    expect([...s]).toHaveLength(20);
-    expect(s[0]).toBe('▁');
-    expect(s[19]).toBe('█');
-    // Fewer values than the width: shown as they are.
-    expect(sparkline([1, 2], 10)).toHaveLength(2);
-    expect(sparkline([1, 2, 3], 0)).toBe('');
-  });
 });

@@ -46,13 +46,6 @@ export function firstInvalidUtf8(b: Uint8Array): number {
   return n;
 }
 
-/** The code points of a string, as numbers. */
-export function codePoints(text: string): number[] {
-  const out: number[] = [];
-  for (const ch of text) out.push(ch.codePointAt(0)!);
-  return out;
-}
-
 export class Vocab {
   /** Characters in code point order; index = one-hot position. */
   readonly chars: string[];

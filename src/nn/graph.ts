@@ -114,11 +114,6 @@ export class Graph {
     }
   }
 
-  /** The top layer's outputs h_0…h_{T−1}: rows B… of hs[L−1]. */
-  get topOffset(): number {
-    return this.B * this.H;
-  }
-
   /**
    * Forward through T steps from `state`, leaving the logits of every step in `logits`.
    * tokens: T·B input characters, time-major. If `carry`, the final h (and c) are written back

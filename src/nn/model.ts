@@ -128,11 +128,6 @@ export class Model {
     this.grads = kernels.alloc(this.layout.size);
   }
 
-  /** A view of one parameter tensor (allocates a view object: not for the per-step loop). */
-  view(t: Tensor, of: FloatArray = this.params): FloatArray {
-    return of.subarray(t.offset, t.offset + t.size);
-  }
-
   /**
    * PyTorch's initialisation: every recurrent weight and bias U(−1/√H, 1/√H), the decoder
    * U(−1/√H, 1/√H) like nn.Linear(H, V). Where we keep one bias for PyTorch's two, it is the
@@ -191,12 +186,5 @@ export class RecurrentState {
   copyFrom(other: RecurrentState): void {
     for (let l = 0; l < this.h.length; l++) this.h[l].set(other.h[l]);
     if (this.c && other.c) for (let l = 0; l < this.c.length; l++) this.c[l].set(other.c[l]);
-  }
-
-  /** Reset one batch row (one stream) to zero. */
-  resetRow(b: number): void {
-    const H = this.config.hidden;
-    for (const a of this.h) a.fill(0, b * H, (b + 1) * H);
-    if (this.c) for (const a of this.c) a.fill(0, b * H, (b + 1) * H);
   }
 }

@@ -1,4 +1,4 @@
-// Terminal line charts and sparklines, with no dependencies beyond chalk (used only when the
+// Terminal line charts, with no dependencies beyond chalk (used only when the
 // caller asks for colour). Commands use these to show loss curves at the end of training and
 // gradient norms against "steps back" in `lstm inspect-gradients`.
 //
@@ -70,7 +70,7 @@ export function seriesColors(series: readonly Series[]): SeriesColor[] {
  * Compact number formatting for axis labels: 0.5, 1.25, 3.2k, 1.5M, 1e-6, -2.5e-7.
  * `sig` is the number of significant digits kept (trailing zeros are dropped).
  */
-export function formatNumber(v: number, sig = 3): string {
+function formatNumber(v: number, sig = 3): string {
   if (Number.isNaN(v)) return 'NaN';
   if (v === Infinity) return 'inf';
   if (v === -Infinity) return '-inf';
@@ -626,53 +626,4 @@ function paint(l: Cell[], c: ChalkInstance | null): string {
     i = j;
   }
   return s;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Sparkline
-
-const SPARKS = '▁▂▃▄▅▆▇█';
-
-/**
- * One-line sketch of a sequence: ▁▂▃▄▅▆▇█ scaled between its smallest and largest finite value.
- * With `width` smaller than the number of values, consecutive values are averaged into `width`
- * buckets so the whole history is shown. Non-finite values (or empty buckets) show as spaces.
- */
-export function sparkline(values: number[], width?: number): string {
-  let vs = values;
-  if (width !== undefined) {
-    const w = Number.isFinite(width) ? Math.max(0, Math.floor(width)) : values.length;
-    if (w < values.length) {
-      vs = [];
-      for (let b = 0; b < w; b++) {
-        const from = Math.floor((b * values.length) / w);
-        const to = Math.floor(((b + 1) * values.length) / w);
-        let sum = 0;
-        let n = 0;
-        for (let i = from; i < to; i++) {
-          if (Number.isFinite(values[i])) {
-            sum += values[i];
-            n++;
-          }
-        }
-        vs.push(n > 0 ? sum / n : NaN);
-      }
-    }
-  }
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of vs) {
-    if (!Number.isFinite(v)) continue;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return vs
-    .map((v) => {
-      if (!Number.isFinite(v)) return ' ';
-      // A flat sequence sits in the middle, so it reads as "level" rather than "at the bottom".
-      if (!(hi > lo)) return SPARKS[3];
-      const t = (v - lo) / (hi - lo);
-      return SPARKS[Math.min(7, Math.max(0, Math.round(Number.isFinite(t) ? t * 7 : 0)))];
-    })
-    .join('');
 }
