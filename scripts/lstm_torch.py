@@ -83,11 +83,9 @@ def check_vocab(vocab, where):
 
 def load_model(path, dropout=0.0):
     """Read an lstm-torch/1 file: (model on the CPU, vocab list, cell name)."""
+    data = read_file(path)
     try:
-        with open(path, "rb") as f:
-            obj = json.loads(f.read().decode("utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path} does not exist")
+        obj = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise UserError(f"{path} is not a valid {FORMAT} file: {e}")
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
@@ -160,15 +158,26 @@ def save_model(path, model, vocab):
 # ---- text --------------------------------------------------------------------------------------
 
 
+def read_file(path, what=None):
+    """A file's bytes; a missing file, a folder or an unreadable file is one line naming it."""
+    label = f"{what} {path}" if what else path
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise UserError(f"{label} does not exist")
+    except IsADirectoryError:
+        raise UserError(f"{label} is a folder, not a file")
+    except PermissionError:
+        raise UserError(f"cannot read {label}: permission denied")
+    except OSError as e:
+        raise UserError(f"cannot read {label}: {e.strerror}")
+
+
 def read_text(path, what="text"):
     """A UTF-8 file as a str of code points, read as lstm reads it: strict UTF-8, a leading byte order
     mark dropped, line ends kept as they are ("-" = standard input)."""
-    try:
-        data = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()
-    except FileNotFoundError:
-        raise UserError(f"{what} {path} does not exist")
-    except IsADirectoryError:
-        raise UserError(f"{what} {path} is a folder, not a file")
+    data = sys.stdin.buffer.read() if path == "-" else read_file(path, what)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -54,13 +54,14 @@ export async function lstmInProcess(args: string[]): Promise<Run> {
   }
 }
 
-/** One line on stderr starting "lstm: ", matching pattern; no stack trace; a non-zero exit (or exactly `code`). */
-export function expectOneLineError(r: Run, pattern: RegExp, code?: number): void {
+/** One line on stderr starting "lstm: " (or the `program` named), matching pattern; no stack
+ *  trace; a non-zero exit (or exactly `code`). */
+export function expectOneLineError(r: Run, pattern: RegExp, code?: number, program = 'lstm'): void {
   expect(r.code, r.stderr).not.toBe(0);
   if (code !== undefined) expect(r.code).toBe(code);
   const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help'));
   expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^lstm: /);
+  expect(lines[0].startsWith(`${program}: `), lines[0]).toBe(true);
   expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.stderr).not.toMatch(/\n\s+at |Traceback/);
 }

@@ -6,7 +6,7 @@
 // python3-torch; LSTM_TEST_PYTHON names another interpreter); elsewhere it is skipped, saying so.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, expectOneLineError, lstm as runCli, run as runAny, type Run, type RunOptions } from './cli-helpers.js';
@@ -366,6 +366,18 @@ function effective(t: Map<string, Float32Array>, cell: string): Map<string, Floa
   }
   return out;
 }
+
+describe.skipIf(!HAVE_TORCH)('scripts/lstm_torch.py on bad input (/usr/bin/python3 with torch)', () => {
+  it('a folder where a model file should be: one line, exit 1, no traceback (eval and train --init-from)', () => {
+    const folder = p('a-folder');
+    mkdirSync(folder, { recursive: true });
+    const script = (args: string[]) => py([SCRIPT, ...args, '--threads', '1']);
+    expectOneLineError(script(['eval', folder, corpus]), /^lstm_torch\.py: .*a-folder is a folder, not a file$/, 1, 'lstm_torch.py');
+    expectOneLineError(script(['train', corpus, '--init-from', folder, '--steps', '1', '--out', p('never.json')]),
+      /^lstm_torch\.py: .*a-folder is a folder, not a file$/, 1, 'lstm_torch.py');
+    expect(existsSync(p('never.json'))).toBe(false);
+  });
+});
 
 describe.skipIf(!HAVE_TORCH)('against PyTorch (/usr/bin/python3 with torch)', () => {
   const mismatches: Record<string, number> = {};
