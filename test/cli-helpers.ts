@@ -5,7 +5,6 @@
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { expect, vi } from 'vitest';
-import { main } from '../src/cli/main.js';
 
 export const ROOT = resolve(__dirname, '..');
 export const BIN = join(ROOT, 'bin', 'lstm.js');
@@ -33,6 +32,8 @@ export function lstm(args: string[], opts: RunOptions = {}): Run {
  *  process per row. Meant for commands that fail fast; the spawned lstm() stays the proof that a
  *  real process prints the same line and exits with the same code. */
 export async function lstmInProcess(args: string[]): Promise<Run> {
+  // Loaded here, not at the top: the files that only spawn lstm need not load the whole CLI.
+  const { main } = await import('../src/cli/main.js');
   let stdout = '', stderr = '';
   const capture = (append: (s: string) => void) => (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
     append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
