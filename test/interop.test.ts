@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, expectOneLineError, lstm as runCli, run as runAny, type Run, type RunOptions } from './cli-helpers.js';
+import { ROOT, expectOneLineError, lstmInProcess, lstm as runCli, run as runAny, type Run, type RunOptions } from './cli-helpers.js';
 import { tempDir } from './helpers.js';
 import { refMeanLoss, refNetFromTorch } from './reference.js';
 import { formatF32, formatTorchFile, parseTorchJson, parseTorchText, expectedKeys, type TorchCell, type TorchModel } from '../src/interop/torchfile.js';
@@ -227,15 +227,15 @@ describe('lstm-torch/1 validation: one line naming the key', () => {
     expect(() => parseTorchText('{"format": "lstm-torch/1", "cell"', 'm.json')).toThrow('m.json is not a valid lstm-torch/1 file: the file is truncated (incomplete JSON)');
   });
 
-  it('shows the problems on the command line as one line and a non-zero exit', () => {
+  it('shows the problems on the command line as one line and a non-zero exit', async () => {
     const o = base();
     o.state_dict['rnn.weight_ih_l0'] = o.state_dict['rnn.weight_ih_l0'].slice(2);
     writeFileSync(p('bad.json'), JSON.stringify(o));
     expectOneLineError(lstm(['import', p('bad.json'), '--out', p('bad.ck.json')]), /bad\.json: state_dict "rnn\.weight_ih_l0" has shape 10×3, expected 12×3/);
     expect(existsSync(p('bad.ck.json'))).toBe(false);
-    expectOneLineError(lstm(['import', p('nothing.json'), '--out', p('x.json')]), /nothing\.json does not exist/);
-    expectOneLineError(lstm(['import', corpus, '--out', p('x.json')]), /corpus\.txt is not a valid lstm-torch\/1 file: invalid JSON/);
-    expectOneLineError(lstm(['import', p('bad.json')]), /required option '--out <ckpt>' not specified/);
+    expectOneLineError(await lstmInProcess(['import', p('nothing.json'), '--out', p('x.json')]), /nothing\.json does not exist/);
+    expectOneLineError(await lstmInProcess(['import', corpus, '--out', p('x.json')]), /corpus\.txt is not a valid lstm-torch\/1 file: invalid JSON/);
+    expectOneLineError(await lstmInProcess(['import', p('bad.json')]), /required option '--out <ckpt>' not specified/);
   });
 });
 
@@ -265,25 +265,25 @@ describe('lstm import / export', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('refuses lstm-nofg, unknown formats, and to overwrite a file without --force', () => {
+  it('refuses lstm-nofg, unknown formats, and to overwrite a file without --force', async () => {
     const nofg = p('nofg.json');
     ok(lstm(['train', corpus, ...TINY, '--cell', 'lstm-nofg', '--steps', '1', '--out', nofg]));
-    expectOneLineError(lstm(['export', nofg, '--format', 'torch', '--out', p('nofg.torch.json')]),
+    expectOneLineError(await lstmInProcess(['export', nofg, '--format', 'torch', '--out', p('nofg.torch.json')]),
       /cannot export .*nofg\.json: it is an lstm-nofg model \(the 1997 LSTM without a forget gate\), which has no PyTorch counterpart: nn\.LSTM always has a forget gate/);
     expect(existsSync(p('nofg.torch.json'))).toBe(false);
-    expectOneLineError(lstm(['export', ck, '--format', 'onnx', '--out', p('x.onnx')]), /--format.*onnx.*torch/);
-    expectOneLineError(lstm(['export', ck, '--out', p('x.json')]), /required option '--format <name>' not specified/);
+    expectOneLineError(await lstmInProcess(['export', ck, '--format', 'onnx', '--out', p('x.onnx')]), /--format.*onnx.*torch/);
+    expectOneLineError(await lstmInProcess(['export', ck, '--out', p('x.json')]), /required option '--format <name>' not specified/);
     const existing = p('existing.json');
     writeFileSync(existing, 'mine');
-    expectOneLineError(lstm(['export', ck, '--format', 'torch', '--out', existing]), /existing\.json already exists; pick another --out, or add --force to overwrite it/);
-    expectOneLineError(lstm(['import', p('m.torch.json'), '--out', existing]), /existing\.json already exists/);
+    expectOneLineError(await lstmInProcess(['export', ck, '--format', 'torch', '--out', existing]), /existing\.json already exists; pick another --out, or add --force to overwrite it/);
+    expectOneLineError(await lstmInProcess(['import', p('m.torch.json'), '--out', existing]), /existing\.json already exists/);
     expect(readFileSync(existing, 'utf8')).toBe('mine');
-    expectOneLineError(lstm(['export', ck, '--format', 'torch', '--out', dir]), /is a folder; give a file name/);
+    expectOneLineError(await lstmInProcess(['export', ck, '--format', 'torch', '--out', dir]), /is a folder; give a file name/);
     ok(lstm(['export', ck, '--format', 'torch', '--out', existing, '--force']));
     ok(lstm(['export', ck, '--format', 'torch', '--out', p('fresh.json')]));
     expect(readFileSync(existing, 'utf8')).toBe(readFileSync(p('fresh.json'), 'utf8'));
-    expectOneLineError(lstm(['import', ck, '--out', p('y.json')]), /m\.ck\.json is an lstm checkpoint already, not an lstm-torch\/1 file/);
-    expectOneLineError(lstm(['eval', p('m.torch.json'), corpus]), /is a PyTorch exchange file \(lstm-torch\/1\); turn it into a checkpoint with: lstm import/);
+    expectOneLineError(await lstmInProcess(['import', ck, '--out', p('y.json')]), /m\.ck\.json is an lstm checkpoint already, not an lstm-torch\/1 file/);
+    expectOneLineError(await lstmInProcess(['eval', p('m.torch.json'), corpus]), /is a PyTorch exchange file \(lstm-torch\/1\); turn it into a checkpoint with: lstm import/);
   });
 });
 
