@@ -174,6 +174,26 @@ describe('lstm sample', () => {
     expect([...o.text]).toHaveLength(30);
   });
 
+  for (const cell of ['lstm', 'lstm-nofg', 'rnn', 'gru']) {
+    it(`--num-samples 3 --seed 7 (${cell}): the samples --seed 7, 8 and 9 give, as one --json array and as text`, () => {
+      const ck = cell === 'lstm' ? model : fresh(`s-${cell}.json`);
+      if (cell !== 'lstm') expect(lstm(['train', corpus, ...TINY, '--cell', cell, '--steps', '5', '--out', ck]).code).toBe(0);
+      const args = ['sample', '--checkpoint', ck, '--length', '60', '--warmup', '20', '--prime', 'I'];
+      const many = lstm([...args, '--seed', '7', '--num-samples', '3', '--json']);
+      expect(many.code, many.stderr).toBe(0);
+      const one = [7, 8, 9].map((s) => JSON.parse(lstm([...args, '--seed', String(s), '--json']).stdout));
+      expect(JSON.parse(many.stdout)).toEqual(one);
+      expect(new Set(one.map((o) => o.text)).size).toBe(3);
+      const text = lstm([...args, '--seed', '7', '--num-samples', '3']);
+      expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout).toBe(one.map((o, i) => `=== sample ${i + 1} of 3 (seed ${o.seed}) ===\n${o.text}\n`).join('\n'));
+    });
+  }
+
+  it('--num-samples must be a positive whole number', () => {
+    expectOneLineError(lstm(['sample', '--checkpoint', model, '--num-samples', '0']), /--num-samples "0": must be at least 1/);
+  });
+
   it('uses the most recently written checkpoint under checkpoints/ by default', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'lstm-cwd-'));
     expect(lstm(['train', corpus, ...TINY, '--steps', '2'], { cwd }).code).toBe(0);

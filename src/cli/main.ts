@@ -100,10 +100,12 @@ Examples:
     .option('--prime <text>', 'text to start from; the model reads it first')
     .option('--seed <n>', 'random seed: the same seed gives the same text (default: a random one)')
     .option('--warmup <n>', 'before the prime, let the model write up to n characters (one line) silently, so it starts from the kind of state it was trained in; 0 = start from a zero state', '300')
-    .option('--json', 'print one JSON object with the text and the settings instead')
+    .option('--num-samples <n>', 'write n independent samples, computed together; sample i has seed --seed + i', '1')
+    .option('--json', 'print one JSON object with the text and the settings instead (with --num-samples: an array of them)')
     .addHelpText('after', `
 Examples:
   $ lstm sample
+  $ lstm sample --num-samples 8 --seed 1 --length 200
   $ lstm sample --prime "I grew up in India" --temp 0.5 --length 200
   $ lstm sample --checkpoint checkpoints/notes.json --top-p 0.9 --seed 7 | head -n 5`)
     .action(async (_opts, cmd: Command) => {
