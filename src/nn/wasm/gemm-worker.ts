@@ -28,6 +28,9 @@
 //                  sequentially consistent atomics one of them sees the other's write, so a
 //                  wake-up is never lost.
 //   ctl[JOB…]      the job's descriptor, read by runChunk (see JOB and ROWJOB in gemm-module.ts)
+// The main thread claims the first chunk of every job itself (NEXT = BASE + 1 before END is
+// published), so the same part of a product (the same half of a one-row product's weights)
+// is computed on the same core job after job unless the worker is late.
 // The main thread writes the descriptor, then END (Atomics.store, which publishes the
 // plain writes before it), then POSTED. A thread that wins the CAS for id v knows that the
 // product owning v is not finished — and the main thread rewrites the descriptor only

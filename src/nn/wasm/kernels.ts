@@ -660,6 +660,11 @@ export class WasmKernels extends ReferenceKernels {
     const base = this.nextChunk, end = (base + count) | 0;
     this.nextChunk = end;
     ctl[CTL.BASE] = base;
+    // Chunk 0 is always this thread's (claimed before the others are published), so the worker
+    // gets chunk 1 unless it is late: each thread keeps working on the same part of the same
+    // weights from one step to the next (for one-row products, its half of B stays in its
+    // own core's cache).
+    Atomics.store(ctl, CTL.NEXT, (base + 1) | 0);
     Atomics.store(ctl, CTL.END, end); // publishes the descriptor: chunks may be claimed from here on
     Atomics.add(ctl, CTL.POSTED, 1);
     // A sleeping worker takes a while to wake (~0.1–0.3 ms): whatever it then does or fails
@@ -669,7 +674,9 @@ export class WasmKernels extends ReferenceKernels {
 
     const job = 4 * CTL.JOB; // byte address of the descriptor (the control block is at 0)
     const t0 = performance.now();
-    let mine = 0;
+    this.x.runChunk(job, 0, s.aPack, s.bTile, s.bPack);
+    Atomics.add(ctl, CTL.FINISHED, 1);
+    let mine = 1;
     for (;;) {
       const v = Atomics.load(ctl, CTL.NEXT);
       if (((end - v) | 0) <= 0) break;
