@@ -38,13 +38,14 @@ describe('BatchGenerator', () => {
     ['js', () => new ReferenceKernels('f32')],
     ['wasm', () => WasmKernels.createSync()],
     ['wasm, 2 threads', () => WasmKernels.createSync({ threads: 2 })],
+    ['wasm, 3 threads', () => WasmKernels.createSync({ threads: 3 })],
   ];
   for (const [name, make] of backends) {
     for (const cell of CELLS) {
       it(`${cell} on ${name}: sample b equals one stream with seed b, character for character`, () => {
         const kernels = make();
-        // hidden 64, 2 layers: the 2-thread wasm path splits the batched products and gates
-        const { model: m, vocab } = model(cell, kernels, 2, name.includes('2 threads') ? 64 : 24);
+        // hidden 64, 2 layers: the multi-thread wasm path splits the batched products and gates
+        const { model: m, vocab } = model(cell, kernels, 2, name.includes('threads') ? 64 : 24);
         const seeds = [11, 12, 13, 0xffffffff, 7, 8, 9];
         for (const [, o] of SETTINGS) {
           const many = generateMany(m, vocab, seeds, o);

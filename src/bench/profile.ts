@@ -211,7 +211,7 @@ if (sampleChars > 0) {
 const diag = inner as { stalls?: number; shared?: { jobs: number; chunks: number; mine: number; waitMs: number } };
 if (diag.stalls !== undefined && diag.shared && Number(values.threads) > 1) {
   const s = diag.shared;
-  console.log(`two threads: ${s.jobs} jobs shared, the worker ran ${s.chunks - s.mine} of their ${s.chunks} chunks, the main thread waited ${s.waitMs.toFixed(1)} ms for it; ` +
-    `${diag.stalls} back-offs (the worker starved of a core: small jobs kept on one thread for 25–400 ms)`);
+  console.log(`${values.threads} threads: ${s.jobs} jobs shared, the workers ran ${s.chunks - s.mine} of their ${s.chunks} chunks, the main thread waited ${s.waitMs.toFixed(1)} ms for them; ` +
+    `${diag.stalls} back-offs (workers starved of a core: small jobs kept on one thread for 25–400 ms)`);
 }
 (inner as { close?: () => void }).close?.();

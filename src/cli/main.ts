@@ -69,7 +69,7 @@ export function buildProgram(): Command {
     .option('--patience <n>', 'stop early after n evaluations without improvement (0 = never)', String(D.patience))
     .option('--seed <n>', 'random seed: the same seed repeats a run bit for bit', String(D.seed))
     .addOption(new Option('--backend <name>', 'numeric kernels: wasm (fast), wasm-fma (wasm with fused multiply-add: faster, but its rounding depends on the CPU, so runs repeat bit for bit only on the same kind of machine) or js (plain reference)').choices(BACKENDS).default(D.backend))
-    .option('--threads <n>', 'threads for the wasm backends: 1 or 2 (default: 2 on a machine with 2 or more cores); results are the same either way')
+    .option('--threads <n>', 'threads for the wasm backends, 1 to 64 (default: 2 on a machine with 2 or more cores); results are the same bits for any number')
     .option('--out <path>', 'checkpoint file, or a folder for it (default: checkpoints/<corpus>-<cell>-<L>x<H>-<time>.json)')
     .option('--force', 'overwrite an existing checkpoint at --out')
     .option('--resume <ckpt>', 'continue a run exactly where it stopped')
