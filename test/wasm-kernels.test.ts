@@ -638,7 +638,7 @@ describe('Adam on WebAssembly memory', () => {
         const run = (k: WasmKernels | null) => {
           const p = k ? k.alloc(n) : new Float32Array(n), g = k ? k.alloc(n) : new Float32Array(n);
           p.set(p0);
-          const o = new Optimizer('adam', n);
+          const o = new Optimizer('adam', n, {}, k ?? undefined);
           for (const gi of gs) {
             g.set(gi);
             o.step(p, g, 2e-3);

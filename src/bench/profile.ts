@@ -111,7 +111,7 @@ const text = Int32Array.from({ length: 200_000 }, () => rng.int(V));
 const streams = new Streams(text, B, T);
 const graph = new Graph(model, B, T, { train: true });
 const state = new RecurrentState(model.config, B, kernels);
-const opt = new Optimizer('adam', model.params.length);
+const opt = new Optimizer('adam', model.params.length, {}, inner);
 const inputs = new Int32Array(B * T), targets = new Int32Array(B * T);
 let chunk = 0;
 

@@ -7,7 +7,7 @@
 // reference's f64-then-round, tested; `exactGates: true` keeps the reference's. One-row
 // products (sampling) take a path of their own that streams B once (wasm/gemv-module.ts),
 // with the same bits as the tiled path. adamStep runs Optimizer.step's Adam loop in f64x2,
-// bit for bit (optim.ts uses it when the parameters live in this memory).
+// bit for bit (Optimizer.step uses it through the Kernels interface).
 //
 // Memory: one shared WebAssembly.Memory. `alloc` hands out Float32Array views into it from
 // a bump allocator (never freed; the cells allocate once at set-up). The memory is shared
@@ -101,8 +101,6 @@ const ALIGN = 64;
 const SLACK = 64;
 const MAX_PAGES = 65536;
 
-/** Which kernels own each memory buffer (so code that is handed only arrays can find them). */
-const OWNERS = new WeakMap<ArrayBufferLike, WasmKernels>();
 
 function roundUp(x: number, m: number): number {
   return Math.ceil(x / m) * m;
@@ -174,7 +172,6 @@ export class WasmKernels extends ReferenceKernels {
     this.x = instance.exports as unknown as GemmExports;
     this.current = p.memory.buffer as SharedArrayBuffer;
     this.buffers.add(this.current);
-    OWNERS.set(this.current, this);
     this.ctl = new Int32Array(this.current, 0, CTL.INTS);
     this.top = CONTROL_BYTES;
     this.scratches = Array.from({ length: this.threads }, () => this.newScratch());
@@ -251,7 +248,6 @@ export class WasmKernels extends ReferenceKernels {
       this.memory.grow(pages);
       this.current = this.memory.buffer as SharedArrayBuffer;
       this.buffers.add(this.current);
-      OWNERS.set(this.current, this);
     }
     this.top = end;
     return ptr;
@@ -262,11 +258,6 @@ export class WasmKernels extends ReferenceKernels {
     const view = new Float32Array(this.current, ptr, n);
     view.fill(0); // fresh memory is zero already; this keeps the promise explicit
     return view;
-  }
-
-  /** The kernels whose memory arr is a view of, if any. */
-  static owning(arr: FloatArray): WasmKernels | null {
-    return arr instanceof Float32Array ? OWNERS.get(arr.buffer) ?? null : null;
   }
 
   /**
