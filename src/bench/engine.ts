@@ -91,7 +91,7 @@ export function benchEngine(c: BenchConfig, kernels: Kernels = new ReferenceKern
   const many = new BatchGenerator(model, vocab, SAMPLE_STREAMS);
   const seeds = Array.from({ length: SAMPLE_STREAMS }, (_, i) => i + 1);
   const manyOpts = { length: 200, sample: { temperature: 0.8 } };
-  many.generate(seeds, { ...manyOpts, length: 5 }); // warm up
+  many.generate(seeds, manyOpts); // warm up (JIT)
   let m = 0;
   const m0 = performance.now();
   while (performance.now() - m0 < Math.min(2, seconds) * 1000 || m === 0) {
