@@ -10,6 +10,7 @@ import { describeChars, type Vocab } from '../data/text.js';
 import { Generator, generateMany } from '../nn/generate.js';
 import { Rng } from '../nn/rng.js';
 import { loadModel } from '../io/load.js';
+import { defaultThreads } from '../nn/backend.js';
 import type { Model } from '../nn/model.js';
 import type { SampleOptions } from '../nn/sampler.js';
 
@@ -36,7 +37,9 @@ export interface SampleResult {
  *  (`lstm sample | head`), and generation stops quietly. */
 export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s: string) => boolean): Promise<SampleResult | SampleResult[]> {
   const o = parseOptions(SampleOptionsSchema, raw);
-  const { path, model, vocab } = loadModel(o.checkpoint);
+  // One stream is one-row products, which a second thread does not speed up on a 2-core
+  // machine (README, Performance); N streams together are matrix products, which it does.
+  const { path, model, vocab } = loadModel(o.checkpoint, undefined, o.numSamples > 1 ? defaultThreads() : 1);
   const unknown = vocab.unknown(o.prime);
   if (unknown.length > 0) {
     throw new UserError(`--prime has ${describeChars(unknown, 'this model has never seen', Infinity)} (its vocabulary: ${vocab.size} characters; see lstm info ${path})`);
