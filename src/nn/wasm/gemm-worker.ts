@@ -41,8 +41,8 @@
 // products of one time step take only tens of microseconds, so the worker polls for
 // ctl[SPIN] µs (WasmKernels' spinMicros) before it sleeps in Atomics.wait; it only sleeps
 // when the trainer does something else for longer — or when the main thread has found the
-// worker starved of a core and keeps small jobs to itself (SPIN = 0, see workerWelcome in
-// wasm/kernels.ts), so that its polling does not take CPU time from the main thread.
+// worker starved of a core and keeps small jobs to itself (SPIN = 0, see ThreadTeam.welcome in
+// wasm/threads.ts), so that its polling does not take CPU time from the main thread.
 //
 // The worker's code is a string run with `eval: true`: it needs no file of its own, so it
 // works the same from dist/ (compiled) and from src/ under the test runner.

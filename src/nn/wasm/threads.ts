@@ -24,7 +24,7 @@ export interface Scratch {
 
 export type RunChunk = (job: number, i: number, aPack: number, bTile: number, bPack: number) => void;
 
-/** After a stall (see workerWelcome), share only products of at least this many flops … */
+/** After a stall (see welcome), share only products of at least this many flops … */
 const BACKOFF_SPLIT_FLOPS = 20e6;
 /** … for this long, doubled (up to BACKOFF_MAX_MS) when the previous back-off ended less
  *  than BACKOFF_MS ago: a false alarm costs little, lasting contention is met in full. */
@@ -94,7 +94,7 @@ export class ThreadTeam {
 
   /**
    * Whether to share a job of this many floating-point operations (0: a small element-wise
-   * one) with the worker. Normally yes. But when another process has the second core, the
+   * one) with the workers. Normally yes. But when another process has a core, a
    * worker can be descheduled in the middle of a chunk it claimed, and the main thread then
    * waits for it for a scheduler time slice (milliseconds) — far longer than a per-step job
    * takes alone; and a worker that gets no core at all only takes CPU time from the main
@@ -114,7 +114,7 @@ export class ThreadTeam {
     return flops >= BACKOFF_SPLIT_FLOPS;
   }
 
-  /** Keeps small jobs on this thread for a while, and lets the worker sleep right after a job. */
+  /** Keeps small jobs on this thread for a while, and lets the workers sleep right after a job. */
   private backOff(): void {
     const now = performance.now();
     this.backoffMs = now - this.backoffEnded < BACKOFF_MS ? Math.min(BACKOFF_MAX_MS, 2 * this.backoffMs) : BACKOFF_MS;
@@ -125,7 +125,7 @@ export class ThreadTeam {
 
   /**
    * Publishes the descriptor just written as `count` chunks, claims and runs chunks
-   * alongside the worker until none are left, then waits for the worker's last one (see
+   * alongside the workers until none are left, then waits for their last ones (see
    * wasm/gemm-worker.ts for the protocol).
    */
   share(count: number): void {
@@ -137,10 +137,10 @@ export class ThreadTeam {
     const base = this.nextChunk, end = (base + count) | 0;
     this.nextChunk = end;
     ctl[CTL.BASE] = base;
-    // Chunk 0 is always this thread's (claimed before the others are published), so the worker
-    // gets chunk 1 unless it is late: each thread keeps working on the same part of the same
-    // weights from one step to the next (for one-row products, its half of B stays in its
-    // own core's cache).
+    // Chunk 0 is always this thread's (claimed before the others are published), so with one
+    // worker that worker gets chunk 1 unless it is late: each thread keeps working on the same
+    // part of the same weights from one step to the next (for a one-row product, its half of B
+    // stays in its own core's cache). With more workers, they take chunks 1… in claim order.
     Atomics.store(ctl, CTL.NEXT, (base + 1) | 0);
     Atomics.store(ctl, CTL.END, end); // publishes the descriptor: chunks may be claimed from here on
     Atomics.add(ctl, CTL.POSTED, 1);
@@ -185,7 +185,7 @@ export class ThreadTeam {
       this.absentMs = 0;
     }
 
-    // Wait for the chunk the worker may still be running: poll, then sleep.
+    // Wait for the chunks the workers may still be running: poll, then sleep.
     let done = Atomics.load(ctl, CTL.FINISHED);
     if (done !== end) {
       const t1 = performance.now(), until = t1 + this.spinMicros / 1000;
@@ -200,8 +200,8 @@ export class ThreadTeam {
         }
         Atomics.store(ctl, CTL.M_SLEEPS, 0);
       }
-      // A wait much longer than this thread's own share of the work: the worker was
-      // descheduled mid-chunk (see workerWelcome).
+      // A wait much longer than this thread's own share of the work: a worker was
+      // descheduled mid-chunk (see welcome).
       const t2 = performance.now();
       this.shared.waitMs += t2 - t1;
       if (t2 - t1 > this.shared.maxWaitMs) this.shared.maxWaitMs = t2 - t1;
