@@ -16,7 +16,10 @@ const wasm2 = WasmKernels.createSync({ threads: 2, splitFlops: 1, splitElements:
 // sets Node 20's flag; the second instance needs the options createKernels does not take).
 const fma1 = createKernels('wasm-fma', 1) as WasmKernels;
 const fma2 = WasmKernels.createSync({ threads: 2, splitFlops: 1, splitElements: 1, fma: true });
-afterAll(() => { wasm1.close(); wasm2.close(); fma1.close(); fma2.close(); });
+// more threads than this machine's two cores: the same bits still
+const wasm3 = WasmKernels.createSync({ threads: 3, splitFlops: 1, splitElements: 1 });
+const fma4 = WasmKernels.createSync({ threads: 4, splitFlops: 1, splitElements: 1, fma: true });
+afterAll(() => { for (const k of [wasm1, wasm2, wasm3, fma1, fma2, fma4]) k.close(); });
 
 function run(kernels: Kernels, cell: CellType) {
   const V = 37, H = 48, L = 2, B = 5, T = 9;
@@ -65,13 +68,13 @@ describe('wasm backend matches the reference through forward and backward', () =
     });
   }
 
-  it('two threads give bit-identical results to one, with and without fused multiply-add', () => {
-    expect([fma1.name, fma2.name]).toEqual(['wasm-simd-fma', 'wasm-simd-fma']);
-    for (const [one, two] of [[wasm1, wasm2], [fma1, fma2]]) {
+  it('two, three and four threads give bit-identical results to one, with and without fused multiply-add', () => {
+    expect([fma1.name, fma2.name, fma4.name]).toEqual(['wasm-simd-fma', 'wasm-simd-fma', 'wasm-simd-fma']);
+    for (const [one, two] of [[wasm1, wasm2], [wasm1, wasm3], [fma1, fma2], [fma1, fma4]]) {
       for (const cell of CELL_TYPES) {
         const a = run(one, cell), b = run(two, cell);
         for (const key of ['loss', 'grads', 'h', 'dh0'] as const) {
-          expect(bits(a[key]).equals(bits(b[key])), `${one.name} ${cell} ${key}`).toBe(true);
+          expect(bits(a[key]).equals(bits(b[key])), `${one.name} ×${two.threads} ${cell} ${key}`).toBe(true);
         }
       }
     }

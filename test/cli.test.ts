@@ -51,13 +51,14 @@ describe('lstm train', () => {
     expect(r.stdout).not.toMatch(/\x1b/);
   });
 
-  for (const backend of ['wasm', 'wasm-fma']) it(`--resume continues bit for bit on ${backend}: 8 steps = 4 steps on one thread, then --resume to 8 on two`, () => {
-    const full = fresh(`full-${backend}.json`), half = fresh(`half-${backend}.json`);
+  // [backend, threads of the whole run, threads of the resumed half]: 3 and 4 threads too, more than this machine's cores
+  for (const [backend, t1, t2] of [['wasm', '2', '2'], ['wasm-fma', '2', '2'], ['wasm', '3', '4']]) it(`--resume continues bit for bit on ${backend}: 8 steps on ${t1} threads = 4 steps on one thread, then --resume to 8 on ${t2}`, () => {
+    const full = fresh(`full-${backend}-${t1}.json`), half = fresh(`half-${backend}-${t1}.json`);
     // 8 × 128: products big enough for the second thread to take a share (2·8·512·128 flops)
     const args = [...TINY, '--hidden', '128', '--batch-size', '8', '--layers', '2', '--dropout', '0.2', '--seed', '3', '--backend', backend];
-    expect(lstm(['train', corpus, ...args, '--steps', '8', '--threads', '2', '--out', full]).code).toBe(0);
+    expect(lstm(['train', corpus, ...args, '--steps', '8', '--threads', t1, '--out', full]).code).toBe(0);
     expect(lstm(['train', corpus, ...args, '--steps', '4', '--threads', '1', '--out', half]).code).toBe(0);
-    const r = lstm(['train', corpus, '--resume', half, '--steps', '8', '--threads', '2']);
+    const r = lstm(['train', corpus, '--resume', half, '--steps', '8', '--threads', t2]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`on ${backend}:`);
     const a = ck(full), b = ck(half);
@@ -168,6 +169,26 @@ describe('lstm sample', () => {
     const o = JSON.parse(r.stdout);
     expect(o.seed).toBe(2);
     expect([...o.text]).toHaveLength(30);
+  });
+
+  for (const cell of ['lstm', 'lstm-nofg', 'rnn', 'gru']) {
+    it(`--num-samples 3 --seed 7 (${cell}): the samples --seed 7, 8 and 9 give, as one --json array and as text`, () => {
+      const ck = cell === 'lstm' ? model : fresh(`s-${cell}.json`);
+      if (cell !== 'lstm') expect(lstm(['train', corpus, ...TINY, '--cell', cell, '--steps', '5', '--out', ck]).code).toBe(0);
+      const args = ['sample', '--checkpoint', ck, '--length', '60', '--warmup', '20', '--prime', 'I'];
+      const many = lstm([...args, '--seed', '7', '--num-samples', '3', '--json']);
+      expect(many.code, many.stderr).toBe(0);
+      const one = [7, 8, 9].map((s) => JSON.parse(lstm([...args, '--seed', String(s), '--json']).stdout));
+      expect(JSON.parse(many.stdout)).toEqual(one);
+      expect(new Set(one.map((o) => o.text)).size).toBe(3);
+      const text = lstm([...args, '--seed', '7', '--num-samples', '3']);
+      expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout).toBe(one.map((o, i) => `=== sample ${i + 1} of 3 (seed ${o.seed}) ===\n${o.text}\n`).join('\n'));
+    });
+  }
+
+  it('--num-samples must be a positive whole number', () => {
+    expectOneLineError(lstm(['sample', '--checkpoint', model, '--num-samples', '0']), /--num-samples "0": must be at least 1/);
   });
 
   it('uses the most recently written checkpoint under checkpoints/ by default', () => {

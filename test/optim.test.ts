@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clipGradNorm, clipGradValue, gradNorm, Optimizer } from '../src/nn/optim.js';
+import { ReferenceKernels } from '../src/nn/kernels.js';
 
 describe('gradient clipping', () => {
   it('a gradient of global norm 50 comes out with norm 5, direction unchanged', () => {
@@ -36,7 +37,7 @@ describe('gradient clipping', () => {
 describe('optimisers match their textbook update rules', () => {
   const g1 = [0.5, -1, 2], g2 = [-0.25, 0.5, 1];
   const run = (kind: 'adam' | 'rmsprop' | 'adagrad' | 'sgd', momentum = 0) => {
-    const o = new Optimizer(kind, 3, { momentum }, (n) => new Float64Array(n));
+    const o = new Optimizer(kind, 3, { momentum }, new ReferenceKernels('f64'));
     const p = new Float64Array([1, 2, 3]);
     o.step(p, Float64Array.from(g1), 0.1);
     o.step(p, Float64Array.from(g2), 0.1);

@@ -248,13 +248,14 @@ describe('WasmKernels memory', () => {
   });
 });
 
-describe('WasmKernels with a worker thread', () => {
-  for (const fma of [false, true]) it(`gives bit-identical results to one thread, split by columns or by rows, all transposes${fma ? ', with fused multiply-add' : ''}`, async () => {
+describe('WasmKernels with worker threads', () => {
+  // 3 and 4 threads on this 2-core machine too: more threads than cores must still give the same bits
+  for (const [threads, fma] of [[2, false], [2, true], [3, false], [4, true]] as const) it(`${threads} threads give bit-identical results to one, split by columns or by rows, all transposes${fma ? ', with fused multiply-add' : ''}`, async () => {
     // splitFlops: 0 splits every product and a tiny chunkFlops cuts it into many chunks (down
     // to one tile each), so small shapes exercise both cuts, their edges and the claiming.
     // splitGemv: 0 cuts one-row products (M = 1, B not transposed: the gemv path) in two column halves.
     // With fma the worker instantiates the FMA module, compiled on the main thread.
-    const k2 = await WasmKernels.create({ threads: 2, splitFlops: 0, chunkFlops: 2000, maxChunks: 1000, mc: 8, kc: 12, splitGemv: 0, fma });
+    const k2 = await WasmKernels.create({ threads, splitFlops: 0, chunkFlops: 2000, maxChunks: 1000, mc: 8, kc: 12, splitGemv: 0, fma });
     const k1 = WasmKernels.createSync({ mc: 8, kc: 12, fma });
     expect(k2.name).toBe(k1.name);
     const rng = new Rng(99);
@@ -279,7 +280,7 @@ describe('WasmKernels with a worker thread', () => {
             const bits2 = new Uint32Array(C2.buffer, C2.byteOffset, C2.length);
             for (let x = 0; x < C1.length; x++) {
               if (bits1[x] !== bits2[x]) {
-                expect.fail(`${tA ? 'T' : 'N'}${tB ? 'T' : 'N'} M=${M} N=${N} K=${K} acc=${acc}: C[${x}] one thread ${C1[x]}, two threads ${C2[x]}`);
+                expect.fail(`${tA ? 'T' : 'N'}${tB ? 'T' : 'N'} M=${M} N=${N} K=${K} acc=${acc}: C[${x}] one thread ${C1[x]}, ${threads} threads ${C2[x]}`);
               }
             }
           }
@@ -291,8 +292,8 @@ describe('WasmKernels with a worker thread', () => {
     }
   });
 
-  it('splits the LSTM and GRU gates (forward and backward) by rows with bit-identical results', async () => {
-    const k2 = await WasmKernels.create({ threads: 2, splitElements: 1, splitUnits: 1 });
+  for (const threads of [2, 3, 4]) it(`splits the LSTM and GRU gates (forward and backward) by rows over ${threads} threads with bit-identical results`, async () => {
+    const k2 = await WasmKernels.create({ threads, splitElements: 1, splitUnits: 1 });
     const k1 = WasmKernels.createSync();
     const rng = new Rng(77);
     try {
@@ -625,9 +626,10 @@ describe('WasmKernels training element-wise kernels', () => {
 });
 
 describe('Adam on WebAssembly memory', () => {
-  it('gives the same bits as the JS loop, on one and two threads, with a ragged tail', async () => {
+  it('gives the same bits as the JS loop, on one, two and four threads, with a ragged tail', async () => {
     const { Optimizer } = await import('../src/nn/optim.js');
     const k1 = WasmKernels.createSync(), k2 = await WasmKernels.create({ threads: 2, splitAdam: 1, maxChunks: 3 });
+    const k4 = await WasmKernels.create({ threads: 4, splitAdam: 1 });
     try {
       for (const n of [1, 5, 64, 1003]) {
         const rng = new Rng(n);
@@ -636,7 +638,7 @@ describe('Adam on WebAssembly memory', () => {
         const run = (k: WasmKernels | null) => {
           const p = k ? k.alloc(n) : new Float32Array(n), g = k ? k.alloc(n) : new Float32Array(n);
           p.set(p0);
-          const o = new Optimizer('adam', n);
+          const o = new Optimizer('adam', n, {}, k ?? undefined);
           for (const gi of gs) {
             g.set(gi);
             o.step(p, g, 2e-3);
@@ -647,10 +649,12 @@ describe('Adam on WebAssembly memory', () => {
         const js = run(null);
         expect(run(k1), `n=${n} one thread`).toEqual(js);
         expect(run(k2), `n=${n} two threads`).toEqual(js);
+        expect(run(k4), `n=${n} four threads`).toEqual(js);
       }
     } finally {
       k1.close();
       k2.close();
+      k4.close();
     }
   });
 });

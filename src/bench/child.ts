@@ -34,7 +34,7 @@ const kernels = createKernels(backendNamed(values.backend!), Number(values.threa
 const r = benchEngine({ ...c, vocab }, kernels, Number(values.seconds), ids);
 console.log(JSON.stringify({
   config: values.config, label: c.label, backend: r.backend, threads: Number(values.threads), corpus: corpusPath ?? 'random',
-  vocab, train_chars_per_s: r.trainCharsPerSec, sample_chars_per_s: r.sampleCharsPerSec, flops_per_char: r.flopsPerChar,
+  vocab, train_chars_per_s: r.trainCharsPerSec, sample_chars_per_s: r.sampleCharsPerSec, sample_many_chars_per_s: r.sampleManyCharsPerSec, flops_per_char: r.flopsPerChar,
   gflops: r.gflops, loss_last: r.lastLoss, maxrss_kb: process.resourceUsage().maxRSS,
 }));
 process.exit(0);

@@ -9,6 +9,11 @@ import type { Ids } from '../data/utf8.js';
 import { Graph } from '../nn/graph.js';
 import { RecurrentState } from '../nn/model.js';
 import { Sampler } from '../nn/sampler.js';
+import { BatchGenerator } from '../nn/generate.js';
+import { Vocab } from '../data/text.js';
+
+/** Streams sampled together in the batched sampling measurement (lstm sample --num-samples). */
+export const SAMPLE_STREAMS = 32;
 
 export interface BenchConfig {
   label: string;
@@ -25,6 +30,8 @@ export interface BenchResult {
   backend: string;
   trainCharsPerSec: number;
   sampleCharsPerSec: number;
+  /** Characters per second of SAMPLE_STREAMS samples computed together (BatchGenerator). */
+  sampleManyCharsPerSec: number;
   /** Floating-point operations per training character (forward + backward, matrix products only). */
   flopsPerChar: number;
   gflops: number;
@@ -77,9 +84,24 @@ export function benchEngine(c: BenchConfig, kernels: Kernels = new ReferenceKern
     n++;
   }
   const sampleCharsPerSec = n / ((performance.now() - s0) / 1000);
+
+  // Batched sampling: SAMPLE_STREAMS seeds, 200 characters each, no warm-up, as lstm sample
+  // --num-samples does it (one step more than characters: the start token).
+  const vocab = new Vocab(Array.from({ length: c.vocab }, (_, i) => String.fromCodePoint(i === 0 ? 10 : 32 + i)));
+  const many = new BatchGenerator(model, vocab, SAMPLE_STREAMS);
+  const seeds = Array.from({ length: SAMPLE_STREAMS }, (_, i) => i + 1);
+  const manyOpts = { length: 200, sample: { temperature: 0.8 } };
+  many.generate(seeds, manyOpts); // warm up (JIT)
+  let m = 0;
+  const m0 = performance.now();
+  while (performance.now() - m0 < Math.min(2, seconds) * 1000 || m === 0) {
+    many.generate(seeds, manyOpts);
+    m += SAMPLE_STREAMS * manyOpts.length;
+  }
+  const sampleManyCharsPerSec = m / ((performance.now() - m0) / 1000);
   const flopsPerChar = trainFlopsPerChar(c);
   return {
-    config: c, backend: kernels.name, trainCharsPerSec, sampleCharsPerSec, flopsPerChar,
+    config: c, backend: kernels.name, trainCharsPerSec, sampleCharsPerSec, sampleManyCharsPerSec, flopsPerChar,
     gflops: (trainCharsPerSec * flopsPerChar) / 1e9, lastLoss,
   };
 }

@@ -111,7 +111,7 @@ const text = Int32Array.from({ length: 200_000 }, () => rng.int(V));
 const streams = new Streams(text, B, T);
 const graph = new Graph(model, B, T, { train: true });
 const state = new RecurrentState(model.config, B, kernels);
-const opt = new Optimizer('adam', model.params.length);
+const opt = new Optimizer('adam', model.params.length, {}, inner);
 const inputs = new Int32Array(B * T), targets = new Int32Array(B * T);
 let chunk = 0;
 
@@ -211,7 +211,7 @@ if (sampleChars > 0) {
 const diag = inner as { stalls?: number; shared?: { jobs: number; chunks: number; mine: number; waitMs: number } };
 if (diag.stalls !== undefined && diag.shared && Number(values.threads) > 1) {
   const s = diag.shared;
-  console.log(`two threads: ${s.jobs} jobs shared, the worker ran ${s.chunks - s.mine} of their ${s.chunks} chunks, the main thread waited ${s.waitMs.toFixed(1)} ms for it; ` +
-    `${diag.stalls} back-offs (the worker starved of a core: small jobs kept on one thread for 25–400 ms)`);
+  console.log(`${values.threads} threads: ${s.jobs} jobs shared, the workers ran ${s.chunks - s.mine} of their ${s.chunks} chunks, the main thread waited ${s.waitMs.toFixed(1)} ms for them; ` +
+    `${diag.stalls} back-offs (workers starved of a core: small jobs kept on one thread for 25–400 ms)`);
 }
 (inner as { close?: () => void }).close?.();

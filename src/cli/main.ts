@@ -69,7 +69,7 @@ export function buildProgram(): Command {
     .option('--patience <n>', 'stop early after n evaluations without improvement (0 = never)', String(D.patience))
     .option('--seed <n>', 'random seed: the same seed repeats a run bit for bit', String(D.seed))
     .addOption(new Option('--backend <name>', 'numeric kernels: wasm (fast), wasm-fma (wasm with fused multiply-add: faster, but its rounding depends on the CPU, so runs repeat bit for bit only on the same kind of machine) or js (plain reference)').choices(BACKENDS).default(D.backend))
-    .option('--threads <n>', 'threads for the wasm backends: 1 or 2 (default: 2 on a machine with 2 or more cores); results are the same either way')
+    .option('--threads <n>', 'threads for the wasm backends, 1 to 64 (default: 2 on a machine with 2 or more cores); results are the same bits for any number')
     .option('--out <path>', 'checkpoint file, or a folder for it (default: checkpoints/<corpus>-<cell>-<L>x<H>-<time>.json)')
     .option('--force', 'overwrite an existing checkpoint at --out')
     .option('--resume <ckpt>', 'continue a run exactly where it stopped')
@@ -100,10 +100,12 @@ Examples:
     .option('--prime <text>', 'text to start from; the model reads it first')
     .option('--seed <n>', 'random seed: the same seed gives the same text (default: a random one)')
     .option('--warmup <n>', 'before the prime, let the model write up to n characters (one line) silently, so it starts from the kind of state it was trained in; 0 = start from a zero state', '300')
-    .option('--json', 'print one JSON object with the text and the settings instead')
+    .option('--num-samples <n>', 'write n independent samples, computed together; sample i has seed --seed + i', '1')
+    .option('--json', 'print one JSON object with the text and the settings instead (with --num-samples: an array of them)')
     .addHelpText('after', `
 Examples:
   $ lstm sample
+  $ lstm sample --num-samples 8 --seed 1 --length 200
   $ lstm sample --prime "I grew up in India" --temp 0.5 --length 200
   $ lstm sample --checkpoint checkpoints/notes.json --top-p 0.9 --seed 7 | head -n 5`)
     .action(async (_opts, cmd: Command) => {

@@ -6,10 +6,13 @@ import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { num, parseOptions } from '../cli/options.js';
 import type { Ui } from '../ui/ui.js';
-import { describeChars } from '../data/text.js';
-import { Generator } from '../nn/generate.js';
+import { describeChars, type Vocab } from '../data/text.js';
+import { Generator, generateMany } from '../nn/generate.js';
 import { Rng } from '../nn/rng.js';
 import { loadModel } from '../io/load.js';
+import { defaultThreads } from '../nn/backend.js';
+import type { Model } from '../nn/model.js';
+import type { SampleOptions } from '../nn/sampler.js';
 
 export const SampleOptionsSchema = z.object({
   checkpoint: z.string().min(1).optional(),
@@ -20,6 +23,7 @@ export const SampleOptionsSchema = z.object({
   prime: z.string().default(''),
   seed: num({ int: true, min: 0, max: 0xffffffff }).optional(),
   warmup: num({ int: true, min: 0 }).default(300),
+  numSamples: num({ int: true, min: 1, max: 4096 }).default(1),
   json: z.boolean().default(false),
 });
 
@@ -29,19 +33,22 @@ export interface SampleResult {
   text: string;
 }
 
-/** Generate and write text as it comes. `write` returns false once the reader has gone away
+/** Generate and write text as it comes (--num-samples N > 1: see sampleMany). `write` returns false once the reader has gone away
  *  (`lstm sample | head`), and generation stops quietly. */
-export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s: string) => boolean): Promise<SampleResult> {
+export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s: string) => boolean): Promise<SampleResult | SampleResult[]> {
   const o = parseOptions(SampleOptionsSchema, raw);
-  const { path, model, vocab } = loadModel(o.checkpoint);
+  // One stream is one-row products, which a second thread does not speed up on a 2-core
+  // machine (README, Performance); N streams together are matrix products, which it does.
+  const { path, model, vocab } = loadModel(o.checkpoint, undefined, o.numSamples > 1 ? defaultThreads() : 1);
   const unknown = vocab.unknown(o.prime);
   if (unknown.length > 0) {
     throw new UserError(`--prime has ${describeChars(unknown, 'this model has never seen', Infinity)} (its vocabulary: ${vocab.size} characters; see lstm info ${path})`);
   }
   const seed = o.seed ?? randomInt(0, 2 ** 32);
+  const opts = { temperature: o.temp, topK: o.topK, topP: o.topP };
+  if (o.numSamples > 1) return sampleMany(o, path, seed, model, vocab, opts, write);
   const rng = new Rng(seed);
   const gen = new Generator(model, vocab);
-  const opts = { temperature: o.temp, topK: o.topK, topP: o.topP };
   gen.prime(o.prime, o.warmup, rng, opts);
   let text = o.prime;
   if (!o.json && o.prime && !write(o.prime)) return { checkpoint: path, seed, text };
@@ -64,4 +71,25 @@ export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s:
   }
   ui.event({ checkpoint: path, seed, temperature: o.temp, top_k: o.topK, top_p: o.topP, prime: o.prime, text });
   return { checkpoint: path, seed, text };
+}
+
+/**
+ * --num-samples N: sample i (from 0) has seed (seed + i) mod 2³², so each is what --num-samples 1
+ * --seed (seed + i) writes; all N are computed together (generateMany). Text: each sample under a
+ * header line naming its seed. --json: one array of the objects --num-samples 1 prints.
+ */
+function sampleMany(o: z.infer<typeof SampleOptionsSchema>, path: string, seed: number, model: Model, vocab: Vocab,
+  opts: SampleOptions, write: (s: string) => boolean): SampleResult[] {
+  const seeds = Array.from({ length: o.numSamples }, (_, i) => (seed + i) >>> 0);
+  const texts = generateMany(model, vocab, seeds, { length: o.length, prime: o.prime, warmup: o.warmup, sample: opts });
+  const results = texts.map((text, i) => ({ checkpoint: path, seed: seeds[i], text }));
+  if (o.json) {
+    write(JSON.stringify(results.map((r) => ({ checkpoint: path, seed: r.seed, temperature: o.temp, top_k: o.topK, top_p: o.topP, prime: o.prime, text: r.text }))) + '\n');
+  } else {
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i];
+      if (!write(`${i > 0 ? '\n' : ''}=== sample ${i + 1} of ${texts.length} (seed ${seeds[i]}) ===\n${text}${text.endsWith('\n') ? '' : '\n'}`)) break;
+    }
+  }
+  return results;
 }

@@ -83,7 +83,7 @@ export const TrainOptionsSchema = z.object({
   patience: num({ int: true, min: 0 }).default(D.patience),
   seed: num({ int: true, min: 0, max: 0xffffffff }).default(D.seed),
   backend: z.enum(BACKENDS).default(D.backend),
-  threads: num({ int: true, min: 1, max: 2 }).optional(),
+  threads: num({ int: true, min: 1, max: 64 }).optional(),
   out: z.string().min(1).optional(),
   force: z.boolean().default(false),
   resume: z.string().min(1).optional(),

@@ -34,7 +34,8 @@ export function latestCheckpoint(dir = CHECKPOINT_DIR): string {
   return found[0].path;
 }
 
-export function loadModel(path: string | undefined, backend?: BackendName): Loaded {
+/** threads: for the wasm backends (results are the same bits for any number). */
+export function loadModel(path: string | undefined, backend?: BackendName, threads = 1): Loaded {
   const p = path ?? latestCheckpoint();
   const ck = readCheckpoint(p);
   // The backend the model was trained on (wasm-fma too: its user chose the speed), or wasm
@@ -43,10 +44,10 @@ export function loadModel(path: string | undefined, backend?: BackendName): Load
   const trainedOn = isBackend(ck.train.backend) ? ck.train.backend : 'wasm';
   let kernels;
   try {
-    kernels = createKernels(backend ?? trainedOn);
+    kernels = createKernels(backend ?? trainedOn, threads);
   } catch (e) {
     if (backend !== undefined || trainedOn !== 'wasm-fma' || !(e instanceof UserError)) throw e;
-    kernels = createKernels('wasm');
+    kernels = createKernels('wasm', threads);
   }
   const model = new Model(ck.model, kernels);
   loadTensors(model, ck.tensors, p);

@@ -6,7 +6,7 @@
 // `wasm-fma` is `wasm` with relaxed SIMD's fused multiply-add in the matrix products (about
 // 15% more GFLOP/s on one thread). It is opt-in: how relaxed_madd rounds is the engine's
 // choice on each CPU (fused, or a multiply and an add), so a run repeats bit for bit on one
-// machine — and with one or two threads — but not necessarily on another.
+// machine — with any number of threads — but not necessarily on another.
 
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
@@ -30,7 +30,7 @@ export function defaultThreads(): number {
 
 export function createKernels(name: BackendName, threads = 1): Kernels {
   if (name === 'js') return new ReferenceKernels('f32');
-  const t = Math.min(2, Math.max(1, threads));
+  const t = Math.max(1, Math.floor(threads));
   if (name === 'wasm') return WasmKernels.createSync({ threads: t });
   if (!enableRelaxedSimd()) {
     throw new UserError(`--backend wasm-fma needs WebAssembly relaxed SIMD, which this engine (Node ${process.versions.node}, V8 ${process.versions.v8}) does not accept even with --experimental-wasm-relaxed-simd; use --backend wasm`);

@@ -98,6 +98,15 @@ export interface Kernels {
    */
   softmaxXent(rows: number, V: number, logits: FloatArray, lOff: number, targets: Int32Array,
     dLogits: FloatArray | null, scale: number): number;
+
+  /**
+   * Optional: a fast path for Optimizer.step's Adam loop (see nn/optim.ts, which defines it):
+   * steps some prefix p[0 … done) with the same bits as that loop and returns done (0 when it
+   * cannot work on these arrays); the optimiser's loop does the rest. n = p.length; g, m, v
+   * are no shorter.
+   */
+  adamStep?(p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray,
+    b1: number, b2: number, stepSize: number, bc2: number, eps: number): number;
 }
 
 function sigmoid(x: number): number {

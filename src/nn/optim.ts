@@ -4,8 +4,7 @@
 // there: Adam (β1 0.9, β2 0.999, ε 1e-8), RMSprop (α 0.99, ε 1e-8), Adagrad (ε 1e-10),
 // SGD with optional momentum (buf = μ·buf + g, no dampening).
 
-import type { FloatArray } from './kernels.js';
-import { WasmKernels } from './wasm/kernels.js';
+import type { FloatArray, Kernels } from './kernels.js';
 
 export const OPTIMIZERS = ['adam', 'rmsprop', 'adagrad', 'sgd'] as const;
 export type OptimizerKind = (typeof OPTIMIZERS)[number];
@@ -36,14 +35,16 @@ export class Optimizer {
   private readonly eps: number;
   private readonly momentum: number;
 
-  constructor(readonly kind: OptimizerKind, size: number, opts: OptimizerOptions = {}, alloc: (n: number) => FloatArray = (n) => new Float32Array(n)) {
+  /** With `kernels` the buffers live where those kernels work (kernels.alloc), and Adam runs
+   *  through kernels.adamStep where they have one; without, plain Float32Arrays and JS. */
+  constructor(readonly kind: OptimizerKind, size: number, opts: OptimizerOptions = {}, private readonly kernels?: Kernels) {
     this.beta1 = opts.beta1 ?? 0.9;
     this.beta2 = opts.beta2 ?? 0.999;
     this.alpha = opts.alpha ?? 0.99;
     this.momentum = opts.momentum ?? 0;
     this.eps = opts.eps ?? (kind === 'adagrad' ? 1e-10 : 1e-8);
     const count = kind === 'adam' ? 2 : kind === 'sgd' ? (this.momentum > 0 ? 1 : 0) : 1;
-    this.buffers = Array.from({ length: count }, () => alloc(size));
+    this.buffers = Array.from({ length: count }, () => (kernels ? kernels.alloc(size) : new Float32Array(size)));
   }
 
   step(p: FloatArray, g: FloatArray, lr: number): void {
@@ -55,11 +56,10 @@ export class Optimizer {
         // PyTorch's arrangement: p −= (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
         const stepSize = lr / (1 - Math.pow(b1, this.t));
         const bc2 = Math.sqrt(1 - Math.pow(b2, this.t));
-        // Parameters in a WebAssembly kernels' memory: the same loop there (f64x2, the same
-        // bits) over all but the last n mod 4, with m and v moved into that memory on first use.
-        const wasm = WasmKernels.owning(p);
-        const done = wasm && this.moveBuffers(wasm, n) ? wasm.adamStep(p, g, this.buffers[0], this.buffers[1], b1, b2, stepSize, bc2, eps) : 0;
+        // The kernels' own Adam, where they have one (wasm: this loop in f64x2, the same
+        // bits), steps the first `done` numbers; this loop does the rest.
         const [m, v] = this.buffers;
+        const done = this.kernels?.adamStep?.(p, g, m, v, b1, b2, stepSize, bc2, eps) ?? 0;
         for (let j = done; j < n; j++) {
           const gj = g[j];
           const mj = (m[j] = b1 * m[j] + (1 - b1) * gj);
@@ -102,20 +102,6 @@ export class Optimizer {
         break;
       }
     }
-  }
-
-  /** Moves the buffers into the kernels' memory (values kept), unless they are there. */
-  private moveBuffers(k: WasmKernels, n: number): boolean {
-    for (let i = 0; i < this.buffers.length; i++) {
-      const b = this.buffers[i];
-      if (!(b instanceof Float32Array) || b.length !== n) return false;
-      if (!k.owns(b)) {
-        const moved = k.alloc(n);
-        moved.set(b);
-        this.buffers[i] = moved;
-      }
-    }
-    return true;
   }
 
   getState(): OptimizerState {

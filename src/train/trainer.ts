@@ -80,7 +80,7 @@ export class Trainer {
     }
     this.graph = new Graph(model, B, T, { train: true, dropout: hyper.dropout });
     this.state = new RecurrentState(model.config, B, model.kernels);
-    this.optimizer = new Optimizer(hyper.optimizer, model.params.length, { momentum: hyper.momentum });
+    this.optimizer = new Optimizer(hyper.optimizer, model.params.length, { momentum: hyper.momentum }, model.kernels);
     this.inputs = new Int32Array(B * T);
     this.targets = new Int32Array(B * T);
   }

@@ -1,5 +1,5 @@
-// The helper thread of WasmKernels({threads: 2}), and the protocol it shares with the
-// main thread.
+// The helper threads of WasmKernels({ threads: n }) (n − 1 workers, started by ThreadTeam in
+// wasm/threads.ts), and the protocol they share with the main thread.
 //
 // The worker instantiates the same gemm module on the same shared memory. A product is
 // cut into chunks (column or row ranges of C on tile boundaries, see gemmChunk in
@@ -18,16 +18,20 @@
 //   ctl[BASE]      id of the current product's first chunk (chunk index = id − BASE)
 //   ctl[STOP]      1 asks the worker to exit
 //   ctl[ERROR]     set to 1 if a chunk threw in the worker: the main thread then throws
-//   ctl[W_*]       the worker's scratch areas (they move when they grow)
+//   ctl[WS + 3w…]  worker w's scratch areas: aPack, bTile, bPack (they move when they grow)
 //   ctl[SPIN]      how long the worker polls before it sleeps, µs (0 while the main thread
 //                  keeps small jobs to itself because another process has the second core)
-//   ctl[W_SLEEPS], ctl[M_SLEEPS]  set by a thread before it sleeps in Atomics.wait: the other
-//                  calls Atomics.notify only then (a notify costs even with nobody waiting).
+//   ctl[W_SLEEPS]  how many workers are (about to be) asleep in Atomics.wait on POSTED;
+//   ctl[M_SLEEPS]  1 while the main thread is: the other side calls Atomics.notify only then
+//                  (a notify costs even with nobody waiting).
 //                  A sleeper sets its flag and then waits only if the value it waits on is
 //                  unchanged; the other changes that value and then reads the flag. With
 //                  sequentially consistent atomics one of them sees the other's write, so a
 //                  wake-up is never lost.
 //   ctl[JOB…]      the job's descriptor, read by runChunk (see JOB and ROWJOB in gemm-module.ts)
+// The main thread claims the first chunk of every job itself (NEXT = BASE + 1 before END is
+// published), so the same part of a product (the same half of a one-row product's weights)
+// is computed on the same core job after job unless the worker is late.
 // The main thread writes the descriptor, then END (Atomics.store, which publishes the
 // plain writes before it), then POSTED. A thread that wins the CAS for id v knows that the
 // product owning v is not finished — and the main thread rewrites the descriptor only
@@ -37,23 +41,29 @@
 // products of one time step take only tens of microseconds, so the worker polls for
 // ctl[SPIN] µs (WasmKernels' spinMicros) before it sleeps in Atomics.wait; it only sleeps
 // when the trainer does something else for longer — or when the main thread has found the
-// worker starved of a core and keeps small jobs to itself (SPIN = 0, see workerWelcome in
-// wasm/kernels.ts), so that its polling does not take CPU time from the main thread.
+// worker starved of a core and keeps small jobs to itself (SPIN = 0, see ThreadTeam.welcome in
+// wasm/threads.ts), so that its polling does not take CPU time from the main thread.
 //
 // The worker's code is a string run with `eval: true`: it needs no file of its own, so it
 // works the same from dist/ (compiled) and from src/ under the test runner.
 
+/** Workers a control block has room for. */
+export const MAX_WORKERS = 63;
+
 export const CTL = {
   POSTED: 0, NEXT: 1, END: 2, FINISHED: 3, BASE: 4, STOP: 5, ERROR: 6,
-  W_APACK: 7, W_BTILE: 8, W_BPACK: 9,
-  /** How long the worker polls for the next job before sleeping, in microseconds. */
+  /** How long the workers poll for the next job before sleeping, in microseconds. */
   SPIN: 10,
-  /** 1 while the worker is (about to be) asleep in Atomics.wait on POSTED. */
+  /** How many workers are (about to be) asleep in Atomics.wait on POSTED. */
   W_SLEEPS: 11,
   /** 1 while the main thread is (about to be) asleep in Atomics.wait on FINISHED. */
   M_SLEEPS: 12,
+  /** The job descriptor (JOB and ROWJOB in gemm-module.ts), JOB_WORDS words. */
   JOB: 16,
-  INTS: 64,
+  JOB_WORDS: 32,
+  /** Worker w's scratch pointers: aPack, bTile, bPack at WS + 3w. */
+  WS: 64,
+  INTS: 64 + 3 * MAX_WORKERS,
 } as const;
 
 export interface WorkerData {
@@ -61,15 +71,18 @@ export interface WorkerData {
   memory: unknown;
   /** Byte offset of the control block (an Int32Array of CTL.INTS). */
   ctlOffset: number;
+  /** Which worker this is (0 … n − 2): where its scratch pointers are. */
+  index: number;
 }
 
 export const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, ctlOffset } = workerData;
+const { module, memory, ctlOffset, index } = workerData;
 const C = ${JSON.stringify(CTL)};
 const x = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctl = new Int32Array(memory.buffer, ctlOffset, C.INTS);
 const job = ctlOffset + 4 * C.JOB;
+const ws = C.WS + 3 * index;
 
 // Claims and runs chunks until none are left; returns whether it ran any.
 function work() {
@@ -79,7 +92,7 @@ function work() {
     if (((e - v) | 0) <= 0) return ran;
     if (Atomics.compareExchange(ctl, C.NEXT, v, (v + 1) | 0) !== v) continue;
     try {
-      x.runChunk(job, (v - ctl[C.BASE]) | 0, ctl[C.W_APACK], ctl[C.W_BTILE], ctl[C.W_BPACK]);
+      x.runChunk(job, (v - ctl[C.BASE]) | 0, ctl[ws], ctl[ws + 1], ctl[ws + 2]);
     } catch (e) {
       Atomics.store(ctl, C.ERROR, 1); // never leave the main thread waiting
     }
@@ -100,9 +113,9 @@ for (;;) {
     for (let i = 0; i < 256 && !changed; i++) changed = Atomics.load(ctl, C.POSTED) !== posted;
   } while (!changed && performance.now() < until);
   if (!changed) {
-    Atomics.store(ctl, C.W_SLEEPS, 1);
+    Atomics.add(ctl, C.W_SLEEPS, 1);
     Atomics.wait(ctl, C.POSTED, posted);
-    Atomics.store(ctl, C.W_SLEEPS, 0);
+    Atomics.sub(ctl, C.W_SLEEPS, 1);
   }
 }
 `;

@@ -7,7 +7,7 @@
 // reference's f64-then-round, tested; `exactGates: true` keeps the reference's. One-row
 // products (sampling) take a path of their own that streams B once (wasm/gemv-module.ts),
 // with the same bits as the tiled path. adamStep runs Optimizer.step's Adam loop in f64x2,
-// bit for bit (optim.ts uses it when the parameters live in this memory).
+// bit for bit (Optimizer.step uses it through the Kernels interface).
 //
 // Memory: one shared WebAssembly.Memory. `alloc` hands out Float32Array views into it from
 // a bump allocator (never freed; the cells allocate once at set-up). The memory is shared
@@ -21,22 +21,23 @@
 //                             Bᵀ (KC×N, grown on demand)
 //   bump allocations          alloc(n), each 64-byte aligned and followed by SLACK spare bytes
 //
-// Two threads: a product big enough to pay for the hand-off is cut into chunks — column
-// ranges of C when it is at least as wide as it is tall, else row ranges — on tile
-// boundaries, and the main thread and the worker claim chunks until none are left (see
-// wasm/gemm-worker.ts). Every element of C is still computed by exactly one thread with
-// the same order of additions as on one thread, so results are bit-identical with and
-// without the worker, run after run, whoever computed which chunk. Element-wise jobs (the
-// gates, Adam) are cut into row ranges the same way, a one-row product into two column
-// halves, the gates of one row into two unit ranges. When another process has the second
-// core, sharing small jobs costs more than it gains: see workerWelcome.
+// Threads (wasm/threads.ts): a product big enough to pay for the hand-off is cut into chunks
+// — column ranges of C when it is at least as wide as it is tall, else row ranges — on tile
+// boundaries, one per thread by default; the main thread runs the first, and all threads
+// claim the rest until none are left (see wasm/gemm-worker.ts). Every element of C is still
+// computed by exactly one thread with the same order of additions as on one thread, so
+// results are bit-identical whatever the number of threads, run after run, whoever computed
+// which chunk. Element-wise jobs (the gates, Adam) are cut into row ranges the same way, a
+// one-row product into column ranges, the gates of one row into unit ranges. When another
+// process has the other cores, sharing small jobs costs more than it gains: see
+// ThreadTeam.welcome.
 //
 // gemm falls back to ReferenceKernels.gemm for arrays that are not views of this memory.
 
-import { Worker } from 'node:worker_threads';
 import { ReferenceKernels, type FloatArray } from '../kernels.js';
 import { buildGemmModule, JOB, JOB_KIND, MR, ROWJOB, type GemmExports } from './gemm-module.js';
-import { CTL, WORKER_SOURCE, type WorkerData } from './gemm-worker.js';
+import { CTL } from './gemm-worker.js';
+import { ThreadTeam, type Scratch } from './threads.js';
 import { PAGE_BYTES, WA, type WasmMemory, type WasmModule } from './runtime.js';
 
 export interface WasmKernelsOptions {
@@ -56,13 +57,15 @@ export interface WasmKernelsOptions {
   /** Compute lstmForward and tanhForward as the reference does (f64 Math.exp/tanh, one
    *  rounding) instead of with the f32x4 versions (a few ulp, several times faster). */
   exactGates?: boolean;
-  /** 1 (default) or 2: a worker thread takes half of each large product. */
+  /** Threads, 1 (default) or more: n − 1 worker threads share each large product (and the
+   *  gates, Adam, a one-row product) with this one, a chunk each (see wasm/threads.ts). */
   threads?: number;
   /** Products of fewer floating-point operations (2·M·N·K) than this stay on one thread. */
   splitFlops?: number;
   /** Aim for chunks of about this many floating-point operations … */
   chunkFlops?: number;
-  /** … but cut a product (or an element-wise job) into at most this many chunks (default 2).
+  /** … but cut a product (or an element-wise job) into at most this many chunks (default:
+   *  the number of threads, and at least 2).
    *  Each chunk packs its own copy of the operand it shares with the others (A for column
    *  chunks), so many chunks cost packing time; more than two would let a thread that is
    *  ahead take more. Measured on the idle 2-core machine, training 1×128 and 2×256: 2 chunks
@@ -90,14 +93,6 @@ export interface WasmKernelsOptions {
 }
 
 const CONTROL_BYTES = 4096;
-/** After a stall (see workerWelcome), share only products of at least this many flops … */
-const BACKOFF_SPLIT_FLOPS = 20e6;
-/** … for this long, doubled (up to BACKOFF_MAX_MS) when the previous back-off ended less
- *  than BACKOFF_MS ago: a false alarm costs little, lasting contention is met in full. */
-const BACKOFF_MS = 25;
-const BACKOFF_MAX_MS = 400;
-/** Three stalls within this long start a back-off. */
-const STALL_WINDOW_MS = 100;
 const ALIGN = 64;
 /** Spare bytes after each allocation: a ragged edge reads (never writes) past the last
  *  number of a row — up to 60 bytes when the macro-kernel copies two column tiles of B at
@@ -106,20 +101,9 @@ const ALIGN = 64;
 const SLACK = 64;
 const MAX_PAGES = 65536;
 
-/** Which kernels own each memory buffer (so code that is handed only arrays can find them). */
-const OWNERS = new WeakMap<ArrayBufferLike, WasmKernels>();
 
 function roundUp(x: number, m: number): number {
   return Math.ceil(x / m) * m;
-}
-
-/** Per-thread scratch areas (byte offsets into the memory). */
-interface Scratch {
-  aPack: number;
-  /** Two column tiles of B (2×KC×NR), copied contiguous by the macro-kernel. */
-  bTile: number;
-  bPack: number;
-  bPackFloats: number;
 }
 
 interface Prepared {
@@ -157,29 +141,14 @@ export class WasmKernels extends ReferenceKernels {
   private top: number;
   private readonly scratch: Scratch;
 
-  // The worker, when threads = 2.
-  private worker: Worker | null = null;
-  private readonly workerScratch: Scratch | null = null;
+  /** The control block: jobs for the threads are described at CTL.JOB (see wasm/gemm-worker.ts). */
   private readonly ctl: Int32Array;
-  private readonly spinMicros: number;
-  /** Id of the next chunk to hand out (see the protocol in wasm/gemm-worker.ts). */
-  private nextChunk = 0;
+  /** The worker threads, when threads > 1 (null after close()). */
+  private team: ThreadTeam | null = null;
+  /** Every thread's scratch: [0] this thread's, [w] worker w's. */
+  private readonly scratches: Scratch[];
   private stats: { mx: Float32Array; sm: Float32Array; z: Float32Array } | null = null;
   private adamConsts: Float64Array | null = null;
-  /** performance.now() until which small jobs stay on this thread (0: none). */
-  private backoffUntil = 0;
-  /** The length of the last back-off, and when it ended. */
-  private backoffMs = BACKOFF_MS;
-  private backoffEnded = -Infinity;
-  /** This thread's time in the jobs in a row of which the worker took no chunk. */
-  private absentMs = 0;
-  /** When the last two stalls ended (performance.now()). */
-  private readonly stallTimes = [-Infinity, -Infinity];
-  /** Stalls and absences seen (for diagnostics). */
-  stalls = 0;
-  /** Shared jobs, chunks, chunks the main thread ran, and ms it waited for the worker (diagnostics). */
-  readonly shared = { jobs: 0, chunks: 0, mine: 0, waitMs: 0, longWaits: 0, absences: 0, maxWaitMs: 0 };
-
   private constructor(p: Prepared, opts: WasmKernelsOptions) {
     super('f32');
     this.memory = p.memory;
@@ -187,33 +156,29 @@ export class WasmKernels extends ReferenceKernels {
     this.kc = p.kc;
     this.nr = p.nr;
     this.fma = p.fma;
-    this.threads = opts.threads === 2 ? 2 : 1;
-    if (opts.threads !== undefined && opts.threads !== 1 && opts.threads !== 2) throw new Error(`threads must be 1 or 2, got ${opts.threads}`);
+    this.threads = opts.threads ?? 1;
+    if (!(Number.isInteger(this.threads) && this.threads >= 1)) throw new Error(`threads must be a whole number ≥ 1, got ${opts.threads}`);
     this.splitFlops = opts.splitFlops ?? 1e6;
     this.chunkFlops = opts.chunkFlops ?? 1e6;
-    this.maxChunks = Math.max(2, opts.maxChunks ?? 2);
+    this.maxChunks = Math.max(2, opts.maxChunks ?? this.threads);
     this.splitElements = opts.splitElements ?? 2048;
     this.splitGemv = opts.splitGemv ?? 32768;
     this.splitGemvMax = opts.splitGemvMax ?? 131072;
     this.splitAdam = opts.splitAdam ?? 65536;
     this.splitUnits = opts.splitUnits ?? 256;
     this.exactGates = opts.exactGates ?? false;
-    this.spinMicros = opts.spinMicros ?? 2000;
     this.name = `wasm-simd${p.fma ? '-fma' : ''}`;
     const instance = new WA.Instance(p.module, { env: { memory: p.memory } });
     this.x = instance.exports as unknown as GemmExports;
     this.current = p.memory.buffer as SharedArrayBuffer;
     this.buffers.add(this.current);
-    OWNERS.set(this.current, this);
     this.ctl = new Int32Array(this.current, 0, CTL.INTS);
-    this.ctl[CTL.SPIN] = this.spinMicros;
     this.top = CONTROL_BYTES;
-    this.scratch = this.newScratch();
-    if (this.threads === 2) {
-      this.workerScratch = this.newScratch();
-      const data: WorkerData = { module: p.module, memory: p.memory, ctlOffset: 0 };
-      this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data });
-      this.worker.unref(); // an idle helper must not keep the process alive
+    this.scratches = Array.from({ length: this.threads }, () => this.newScratch());
+    this.scratch = this.scratches[0];
+    if (this.threads > 1) {
+      this.team = new ThreadTeam(p.module, p.memory, this.scratches,
+        (job, i, aPack, bTile, bPack) => this.x.runChunk(job, i, aPack, bTile, bPack), opts.spinMicros ?? 2000);
     }
   }
 
@@ -233,34 +198,33 @@ export class WasmKernels extends ReferenceKernels {
     return { module: new WA.Module(bytes), memory, nr: base.nr, mc: base.mc, kc: base.kc, fma };
   }
 
-  /** Builds the kernels, and with threads: 2 waits until the worker is ready. */
+  /** Builds the kernels, and with threads > 1 waits until the workers are ready. */
   static async create(opts: WasmKernelsOptions = {}): Promise<WasmKernels> {
     const k = new WasmKernels(WasmKernels.prepare(opts), opts);
-    const w = k.worker;
-    if (w) {
-      await new Promise<void>((resolve, reject) => {
-        w.once('message', () => resolve());
-        w.once('error', reject);
-      });
-    }
+    await k.team?.ready();
     return k;
   }
 
   /** Builds the kernels synchronously (new WebAssembly.Module is allowed in Node for a
-   *  module this small). A worker may still be starting: the first split product waits for it. */
+   *  module this small). Workers may still be starting: until they are, this thread runs
+   *  every chunk itself. */
   static createSync(opts: WasmKernelsOptions = {}): WasmKernels {
     return new WasmKernels(WasmKernels.prepare(opts), opts);
   }
 
-  /** Stops the worker thread, if any. The kernels keep working, on one thread. */
+  /** Stops the worker threads, if any. The kernels keep working, on one thread. */
   close(): void {
-    const w = this.worker;
-    if (!w) return;
-    this.worker = null;
-    Atomics.store(this.ctl, CTL.STOP, 1);
-    Atomics.add(this.ctl, CTL.POSTED, 1);
-    Atomics.notify(this.ctl, CTL.POSTED);
-    void w.terminate();
+    this.team?.close();
+    this.team = null;
+  }
+
+  /** Back-offs and shared-job counts of the threads (diagnostics; see ThreadTeam). */
+  get stalls(): number | undefined {
+    return this.team?.stalls;
+  }
+
+  get shared(): ThreadTeam['shared'] | undefined {
+    return this.team?.shared;
   }
 
   /** Bytes handed out so far (allocations and scratch). */
@@ -284,7 +248,6 @@ export class WasmKernels extends ReferenceKernels {
       this.memory.grow(pages);
       this.current = this.memory.buffer as SharedArrayBuffer;
       this.buffers.add(this.current);
-      OWNERS.set(this.current, this);
     }
     this.top = end;
     return ptr;
@@ -295,11 +258,6 @@ export class WasmKernels extends ReferenceKernels {
     const view = new Float32Array(this.current, ptr, n);
     view.fill(0); // fresh memory is zero already; this keeps the promise explicit
     return view;
-  }
-
-  /** The kernels whose memory arr is a view of, if any. */
-  static owning(arr: FloatArray): WasmKernels | null {
-    return arr instanceof Float32Array ? OWNERS.get(arr.buffer) ?? null : null;
   }
 
   /**
@@ -318,7 +276,7 @@ export class WasmKernels extends ReferenceKernels {
     const k = this.adamConsts ??= new Float64Array(this.current, this.reserve(14), 7); // 7 f64 = 14 floats
     k[0] = b1; k[1] = 1 - b1; k[2] = b2; k[3] = 1 - b2; k[4] = stepSize; k[5] = bc2; k[6] = eps;
     const ptrs = [p.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, k.byteOffset];
-    if (this.worker && whole >= this.splitAdam && this.workerWelcome(0)) {
+    if (this.team && whole >= this.splitAdam && this.team.welcome(0)) {
       // chunks of a multiple of 4 numbers
       this.shareRows(JOB_KIND.adam, whole, 1, ptrs, roundUp(Math.ceil(whole / this.maxChunks), 4));
     } else {
@@ -367,23 +325,23 @@ export class WasmKernels extends ReferenceKernels {
 
     if (M === 1 && !transB) {
       // One row (sampling): stream B once, no packing (wasm/gemv-module.ts). Same bits as
-      // the tiled path computes for that row. With the worker, a wide one is cut in two
-      // column halves, so each thread streams (and its cache keeps) half of B.
+      // the tiled path computes for that row. With workers, a wide one is cut in column
+      // ranges, one per thread, so each thread streams (and its cache keeps) its part of B.
       const xs = tA ? lda : 4;
-      if (this.worker && N * K >= this.splitGemv && N * K <= this.splitGemvMax && N >= 2 * this.nr && this.workerWelcome(0)) {
-        const size = roundUp(Math.ceil(N / 2), this.nr);
+      if (this.team && N * K >= this.splitGemv && N * K <= this.splitGemvMax && N >= 2 * this.nr && this.team.welcome(0)) {
+        const size = roundUp(Math.ceil(N / this.threads), this.nr);
         const ctl = this.ctl, j = CTL.JOB;
         ctl[j + JOB.N] = N; ctl[j + JOB.K] = K; ctl[j + JOB.a] = a; ctl[j + JOB.lda] = xs;
         ctl[j + JOB.b] = b; ctl[j + JOB.ldb] = ldb; ctl[j + JOB.c] = c; ctl[j + JOB.acc] = acc;
         ctl[j + JOB.size] = size; ctl[j + JOB.kind] = JOB_KIND.gemv;
-        this.share(Math.ceil(N / size));
+        this.team!.share(Math.ceil(N / size));
       } else {
         this.x.gemv(N, K, a, xs, b, ldb, c, acc);
       }
       return;
     }
 
-    if (this.worker && 2 * M * N * K >= this.splitFlops && this.workerWelcome(2 * M * N * K)) {
+    if (this.team && 2 * M * N * K >= this.splitFlops && this.team.welcome(2 * M * N * K)) {
       // Chunks of whole tiles, about chunkFlops each, at least two, at most maxChunks.
       const { nr } = this;
       const want = Math.min(this.maxChunks, Math.max(2, Math.round((2 * M * N * K) / this.chunkFlops)));
@@ -456,9 +414,9 @@ export class WasmKernels extends ReferenceKernels {
     const p0 = gates.byteOffset + 4 * gOff, p1 = cPrev.byteOffset + 4 * cpOff, p2 = c.byteOffset + 4 * cOff;
     const p3 = tc.byteOffset + 4 * tcOff, p4 = h.byteOffset + 4 * hOff;
     if (this.splitRows(rows, H)) this.parallelRows(forget ? JOB_KIND.lstmFwd4 : JOB_KIND.lstmFwd3, rows, H, [p0, p1, p2, p3, p4]);
-    else if (rows === 1 && this.worker && H >= this.splitUnits && this.workerWelcome(0)) {
-      // one row (sampling): two halves of its units (`rows` of the job counts units)
-      this.shareRows(forget ? JOB_KIND.lstmFwd4u : JOB_KIND.lstmFwd3u, H, H, [p0, p1, p2, p3, p4], roundUp(Math.ceil(H / 2), 4));
+    else if (rows === 1 && this.team && H >= this.splitUnits && this.team.welcome(0)) {
+      // one row (sampling): a range of its units per thread (`rows` of the job counts units)
+      this.shareRows(forget ? JOB_KIND.lstmFwd4u : JOB_KIND.lstmFwd3u, H, H, [p0, p1, p2, p3, p4], roundUp(Math.ceil(H / this.threads), 4));
     } else (forget ? this.x.lstmFwd4 : this.x.lstmFwd3)(rows, H, p0, p1, p2, p3, p4);
   }
 
@@ -580,18 +538,14 @@ export class WasmKernels extends ReferenceKernels {
    */
   private parallel(tA: number, tB: number, M: number, N: number, K: number, a: number, lda: number,
     b: number, ldb: number, c: number, ldc: number, acc: number, byCols: number, size: number, count: number): void {
-    const ctl = this.ctl, s = this.scratch, ws = this.workerScratch as Scratch;
-    if (tB) {
-      const width = byCols ? size : N;
-      this.ensureBPack(s, width);
-      this.ensureBPack(ws, width);
-    }
+    const ctl = this.ctl;
+    if (tB) for (const s of this.scratches) this.ensureBPack(s, byCols ? size : N);
     const j = CTL.JOB;
     ctl[j + JOB.tA] = tA; ctl[j + JOB.tB] = tB; ctl[j + JOB.M] = M; ctl[j + JOB.N] = N; ctl[j + JOB.K] = K;
     ctl[j + JOB.a] = a; ctl[j + JOB.lda] = lda; ctl[j + JOB.b] = b; ctl[j + JOB.ldb] = ldb;
     ctl[j + JOB.c] = c; ctl[j + JOB.ldc] = ldc; ctl[j + JOB.acc] = acc;
     ctl[j + JOB.byCols] = byCols; ctl[j + JOB.size] = size; ctl[j + JOB.kind] = JOB_KIND.gemm;
-    this.share(count);
+    this.team!.share(count);
   }
 
   /**
@@ -610,129 +564,11 @@ export class WasmKernels extends ReferenceKernels {
     ctl[j + ROWJOB.rows] = rows; ctl[j + ROWJOB.H] = H;
     for (let p = 0; p < ptrs.length; p++) ctl[j + ROWJOB.p0 + p] = ptrs[p];
     ctl[j + ROWJOB.size] = size; ctl[j + ROWJOB.kind] = kind;
-    this.share(Math.ceil(rows / size));
+    this.team!.share(Math.ceil(rows / size));
   }
 
   /** Whether an element-wise job of rows × H numbers is worth handing half of to the worker. */
   private splitRows(rows: number, H: number): boolean {
-    return this.worker !== null && rows >= 2 && rows * H >= this.splitElements && this.workerWelcome(0);
-  }
-
-  /**
-   * Whether to share a job of this many floating-point operations (0: a small element-wise
-   * one) with the worker. Normally yes. But when another process has the second core, the
-   * worker can be descheduled in the middle of a chunk it claimed, and the main thread then
-   * waits for it for a scheduler time slice (milliseconds) — far longer than a per-step job
-   * takes alone; and a worker that gets no core at all only takes CPU time from the main
-   * thread by polling. share() notices either and, for a while (BACKOFF_MS, doubling while
-   * it recurs, up to BACKOFF_MAX_MS), shares only the large products (whose chunks take
-   * milliseconds anyway). Results are the same bits either way; only the timing changes.
-   */
-  private workerWelcome(flops: number): boolean {
-    if (this.backoffUntil === 0) return true;
-    const now = performance.now();
-    if (now >= this.backoffUntil) {
-      this.backoffUntil = 0;
-      this.backoffEnded = now;
-      Atomics.store(this.ctl, CTL.SPIN, this.spinMicros);
-      return true;
-    }
-    return flops >= BACKOFF_SPLIT_FLOPS;
-  }
-
-  /** Keeps small jobs on this thread for a while, and lets the worker sleep right after a job. */
-  private backOff(): void {
-    const now = performance.now();
-    this.backoffMs = now - this.backoffEnded < BACKOFF_MS ? Math.min(BACKOFF_MAX_MS, 2 * this.backoffMs) : BACKOFF_MS;
-    this.backoffUntil = now + this.backoffMs;
-    Atomics.store(this.ctl, CTL.SPIN, 0);
-    this.stalls++;
-  }
-
-  /**
-   * Publishes the descriptor just written as `count` chunks, claims and runs chunks
-   * alongside the worker until none are left, then waits for the worker's last one (see
-   * wasm/gemm-worker.ts for the protocol).
-   */
-  private share(count: number): void {
-    const ctl = this.ctl, s = this.scratch, ws = this.workerScratch as Scratch;
-    ctl[CTL.W_APACK] = ws.aPack; ctl[CTL.W_BTILE] = ws.bTile; ctl[CTL.W_BPACK] = ws.bPack;
-    const base = this.nextChunk, end = (base + count) | 0;
-    this.nextChunk = end;
-    ctl[CTL.BASE] = base;
-    Atomics.store(ctl, CTL.END, end); // publishes the descriptor: chunks may be claimed from here on
-    Atomics.add(ctl, CTL.POSTED, 1);
-    // A sleeping worker takes a while to wake (~0.1–0.3 ms): whatever it then does or fails
-    // to do for this job says nothing about whether it gets a core.
-    const asleep = Atomics.load(ctl, CTL.W_SLEEPS) !== 0;
-    if (asleep) Atomics.notify(ctl, CTL.POSTED);
-
-    const job = 4 * CTL.JOB; // byte address of the descriptor (the control block is at 0)
-    const t0 = performance.now();
-    let mine = 0;
-    for (;;) {
-      const v = Atomics.load(ctl, CTL.NEXT);
-      if (((end - v) | 0) <= 0) break;
-      if (Atomics.compareExchange(ctl, CTL.NEXT, v, (v + 1) | 0) !== v) continue;
-      this.x.runChunk(job, (v - base) | 0, s.aPack, s.bTile, s.bPack);
-      Atomics.add(ctl, CTL.FINISHED, 1);
-      mine++;
-    }
-    // A worker that took no chunk of the jobs of a while is not getting a core (another
-    // process has it): posting to it only costs, and its polling takes CPU time from this
-    // thread. Back off as after a stall.
-    this.shared.jobs++;
-    this.shared.chunks += count;
-    this.shared.mine += mine;
-    const busyMs = performance.now() - t0;
-    if (asleep || busyMs < 0.02) {
-      // No evidence either way: a sleeping worker takes a while to wake, and a polling one
-      // ~1 µs to claim a chunk, which a job of a few µs may not leave it.
-    } else if (mine === count && count > 1) {
-      // Back off once the worker has claimed nothing for 2 ms of this thread's work: longer
-      // than a hiccup of the virtual machine, shorter than a scheduler time slice.
-      this.absentMs += busyMs;
-      if (this.absentMs >= 2) {
-        this.absentMs = 0;
-        this.shared.absences++;
-        this.backOff();
-      }
-    } else {
-      this.absentMs = 0;
-    }
-
-    // Wait for the chunk the worker may still be running: poll, then sleep.
-    let done = Atomics.load(ctl, CTL.FINISHED);
-    if (done !== end) {
-      const t1 = performance.now(), until = t1 + this.spinMicros / 1000;
-      do {
-        for (let i = 0; i < 256 && done !== end; i++) done = Atomics.load(ctl, CTL.FINISHED);
-      } while (done !== end && performance.now() < until);
-      if (done !== end) {
-        Atomics.store(ctl, CTL.M_SLEEPS, 1);
-        while (done !== end) {
-          Atomics.wait(ctl, CTL.FINISHED, done);
-          done = Atomics.load(ctl, CTL.FINISHED);
-        }
-        Atomics.store(ctl, CTL.M_SLEEPS, 0);
-      }
-      // A wait much longer than this thread's own share of the work: the worker was
-      // descheduled mid-chunk (see workerWelcome).
-      const t2 = performance.now();
-      this.shared.waitMs += t2 - t1;
-      if (t2 - t1 > this.shared.maxWaitMs) this.shared.maxWaitMs = t2 - t1;
-      if (!asleep && t2 - t1 > 4 * (t1 - t0) + 0.2) {
-        // One such wait can be a hiccup of the virtual machine (a vCPU paused for a few ms
-        // happens even on an idle machine); three within STALL_WINDOW_MS are a pattern.
-        this.shared.longWaits++;
-        if (t2 - this.stallTimes[0] < STALL_WINDOW_MS) this.backOff();
-        this.stallTimes[0] = this.stallTimes[1];
-        this.stallTimes[1] = t2;
-      }
-    }
-    if (Atomics.load(ctl, CTL.ERROR) !== 0) {
-      Atomics.store(ctl, CTL.ERROR, 0);
-      throw new Error('WasmKernels: the worker thread failed on its part of a job');
-    }
+    return this.team !== null && rows >= 2 && rows * H >= this.splitElements && this.team.welcome(0);
   }
 }
