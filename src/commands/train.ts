@@ -32,7 +32,7 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
   for (const [k, v] of Object.entries(raw)) if (given.has(k) || !(k in TRAIN_DEFAULTS)) typed[k] = v;
   const { corpus, json: _json, quiet: _quiet, logEvery, ...spec } = parseOptions(TrainOptionsSchema, { logEvery: String(TRAIN_DEFAULTS.logEvery), ...typed });
 
-  const view = new TrainView(ui, logEvery, spec.resume !== undefined, spec.initFrom !== undefined);
+  const view = new TrainView(ui, logEvery, spec.evalEvery ?? TRAIN_DEFAULTS.evalEvery, spec.resume !== undefined, spec.initFrom !== undefined);
   // Ctrl-C (or a polite kill) stops the run between steps; it is then saved. Until training
   // starts, a signal ends the process as usual: there is nothing to save.
   const stop = new AbortController();
@@ -84,21 +84,21 @@ class TrainView {
   private readonly recent: number[] = [];
   private lastVal: number | null = null;
   private lastLive = 0;
-  /** A progress line waits until this step's evaluation (if any) is in, so it can show it. */
+  /** A progress line that waits for this step's evaluation, so it can show it. */
   private pending: (() => string) | null = null;
 
-  constructor(private readonly ui: Ui, private readonly logEvery: number, private readonly resumed: boolean, private readonly initFrom: boolean) {}
+  constructor(private readonly ui: Ui, private readonly logEvery: number, private readonly evalEvery: number, private readonly resumed: boolean, private readonly initFrom: boolean) {}
 
   show(e: TrainEvent): void {
     const ui = this.ui;
     if (!HUMAN_ONLY.has(e.event)) ui.event(e as unknown as Record<string, unknown>);
-    if (e.event !== 'eval' && !(e.event === 'save' && e.kind === 'best')) this.flush();
+    if (e.event !== 'eval') this.flush();
     switch (e.event) {
       case 'reading': ui.start('Reading the corpus…'); break;
       case 'warning': ui.warn(e.message); break;
       case 'prepared': this.distinct = e.distinct; this.lastVal = e.last_val_loss; break;
       case 'start': this.started(e); break;
-      case 'eval': this.lastVal = e.val_loss; break;
+      case 'eval': this.lastVal = e.val_loss; this.flush(); break;
       case 'step': this.stepped(e); break;
       case 'sample':
         ui.line(ui.c.dim(`── sample at step ${e.step} ──`));
@@ -147,6 +147,8 @@ class TrainView {
     if (!ui.fancy && (e.step % this.logEvery === 0 || e.step === target)) {
       const mean = this.lossSum / this.sinceLog;
       this.pending = () => status(mean);
+      // An evaluation at this step comes next: the line waits for it, to show it.
+      if (!(this.evalEvery > 0 && e.step % this.evalEvery === 0 && s.val_chars >= 2)) this.flush();
     }
   }
 }
