@@ -16,7 +16,8 @@ import { Evaluator } from '../train/evaluate.js';
 import { loadModel } from '../io/load.js';
 
 export const EvalOptionsSchema = z.object({
-  checkpoint: z.string().min(1),
+  checkpoint: z.string().min(1).optional(),
+  checkpointDir: z.string().min(1).optional(),
   file: z.string().min(1),
   json: z.boolean().default(false),
   skipUnknown: z.boolean().default(false),
@@ -42,7 +43,7 @@ export function formatEvalJson(r: EvalReport): string {
 
 export async function runEval(raw: Record<string, unknown>, ui: Ui): Promise<EvalReport> {
   const o = parseOptions(EvalOptionsSchema, raw);
-  const { model, vocab } = loadModel(o.checkpoint);
+  const { model, vocab } = loadModel(o.checkpoint, undefined, o.checkpointDir);
   // readCorpus reads "default" as the bundled corpus; here FILE is always a path (or "-").
   const corpus = await readCorpus(o.file === 'default' ? './default' : o.file, 'text');
   const label = o.file === '-' ? 'standard input' : o.file;

@@ -13,6 +13,7 @@ import { loadModel } from '../io/load.js';
 
 export const SampleOptionsSchema = z.object({
   checkpoint: z.string().min(1).optional(),
+  checkpointDir: z.string().min(1).optional(),
   temp: num({ min: 0 }).default(0.8),
   topK: num({ int: true, min: 0 }).default(0),
   topP: num({ gt: 0, max: 1 }).default(1),
@@ -33,7 +34,7 @@ export interface SampleResult {
  *  (`lstm sample | head`), and generation stops quietly. */
 export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s: string) => boolean): Promise<SampleResult> {
   const o = parseOptions(SampleOptionsSchema, raw);
-  const { path, model, vocab } = loadModel(o.checkpoint);
+  const { path, model, vocab } = loadModel(o.checkpoint, undefined, o.checkpointDir);
   const unknown = vocab.unknown(o.prime);
   if (unknown.length > 0) {
     throw new UserError(`--prime has ${describeChars(unknown, 'this model has never seen', Infinity)} (its vocabulary: ${vocab.size} characters; see lstm info ${path})`);

@@ -1,6 +1,6 @@
 // Loading a checkpoint into a ready model, for the commands that use one.
 
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createKernels, isBackend, type BackendName } from '../nn/backend.js';
 import { loadTensors, readCheckpoint, type Checkpoint } from './checkpoint.js';
@@ -22,25 +22,47 @@ export interface Loaded {
   vocab: Vocab;
 }
 
-/** The most recently written checkpoint under checkpoints/ (searched recursively). */
-export function latestCheckpoint(dir = CHECKPOINT_DIR): string {
+/**
+ * The most recently written checkpoint in `dir`. Only the folder itself is searched, not its
+ * subfolders (probe --compare keeps its own models in probe/, and they are not "the model you
+ * just trained"), and only files that start as our checkpoints do: a *.torch.json or any other
+ * JSON beside them is skipped. The check reads the first bytes of each file, not all of it.
+ */
+export function latestCheckpoint(dir = defaultCheckpointDir()): string {
   const found: Array<{ path: string; mtime: number }> = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && e.name.endsWith('.json') && !e.name.startsWith('.')) found.push({ path: p, mtime: statSync(p).mtimeMs });
+  if (existsSync(dir) && statSync(dir).isDirectory()) {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (!e.isFile() || !e.name.endsWith('.json') || e.name.startsWith('.') || !looksLikeCheckpoint(p)) continue;
+      found.push({ path: p, mtime: statSync(p).mtimeMs });
     }
-  };
-  if (existsSync(dir)) walk(dir);
+  }
   if (found.length === 0) throw new UserError(`no checkpoint found under ${dir}/; train one with "lstm train", or name one with --checkpoint`);
   // Newest first; on a tie prefer the latest over the best-so-far file written at the same moment.
   found.sort((a, b) => b.mtime - a.mtime || Number(a.path.endsWith('.best.json')) - Number(b.path.endsWith('.best.json')));
   return found[0].path;
 }
 
-export function loadModel(path: string | undefined, backend?: BackendName): Loaded {
-  const p = path ?? latestCheckpoint();
+const HEAD = /^\s*\{\s*"format"\s*:\s*"lstm-checkpoint"/;
+
+/** Whether a file starts as writeCheckpoint writes one: {"format":"lstm-checkpoint", … */
+export function looksLikeCheckpoint(path: string): boolean {
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    const buf = Buffer.alloc(256);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return HEAD.test(buf.subarray(0, n).toString('utf8'));
+  } catch {
+    return false; // unreadable: not a candidate (naming it explicitly gives the reason)
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+/** A checkpoint as a ready model: the one at `path`, or the newest in `dir` (latestCheckpoint). */
+export function loadModel(path: string | undefined, backend?: BackendName, dir?: string): Loaded {
+  const p = path ?? latestCheckpoint(dir);
   const ck = readCheckpoint(p);
   // The backend the model was trained on (wasm-fma too: its user chose the speed), or wasm
   // for a name this lstm does not have, or where this engine cannot run wasm-fma (reading a
