@@ -15,10 +15,13 @@ import { readCheckpoint, type TrainSettings } from '../io/checkpoint.js';
 import { Interrupted, UserError } from '../errors.js';
 import { num, parseOptions } from '../cli/options.js';
 import { Ui } from '../ui/ui.js';
-import { loadCorpus, PACKAGE_ROOT } from '../io/corpus.js';
+import { loadCorpus } from '../io/corpus.js';
 import { describeChars, Vocab } from '../data/text.js';
 import { cachedState, comparePlan, COMPARE_SUBDIR, type CompareModel } from '../probe/compare.js';
-import { namesIn, parseProbeSet, type ProbeSet } from '../probe/file.js';
+import { namesIn, type ProbeSet } from '../probe/file.js';
+import { DEFAULT_PROBE, readProbeSet } from '../probe/run.js';
+
+export { DEFAULT_PROBE } from '../probe/run.js';
 import { chartSeries, explain, formatTable, toJson, type ProbeContext, type ProbedModel } from '../probe/report.js';
 import { needsBoundary, scoreItems, summarize, textsRead, type StartMode } from '../probe/score.js';
 import { renderChart } from '../ui/chart.js';
@@ -26,7 +29,6 @@ import { formatDuration, wrap } from '../ui/format.js';
 import { defaultCheckpointDir, loadModel, type Loaded } from '../io/load.js';
 import { train, TRAIN_DEFAULTS, type TrainSpec } from '../train/run.js';
 
-export const DEFAULT_PROBE = join(PACKAGE_ROOT, 'corpora', 'probe.jsonl');
 
 /**
  * Read before every line with --start warm (unless --warmup-line gives another): a line of the
@@ -63,11 +65,9 @@ export interface ProbeResult {
 // ---------------------------------------------------------------------------------------------
 // The probe set
 
-async function readProbeSet(file: string | undefined): Promise<{ set: ProbeSet; shown: string }> {
-  const path = file ?? DEFAULT_PROBE;
+async function readProbeSetShown(file: string | undefined): Promise<{ set: ProbeSet; shown: string }> {
   const shown = file === undefined ? 'the bundled probe set' : file === '-' ? 'standard input' : file;
-  const { text } = await loadCorpus(path, 'probe file');
-  return { set: parseProbeSet(text, file === '-' ? 'the probe set on standard input' : `probe file ${path}`), shown };
+  return { set: await readProbeSet(file), shown };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -179,7 +179,7 @@ export async function runProbe(raw: Record<string, unknown>, ui: Ui): Promise<Pr
     if (warmupLine === '') throw new UserError('--warmup-line must not be empty (use --start zero to start from a zero state)', 2);
     if (warmupLine.includes('\n')) throw new UserError('--warmup-line must be one line, without a line break', 2);
   }
-  const { set, shown } = await readProbeSet(o.probeFile);
+  const { set, shown } = await readProbeSetShown(o.probeFile);
   if (o.start === 'warm') {
     const names = namesIn(warmupLine, set);
     if (names.length) {

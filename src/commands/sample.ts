@@ -7,8 +7,7 @@ import { UserError } from '../errors.js';
 import { num, parseOptions } from '../cli/options.js';
 import type { Ui } from '../ui/ui.js';
 import { describeChars } from '../data/text.js';
-import { Generator } from '../nn/generate.js';
-import { Rng } from '../nn/rng.js';
+import { sample } from '../nn/generate.js';
 import { loadModel } from '../io/load.js';
 
 export const SampleOptionsSchema = z.object({
@@ -40,15 +39,11 @@ export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s:
     throw new UserError(`--prime has ${describeChars(unknown, 'this model has never seen', Infinity)} (its vocabulary: ${vocab.size} characters; see lstm info ${path})`);
   }
   const seed = o.seed ?? randomInt(0, 2 ** 32);
-  const rng = new Rng(seed);
-  const gen = new Generator(model, vocab);
-  const opts = { temperature: o.temp, topK: o.topK, topP: o.topP };
-  gen.prime(o.prime, o.warmup, rng, opts);
+  const chars = sample({ model, vocab }, { temperature: o.temp, topK: o.topK, topP: o.topP, prime: o.prime, seed, warmup: o.warmup, length: o.length });
   let text = o.prime;
   if (!o.json && o.prime && !write(o.prime)) return { checkpoint: path, seed, text };
   let buf = '';
-  for (let k = 0; k < o.length; k++) {
-    const ch = gen.next(opts, rng);
+  for await (const ch of chars) {
     text += ch;
     if (o.json) continue;
     buf += ch;

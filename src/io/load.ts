@@ -3,7 +3,7 @@
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createKernels, isBackend, type BackendName } from '../nn/backend.js';
-import { loadTensors, readCheckpoint, type Checkpoint } from './checkpoint.js';
+import { loadTensors, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { UserError } from '../errors.js';
 import { Vocab } from '../data/text.js';
 import { Model } from '../nn/model.js';
@@ -78,4 +78,18 @@ export function loadModel(path: string | undefined, backend?: BackendName, dir?:
   const model = new Model(ck.model, kernels);
   loadTensors(model, ck.tensors, p);
   return { path: p, ck, model, vocab: new Vocab(ck.vocab) };
+}
+
+/**
+ * A checkpoint as a ready model (the newest in the checkpoint folder when no path is given),
+ * for sample, evaluate, inspectGradients, probe or train's initFrom.
+ */
+export function loadCheckpoint(path?: string, opts: { backend?: BackendName; dir?: string } = {}): Loaded {
+  return loadModel(path, opts.backend, opts.dir);
+}
+
+/** Write a checkpoint atomically (a crash never leaves half a file in place of a good one). A
+ *  train result is saved as it stands, resumable. */
+export function saveCheckpoint(path: string, what: Checkpoint | { checkpoint(): Checkpoint }): void {
+  writeCheckpoint(path, 'checkpoint' in what && typeof what.checkpoint === 'function' ? what.checkpoint() : (what as Checkpoint));
 }
