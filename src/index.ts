@@ -13,7 +13,7 @@ export {
 } from './train/run.js';
 
 // Checkpoints: loading into a ready model, saving atomically, finding the newest.
-export { loadCheckpoint, saveCheckpoint, latestCheckpoint, looksLikeCheckpoint, defaultCheckpointDir, type Loaded } from './io/load.js';
+export { loadCheckpoint, saveCheckpoint, latestCheckpoint, looksLikeCheckpoint, defaultCheckpointDir, type LoadedModel } from './io/load.js';
 export { readCheckpoint, parseCheckpoint, CheckpointError, type Checkpoint, type TrainSettings } from './io/checkpoint.js';
 
 // Corpora: a file, standard input ('-'), the bundled default, or a string.

@@ -84,8 +84,17 @@ export function loadModel(path: string | undefined, backend?: BackendName, dir?:
  * A checkpoint as a ready model (the newest in the checkpoint folder when no path is given),
  * for sample, evaluate, inspectGradients, probe or train's initFrom.
  */
-export function loadCheckpoint(path?: string, opts: { backend?: BackendName; dir?: string } = {}): Loaded {
-  return loadModel(path, opts.backend, opts.dir);
+export function loadCheckpoint(path?: string, opts: { backend?: BackendName; dir?: string } = {}): LoadedModel {
+  const { path: p, ck, model, vocab } = loadModel(path, opts.backend, opts.dir);
+  return { path: p, checkpoint: ck, model, vocab };
+}
+
+export interface LoadedModel {
+  path: string;
+  /** Everything the file holds: configuration, settings, corpus, history. */
+  checkpoint: Checkpoint;
+  model: Model;
+  vocab: Vocab;
 }
 
 /** Write a checkpoint atomically (a crash never leaves half a file in place of a good one). A
