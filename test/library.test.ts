@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  corpusFromString, evaluate, inspectGradients, latestCheckpoint, loadCheckpoint, looksLikeCheckpoint, sample,
+  corpusFromString, evaluate, inspectGradients, probe, readProbeSet, latestCheckpoint, loadCheckpoint, looksLikeCheckpoint, sample,
   saveCheckpoint, train, UserError, type TrainEvent,
 } from '../src/index.js';
 import { lstm, expectOneLineError } from './cli-helpers.js';
@@ -79,6 +79,21 @@ describe('using a trained model', () => {
   });
 });
 
+describe('probe', () => {
+  it('scores a model on the bundled probe set: accuracy per distance bin', async () => {
+    const r = await train({ ...SMALL, steps: 2, save: false, valFrac: 0 }); // the bundled corpus: the probe set's characters
+    const set = await readProbeSet();
+    const s = await probe(r, { set, start: 'zero' });
+    expect(s.chance).toBeCloseTo(1 / set.languages.length, 12);
+    expect(s.bins.length).toBeGreaterThan(1);
+    expect(s.bins.reduce((n, b) => n + b.items, 0)).toBe(set.items.length);
+    expect(s.overall.items).toBe(set.items.length);
+    // The same as the file read by probe itself.
+    expect(await probe(r, { start: 'zero' })).toEqual(s);
+    await expect(probe(await train({ ...SMALL, steps: 1, save: false }, corpusFromString(TEXT)))).rejects.toThrow(/the probe set has .* the model's vocabulary lacks/);
+  }, 120_000);
+});
+
 describe('the checkpoint folder', () => {
   it('takes the newest checkpoint in the folder only: not probe/, not *.torch.json, not other JSON', async () => {
     const store = join(dir, 'store');
@@ -112,5 +127,9 @@ describe('the checkpoint folder', () => {
     const ck = JSON.parse(info.stdout).checkpoint as string;
     expectOneLineError(lstm(['info', ck, '--checkpoint', ck], { cwd }), /the checkpoint is given twice/, 2);
     expect(lstm(['info', '--checkpoint', ck, '--json'], { cwd }).code).toBe(0);
+    // eval FILE: the newest checkpoint; eval CKPT FILE as before.
+    const newest = lstm(['eval', corpus, '--checkpoint-dir', store, '--json'], { cwd });
+    expect(newest.code, newest.stderr).toBe(0);
+    expect(lstm(['eval', ck, corpus, '--json'], { cwd }).stdout).toBe(newest.stdout);
   });
 });
