@@ -7,8 +7,7 @@ import { UserError } from '../errors.js';
 import { num, parseOptions } from '../cli/options.js';
 import type { Ui } from '../ui/ui.js';
 import { describeChars, type Vocab } from '../data/text.js';
-import { Generator, generateMany } from '../nn/generate.js';
-import { Rng } from '../nn/rng.js';
+import { generateMany, sample } from '../nn/generate.js';
 import { loadModel } from '../io/load.js';
 import { defaultThreads } from '../nn/backend.js';
 import type { Model } from '../nn/model.js';
@@ -16,6 +15,7 @@ import type { SampleOptions } from '../nn/sampler.js';
 
 export const SampleOptionsSchema = z.object({
   checkpoint: z.string().min(1).optional(),
+  checkpointDir: z.string().min(1).optional(),
   temp: num({ min: 0 }).default(0.8),
   topK: num({ int: true, min: 0 }).default(0),
   topP: num({ gt: 0, max: 1 }).default(1),
@@ -39,7 +39,7 @@ export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s:
   const o = parseOptions(SampleOptionsSchema, raw);
   // One stream is one-row products, which a second thread does not speed up on a 2-core
   // machine (README, Performance); N streams together are matrix products, which it does.
-  const { path, model, vocab } = loadModel(o.checkpoint, undefined, o.numSamples > 1 ? defaultThreads() : 1);
+  const { path, model, vocab } = loadModel(o.checkpoint, undefined, o.checkpointDir, o.numSamples > 1 ? defaultThreads() : 1);
   const unknown = vocab.unknown(o.prime);
   if (unknown.length > 0) {
     throw new UserError(`--prime has ${describeChars(unknown, 'this model has never seen', Infinity)} (its vocabulary: ${vocab.size} characters; see lstm info ${path})`);
@@ -47,14 +47,11 @@ export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s:
   const seed = o.seed ?? randomInt(0, 2 ** 32);
   const opts = { temperature: o.temp, topK: o.topK, topP: o.topP };
   if (o.numSamples > 1) return sampleMany(o, path, seed, model, vocab, opts, write);
-  const rng = new Rng(seed);
-  const gen = new Generator(model, vocab);
-  gen.prime(o.prime, o.warmup, rng, opts);
+  const chars = sample({ model, vocab }, { ...opts, prime: o.prime, seed, warmup: o.warmup, length: o.length });
   let text = o.prime;
   if (!o.json && o.prime && !write(o.prime)) return { checkpoint: path, seed, text };
   let buf = '';
-  for (let k = 0; k < o.length; k++) {
-    const ch = gen.next(opts, rng);
+  for await (const ch of chars) {
     text += ch;
     if (o.json) continue;
     buf += ch;

@@ -1,14 +1,19 @@
 // Loading a checkpoint into a ready model, for the commands that use one.
 
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createKernels, isBackend, type BackendName } from '../nn/backend.js';
-import { loadTensors, readCheckpoint, type Checkpoint } from './checkpoint.js';
+import { loadTensors, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { UserError } from '../errors.js';
 import { Vocab } from '../data/text.js';
 import { Model } from '../nn/model.js';
 
 export const CHECKPOINT_DIR = 'checkpoints';
+
+/** The folder train writes to and the other commands search: $LSTM_CHECKPOINTS, else ./checkpoints. */
+export function defaultCheckpointDir(): string {
+  return process.env.LSTM_CHECKPOINTS || CHECKPOINT_DIR;
+}
 
 export interface Loaded {
   path: string;
@@ -17,26 +22,48 @@ export interface Loaded {
   vocab: Vocab;
 }
 
-/** The most recently written checkpoint under checkpoints/ (searched recursively). */
-export function latestCheckpoint(dir = CHECKPOINT_DIR): string {
+/**
+ * The most recently written checkpoint in `dir`. Only the folder itself is searched, not its
+ * subfolders (probe --compare keeps its own models in probe/, and they are not "the model you
+ * just trained"), and only files that start as our checkpoints do: a *.torch.json or any other
+ * JSON beside them is skipped. The check reads the first bytes of each file, not all of it.
+ */
+export function latestCheckpoint(dir = defaultCheckpointDir()): string {
   const found: Array<{ path: string; mtime: number }> = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && e.name.endsWith('.json') && !e.name.startsWith('.')) found.push({ path: p, mtime: statSync(p).mtimeMs });
+  if (existsSync(dir) && statSync(dir).isDirectory()) {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (!e.isFile() || !e.name.endsWith('.json') || e.name.startsWith('.') || !looksLikeCheckpoint(p)) continue;
+      found.push({ path: p, mtime: statSync(p).mtimeMs });
     }
-  };
-  if (existsSync(dir)) walk(dir);
+  }
   if (found.length === 0) throw new UserError(`no checkpoint found under ${dir}/; train one with "lstm train", or name one with --checkpoint`);
   // Newest first; on a tie prefer the latest over the best-so-far file written at the same moment.
   found.sort((a, b) => b.mtime - a.mtime || Number(a.path.endsWith('.best.json')) - Number(b.path.endsWith('.best.json')));
   return found[0].path;
 }
 
-/** threads: for the wasm backends (results are the same bits for any number). */
-export function loadModel(path: string | undefined, backend?: BackendName, threads = 1): Loaded {
-  const p = path ?? latestCheckpoint();
+const HEAD = /^\s*\{\s*"format"\s*:\s*"lstm-checkpoint"/;
+
+/** Whether a file starts as writeCheckpoint writes one: {"format":"lstm-checkpoint", … */
+export function looksLikeCheckpoint(path: string): boolean {
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    const buf = Buffer.alloc(256);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return HEAD.test(buf.subarray(0, n).toString('utf8'));
+  } catch {
+    return false; // unreadable: not a candidate (naming it explicitly gives the reason)
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+/** A checkpoint as a ready model: the one at `path`, or the newest in `dir` (latestCheckpoint).
+ *  threads: for the wasm backends (results are the same bits for any number). */
+export function loadModel(path: string | undefined, backend?: BackendName, dir?: string, threads = 1): Loaded {
+  const p = path ?? latestCheckpoint(dir);
   const ck = readCheckpoint(p);
   // The backend the model was trained on (wasm-fma too: its user chose the speed), or wasm
   // for a name this lstm does not have, or where this engine cannot run wasm-fma (reading a
@@ -52,4 +79,27 @@ export function loadModel(path: string | undefined, backend?: BackendName, threa
   const model = new Model(ck.model, kernels);
   loadTensors(model, ck.tensors, p);
   return { path: p, ck, model, vocab: new Vocab(ck.vocab) };
+}
+
+/**
+ * A checkpoint as a ready model (the newest in the checkpoint folder when no path is given),
+ * for sample, evaluate, inspectGradients, probe or train's initFrom.
+ */
+export function loadCheckpoint(path?: string, opts: { backend?: BackendName; dir?: string } = {}): LoadedModel {
+  const { path: p, ck, model, vocab } = loadModel(path, opts.backend, opts.dir);
+  return { path: p, checkpoint: ck, model, vocab };
+}
+
+export interface LoadedModel {
+  path: string;
+  /** Everything the file holds: configuration, settings, corpus, history. */
+  checkpoint: Checkpoint;
+  model: Model;
+  vocab: Vocab;
+}
+
+/** Write a checkpoint atomically (a crash never leaves half a file in place of a good one). A
+ *  train result is saved as it stands, resumable. */
+export function saveCheckpoint(path: string, what: Checkpoint | { checkpoint(): Checkpoint }): void {
+  writeCheckpoint(path, 'checkpoint' in what && typeof what.checkpoint === 'function' ? what.checkpoint() : (what as Checkpoint));
 }
