@@ -42,11 +42,14 @@ Examples:
     .argument('<ckpt>', 'checkpoint file')
     .argument('<file>', 'UTF-8 text to evaluate, or - for standard input')
     .option('--skip-unknown', 'leave out characters the model has no entry for, and say how many (default: refuse, naming them)')
-    .option('--json', 'print {"predictions": N, "loss_nats": x, "bpc": y, "perplexity": z}')
+    .option('--ngram <n>', 'also score the text with a Kneser-Ney n-gram of order n (1…6) fitted on the model\'s training text (the corpus the checkpoint names, without its validation tail)')
+    .option('--ngram-corpus <file>', 'fit the n-gram on this text instead, when the checkpoint\'s corpus has moved or changed (used whole, unless it is the same text: then its training part)')
+    .option('--json', 'print {"predictions": N, "loss_nats": x, "bpc": y, "perplexity": z} (and "ngram": {...} with --ngram)')
     .addHelpText('after', `
 Examples:
   $ lstm eval checkpoints/notes.json held-out.txt
   $ lstm eval checkpoints/notes.json held-out.txt --json
+  $ lstm eval checkpoints/notes.json held-out.txt --ngram 5
   $ cat *.md | lstm eval checkpoints/notes.json - --skip-unknown`)
     .action(async (checkpoint: string, file: string, _opts, cmd: Command) => {
       const raw: Record<string, unknown> = { ...cmd.opts(), checkpoint, file };
