@@ -2,12 +2,15 @@
 // formulas (strings in Maps, every quantity computed from its definition) as the oracle for the
 // trie, distributions that sum to 1, and the numbers it reaches on real text.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { NgramModel } from '../src/ngram/kneser-ney.js';
 import { Vocab } from '../src/data/text.js';
 import { Rng } from '../src/nn/rng.js';
 import { SHARED_CORPUS } from '../src/bench/configs.js';
+import { expectOneLineError, lstm, type Run } from './cli-helpers.js';
 
 /** Interpolated Kneser-Ney straight from the definitions (Chen & Goodman 1998, with the start of
  *  the text as one more left neighbour), slow and plain: the oracle for NgramModel. */
@@ -193,3 +196,88 @@ describe.skipIf(!existsSync(SHARED_CORPUS))('NgramModel on tinyshakespeare (the 
   });
 });
 if (!existsSync(SHARED_CORPUS)) console.warn(`test/ngram.test.ts: ${SHARED_CORPUS} is not here; the tinyshakespeare checks are skipped`);
+
+describe('the n-gram reference in lstm train and lstm eval', () => {
+  const TEXT = 'the cat sat on the mat. the dog sat on the log. a cat and a dog met on a mat.\n'.repeat(40) + 'then the cat ran off; the dog did not.\n'.repeat(10);
+  const TINY = ['--hidden', '8', '--batch-size', '2', '--seq-len', '16', '--steps', '3', '--val-frac', '0.1', '--save-every', '0'];
+  let dir: string, corpus: string, ck: string;
+  const ok = (r: Run) => { expect(r.code, r.stderr).toBe(0); return r; };
+  const events = (r: Run) => r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  /** What the n-gram should score, computed here from the text and the split. */
+  const expected = (order: number, fitOn: string, valFrac: number, score: (ids: Int32Array) => Int32Array) => {
+    const vocab = Vocab.fromText(TEXT);
+    const { ids } = vocab.encode(fitOn);
+    const nVal = Math.floor(ids.length * valFrac);
+    return { vocab, model: NgramModel.fit(ids.subarray(0, ids.length - nVal), vocab.size, order), ids, nVal, score };
+  };
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lstm-ngram-'));
+    corpus = join(dir, 'corpus.txt');
+    writeFileSync(corpus, TEXT);
+    ck = join(dir, 'm.json');
+    ok(lstm(['train', corpus, ...TINY, '--out', ck, '--quiet']));
+  });
+
+  it('train: the start and end events carry the 5-gram\'s validation bpc, fitted on the training part only', () => {
+    const r = ok(lstm(['train', corpus, ...TINY, '--out', join(dir, 'j.json'), '--json']));
+    const ev = events(r);
+    const start = ev.find((e) => e.event === 'start'), end = ev.find((e) => e.event === 'end');
+    const { model, ids, nVal } = expected(5, TEXT, 0.1, (x) => x);
+    const want = model.bitsPerChar(ids.subarray(ids.length - nVal));
+    expect(start.ngram).toEqual({ order: 5, bpc: want, fit_chars: ids.length - nVal });
+    expect(end.ngram_bpc).toBe(want);
+    // fitted on the whole text it would do better on the validation part: it must not see it
+    const leaky = NgramModel.fit(ids, model.vocabSize, 5).bitsPerChar(ids.subarray(ids.length - nVal));
+    expect(leaky).toBeLessThan(want);
+  });
+
+  it('train: the reference line and the summary compare with it; --ngram 3 changes the order, --ngram 0 or no validation text turns it off', () => {
+    const human = ok(lstm(['train', corpus, ...TINY, '--out', join(dir, 'h.json')])).stdout;
+    expect(human).toMatch(/For reference: a uniform guess costs [\d.]+ bits per character, character frequencies alone [\d.]+, a 5-gram model [\d.]+\./);
+    expect(human).toMatch(/validation +[\d.]+ bits\/char \(uniform guess [\d.]+, character frequencies [\d.]+, a 5-gram model [\d.]+\)\n +[\d.]+ bits\/char (better|worse) than the 5-gram/);
+    const three = events(ok(lstm(['train', corpus, ...TINY, '--out', join(dir, 'h3.json'), '--json', '--ngram', '3'])))[0];
+    expect(three.ngram.order).toBe(3);
+    expect(events(ok(lstm(['train', corpus, ...TINY, '--out', join(dir, 'h0.json'), '--json', '--ngram', '0'])))[0].ngram).toBeNull();
+    const noVal = ok(lstm(['train', corpus, ...TINY, '--val-frac', '0', '--out', join(dir, 'hv.json')])).stdout;
+    expect(noVal).not.toMatch(/-gram/);
+    expectOneLineError(lstm(['train', corpus, ...TINY, '--ngram', '7']), /--ngram "7": must be at most 6/);
+  });
+
+  it('eval --ngram N: the n-gram fitted on the checkpoint\'s training part scores the same predictions', () => {
+    const held = join(dir, 'held.txt');
+    writeFileSync(held, 'the dog and the cat sat on a log.\n');
+    const j = JSON.parse(ok(lstm(['eval', ck, held, '--json', '--ngram', '4'])).stdout);
+    const { model, vocab } = expected(4, TEXT, 0.1, (x) => x);
+    expect(Object.keys(j)).toEqual(['predictions', 'loss_nats', 'bpc', 'perplexity', 'ngram']);
+    expect(j.ngram).toEqual({ order: 4, bpc: model.bitsPerChar(vocab.encode(readFileSync(held, 'utf8')).ids), corpus, fit_chars: Math.ceil(TEXT.length * 0.9), training_part: true });
+    const human = ok(lstm(['eval', ck, held, '--ngram', '4'])).stdout;
+    expect(human).toMatch(/4-gram +[\d.]+ bits per character: the model is [\d.]+ (better|worse)/);
+    expect(human).toMatch(/fitted on [\d,]+ characters: the model's training part of /);
+    // without --ngram, the output is what it was
+    expect(Object.keys(JSON.parse(ok(lstm(['eval', ck, held, '--json'])).stdout))).toEqual(['predictions', 'loss_nats', 'bpc', 'perplexity']);
+  });
+
+  it('eval --ngram: a training text that is gone, changed or was standard input is one line; --ngram-corpus gives it', () => {
+    const moved = join(dir, 'moved.txt'), elsewhere = join(dir, 'elsewhere.txt');
+    writeFileSync(moved, TEXT);
+    const mck = join(dir, 'moved.json');
+    ok(lstm(['train', moved, ...TINY, '--out', mck, '--quiet']));
+    copyFileSync(moved, elsewhere);
+    writeFileSync(moved, TEXT + 'more\n');
+    const held = join(dir, 'held.txt');
+    expectOneLineError(lstm(['eval', mck, held, '--ngram', '3']), /moved\.txt has changed since the model was trained \(its SHA-256 differs from the checkpoint's\); give the training text with --ngram-corpus FILE/);
+    const same = JSON.parse(ok(lstm(['eval', mck, held, '--ngram', '3', '--ngram-corpus', elsewhere, '--json'])).stdout).ngram;
+    expect(same).toMatchObject({ corpus: elsewhere, training_part: true, fit_chars: Math.ceil(TEXT.length * 0.9) });
+    // another text is used whole
+    const other = JSON.parse(ok(lstm(['eval', mck, held, '--ngram', '3', '--ngram-corpus', moved, '--json'])).stdout).ngram;
+    expect(other).toMatchObject({ training_part: false, fit_chars: TEXT.length + 5 });
+    unlinkSync(moved); // then gone
+    expectOneLineError(lstm(['eval', mck, held, '--ngram', '3']), /--ngram fits on the model's training text, but the model's training corpus \S*moved\.txt does not exist; give the training text with --ngram-corpus FILE/);
+    const sck = join(dir, 'stdin.json');
+    ok(lstm(['train', '-', ...TINY, '--out', sck, '--quiet'], { input: TEXT }));
+    expectOneLineError(lstm(['eval', sck, held, '--ngram', '3']), /read from standard input and cannot be read again; give the training text with --ngram-corpus FILE/);
+    expectOneLineError(lstm(['eval', sck, held, '--ngram-corpus', corpus]), /--ngram-corpus names the text to fit the n-gram on; add --ngram N/);
+    expectOneLineError(lstm(['eval', sck, held, '--ngram', '0']), /--ngram "0": must be at least 1/);
+  });
+});
