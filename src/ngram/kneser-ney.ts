@@ -33,10 +33,11 @@
 // language modeling", 1998): three per string length L, D1 for strings counted once, D2 twice,
 // D3+ three times or more, from the count-of-counts n1…n4 of that length:
 //   Y = n1/(n1 + 2 n2),  D1 = 1 − 2Y·n2/n1,  D2 = 2 − 3Y·n3/n2,  D3+ = 3 − 4Y·n4/n3.
-// Chen & Goodman found it the best of the smoothing methods they compared, and it costs three
-// counters per context instead of one. Plain KN (one D = Y per length) is kept as an option for
-// comparison: on tinyshakespeare modified KN is the better of the two at every order from 2 on
-// (0.004 to 0.054 bits per character; README, "An n-gram reference").
+// Chen & Goodman found it the best of the smoothing methods they compared, and here it costs no
+// more than one discount: each child's discount is added into gammaNum as the totals are summed.
+// Plain KN (one D = Y per length) is kept as an option for comparison: on tinyshakespeare
+// modified KN is the better of the two at every order from 2 on (by 0.004 to 0.054 bits per
+// character; README, "The n-gram reference").
 //
 // Memory: 13 bytes per string slot while counting (slots double from 2^20 as needed, so up to
 // twice S), 8 more per slot for the hash table, then 20 bytes × S for the context arrays: a
@@ -139,7 +140,7 @@ export class NgramModel {
       const top = Math.min(order, i + 1);
       for (let L = 1; L <= top; L++) {
         const before = trie.size;
-        const u = trie.child(prev[L - 1], w, true);
+        const u = trie.child(prev[L - 1], w);
         cur[L] = u;
         // A new string "x s" (x one character) is one more distinct left neighbour of s, the
         // string of length L − 1 ending here.
@@ -295,8 +296,8 @@ class Trie {
     this.mask = this.table.length - 1;
   }
 
-  /** The node of h's string + w; created if `create` (else −1 when absent). */
-  child(h: number, w: number, create: boolean): number {
+  /** The node of h's string + w, created if it is new. */
+  child(h: number, w: number): number {
     const mask = this.mask, table = this.table;
     let s = hashKey(h, w) & mask;
     for (; ; s = (s + 1) & mask) {
@@ -304,10 +305,9 @@ class Trie {
       if (u < 0) break;
       if (this.parent[u] === h && this.char[u] === w) return u;
     }
-    if (!create) return -1;
     if (this.size === this.parent.length) {
       this.grow();
-      return this.child(h, w, true);
+      return this.child(h, w);
     }
     const u = this.size++;
     this.parent[u] = h;
