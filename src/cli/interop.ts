@@ -48,11 +48,14 @@ Examples:
     .option('--checkpoint <ckpt>', 'the checkpoint, as an option')
     .addOption(checkpointDirOption())
     .option('--skip-unknown', 'leave out characters the model has no entry for, and say how many (default: refuse, naming them)')
-    .option('--json', 'print {"predictions": N, "loss_nats": x, "bpc": y, "perplexity": z}')
+    .option('--ngram <n>', 'also score the text with a Kneser-Ney n-gram of order n (1…6) fitted on the model\'s training text (the corpus the checkpoint names, without its validation tail)')
+    .option('--ngram-corpus <file>', 'fit the n-gram on this text instead, when the checkpoint\'s corpus has moved or changed (used whole, unless it is the same text: then its training part)')
+    .option('--json', 'print {"predictions": N, "loss_nats": x, "bpc": y, "perplexity": z} (and "ngram": {...} with --ngram)')
     .addHelpText('after', `
 Examples:
   $ lstm eval checkpoints/notes.json held-out.txt
   $ lstm eval checkpoints/notes.json held-out.txt --json
+  $ lstm eval checkpoints/notes.json held-out.txt --ngram 5
   $ cat *.md | lstm eval checkpoints/notes.json - --skip-unknown`)
     .action(async (first: string | undefined, second: string | undefined, _opts, cmd: Command) => {
       // eval CKPT FILE, eval FILE --checkpoint CKPT, or eval FILE (the newest checkpoint).

@@ -68,6 +68,7 @@ export function buildProgram(): Command {
     .option('--sample-every <n>', 'print a short sample every n steps (0 = never)', String(D.sampleEvery))
     .option('--log-every <n>', 'print a progress line every n steps when not on a terminal', String(D.logEvery))
     .option('--patience <n>', 'stop early after n evaluations without improvement (0 = never)', String(D.patience))
+    .option('--ngram <n>', 'order of the Kneser-Ney n-gram whose validation bits per character are printed beside the model\'s (1…6; 0 = none)', String(D.ngram))
     .option('--seed <n>', 'random seed: the same seed repeats a run bit for bit', String(D.seed))
     .addOption(new Option('--backend <name>', 'numeric kernels: wasm (fast), wasm-fma (wasm with fused multiply-add: faster, but its rounding depends on the CPU, so runs repeat bit for bit only on the same kind of machine) or js (plain reference)').choices(BACKENDS).default(D.backend))
     .option('--threads <n>', 'threads for the wasm backends, 1 to 64 (default: 2 on a machine with 2 or more cores); results are the same bits for any number')

@@ -4,16 +4,21 @@
 // it, starting from a zero state and carrying the state through the whole file: len − 1
 // predictions (the first character has nothing before it). In nats, in bits per character, and
 // as perplexity = e^loss. scripts/lstm_torch.py eval computes exactly the same with PyTorch.
+//
+// With --ngram N, an interpolated Kneser-Ney N-gram (src/ngram/) fitted on the model's own
+// training text scores the same len − 1 predictions, each from the N − 1 characters before it:
+// what the model knows beyond the last few characters.
 
 import { z } from 'zod';
 import { UserError } from '../errors.js';
-import { parseOptions } from '../cli/options.js';
+import { num, parseOptions } from '../cli/options.js';
 import type { Ui } from '../ui/ui.js';
 import { readCorpus } from '../io/corpus.js';
 import { describeChars, listChars } from '../data/text.js';
 import { encodeUtf8 } from '../data/utf8.js';
 import { EVAL_CHUNK, Evaluator } from '../train/evaluate.js';
 import { loadModel } from '../io/load.js';
+import { fitForCheckpoint } from '../ngram/reference.js';
 
 export const EvalOptionsSchema = z.object({
   checkpoint: z.string().min(1).optional(),
@@ -21,6 +26,10 @@ export const EvalOptionsSchema = z.object({
   file: z.string().min(1),
   json: z.boolean().default(false),
   skipUnknown: z.boolean().default(false),
+  /** Also score the text with a Kneser-Ney n-gram of this order fitted on the training text. */
+  ngram: num({ int: true, min: 1, max: 6 }).optional(),
+  /** The text to fit it on, when the checkpoint's corpus is gone or changed. */
+  ngramCorpus: z.string().min(1).optional(),
 });
 
 export interface EvalReport {
@@ -28,6 +37,9 @@ export interface EvalReport {
   loss_nats: number;
   bpc: number;
   perplexity: number;
+  /** With --ngram: the n-gram's bits per character on the same predictions, and what it was
+   *  fitted on (characters, and whether they are the model's training part). */
+  ngram?: { order: number; bpc: number; corpus: string; fit_chars: number; training_part: boolean };
 }
 
 
@@ -35,12 +47,15 @@ export interface EvalReport {
  *  json.dumps, so `lstm eval --json` and `lstm_torch.py eval --json` print the same shape. */
 export function formatEvalJson(r: EvalReport): string {
   const n = (x: number) => JSON.stringify(x);
-  return `{"predictions": ${r.predictions}, "loss_nats": ${n(r.loss_nats)}, "bpc": ${n(r.bpc)}, "perplexity": ${n(r.perplexity)}}`;
+  const g = r.ngram;
+  const ngram = g ? `, "ngram": {"order": ${g.order}, "bpc": ${n(g.bpc)}, "corpus": ${JSON.stringify(g.corpus)}, "fit_chars": ${g.fit_chars}, "training_part": ${g.training_part}}` : '';
+  return `{"predictions": ${r.predictions}, "loss_nats": ${n(r.loss_nats)}, "bpc": ${n(r.bpc)}, "perplexity": ${n(r.perplexity)}${ngram}}`;
 }
 
 export async function runEval(raw: Record<string, unknown>, ui: Ui): Promise<EvalReport> {
   const o = parseOptions(EvalOptionsSchema, raw);
-  const { model, vocab } = loadModel(o.checkpoint, undefined, o.checkpointDir);
+  if (o.ngramCorpus !== undefined && o.ngram === undefined) throw new UserError('--ngram-corpus names the text to fit the n-gram on; add --ngram N (1…6)', 2);
+  const { model, vocab, ck } = loadModel(o.checkpoint, undefined, o.checkpointDir);
   // readCorpus reads "default" as the bundled corpus; here FILE is always a path (or "-").
   const corpus = await readCorpus(o.file === 'default' ? './default' : o.file, 'text');
   const label = o.file === '-' ? 'standard input' : o.file;
@@ -52,8 +67,13 @@ export async function runEval(raw: Record<string, unknown>, ui: Ui): Promise<Eva
   if (ids.length < 2) {
     throw new UserError(`${label} has ${ids.length} character${ids.length === 1 ? '' : 's'}${skipped ? ` the model knows (${skipped} skipped)` : ''}: nothing to predict; eval needs at least 2`);
   }
+  // The n-gram first: a training text that is gone or changed is an error before the long part.
+  const fitted = o.ngram === undefined ? null : await fitForCheckpoint(ck, vocab, o.ngram, o.ngramCorpus);
   const { loss, predictions } = new Evaluator(model, 1, Math.min(EVAL_CHUNK, ids.length - 1)).evaluate(ids);
   const report: EvalReport = { predictions, loss_nats: loss, bpc: loss / Math.LN2, perplexity: Math.exp(loss) };
+  if (fitted) {
+    report.ngram = { order: fitted.model.order, bpc: fitted.model.bitsPerChar(ids, 1), corpus: fitted.source, fit_chars: fitted.fitChars, training_part: fitted.trainingPart };
+  }
   const skippedNote = skipped > 0
     ? `skipped ${skipped.toLocaleString('en-US')} occurrence${skipped > 1 ? 's' : ''} of ${unknown.length} character${unknown.length > 1 ? 's' : ''} not in the model's vocabulary (${listChars(unknown)}); the model read the rest as if they were adjacent`
     : '';
@@ -69,5 +89,12 @@ export async function runEval(raw: Record<string, unknown>, ui: Ui): Promise<Eva
   ui.line(`  ${c.bold('loss')}        ${loss.toFixed(5)} nats per character`);
   ui.line(`  ${c.bold('bpc')}         ${report.bpc.toFixed(5)} bits per character`);
   ui.line(`  ${c.bold('perplexity')}  ${report.perplexity.toFixed(4)}`);
+  if (report.ngram && fitted) {
+    const g = report.ngram, gap = g.bpc - report.bpc;
+    const what = g.training_part ? `the model's training part of ${g.corpus}` : `all of ${g.corpus}`;
+    ui.line(`  ${c.bold(`${g.order}-gram`.padEnd(10))}  ${g.bpc.toFixed(5)} bits per character: the model is ${Math.abs(gap).toFixed(5)} ${gap >= 0 ? 'better' : 'worse'}`);
+    const context = g.order === 1 ? 'character frequencies alone' : `each character from the ${g.order - 1} before it`;
+    ui.line(c.dim(`  (interpolated Kneser-Ney, ${context}, fitted on ${g.fit_chars.toLocaleString('en-US')} characters: ${what}${fitted.skipped ? `; ${fitted.skipped.toLocaleString('en-US')} characters the model does not know left out` : ''})`));
+  }
   return report;
 }

@@ -113,7 +113,8 @@ async function compareModels(
     const what = `${action === 'resume' ? 'Resuming' : 'Training'} ${m.cell} 1×${m.hidden} (${m.parameters.toLocaleString('en-US')} parameters, ${i + 1} of ${work.length})`;
     progress.line(`${what} for ${steps} steps → ${m.path}`);
     const label = `${m.cell} 1×${m.hidden}`;
-    const spec: TrainSpec = action === 'resume' ? { resume: m.path, steps } : { cell: m.cell, hidden: m.hidden, steps, out: m.path };
+    // ngram: 0: the comparison prints no n-gram reference, so it need not be counted.
+    const spec: TrainSpec = action === 'resume' ? { resume: m.path, steps, ngram: 0 } : { cell: m.cell, hidden: m.hidden, steps, out: m.path, ngram: 0 };
     // Ctrl-C stops the training between steps and saves it, as lstm train does.
     const stop = new AbortController();
     const onSignal = () => stop.abort();

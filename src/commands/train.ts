@@ -123,7 +123,7 @@ class TrainView {
     const cfg = s.model, t = s.settings, perEpoch = s.steps_per_epoch;
     ui.succeed(`Read ${describeSource({ source: s.corpus })}: ${s.chars.toLocaleString('en-US')} characters, ${this.distinct} distinct${fromCk ? ` (the checkpoint's vocabulary: ${s.vocab_size})` : ''}; ${s.train_chars.toLocaleString('en-US')} for training, ${s.val_chars.toLocaleString('en-US')} for validation`);
     ui.line(`${this.resumed ? 'Resuming' : this.initFrom ? 'Fine-tuning' : 'Training'} a ${cfg.layers}×${cfg.hidden} ${cfg.cell} (${s.parameters.toLocaleString('en-US')} parameters) on ${t.backend}: batch ${t.batchSize} × seq ${t.seqLen}, ${t.optimizer} lr ${t.lr}, clip ${t.clip || 'off'}; step ${s.step} → ${s.target_steps} (${perEpoch} step${perEpoch === 1 ? '' : 's'} per epoch)`);
-    ui.line(ui.c.dim(`For reference: a uniform guess costs ${s.chance_bpc.toFixed(2)} bits per character, character frequencies alone ${s.unigram_bpc.toFixed(2)}.`));
+    ui.line(ui.c.dim(`For reference: a uniform guess costs ${s.chance_bpc.toFixed(2)} bits per character, character frequencies alone ${s.unigram_bpc.toFixed(2)}${ngramNote(s)}.`));
   }
 
   private stepped(e: Extract<TrainEvent, { event: 'step' }>): void {
@@ -153,13 +153,28 @@ class TrainView {
   }
 }
 
+/** ", a 5-gram model 2.31" for the reference line (and which characters it counted, if not all). */
+function ngramNote(s: StartEvent): string {
+  const ng = s.ngram;
+  if (!ng) return '';
+  const part = ng.fit_chars < s.train_chars ? ` (fitted on the last ${ng.fit_chars.toLocaleString('en-US')} training characters)` : '';
+  return `, a ${ng.order}-gram model ${ng.bpc.toFixed(2)}${part}`;
+}
+
 function printSummary(ui: Ui, s: TrainSummary, history: TrainHistory, start: StartEvent): void {
   if (!ui.human) return;
   const c = ui.c;
   ui.line();
   ui.line(c.bold(`Trained to step ${s.steps} (epoch ${s.epoch + 1}) in ${formatDuration(s.seconds)} at ${formatRate(s.charsPerSec)} characters/s.`));
   ui.line(`  train loss   ${s.trainLoss.toFixed(4)} nats/char = ${s.trainBpc.toFixed(3)} bits/char (mean of the last steps)`);
-  if (s.valBpc !== null) ui.line(`  validation   ${s.valBpc.toFixed(3)} bits/char (uniform guess ${start.chance_bpc.toFixed(2)}, character frequencies ${start.unigram_bpc.toFixed(2)})`);
+  if (s.valBpc !== null) {
+    const ng = start.ngram;
+    ui.line(`  validation   ${s.valBpc.toFixed(3)} bits/char (uniform guess ${start.chance_bpc.toFixed(2)}, character frequencies ${start.unigram_bpc.toFixed(2)}${ng ? `, a ${ng.order}-gram model ${ng.bpc.toFixed(2)}` : ''})`);
+    if (ng) {
+      const gap = ng.bpc - s.valBpc;
+      ui.line(`               ${Math.abs(gap).toFixed(3)} bits/char ${gap >= 0 ? 'better' : 'worse'} than the ${ng.order}-gram${gap < 0 ? `, which sees only the last ${ng.order - 1} characters` : ''}`);
+    }
+  }
   if (s.bestValBpc !== null) ui.line(`  best val     ${s.bestValBpc.toFixed(3)} bits/char → ${s.best}`);
   ui.line(`  checkpoint   ${s.checkpoint}`);
   if (history.train.length >= 2) {

@@ -29,6 +29,7 @@ import { Rng } from '../nn/rng.js';
 import { Evaluator } from './evaluate.js';
 import { NonFiniteError, Trainer, type StepResult } from './trainer.js';
 import { Streams } from './streams.js';
+import { ngramReference, NGRAM_REFERENCE } from '../ngram/reference.js';
 
 const LN2 = Math.LN2;
 
@@ -56,6 +57,7 @@ export const TRAIN_DEFAULTS = {
   patience: 0,           // early stopping after this many evaluations without improvement; 0 = off
   seed: 1,
   backend: 'wasm',
+  ngram: NGRAM_REFERENCE.order, // the Kneser-Ney reference beside the validation loss; 0 = none
 } as const;
 
 /**
@@ -92,6 +94,9 @@ export const TrainSpecSchema = z.object({
   seed: num({ int: true, min: 0, max: 0xffffffff }).optional(),
   backend: z.enum(BACKENDS).optional(),
   threads: num({ int: true, min: 1, max: 64 }).optional(),
+  /** The order of the n-gram reference fitted on the training text and scored on the validation
+   *  text (src/ngram/reference.ts); 0: none. */
+  ngram: num({ int: true, min: 0, max: 6 }).optional(),
   /** Checkpoint file, or a folder for it (a path ending in / or an existing folder). */
   out: z.string().min(1).optional(),
   /** The folder for a checkpoint with a generated name, when there is no out (default: $LSTM_CHECKPOINTS or ./checkpoints). */
@@ -134,6 +139,9 @@ export interface StartEvent {
   checkpoint: string; resumed: boolean;
   /** Bits per character of a uniform guess, and of character frequencies alone: what a loss is worth. */
   chance_bpc: number; unigram_bpc: number;
+  /** The interpolated Kneser-Ney n-gram's validation bits per character, its order and the
+   *  training characters it counted (the last 10 M at most); null without validation or with ngram: 0. */
+  ngram: { order: number; bpc: number; fit_chars: number } | null;
 }
 export interface StepEvent {
   event: 'step'; step: number; epoch: number; loss: number; bpc: number; grad_norm: number; clipped: boolean; lr: number; chars_per_s: number;
@@ -144,6 +152,8 @@ export interface SampleEvent { event: 'sample'; step: number; text: string }
 export interface EndEvent {
   event: 'end'; checkpoint: string; best: string | null; steps: number; epoch: number; seconds: number; chars_per_sec: number;
   train_loss: number; train_bpc: number; val_bpc: number | null; best_val_bpc: number | null; stopped: TrainSummary['stopped'];
+  /** The start event's n-gram validation bits per character, to compare val_bpc with. */
+  ngram_bpc: number | null;
 }
 export type TrainEvent = ReadingEvent | PreparedEvent | WarningEvent | StartEvent | StepEvent | EvalEvent | SaveEvent | SampleEvent | EndEvent;
 
@@ -307,12 +317,14 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
   }
   const chance = Math.log2(vocab.size);
   const unigram = unigramBits(trainIds, vocab.size);
+  const ngram = ngramReference(trainIds, valIds, vocab.size, o.ngram ?? D.ngram);
   const lastValLoss = history.val.length ? history.val[history.val.length - 1][1] : null;
   emit({ event: 'prepared', distinct, last_val_loss: lastValLoss });
   emit({
     event: 'start', corpus: info.source, chars: ids.length, vocab_size: vocab.size, train_chars: trainIds.length, val_chars: nVal,
     model: config, settings, parameters: model.layout.count, step: trainer.step, target_steps: target, steps_per_epoch: perEpoch,
     checkpoint: out, resumed: Boolean(o.resume), chance_bpc: chance, unigram_bpc: unigram,
+    ngram: ngram && { order: ngram.order, bpc: ngram.bpc, fit_chars: ngram.fitChars },
   });
 
   // 7) Saving.
@@ -408,7 +420,7 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
   emit({
     event: 'end', checkpoint: summary.checkpoint, best: summary.best, steps: summary.steps, epoch: summary.epoch, seconds,
     chars_per_sec: summary.charsPerSec, train_loss: summary.trainLoss, train_bpc: summary.trainBpc, val_bpc: summary.valBpc,
-    best_val_bpc: summary.bestValBpc, stopped,
+    best_val_bpc: summary.bestValBpc, stopped, ngram_bpc: ngram?.bpc ?? null,
   });
   return { model, vocab, settings, history, summary, checkpoint: toCheckpoint };
 }
