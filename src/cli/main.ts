@@ -15,6 +15,7 @@ import { Interrupted, UserError } from '../errors.js';
 import { registerInspect } from './inspect.js';
 import { registerInterop } from './interop.js';
 import { registerProbe } from './probe.js';
+import { registerVisualize } from './visualize.js';
 import { stopSpinners, Ui } from '../ui/ui.js';
 
 function version(): string {
@@ -129,6 +130,7 @@ Examples:
   registerInspect(program);
   registerInterop(program);
   registerProbe(program);
+  registerVisualize(program);
   // Further commands wire themselves (one file each under src/cli/, one line each here).
   return program;
 }
