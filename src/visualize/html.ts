@@ -121,10 +121,10 @@ var list=document.getElementById('units'),items=[],cur=-1;
 D.entries.forEach(function(e,k){var li=document.createElement('li');li.dataset.entry=k;
 var a=document.createElement('span');a.textContent=e.label;var b=document.createElement('span');b.className='bar';var bi=document.createElement('i');bi.style.width=Math.round(100*e.strength)+'%';b.appendChild(bi);
 var n=document.createElement('span');n.className='n';n.textContent=e.note;li.appendChild(a);li.appendChild(b);if(e.note)li.appendChild(n);list.appendChild(li);items.push(li);});
-function show(k){if(k===cur)return;var off=k*T;for(var t=0;t<T;t++)spans[t].style.backgroundColor=pal[bytes[off+t]+127];
+function show(k){if(k===cur)return;var t0=performance.now(),off=k*T;for(var t=0;t<T;t++)spans[t].style.backgroundColor=pal[bytes[off+t]+127];
 if(cur>=0)items[cur].classList.remove('sel');items[k].classList.add('sel');cur=k;var e=D.entries[k];
 document.getElementById('shown').textContent=e.label+(e.note?' \\u2014 '+e.note:'');
-document.getElementById('lo').textContent=e.gate?'0':'\\u22121';document.getElementById('hi').textContent=e.gate?'1':'+1';}
+document.getElementById('lo').textContent=e.gate?'0':'\\u22121';document.getElementById('hi').textContent=e.gate?'1':'+1';void text.offsetHeight;document.body.dataset.recolourMs=(performance.now()-t0).toFixed(1);}
 function pick(ev){var el=ev.target.closest('[data-entry]');if(el&&el.dataset.entry!=='-1')show(+el.dataset.entry);}
 list.addEventListener('click',pick);document.getElementById('features').addEventListener('click',pick);
 var box=document.getElementById('box');
