@@ -167,15 +167,18 @@ describe('visualize: features', () => {
   it('word-position counts letters since the word began', () => {
     expect(Array.from(wordPosition(chars("it's ok")).values)).toEqual([1, 2, 3, 4, 0, 1, 2]);
   });
-  it('country: labels the stretch from the country to "I speak fluent", per country', () => {
-    const text = 'I grew up in India, we kept bees… I speak fluent Hindi.\nI was born in the Netherlands… I speak fluent Dutch.\nhello\n';
+  it('country: labels the stretch from the country to "I speak fluent", for countries named on two lines or more', () => {
+    const a = 'I grew up in India, we kept bees… I speak fluent Hindi.\n';
+    const b = 'I was born in the Netherlands… I speak fluent Dutch.\n';
+    const c = 'My family comes from Kenya… I speak fluent Swahili.\n';
+    const text = a + b + c + 'hello\n' + b + a;
     const f = country(chars(text))!;
     expect(f.categories).toEqual(['India', 'Netherlands']);
     const cs = chars(text);
     const labelled = (k: number) => cs.filter((_, t) => f.labels[t] === k).join('');
-    expect(labelled(0)).toBe(', we kept bees… ');
-    expect(labelled(1)).toBe('… ');
-    expect(country(chars('I grew up in India… I speak fluent Hindi.\n'))).toBeNull(); // one country: nothing to tell apart
+    expect(labelled(0)).toBe(', we kept bees… , we kept bees… ');
+    expect(labelled(1)).toBe('… … ');
+    expect(country(chars(a + b + c))).toBeNull(); // one line each: nothing to tell apart
   });
   it('--feature REGEX marks the characters of every match, counting code points', () => {
     const f = regexFeature(chars('🙂ab🙂ab'), 'ab');
@@ -185,7 +188,9 @@ describe('visualize: features', () => {
     expect(() => regexFeature(chars('abc'), '.')).toThrow(/covers every character/);
   });
   it('leaves out features that are constant on the text', () => {
-    expect(extractFeatures(chars('ab\ncd\n')).map((f) => f.name)).toEqual(['line-position', 'word-position']);
+    const { features, constant } = extractFeatures(chars('ab\ncd\n'));
+    expect(features.map((f) => f.name)).toEqual(['line-position', 'word-position']);
+    expect(constant).toEqual(['in-quotes', 'bracket-depth']);
   });
 });
 

@@ -71,6 +71,8 @@ export interface VisualizeResult {
   chars: string[];
   rec: Recording;
   features: FeatureScores[];
+  /** Built-in features that do not vary on this text, so were not scored. */
+  constant: string[];
   saturation: GateSaturation[];
   shown: ShownUnit;
   ngram: NgramComparison | null;
@@ -150,7 +152,8 @@ export async function runVisualize(raw: Record<string, unknown>): Promise<Visual
   // 1) Read the text once, keeping everything.
   const rec = record(model, ids, start);
   // 2) Features and how well each unit tracks them; gate saturation.
-  const features = extractFeatures(chars, o.feature).map((f) => scoreFeature(rec, f));
+  const extracted = extractFeatures(chars, o.feature);
+  const features = extracted.features.map((f) => scoreFeature(rec, f));
   const sat = saturation(rec);
   // 3) The unit to show.
   let ngram: NgramComparison | null = null;
@@ -162,7 +165,7 @@ export async function runVisualize(raw: Record<string, unknown>): Promise<Visual
     shown = pickUnit(rec, features, o);
   }
   const result: VisualizeResult = {
-    checkpoint: path, cell, layers: L, hidden: H, textSource: source, chars, rec, features, saturation: sat, shown, ngram,
+    checkpoint: path, cell, layers: L, hidden: H, textSource: source, chars, rec, features, constant: extracted.constant, saturation: sat, shown, ngram,
     htmlFile: o.html ?? null, vocab: vocab.chars, top: o.top,
   };
   if (o.html) {
@@ -276,6 +279,7 @@ export function visualizeJson(r: VisualizeResult, dump: boolean): Record<string,
     checkpoint: r.checkpoint,
     model: { cell: r.cell, layers: r.layers, hidden: r.hidden },
     text: { source: r.textSource, chars: r.chars.length },
+    not_scored: r.constant,
     features: r.features.map((f) => ({
       name: f.feature.name,
       kind: f.feature.kind,
@@ -330,6 +334,7 @@ export function printVisualize(r: VisualizeResult, ui: Ui, level: number, width:
     const best = f.ranked[0];
     if (best) for (const line of preview(r, f.feature, best, level, w - 5)) say(`     ${line}`);
   }
+  if (r.constant.length > 0) say(`   Not scored, as they do not vary on this text: ${r.constant.join(', ')}.`);
   say();
   if (r.shown.quantity === 'vs-ngram') say(`2) The text coloured by where the model beats the n-gram (red) or loses to it (blue): ${r.shown.why}`);
   else say(`2) The text coloured by ${unitLabel(r.shown)} (${shownName(r.shown.quantity)}): ${r.shown.why}`);

@@ -82,11 +82,12 @@ const SPEAK = 'I speak fluent';
 /**
  * The country named in the current line of the bundled corpus, on the characters from the end
  * of the country's name up to "I speak fluent": the stretch over which the model must hold it.
- * Null when the text has fewer than two countries to tell apart.
+ * Only countries named on two lines or more count: with one line per country, any unit that
+ * holds a different value on each line would seem to "explain" the country. Null when fewer
+ * than two countries are left to tell apart.
  */
 export function country(chars: readonly string[]): CategoricalFeature | null {
-  const labels = new Int32Array(chars.length).fill(-1);
-  const categories: string[] = [];
+  const spans: Array<{ name: string; from: number; to: number }> = [];
   let t0 = 0;
   while (t0 < chars.length) {
     let t1 = t0;
@@ -94,18 +95,20 @@ export function country(chars: readonly string[]): CategoricalFeature | null {
     const line = chars.slice(t0, t1).join('');
     const m = COUNTRY_LINE.exec(line);
     const speak = line.indexOf(SPEAK);
-    if (m && speak > 0) {
-      // Code point offsets: the match and indexOf count UTF-16 units.
-      const from = [...line.slice(0, m[0].length)].length;
-      const to = [...line.slice(0, speak)].length;
-      let k = categories.indexOf(m[1]);
-      if (k < 0) k = categories.push(m[1]) - 1;
-      for (let t = t0 + from; t < t0 + to; t++) labels[t] = k;
-    }
+    // Code point offsets: the match and indexOf count UTF-16 units.
+    if (m && speak > 0) spans.push({ name: m[1], from: t0 + [...line.slice(0, m[0].length)].length, to: t0 + [...line.slice(0, speak)].length });
     t0 = t1 + 1;
   }
+  const lines = new Map<string, number>();
+  for (const s of spans) lines.set(s.name, (lines.get(s.name) ?? 0) + 1);
+  const categories = [...lines.keys()].filter((n) => lines.get(n)! >= 2);
   if (categories.length < 2) return null;
-  return { kind: 'categorical', name: 'country', description: 'the country named in the line, from its name up to "I speak fluent"', labels, categories };
+  const labels = new Int32Array(chars.length).fill(-1);
+  for (const s of spans) {
+    const k = categories.indexOf(s.name);
+    if (k >= 0) labels.fill(k, s.from, s.to);
+  }
+  return { kind: 'categorical', name: 'country', description: 'the country named in the line, from its name up to "I speak fluent" (countries on 2+ lines)', labels, categories };
 }
 
 /** "Inside a match of REGEX": 1 on every character a match covers, 0 elsewhere. */
@@ -140,14 +143,16 @@ export function regexFeature(chars: readonly string[], source: string): NumericF
   return { kind: 'numeric', name: `/${source}/`, description: `inside a match of /${source}/`, values: v };
 }
 
-/** The built-in features that say something on this text (a constant one is left out), then the user's. */
-export function extractFeatures(chars: readonly string[], userRegexes: readonly string[] = []): Feature[] {
-  const out: Feature[] = [linePosition(chars), insideQuotes(chars), bracketDepth(chars), wordPosition(chars)]
-    .filter((f) => !isConstant(f.values));
+/** The built-in features that say something on this text, then the user's; `constant` names
+ *  the built-in ones left out because they do not vary on it (no quotes, no brackets, …). */
+export function extractFeatures(chars: readonly string[], userRegexes: readonly string[] = []): { features: Feature[]; constant: string[] } {
+  const builtIn = [linePosition(chars), insideQuotes(chars), bracketDepth(chars), wordPosition(chars)];
+  const features: Feature[] = builtIn.filter((f) => !isConstant(f.values));
+  const constant = builtIn.filter((f) => isConstant(f.values)).map((f) => f.name);
   const c = country(chars);
-  if (c) out.push(c);
-  for (const r of userRegexes) out.push(regexFeature(chars, r));
-  return out;
+  if (c) features.push(c);
+  for (const r of userRegexes) features.push(regexFeature(chars, r));
+  return { features, constant };
 }
 
 function isConstant(v: Float64Array): boolean {

@@ -66,7 +66,7 @@ function quantise(values: ArrayLike<number>, into: Int8Array, off: number): void
 
 /** A scatter of per-unit (left, right) saturation shares as an SVG (no text from the corpus). */
 export function saturationSvg(left: ArrayLike<number>, right: ArrayLike<number>, size = 220): string {
-  const pad = 30, w = size - pad - 8;
+  const pad = 44, w = size - pad - 8;
   const pts: string[] = [];
   for (let j = 0; j < left.length; j++) {
     const x = pad + left[j] * w, y = 8 + (1 - right[j]) * w;
@@ -90,7 +90,7 @@ main{display:grid;grid-template-columns:minmax(0,1fr) 330px;gap:16px;padding:16p
 .card{background:#fff;border:1px solid #e1e4ea;border-radius:8px;padding:12px 14px}
 h2{font-size:14px;margin:0 0 8px;font-weight:600}
 #text{font:13.5px/1.75 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:pre-wrap;word-break:break-all;max-height:72vh;overflow:auto}
-#text span{border-radius:2px;cursor:default}#text span.nl{color:#9aa3b2}#text span:hover{outline:1px solid #1d2330}
+#text span{cursor:default}#text span.nl{color:#9aa3b2}#text span:hover{outline:1px solid #1d2330}
 #units{max-height:72vh;overflow:auto;padding:0;margin:0;list-style:none}
 #units li{display:grid;grid-template-columns:1fr 60px;gap:6px;padding:4px 8px;border-radius:5px;cursor:pointer;font-size:12.5px}
 #units li:hover{background:#eef1f6}#units li.sel{background:#dce6fb}
@@ -100,8 +100,8 @@ h2{font-size:14px;margin:0 0 8px;font-weight:600}
 #box table{border-collapse:collapse;width:100%}#box td{padding:1px 4px}#box td.c{font-family:ui-monospace,Menlo,monospace;background:#2d3446;border-radius:3px;text-align:center}#box .p{width:70px}#box .p i{display:block;height:5px;background:#7fa2ff;border-radius:2px}
 .below{padding:0 22px 22px;display:grid;gap:16px}
 table.f{border-collapse:collapse;font-size:12.5px}table.f td,table.f th{padding:3px 10px;text-align:left;border-bottom:1px solid #eef0f3}table.f tr[data-entry]{cursor:pointer}table.f tr[data-entry]:hover{background:#eef1f6}
-.sat{display:flex;flex-wrap:wrap;gap:18px}.sat figure{margin:0;max-width:260px}.sat figcaption{font-size:12px;color:#3c4454}
-svg text{font-size:10px;fill:#5b6475}svg .g{stroke:#eceef2}svg .d{stroke:#d5d9e0;stroke-dasharray:3 3}svg .p circle{fill:#4f6fd6;fill-opacity:.55}
+.feats{display:flex;flex-wrap:wrap;gap:8px 28px}.feats h2{font-size:13.5px}.sat{display:flex;flex-wrap:wrap;gap:18px}.sat figure{margin:0;max-width:260px}.sat figcaption{font-size:12px;color:#3c4454}
+svg text{font-size:10px;fill:#5b6475}svg .g{stroke:#eceef2}svg .d{stroke:#d5d9e0;stroke-dasharray:3 3}svg .p circle{fill:#4f6fd6;fill-opacity:.55}.sat figure{width:250px}
 `;
 
 // The page's script. It reads the data block, builds the text once, and recolours on click.
@@ -160,8 +160,8 @@ export function renderPage(p: PageInput): string {
   };
   const scriptHash = createHash('sha256').update(SCRIPT).digest('base64');
   const [lr, lg, lb] = rgb(-1), [hr, hg, hb] = rgb(1);
-  const features = p.features.map((f) => `<h2>${escapeHtml(f.name)} <small style="font-weight:400;color:#5b6475">${escapeHtml(f.description)}</small></h2>` +
-    `<table class="f"><tr><th>unit</th><th>score</th></tr>${f.rows.map((r) => `<tr data-entry="${r.entry}"><td>${escapeHtml(r.label)}</td><td>${escapeHtml(r.score)}</td></tr>`).join('')}</table>`).join('');
+  const features = p.features.map((f) => `<div><h2>${escapeHtml(f.name)} <small style="font-weight:400;color:#5b6475">${escapeHtml(f.description)}</small></h2>` +
+    `<table class="f"><tr><th>unit</th><th>score</th></tr>${f.rows.map((r) => `<tr data-entry="${r.entry}"><td>${escapeHtml(r.label)}</td><td>${escapeHtml(r.score)}</td></tr>`).join('')}</table></div>`).join('');
   const sat = p.saturation.map((s) => `<figure>${s.svg}<figcaption><b>${escapeHtml(s.title)}</b><br>${s.lines.map(escapeHtml).join('<br>')}</figcaption></figure>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -174,7 +174,7 @@ export function renderPage(p: PageInput): string {
 <div id="legend"><span id="lo">−1</span><span class="ramp" style="background:linear-gradient(90deg,rgb(${lr},${lg},${lb}),rgb(245,245,240),rgb(${hr},${hg},${hb}))"></span><span id="hi">+1</span><span>· hover a character for its value and the five most likely next characters · click a unit to recolour</span></div>
 <div id="text"></div></section>
 <aside class="card"><h2>Units, strongest first</h2><ul id="units"></ul></aside></main>
-<div class="below"><section class="card" id="features"><h2 style="font-size:15px">Cells that track something</h2>${features || '<p>No feature varies on this text.</p>'}</section>
+<div class="below"><section class="card" id="features"><h2 style="font-size:15px">Cells that track something</h2><p style="margin:0 0 10px;font-size:12.5px;color:#3c4454">For each feature of the text, the units that follow it best: r is the correlation (−1 … 1), η² the share of the unit's variance the categories explain (0 … 1). c is scored before tanh. Click a row to colour the text by it.</p><div class="feats">${features || '<p>No feature varies on this text.</p>'}</div></section>
 <section class="card"><h2 style="font-size:15px">Gate saturation</h2><p style="margin:0 0 10px;font-size:12.5px;color:#3c4454">Each dot is one gate unit: how often (share of characters) it is below 0.1 (x) and above 0.9 (y). Dots near the top-left are gates that are almost always open; near the bottom-right almost always closed; near the origin, gates that act gradually.</p><div class="sat">${sat}</div></section></div>
 <div id="box"></div>
 <script type="application/json" id="data">${scriptSafeJson(data)}</script>
