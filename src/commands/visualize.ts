@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import type { Ui } from '../ui/ui.js';
 import { extractFeatures, type Feature } from '../visualize/features.js';
 import { QUANTITIES, SIGMOID_GATES, record, unitSeries, type Recording } from '../visualize/record.js';
-import { describeSaturation, saturation, scoreFeature, type FeatureScores, type GateSaturation, type UnitScore } from '../visualize/score.js';
+import { categoryMeans, describeSaturation, saturation, scoreFeature, type FeatureScores, type GateSaturation, type UnitScore } from '../visualize/score.js';
 import { colourText, legend, scatter, toUnit } from '../visualize/terminal.js';
 import { renderPage, saturationSvg, type PageEntry } from '../visualize/html.js';
 import { ngramComparison, type NgramComparison } from '../visualize/vs-ngram.js';
@@ -332,6 +332,12 @@ export function printVisualize(r: VisualizeResult, ui: Ui, level: number, width:
     say(`   ${f.feature.name}: ${f.feature.description} (${what})`);
     for (const s of f.ranked.slice(0, r.top)) say(`     ${unitLabel(s).padEnd(26)} ${formatScore(f.feature, s.score)}`);
     const best = f.ranked[0];
+    if (best && f.feature.kind === 'categorical') {
+      const { labels, categories } = f.feature;
+      const means = categoryMeans(r.rec.layers[best.layer].q[best.quantity], r.rec.T, r.rec.H, best.unit, labels, categories.length);
+      const order = categories.map((c, k) => ({ c, m: means[k] })).sort((a, b) => b.m - a.m);
+      say(`     mean ${best.quantity} of unit ${best.unit} by ${f.feature.name}: ${order.map(({ c, m }) => `${c} ${m.toFixed(2)}`).join(', ')}`);
+    }
     if (best) for (const line of preview(r, f.feature, best, level, w - 5)) say(`     ${line}`);
   }
   if (r.constant.length > 0) say(`   Not scored, as they do not vary on this text: ${r.constant.join(', ')}.`);

@@ -138,9 +138,19 @@ export function describeSaturation(s: GateSaturation): string[] {
   const pct = (x: number) => `${Math.round(100 * x)}%`;
   const lines = [`${GATE_ROLE[s.gate] ?? s.gate}: on average ${pct(mean(s.left))} of characters below ${LEFT}, ${pct(mean(s.right))} above ${RIGHT}.`];
   const parts: string[] = [];
-  if (r > 0) parts.push(`${r} of ${H} units are right-saturated on most characters${s.gate === 'f' ? ' (cells that keep their content: long memory)' : s.gate === 'z' ? ' (units that keep their old value)' : ''}`);
-  if (lf > 0) parts.push(`${lf} are left-saturated on most characters${s.gate === 'f' ? ' (cells that forget at once: they only hold the last character or so)' : ''}`);
-  if (never > 0) parts.push(`${never} are rarely saturated either way (they act as soft, graded switches)`);
+  if (r > 0) parts.push(`${r} of ${H} unit${r === 1 ? ' is' : 's are'} right-saturated on most characters${s.gate === 'f' ? ' (cells that keep their content: long memory)' : s.gate === 'z' ? ' (units that keep their old value)' : ''}`);
+  if (lf > 0) parts.push(`${lf} ${lf === 1 ? 'is' : 'are'} left-saturated on most characters${s.gate === 'f' ? ' (cells that forget at once: they only hold the last character or so)' : ''}`);
+  if (never > 0) parts.push(`${never} ${never === 1 ? 'is' : 'are'} rarely saturated either way (they act as soft, graded switches)`);
   if (parts.length > 0) lines.push(parts.join('; ') + '.');
   return lines;
+}
+
+/** The mean of one unit's values over the characters of each category (NaN for an empty one). */
+export function categoryMeans(x: Float32Array, T: number, H: number, unit: number, labels: Int32Array, K: number): Float64Array {
+  const sum = new Float64Array(K), n = new Float64Array(K);
+  for (let t = 0; t < T; t++) {
+    const k = labels[t];
+    if (k >= 0) { sum[k] += x[t * H + unit]; n[k]++; }
+  }
+  return sum.map((s, k) => s / n[k]);
 }
