@@ -107,7 +107,7 @@ svg text{font-size:10px;fill:#5b6475}svg .g{stroke:#eceef2}svg .d{stroke:#d5d9e0
 // The page's script. It reads the data block, builds the text once, and recolours on click.
 const SCRIPT = `
 (function(){
-var D=JSON.parse(document.getElementById('data').textContent);
+var tStart=performance.now(),D=JSON.parse(document.getElementById('data').textContent);
 var T=D.chars.length,K=D.K;
 var raw=atob(D.values),bytes=new Int8Array(raw.length);for(var i=0;i<raw.length;i++)bytes[i]=raw.charCodeAt(i)<<24>>24;
 var pal=new Array(255);for(var v=-127;v<=127;v++){var x=v/127,a=Math.abs(x),e=x<0?[49,105,200]:[208,55,45],m=[245,245,240];
@@ -140,7 +140,7 @@ tr.appendChild(c1);tr.appendChild(c2);tr.appendChild(c3);tb.appendChild(tr);}box
 var r=s.getBoundingClientRect(),bw=box.offsetWidth,bh=box.offsetHeight;var x=Math.min(window.innerWidth-bw-8,r.left),y=r.bottom+6;if(y+bh>window.innerHeight)y=r.top-bh-6;box.style.left=x+'px';box.style.top=y+'px';});
 text.addEventListener('mouseleave',function(){box.style.display='none';});
 show(D.selected);
-document.body.dataset.ready='1';
+document.body.dataset.buildMs=(performance.now()-tStart).toFixed(0);document.body.dataset.ready='1';
 })();
 `;
 
