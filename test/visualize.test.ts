@@ -140,7 +140,7 @@ describe('visualize: recording', () => {
     const rec = record(m, ids, 0);
     const g = new Graph(m, 1, 1, { train: false });
     const st = new RecurrentState(m.config, 1, m.kernels);
-    let prev = Int32Array.of(0);
+    let prev: Int32Array = Int32Array.of(0);
     for (let t = 0; t < ids.length; t++) {
       g.forward(prev, st, true, false, null);
       const z = Array.from(g.logits), max = Math.max(...z);

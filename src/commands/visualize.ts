@@ -3,6 +3,7 @@
 // The command gathers data (runVisualize); printing is printVisualize; the page is
 // src/visualize/html.ts.
 
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
@@ -13,7 +14,6 @@ import { loadModel, type Loaded } from '../io/load.js';
 import { describeChars } from '../data/text.js';
 import { Generator } from '../nn/generate.js';
 import { Rng } from '../nn/rng.js';
-import { createHash } from 'node:crypto';
 import type { Ui } from '../ui/ui.js';
 import { extractFeatures, type Feature } from '../visualize/features.js';
 import { QUANTITIES, SIGMOID_GATES, record, unitSeries, type Recording } from '../visualize/record.js';
@@ -343,7 +343,7 @@ export function printVisualize(r: VisualizeResult, ui: Ui, level: number, width:
   if (r.constant.length > 0) say(`   Not scored, as they do not vary on this text: ${r.constant.join(', ')}.`);
   say();
   if (r.shown.quantity === 'vs-ngram') say(`2) The text coloured by where the model beats the n-gram (red) or loses to it (blue): ${r.shown.why}`);
-  else say(`2) The text coloured by ${unitLabel(r.shown)} (${shownName(r.shown.quantity)}): ${r.shown.why}`);
+  else say(`2) The text coloured by ${unitLabel(r.shown)}${r.shown.quantity === 'c' ? ' (tanh(c))' : ''}: ${r.shown.why}`);
   say(`   ${legend(r.shown.gate, level)}`);
   for (const line of colourText(r.chars, r.shown.values, level, w)) say(line);
   say();
