@@ -82,7 +82,8 @@ describe('lstm visualize: output', () => {
   });
 
   it('--json: features with their top units, the shown unit, saturation per gate; --dump-activations adds the values', () => {
-    const text = 'I grew up in India… I speak fluent Hindi.\nMy family comes from Brazil, so I speak fluent Portuguese.\n';
+    // two lines per country, so the country feature applies
+    const text = 'I grew up in India… I speak fluent Hindi.\nMy family comes from Brazil, so I speak fluent Portuguese.\n'.repeat(2);
     const r = lstm(['visualize', '--checkpoint', model, '--text', text, '--json', '--dump-activations', '--top', '2', '--feature', 'fluent']);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);

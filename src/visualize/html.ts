@@ -140,7 +140,7 @@ tr.appendChild(c1);tr.appendChild(c2);tr.appendChild(c3);tb.appendChild(tr);}box
 var r=s.getBoundingClientRect(),bw=box.offsetWidth,bh=box.offsetHeight;var x=Math.min(window.innerWidth-bw-8,r.left),y=r.bottom+6;if(y+bh>window.innerHeight)y=r.top-bh-6;box.style.left=x+'px';box.style.top=y+'px';});
 text.addEventListener('mouseleave',function(){box.style.display='none';});
 show(D.selected);
-document.body.dataset.buildMs=(performance.now()-tStart).toFixed(0);document.body.dataset.ready='1';
+document.body.dataset.buildMs=(performance.now()-tStart).toFixed(0);document.body.dataset.readyAt=performance.now().toFixed(0);document.body.dataset.ready='1';
 })();
 `;
 
