@@ -16,6 +16,7 @@ import { registerInspect } from './inspect.js';
 import { registerInterop } from './interop.js';
 import { registerProbe } from './probe.js';
 import { CHECKPOINT_HELP, checkpointDirOption, oneCheckpoint } from './checkpoint.js';
+import { registerVisualize } from './visualize.js';
 import { stopSpinners, Ui } from '../ui/ui.js';
 
 function version(): string {
@@ -138,6 +139,7 @@ Examples:
   registerInspect(program);
   registerInterop(program);
   registerProbe(program);
+  registerVisualize(program);
   // Further commands wire themselves (one file each under src/cli/, one line each here).
   return program;
 }
