@@ -3,14 +3,15 @@
 // The command is a function from validated options to a summary. It emits events to the ui
 // layer, which decides whether they become a live line, plain lines or JSON.
 
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { checkOutputFile } from '../io/files.js';
+import { basename, extname, join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
 import { BACKENDS, createKernels, defaultThreads, isBackend, type BackendName } from '../nn/backend.js';
 import {
   decodeF32, encodeArrays, encodeF32, loadTensors, readCheckpoint, tensorsOf, writeCheckpoint,
-  writeFileAtomic, type Checkpoint, type TrainSettings, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
+  type Checkpoint, type TrainSettings, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
 } from '../io/checkpoint.js';
 import { Interrupted, UserError } from '../errors.js';
 import { num, parseOptions, kebab } from '../cli/options.js';
@@ -445,19 +446,7 @@ function samePath(a: string, b: string): boolean {
 /** Refuse to overwrite someone's checkpoint, and find out now (not after an hour of training)
  *  whether the folder can be written. */
 function checkWritable(out: string, overwriteOk: boolean): void {
-  if (existsSync(out)) {
-    if (statSync(out).isDirectory()) throw new UserError(`--out ${out} is a folder; give a file name or end the path with /`, 2);
-    if (!overwriteOk) throw new UserError(`${out} already exists; continue that run with --resume ${out}, pick another --out, or add --force to overwrite it`, 2);
-  }
-  const dir = dirname(out);
-  try {
-    mkdirSync(dir, { recursive: true });
-    const probe = join(dir, `.lstm-write-test-${process.pid}`);
-    writeFileAtomic(probe, '');
-    rmSync(probe, { force: true });
-  } catch (e) {
-    throw new UserError(`cannot write checkpoints to ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  checkOutputFile(out, { replace: overwriteOk, checkpoint: true });
 }
 
 function sampleText(model: Model, vocab: Vocab, seed: number): string {

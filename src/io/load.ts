@@ -1,6 +1,6 @@
 // Loading a checkpoint into a ready model, for the commands that use one.
 
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createKernels, isBackend, type BackendName } from '../nn/backend.js';
 import { loadTensors, readCheckpoint, type Checkpoint } from './checkpoint.js';
@@ -27,8 +27,14 @@ export function latestCheckpoint(dir = CHECKPOINT_DIR): string {
       else if (e.isFile() && e.name.endsWith('.json') && !e.name.startsWith('.')) found.push({ path: p, mtime: statSync(p).mtimeMs });
     }
   };
-  if (existsSync(dir)) walk(dir);
-  if (found.length === 0) throw new UserError(`no checkpoint found under ${dir}/; train one with "lstm train", or name one with --checkpoint`);
+  try {
+    walk(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new UserError(`${dir} is a file, not a folder of checkpoints`, 1, { kind: 'name-checkpoint' });
+    if (code !== 'ENOENT') throw new UserError(`cannot search ${dir} for checkpoints: ${code ?? (e as Error).message}`);
+  }
+  if (found.length === 0) throw new UserError(`no checkpoint found under ${dir}/`, 1, { kind: 'name-checkpoint' });
   // Newest first; on a tie prefer the latest over the best-so-far file written at the same moment.
   found.sort((a, b) => b.mtime - a.mtime || Number(a.path.endsWith('.best.json')) - Number(b.path.endsWith('.best.json')));
   return found[0].path;
