@@ -5,8 +5,8 @@
 
 /** What the user can do about an error, in terms the CLI turns into its own flags and commands. */
 export type Remedy =
-  /** An output file exists: the CLI names the flag that overwrites it (and, for a checkpoint, how to continue the run). */
-  | { kind: 'overwrite'; path: string; checkpoint: boolean }
+  /** An output file exists: the CLI names the flag that overwrites it (and, for a checkpoint, how to continue its run). */
+  | { kind: 'overwrite'; path: string; checkpoint?: string }
   /** A PyTorch exchange file was given where a checkpoint was expected: import it first. */
   | { kind: 'import'; path: string }
   /** A checkpoint was given where a PyTorch exchange file was expected: export it, or use it as it is. */
@@ -22,7 +22,7 @@ export class UserError extends Error {
 
 /** A file a command would write already exists, and the caller did not ask to replace it. */
 export class OutputExistsError extends UserError {
-  constructor(readonly path: string, checkpoint = false) {
+  constructor(readonly path: string, checkpoint?: string) {
     super(`${path} already exists`, 2, { kind: 'overwrite', path, checkpoint });
   }
 }

@@ -2,7 +2,7 @@
 
 import { Command, Option } from 'commander';
 import { INSPECT_DEFAULTS as D, runInspect } from '../commands/inspect.js';
-import { TRAIN_DEFAULTS } from '../commands/train.js';
+import { TRAIN_DEFAULTS } from '../train/run.js';
 import { PLOT_QUANTITIES } from '../inspect/report.js';
 import { Ui } from '../ui/ui.js';
 

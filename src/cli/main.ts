@@ -187,7 +187,7 @@ function flagFor(value: string): string | undefined {
 function remedyText(r: Remedy): string {
   switch (r.kind) {
     case 'overwrite': return r.checkpoint
-      ? `continue that run with --resume ${r.path}, pick another --out, or add --force to overwrite it`
+      ? `continue that run with --resume ${r.checkpoint}, pick another --out, or add --force to overwrite it`
       : `pick another ${flagFor(r.path) ?? 'file name'}, or add --force to overwrite it`;
     case 'import': return `turn it into a checkpoint with: lstm import ${r.path} --out CKPT`;
     case 'export': return `use it as it is, or make one with: lstm export ${r.path} --format torch --out FILE`;

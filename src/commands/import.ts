@@ -15,7 +15,7 @@ import { configOf, loadTorchInto } from '../interop/convert.js';
 import { checkOutputFile, writeOutputFile } from '../io/files.js';
 import { readTorchFile } from '../interop/torchfile.js';
 import { Model } from '../nn/model.js';
-import { buildCheckpoint, TRAIN_DEFAULTS } from './train.js';
+import { buildCheckpoint, TRAIN_DEFAULTS } from '../train/run.js';
 
 export const ImportOptionsSchema = z.object({
   file: z.string().min(1),

@@ -22,7 +22,7 @@ import { renderChart } from '../ui/chart.js';
 import { wrap } from '../ui/format.js';
 import { renderSvg } from '../ui/svg.js';
 import { loadModel, type Loaded } from '../io/load.js';
-import { TRAIN_DEFAULTS } from './train.js';
+import { TRAIN_DEFAULTS } from '../train/run.js';
 
 export const INSPECT_DEFAULTS = {
   models: 'rnn,lstm,lstm-nofg',

@@ -24,7 +24,7 @@ import { needsBoundary, scoreItems, summarize, textsRead, type StartMode } from 
 import { renderChart } from '../ui/chart.js';
 import { formatDuration, wrap } from '../ui/format.js';
 import { loadModel, type Loaded } from '../io/load.js';
-import { runTrain, TRAIN_DEFAULTS } from './train.js';
+import { train, TRAIN_DEFAULTS, type TrainSpec } from '../train/run.js';
 
 export const DEFAULT_PROBE = join(PACKAGE_ROOT, 'corpora', 'probe.jsonl');
 
@@ -82,31 +82,6 @@ function defaultSettings(): TrainSettings {
   };
 }
 
-/**
- * A Ui for lstm train run from here: it shows nothing of its own, and turns train's JSON events
- * into one progress line on `progress` (a live line on a terminal, a line every 1000 steps
- * elsewhere).
- */
-class TrainProgress extends Ui {
-  private last = 0;
-  constructor(private readonly progress: Ui, private readonly what: string, private readonly target: number) {
-    super({ json: true });
-  }
-
-  override event(obj: Record<string, unknown>): void {
-    if (obj.event !== 'step') return;
-    const step = obj.step as number, target = this.target;
-    const text = `${this.what}: step ${step}/${target}, loss ${((obj.loss as number) / Math.LN2).toFixed(3)} bits/char`;
-    if (this.progress.fancy) {
-      if (performance.now() - this.last > 200 || step === target) { this.progress.live(text); this.last = performance.now(); }
-    } else if (step % 1000 === 0 || step === target) this.progress.line(text);
-  }
-
-  override warn(text: string): void {
-    this.progress.warn(text);
-  }
-}
-
 async function compareModels(
   o: z.infer<typeof ProbeOptionsSchema>, progress: Ui, checkChars: (vocab: Vocab, whose: string, isModel: boolean) => void,
 ): Promise<Array<{ path: string; model: CompareModel }>> {
@@ -137,17 +112,36 @@ async function compareModels(
   for (const [i, { m, action }] of work.entries()) {
     const what = `${action === 'resume' ? 'Resuming' : 'Training'} ${m.cell} 1×${m.hidden} (${m.parameters.toLocaleString('en-US')} parameters, ${i + 1} of ${work.length})`;
     progress.line(`${what} for ${steps} steps → ${m.path}`);
-    const ui = new TrainProgress(progress, `${m.cell} 1×${m.hidden}`, steps);
-    const raw: Record<string, unknown> = action === 'resume'
-      ? { resume: m.path, steps: String(steps), corpus: o.corpus }
-      : { corpus: o.corpus, cell: m.cell, hidden: String(m.hidden), steps: String(steps), out: m.path };
+    const label = `${m.cell} 1×${m.hidden}`;
+    const spec: TrainSpec = action === 'resume' ? { resume: m.path, steps } : { cell: m.cell, hidden: m.hidden, steps, out: m.path };
+    // Ctrl-C stops the training between steps and saves it, as lstm train does.
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    let last = 0;
     const t0 = performance.now();
     try {
-      await runTrain(raw, new Set(), ui);
+      const { summary } = await train(spec, o.corpus, {
+        signal: stop.signal,
+        onEvent: (e) => {
+          if (e.event === 'warning') progress.warn(e.message);
+          if (e.event !== 'step') return;
+          // One progress line: live on a terminal, every 1000 steps elsewhere.
+          const text = `${label}: step ${e.step}/${steps}, loss ${(e.loss / Math.LN2).toFixed(3)} bits/char`;
+          if (progress.fancy) {
+            if (performance.now() - last > 200 || e.step === steps) { progress.live(text); last = performance.now(); }
+          } else if (e.step % 1000 === 0 || e.step === steps) progress.line(text);
+        },
+      });
+      if (summary.stopped === 'interrupted') throw new Interrupted();
     } catch (e) {
       progress.clearLive();
       if (e instanceof Interrupted) progress.line(`Interrupted: ${m.path} is saved; run the same command again to continue its training.`);
       throw e;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
     progress.clearLive();
     progress.line(`Trained ${m.cell} 1×${m.hidden} in ${formatDuration((performance.now() - t0) / 1000)}.`);

@@ -118,8 +118,9 @@ export function looksTruncated(text: string): boolean {
 export interface OutputOptions {
   /** An existing file there may be replaced (the user asked: --force, or --resume of that run). */
   replace?: boolean;
-  /** A checkpoint: the refusal then says how to continue its run. */
-  checkpoint?: boolean;
+  /** The checkpoint of the run this file belongs to (itself, or the run's latest for its
+   *  best-so-far file): the refusal then says how to continue that run. */
+  checkpoint?: string;
 }
 
 /**

@@ -10,6 +10,11 @@ import { Model } from '../nn/model.js';
 
 export const CHECKPOINT_DIR = 'checkpoints';
 
+/** The folder train writes to and the other commands search: $LSTM_CHECKPOINTS, else ./checkpoints. */
+export function defaultCheckpointDir(): string {
+  return process.env.LSTM_CHECKPOINTS || CHECKPOINT_DIR;
+}
+
 export interface Loaded {
   path: string;
   ck: Checkpoint;
