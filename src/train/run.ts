@@ -19,7 +19,7 @@ import {
 import { UserError } from '../errors.js';
 import { kebab, num } from '../schema.js';
 import { readCorpus, type CorpusText } from '../io/corpus.js';
-import { checkOutputFile, lockOutputFile, type OutputLock } from '../io/files.js';
+import { checkOutputFile, isRegularFile, lockOutputFile, type OutputLock } from '../io/files.js';
 import { checkTrainingBudget } from '../nn/budget.js';
 import { defaultCheckpointDir } from '../io/load.js';
 import { Vocab, describeChars } from '../data/text.js';
@@ -238,6 +238,11 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
   const corpusSource = typeof corpus === 'object' ? corpus : corpus ?? (o.resume && ck ? ck.corpus.source : undefined);
   if (o.resume && ck && corpusSource === '-' && corpus === undefined) {
     throw new UserError(`the run in ${o.resume} was trained on standard input: give the same text again with "lstm train - --resume ${o.resume}"`, 2);
+  }
+  // A file named inside a checkpoint is opened unasked only if it is a regular file: a FIFO
+  // would wait for a writer forever, a device might never end.
+  if (typeof corpusSource === 'string' && corpusSource !== 'default' && corpus === undefined && existsSync(corpusSource) && !isRegularFile(corpusSource)) {
+    throw new UserError(`the run in ${o.resume} was trained on ${corpusSource}, which is not a regular file (a device or a FIFO); give the same text again as a file`, 2);
   }
   let text: CorpusText | null = typeof corpusSource === 'object' ? corpusSource : await readCorpus(corpusSource);
   const info: CorpusInfo = { source: text.source, chars: text.chars, sha256: text.sha256 };
