@@ -8,7 +8,7 @@
 
 import { z } from 'zod';
 import { looksTruncated, readFileOrExplain, writeOutputFile } from './files.js';
-import { CELL_TYPES, type Model } from '../nn/model.js';
+import { CELL_TYPES, ParamLayout, type Model } from '../nn/model.js';
 import { checkModelSize, tensorCount } from '../nn/budget.js';
 import { OPTIMIZERS } from '../nn/optim.js';
 import type { FloatArray } from '../nn/kernels.js';
@@ -189,6 +189,15 @@ export function parseCheckpoint(json: unknown, path: string): Checkpoint {
   const tensors = Object.keys(ck.tensors).length, needed = tensorCount(ck.model);
   if (tensors !== needed) {
     throw new CheckpointError(`${path}: has ${tensors} tensors, but a ${ck.model.layers}-layer ${ck.model.cell} has ${needed}`);
+  }
+  // Each tensor must hold the numbers its shape in this model needs (counted from the base64
+  // length, nothing decoded), so a model is allocated only for data that is really there.
+  for (const t of new ParamLayout(ck.model).tensors) {
+    const entry = ck.tensors[t.name];
+    if (!entry) throw new CheckpointError(`${path}: missing tensor ${t.name}`);
+    const bytes = Buffer.byteLength(entry.data, 'base64');
+    if (bytes % 4 !== 0) throw new CheckpointError(`${path}: tensor ${t.name}: ${bytes} bytes is not a whole number of float32 values`);
+    if (bytes / 4 !== t.size) throw new CheckpointError(`${path}: tensor ${t.name}: has ${bytes / 4} numbers, expected ${t.size}`);
   }
   try {
     new Vocab(ck.vocab);
