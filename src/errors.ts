@@ -3,6 +3,8 @@
 // line and an exit code in exactly one place: the CLI entry (src/cli/main.ts), which also adds
 // the flag or command that fixes the problem where it knows one (see `remedy`).
 
+import { kebab } from './schema.js';
+
 /** What the user can do about an error, in terms the CLI turns into its own flags and commands. */
 export type Remedy =
   /** An output file exists: the CLI names the flag that overwrites it (and, for a checkpoint, how to continue its run). */
@@ -18,6 +20,22 @@ export class UserError extends Error {
   constructor(message: string, readonly exitCode = 1, readonly remedy?: Remedy) {
     super(message);
   }
+}
+
+/**
+ * An error whose words name settings. The library's message names them as its API does
+ * (`batchSize`, `resume`); the CLI renders the same sentence with its flags (`--batch-size`,
+ * `--resume`) and its command lines, by calling render(true).
+ */
+export class SettingsError extends UserError {
+  constructor(readonly render: (cli: boolean) => string, exitCode = 1) {
+    super(render(false), exitCode);
+  }
+}
+
+/** A setting's name as the library (`batchSize`) or the CLI (`--batch-size`) spells it. */
+export function settingName(setting: string, cli: boolean): string {
+  return cli ? `--${kebab(setting)}` : setting;
 }
 
 /** A file a command would write already exists, and the caller did not ask to replace it. */

@@ -11,7 +11,7 @@ import { PACKAGE_ROOT } from '../io/corpus.js';
 import { runInfo } from '../commands/info.js';
 import { runSample } from '../commands/sample.js';
 import { runTrain, TRAIN_DEFAULTS as D } from '../commands/train.js';
-import { Interrupted, UserError, type Remedy } from '../errors.js';
+import { Interrupted, SettingsError, UserError, type Remedy } from '../errors.js';
 import { printable } from '../ui/format.js';
 import { guardStdio, keepGoingWithoutStdout, stdoutFailure, stdoutOpen } from './stdio.js';
 import { registerInspect } from './inspect.js';
@@ -161,6 +161,7 @@ function reportError(e: unknown): number {
     return e.exitCode === 0 ? 0 : 2;
   }
   if (e instanceof Interrupted) return e.exitCode;
+  if (e instanceof SettingsError) return say(e.render(true), e.exitCode);
   if (e instanceof UserError) return say(e.message + (e.remedy ? `; ${remedyText(e.remedy)}` : ''), e.exitCode);
   if (e instanceof ZodError) return say(e.issues[0]?.message ?? 'invalid input', 2);
   const err = e as NodeJS.ErrnoException;

@@ -16,8 +16,8 @@ import {
   decodeF32, encodeArrays, encodeF32, loadTensors, readCheckpoint, tensorsOf, writeCheckpoint,
   type Checkpoint, type TrainSettings, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
 } from '../io/checkpoint.js';
-import { UserError } from '../errors.js';
-import { kebab, num } from '../schema.js';
+import { SettingsError, settingName, UserError } from '../errors.js';
+import { num } from '../schema.js';
 import { readCorpus, type CorpusText } from '../io/corpus.js';
 import { checkOutputFile, isRegularFile, lockOutputFile, type OutputLock } from '../io/files.js';
 import { checkTrainingBudget } from '../nn/budget.js';
@@ -204,7 +204,8 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
   }
   const o = r.data;
   const emit = hooks.onEvent ?? (() => {});
-  if (o.resume && o.initFrom) throw new UserError('--resume and --init-from cannot be used together: --resume continues a run, --init-from starts a new one from its weights', 2);
+  const [resume, initFrom] = [(cli: boolean) => settingName('resume', cli), (cli: boolean) => settingName('initFrom', cli)];
+  if (o.resume && o.initFrom) throw new SettingsError((cli) => `${resume(cli)} and ${initFrom(cli)} cannot be used together: ${resume(cli)} continues a run, ${initFrom(cli)} starts a new one from its weights`, 2);
 
   // 1) Where we start from: a checkpoint to resume or to initialise from, or nothing.
   let ck: Checkpoint | null = null;
@@ -212,22 +213,22 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
     const path = (o.resume ?? o.initFrom)!;
     ck = readCheckpoint(path);
     if (o.resume && (!ck.optimizer || !ck.carried)) {
-      throw new UserError(`${path} holds weights only (no optimiser or carried state), so it cannot be resumed exactly; start a new run from its weights with --init-from ${path}`, 2);
+      throw new SettingsError((cli) => `${path} holds weights only (no optimiser or carried state), so it cannot be resumed exactly; start a new run from its weights with ${initFrom(cli)} ${path}`, 2);
     }
     if (o.resume && !isBackend(ck.train.backend)) {
       throw new UserError(`${path} was trained on a backend this lstm does not have (${ck.train.backend}); it has ${BACKENDS.join(', ')}`, 2);
     }
-    const flag = o.resume ? '--resume' : '--init-from';
+    const flag = (cli: boolean) => (o.resume ? resume(cli) : initFrom(cli));
     const fixed: readonly string[] = o.resume ? [...ARCHITECTURE, ...TRAJECTORY] : ARCHITECTURE;
     for (const key of fixed) {
       const mine = (o as Record<string, unknown>)[key];
       if (mine === undefined) continue;
       const theirs = key in ck.model ? (ck.model as Record<string, unknown>)[key] : (ck.train as Record<string, unknown>)[key];
       if (mine !== theirs) {
-        const hint = o.resume && !(ARCHITECTURE as readonly string[]).includes(key)
-          ? ' (--resume continues the same run; to change it, start a new run with --init-from)'
+        const hint = (cli: boolean) => o.resume && !(ARCHITECTURE as readonly string[]).includes(key)
+          ? ` (${resume(cli)} continues the same run; to change it, start a new run with ${initFrom(cli)})`
           : ' (the architecture comes from the checkpoint)';
-        throw new UserError(`--${kebab(key)} ${mine} differs from the checkpoint's ${theirs}${hint}: ${flag} ${path}`, 2);
+        throw new SettingsError((cli) => `${settingName(key, cli)} ${mine} differs from the checkpoint's ${theirs}${hint(cli)}: ${flag(cli)} ${path}`, 2);
       }
     }
   }
@@ -237,7 +238,7 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
   emit({ event: 'reading' });
   const corpusSource = typeof corpus === 'object' ? corpus : corpus ?? (o.resume && ck ? ck.corpus.source : undefined);
   if (o.resume && ck && corpusSource === '-' && corpus === undefined) {
-    throw new UserError(`the run in ${o.resume} was trained on standard input: give the same text again with "lstm train - --resume ${o.resume}"`, 2);
+    throw new SettingsError((cli) => `the run in ${o.resume} was trained on standard input: give the same text again ${cli ? `with "lstm train - --resume ${o.resume}"` : "(corpus '-')"}`, 2);
   }
   // A file named inside a checkpoint is opened unasked only if it is a regular file: a FIFO
   // would wait for a writer forever, a device might never end.
@@ -247,7 +248,7 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
   let text: CorpusText | null = typeof corpusSource === 'object' ? corpusSource : await readCorpus(corpusSource);
   const info: CorpusInfo = { source: text.source, chars: text.chars, sha256: text.sha256 };
   if (o.resume && ck && info.sha256 !== ck.corpus.sha256) {
-    throw new UserError(`--resume needs the corpus the run was trained on: ${describeSource(info)} is not the same text (its SHA-256 differs from the checkpoint's)`, 2);
+    throw new SettingsError((cli) => `${resume(cli)} needs the corpus the run was trained on: ${describeSource(info)} is not the same text (its SHA-256 differs from the checkpoint's)`, 2);
   }
 
   // 3) Vocabulary, model configuration and training settings.
@@ -275,7 +276,7 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
   const valIds = ids.subarray(ids.length - nVal);
   const need = Streams.minLength(settings.batchSize, settings.seqLen);
   if (trainIds.length < need) {
-    throw new UserError(`${describeSource(info)} is too short: ${trainIds.length} characters for training${nVal ? ` (after setting aside ${nVal} for validation)` : ''}, but one batch of ${settings.batchSize} streams × ${settings.seqLen} steps needs at least ${need}; use a smaller --batch-size or --seq-len${nVal ? ', or --val-frac 0' : ''}`);
+    throw new SettingsError((cli) => `${describeSource(info)} is too short: ${trainIds.length} characters for training${nVal ? ` (after setting aside ${nVal} for validation)` : ''}, but one batch of ${settings.batchSize} streams × ${settings.seqLen} steps needs at least ${need}; use a smaller ${settingName('batchSize', cli)} or ${settingName('seqLen', cli)}${nVal ? `, or ${settingName('valFrac', cli)} 0` : ''}`);
   }
   if (config.layers === 1 && settings.dropout > 0) emit({ event: 'warning', message: '--dropout acts between stacked layers; with --layers 1 it has no effect' });
 
@@ -387,7 +388,7 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
     } catch (e) {
       if (e instanceof NonFiniteError) {
         lock?.release();
-        throw new UserError(`training diverged: ${e.message}; these weights were not saved (the last checkpoint written, if any, is intact). Try a lower --lr (now ${settings.lr}) or a tighter --clip (now ${settings.clip || 'off'})`);
+        throw new SettingsError((cli) => `training diverged: ${e.message}; these weights were not saved (the last checkpoint written, if any, is intact). Try a lower ${settingName('lr', cli)} (now ${settings.lr}) or a tighter ${settingName('clip', cli)} (now ${settings.clip || 'off'})`);
       }
       throw e;
     }
@@ -473,7 +474,7 @@ export function describeSource(c: { source: string }): string {
 }
 
 function restorePosition(trainer: Trainer, ck: Checkpoint, where: string): void {
-  if (!ck.optimizer || !ck.carried) throw new UserError(`${where} has no optimiser state or carried state, so it cannot be resumed exactly; use --init-from to start a new run from its weights`);
+  if (!ck.optimizer || !ck.carried) throw new SettingsError((cli) => `${where} has no optimiser state or carried state, so it cannot be resumed exactly; use ${settingName('initFrom', cli)} to start a new run from its weights`);
   if (ck.optimizer.kind !== trainer.optimizer.kind) throw new UserError(`${where}: optimiser state is for ${ck.optimizer.kind}`);
   const size = trainer.model.params.length;
   const BH = trainer.hyper.batchSize * trainer.model.config.hidden;
