@@ -318,6 +318,10 @@ describe.concurrent('standard output and error', () => {
     }
   });
 
+  it('sample --json of more text than one JSON string holds: refused before generating', async () => {
+    expectOneLineError(await lstm(['sample', '--checkpoint', ck, '--length', '100000000', '--json'], { limit: 30_000 }), /a text of 100000000 characters is more than one JSON object holds/, 2);
+  });
+
   it('a closed stderr and a warning: no crash', async () => {
     const r = await sh(`"${process.execPath}" "${BIN}" train "${corpus}" ${TINY.join(' ')} --dropout 0.1 --steps 3 --out "${fresh('nostderr.json')}" --quiet 2>&1 >/dev/null | true; exit \${PIPESTATUS[0]}`);
     noHang(r);

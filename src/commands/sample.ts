@@ -3,13 +3,18 @@
 import { randomInt } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
-import { UserError } from '../errors.js';
+import { constants } from 'node:buffer';
+import { BudgetError, UserError } from '../errors.js';
 import { num, parseOptions } from '../cli/options.js';
 import type { Ui } from '../ui/ui.js';
 import { describeChars } from '../data/text.js';
 import { Generator } from '../nn/generate.js';
 import { Rng } from '../nn/rng.js';
 import { loadModel } from '../io/load.js';
+
+/** The longest text --json can print as one string: a character may take two UTF-16 units and
+ *  up to 6 characters escaped (\u001b), within the longest string V8 builds. */
+const MAX_JSON_LENGTH = Math.floor(constants.MAX_STRING_LENGTH / 12);
 
 export const SampleOptionsSchema = z.object({
   checkpoint: z.string().min(1).optional(),
@@ -42,14 +47,22 @@ export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s:
   const rng = new Rng(seed);
   const gen = new Generator(model, vocab);
   const opts = { temperature: o.temp, topK: o.topK, topP: o.topP };
+  if (o.json && o.length > MAX_JSON_LENGTH) {
+    throw new BudgetError(`a text of ${o.length} characters is more than one JSON object holds (at most ${MAX_JSON_LENGTH}); stream it without JSON`);
+  }
   gen.prime(o.prime, o.warmup, rng, opts);
-  let text = o.prime;
+  // The text is kept only for --json (one object at the end); streamed, memory stays flat
+  // however long it runs.
+  let text = o.prime, last = o.prime.slice(-1);
   if (!o.json && o.prime && !write(o.prime)) return { checkpoint: path, seed, text };
   let buf = '';
   for (let k = 0; k < o.length; k++) {
     const ch = gen.next(opts, rng);
-    text += ch;
-    if (o.json) continue;
+    last = ch;
+    if (o.json) {
+      text += ch;
+      continue;
+    }
     buf += ch;
     // Flush at line ends and every few characters, so the text streams without a syscall per character.
     if (ch === '\n' || buf.length >= 32) {
@@ -60,7 +73,7 @@ export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s:
   }
   if (!o.json) {
     if (buf && !write(buf)) return { checkpoint: path, seed, text };
-    if (!text.endsWith('\n')) write('\n');
+    if (last !== '\n') write('\n');
   }
   ui.event({ checkpoint: path, seed, temperature: o.temp, top_k: o.topK, top_p: o.topP, prime: o.prime, text });
   return { checkpoint: path, seed, text };
