@@ -487,7 +487,9 @@ describe('lstm inspect-gradients (CLI)', () => {
     expectOneLineError(lstm(['inspect-gradients', ...SMALL, '--recurrent-norm', '-1']), /--recurrent-norm "-1": must be greater than 0/);
     expectOneLineError(lstm(['inspect-gradients', ...SMALL, '--models', 'rnn', '--plot', 'c']), /--plot c needs an LSTM/);
     expectOneLineError(lstm(['inspect-gradients', ...SMALL, '--plot', 'x']), /--plot/);
-    expectOneLineError(lstm(['inspect-gradients', ...SMALL, '--svg', join(dir, 'no', 'such', 'dir', 'g.svg')]), /could not write the SVG/);
+    // (a missing folder is made, as for every file lstm writes; a file in the way is not)
+    writeFileSync(join(dir, 'plain'), 'x');
+    expectOneLineError(lstm(['inspect-gradients', ...SMALL, '--svg', join(dir, 'plain', 'g.svg')]), /cannot make the folder .*plain.* is a file/);
     expectOneLineError(lstm(['inspect-gradients', '--checkpoint', join(dir, 'missing.json')]), /missing\.json/);
     expectOneLineError(lstm(['inspect-gradients', '--checkpoint', ckpt, '--hidden', '8']), /--hidden sizes fresh models only/);
     expectOneLineError(lstm(['inspect-gradients', '--checkpoint', ckpt, '--text', 'Greece 🙂 Greek']), /vocabulary does not: '🙂' \(U\+1F642\)/);

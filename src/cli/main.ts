@@ -42,7 +42,7 @@ export function buildProgram(): Command {
     .version(version(), '-V, --version')
     .exitOverride()
     // One line: commander's message and where to look, on the same line.
-    .configureOutput({ outputError: (str, write) => write(`lstm: ${printable(str.trim().replace(/^error: /, ''))} (see lstm --help)\n`) });
+    .configureOutput({ outputError: (str, write) => write(`lstm: ${printable(str.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' '))} (see lstm --help)\n`) });
 
   program
     .command('train')

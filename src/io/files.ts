@@ -146,7 +146,7 @@ export function checkOutputFile(path: string, opts: OutputOptions = {}): void {
   const tmp = tempNameFor(path);
   let fd: number | null = null;
   try {
-    fd = openSync(tmp, 'wx');
+    fd = openSync(tmp, 'w'); // this process's own name: one left by a dead process that had our pid may go
     writeAll(fd, Buffer.alloc(4096, 0x20));
     fsyncSync(fd);
   } catch (e) {
