@@ -5,11 +5,13 @@ import { INSPECT_DEFAULTS as D, runInspect } from '../commands/inspect.js';
 import { TRAIN_DEFAULTS } from '../train/run.js';
 import { PLOT_QUANTITIES } from '../inspect/report.js';
 import { Ui } from '../ui/ui.js';
+import { oneCheckpoint } from './checkpoint.js';
 
 export function registerInspect(program: Command): void {
   program
     .command('inspect-gradients')
     .description('show how far gradients reach back in time: ‖∂E/∂h‖ k steps back for a trained model beside fresh rnn, lstm and lstm-nofg (vanishing and exploding gradients)')
+    .argument('[checkpoint]', 'a trained model to show beside the fresh ones (as --checkpoint)')
     .option('--checkpoint <ckpt>', 'a trained model to show beside the fresh ones (fresh models then take its size, vocabulary and seed)')
     .option('--models <list>', 'fresh models to compare: comma-separated rnn, lstm, lstm-nofg, gru; or none (with --checkpoint)', D.models)
     .option('--text <text>', 'the text: its last character is the target, the characters before it the inputs (default: a line from the checkpoint\'s corpus, else two built-in lines in its style)')
@@ -34,8 +36,8 @@ Examples:
   $ lstm inspect-gradients --models rnn --recurrent-norm 4 --clip 5   # the exploding regime, and clipping
   $ lstm inspect-gradients --hidden 64 --layers 2 --layer 1 --plot c --svg grads.svg
   $ lstm inspect-gradients --json | jq '.models[] | {label, k50: .grad_norm_h[50]}'`)
-    .action(async (_opts, cmd: Command) => {
-      const raw = cmd.opts();
+    .action(async (checkpoint: string | undefined, _opts, cmd: Command) => {
+      const raw: Record<string, any> = { ...cmd.opts(), checkpoint: oneCheckpoint(checkpoint, cmd.opts().checkpoint) };
       await runInspect(raw, new Ui({ json: Boolean(raw.json), quiet: Boolean(raw.csv) }));
     });
 }

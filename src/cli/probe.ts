@@ -3,6 +3,8 @@
 import { Command, Option } from 'commander';
 import { PROBE_DEFAULTS as D, runProbe } from '../commands/probe.js';
 import { Ui } from '../ui/ui.js';
+import { UserError } from '../errors.js';
+import { checkpointDirOption } from './checkpoint.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
@@ -10,9 +12,11 @@ export function registerProbe(program: Command): void {
   program
     .command('probe')
     .description('measure long-term memory: per distance between a country and its language ("I grew up in India… I speak fluent Hindi"), how often a model ranks the right language first')
-    .option('--checkpoint <ckpt>', 'a model to probe; repeat to probe several side by side (default: the most recently written checkpoint under checkpoints/, unless --compare)', collect)
+    .argument('[checkpoints...]', 'models to probe (as --checkpoint)')
+    .option('--checkpoint <ckpt>', 'a model to probe; repeat to probe several side by side (default: the most recently written checkpoint in the checkpoint folder, unless --compare)', collect)
+    .addOption(checkpointDirOption())
     .option('--probe-file <file>', 'the probe set: JSON lines, a header then items (default: the bundled corpora/probe.jsonl; - for standard input)')
-    .option('--compare', `also probe an rnn, an lstm and an lstm-nofg of about the same number of parameters, trained alike (lstm train's defaults) on the same corpus; trained once, then taken from checkpoints/probe/`)
+    .option('--compare', `also probe an rnn, an lstm and an lstm-nofg of about the same number of parameters, trained alike (lstm train's defaults) on the same corpus; trained once, then taken from probe/ in the checkpoint folder`)
     .option('--corpus <file>', 'with --compare: the corpus to train them on (default: the bundled one)')
     .option('--hidden <n>', `with --compare: the lstm's hidden size; the rnn and lstm-nofg are sized to its parameter count (default ${D.hidden})`)
     .option('--steps <n>', `with --compare: training steps of each (default ${D.steps}, as lstm train)`)
@@ -26,8 +30,12 @@ Examples:
   $ lstm probe --compare                              # rnn vs lstm vs lstm-nofg (trains them the first time)
   $ lstm probe --start zero                           # from a zero state, no line before
   $ lstm probe --json | jq '.models[] | {label, acc: [.bins[].accuracy]}'`)
-    .action(async (_opts, cmd: Command) => {
+    .action(async (checkpoints: string[], _opts, cmd: Command) => {
       const raw = cmd.opts();
+      if (checkpoints.length > 0) {
+        if (raw.checkpoint) throw new UserError('the checkpoints are given twice (as arguments and with --checkpoint); name them one way', 2);
+        raw.checkpoint = checkpoints;
+      }
       await runProbe(raw, new Ui({ json: Boolean(raw.json) }));
     });
 }

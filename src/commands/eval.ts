@@ -12,11 +12,12 @@ import type { Ui } from '../ui/ui.js';
 import { readCorpus } from '../io/corpus.js';
 import { describeChars, listChars } from '../data/text.js';
 import { encodeUtf8 } from '../data/utf8.js';
-import { Evaluator } from '../train/evaluate.js';
+import { EVAL_CHUNK, Evaluator } from '../train/evaluate.js';
 import { loadModel } from '../io/load.js';
 
 export const EvalOptionsSchema = z.object({
-  checkpoint: z.string().min(1),
+  checkpoint: z.string().min(1).optional(),
+  checkpointDir: z.string().min(1).optional(),
   file: z.string().min(1),
   json: z.boolean().default(false),
   skipUnknown: z.boolean().default(false),
@@ -29,9 +30,6 @@ export interface EvalReport {
   perplexity: number;
 }
 
-/** Steps per forward pass. The state is carried from one pass to the next, so this changes the
- *  speed, not the result. */
-const CHUNK = 256;
 
 /** The JSON line of --json, with exactly these keys in this order. Spaced like Python's
  *  json.dumps, so `lstm eval --json` and `lstm_torch.py eval --json` print the same shape. */
@@ -42,7 +40,7 @@ export function formatEvalJson(r: EvalReport): string {
 
 export async function runEval(raw: Record<string, unknown>, ui: Ui): Promise<EvalReport> {
   const o = parseOptions(EvalOptionsSchema, raw);
-  const { model, vocab } = loadModel(o.checkpoint);
+  const { model, vocab } = loadModel(o.checkpoint, undefined, o.checkpointDir);
   // readCorpus reads "default" as the bundled corpus; here FILE is always a path (or "-").
   const corpus = await readCorpus(o.file === 'default' ? './default' : o.file, 'text');
   const label = o.file === '-' ? 'standard input' : o.file;
@@ -54,7 +52,7 @@ export async function runEval(raw: Record<string, unknown>, ui: Ui): Promise<Eva
   if (ids.length < 2) {
     throw new UserError(`${label} has ${ids.length} character${ids.length === 1 ? '' : 's'}${skipped ? ` the model knows (${skipped} skipped)` : ''}: nothing to predict; eval needs at least 2`);
   }
-  const { loss, predictions } = new Evaluator(model, 1, Math.min(CHUNK, ids.length - 1)).evaluate(ids);
+  const { loss, predictions } = new Evaluator(model, 1, Math.min(EVAL_CHUNK, ids.length - 1)).evaluate(ids);
   const report: EvalReport = { predictions, loss_nats: loss, bpc: loss / Math.LN2, perplexity: Math.exp(loss) };
   const skippedNote = skipped > 0
     ? `skipped ${skipped.toLocaleString('en-US')} occurrence${skipped > 1 ? 's' : ''} of ${unknown.length} character${unknown.length > 1 ? 's' : ''} not in the model's vocabulary (${listChars(unknown)}); the model read the rest as if they were adjacent`

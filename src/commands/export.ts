@@ -13,7 +13,8 @@ import { loadModel } from '../io/load.js';
 export const EXPORT_FORMATS = ['torch'] as const;
 
 export const ExportOptionsSchema = z.object({
-  checkpoint: z.string().min(1),
+  checkpoint: z.string().min(1).optional(),
+  checkpointDir: z.string().min(1).optional(),
   format: z.enum(EXPORT_FORMATS),
   out: z.string().min(1),
   force: z.boolean().default(false),
@@ -22,7 +23,7 @@ export const ExportOptionsSchema = z.object({
 export async function runExport(raw: Record<string, unknown>, ui: Ui): Promise<{ file: string; format: string }> {
   const o = parseOptions(ExportOptionsSchema, raw);
   checkOutputFile(o.out, { replace: o.force });
-  const { path, model, vocab } = loadModel(o.checkpoint, 'js');
+  const { path, model, vocab } = loadModel(o.checkpoint, 'js', o.checkpointDir);
   let text: string;
   try {
     text = formatTorchFile(torchModelOf(model, vocab.chars));

@@ -11,12 +11,13 @@ import { loadModel } from '../io/load.js';
 
 export const InfoOptionsSchema = z.object({
   checkpoint: z.string().min(1).optional(),
+  checkpointDir: z.string().min(1).optional(),
   json: z.boolean().default(false),
 });
 
 export async function runInfo(raw: Record<string, unknown>, ui: Ui) {
   const o = parseOptions(InfoOptionsSchema, raw);
-  const { path, ck, model } = loadModel(o.checkpoint, 'js');
+  const { path, ck, model } = loadModel(o.checkpoint, 'js', o.checkpointDir);
   const train = Array.from(decodeF32(ck.history.train, 'history'));
   const lastN = train.slice(-20);
   const lastTrain = lastN.length ? lastN.reduce((a, b) => a + b, 0) / lastN.length : null;

@@ -15,18 +15,20 @@ import { readCheckpoint, type TrainSettings } from '../io/checkpoint.js';
 import { Interrupted, UserError } from '../errors.js';
 import { num, parseOptions } from '../cli/options.js';
 import { Ui } from '../ui/ui.js';
-import { loadCorpus, PACKAGE_ROOT } from '../io/corpus.js';
+import { loadCorpus } from '../io/corpus.js';
 import { describeChars, Vocab } from '../data/text.js';
-import { cachedState, comparePlan, type CompareModel } from '../probe/compare.js';
-import { namesIn, parseProbeSet, type ProbeSet } from '../probe/file.js';
+import { cachedState, comparePlan, COMPARE_SUBDIR, type CompareModel } from '../probe/compare.js';
+import { namesIn, type ProbeSet } from '../probe/file.js';
+import { DEFAULT_PROBE, readProbeSet } from '../probe/run.js';
+
+export { DEFAULT_PROBE } from '../probe/run.js';
 import { chartSeries, explain, formatTable, toJson, type ProbeContext, type ProbedModel } from '../probe/report.js';
 import { needsBoundary, scoreItems, summarize, textsRead, type StartMode } from '../probe/score.js';
 import { renderChart } from '../ui/chart.js';
 import { formatDuration, wrap } from '../ui/format.js';
-import { loadModel, type Loaded } from '../io/load.js';
+import { defaultCheckpointDir, loadModel, type Loaded } from '../io/load.js';
 import { train, TRAIN_DEFAULTS, type TrainSpec } from '../train/run.js';
 
-export const DEFAULT_PROBE = join(PACKAGE_ROOT, 'corpora', 'probe.jsonl');
 
 /**
  * Read before every line with --start warm (unless --warmup-line gives another): a line of the
@@ -44,6 +46,7 @@ export const PROBE_DEFAULTS = {
 
 export const ProbeOptionsSchema = z.object({
   checkpoint: z.array(z.string().min(1)).optional(),
+  checkpointDir: z.string().min(1).optional(),
   probeFile: z.string().min(1).optional(),
   compare: z.boolean().default(false),
   corpus: z.string().min(1).optional(),
@@ -62,15 +65,13 @@ export interface ProbeResult {
 // ---------------------------------------------------------------------------------------------
 // The probe set
 
-async function readProbeSet(file: string | undefined): Promise<{ set: ProbeSet; shown: string }> {
-  const path = file ?? DEFAULT_PROBE;
+async function readProbeSetShown(file: string | undefined): Promise<{ set: ProbeSet; shown: string }> {
   const shown = file === undefined ? 'the bundled probe set' : file === '-' ? 'standard input' : file;
-  const { text } = await loadCorpus(path, 'probe file');
-  return { set: parseProbeSet(text, file === '-' ? 'the probe set on standard input' : `probe file ${path}`), shown };
+  return { set: await readProbeSet(file), shown };
 }
 
 // ---------------------------------------------------------------------------------------------
-// --compare: train the three models, or take them from checkpoints/probe/
+// --compare: train the three models, or take them from probe/ in the checkpoint folder
 
 /** lstm train's settings for a run with its defaults: the budget every compared model gets. */
 function defaultSettings(): TrainSettings {
@@ -93,7 +94,8 @@ async function compareModels(
   const vocabSize = vocab.size;
   const steps = o.steps ?? PROBE_DEFAULTS.steps;
   const corpusName = corpus.source === 'default' ? 'default' : basename(corpus.source, extname(corpus.source)) || 'corpus';
-  const plan = comparePlan({ vocabSize, lstmHidden: o.hidden ?? PROBE_DEFAULTS.hidden, steps, corpusName, corpusSha256: corpus.sha256 });
+  const dir = join(o.checkpointDir ?? defaultCheckpointDir(), COMPARE_SUBDIR);
+  const plan = comparePlan({ vocabSize, lstmHidden: o.hidden ?? PROBE_DEFAULTS.hidden, steps, corpusName, corpusSha256: corpus.sha256, dir });
   const settings = defaultSettings();
   const work: Array<{ m: CompareModel; action: 'train' | 'resume' }> = [];
   for (const m of plan) {
@@ -107,8 +109,6 @@ async function compareModels(
     if (state.action === 'refuse') throw new UserError(`${m.path} is not the ${m.cell} this comparison needs: ${state.why}; move it away and run again to train it anew`);
     if (state.action === 'resume') work.push({ m, action: 'resume' });
   }
-  // The default lstm last: lstm sample and friends take the newest checkpoint under checkpoints/.
-  work.sort((a, b) => Number(a.m.cell === 'lstm') - Number(b.m.cell === 'lstm'));
   for (const [i, { m, action }] of work.entries()) {
     const what = `${action === 'resume' ? 'Resuming' : 'Training'} ${m.cell} 1×${m.hidden} (${m.parameters.toLocaleString('en-US')} parameters, ${i + 1} of ${work.length})`;
     progress.line(`${what} for ${steps} steps → ${m.path}`);
@@ -179,7 +179,7 @@ export async function runProbe(raw: Record<string, unknown>, ui: Ui): Promise<Pr
     if (warmupLine === '') throw new UserError('--warmup-line must not be empty (use --start zero to start from a zero state)', 2);
     if (warmupLine.includes('\n')) throw new UserError('--warmup-line must be one line, without a line break', 2);
   }
-  const { set, shown } = await readProbeSet(o.probeFile);
+  const { set, shown } = await readProbeSetShown(o.probeFile);
   if (o.start === 'warm') {
     const names = namesIn(warmupLine, set);
     if (names.length) {
@@ -191,7 +191,7 @@ export async function runProbe(raw: Record<string, unknown>, ui: Ui): Promise<Pr
   const progress = new Ui({ stream: process.stderr, quiet: false });
   const check = (vocab: Vocab, whose: string, isModel = true) => checkVocab(vocab, whose, isModel, set, o.start, warmupLine);
   // The named checkpoints first, so that a wrong one is refused before --compare trains for minutes.
-  const named = (o.checkpoint ?? (o.compare ? [] : [undefined])).map((p) => loadModel(p));
+  const named = (o.checkpoint ?? (o.compare ? [] : [undefined])).map((p) => loadModel(p, undefined, o.checkpointDir));
   for (const l of named) check(l.vocab, l.path);
   const compared = o.compare ? (await compareModels(o, progress, check)).map((x) => loadModel(x.path)) : [];
   const loaded = [...compared, ...named];

@@ -8,8 +8,7 @@ import { BudgetError, UserError } from '../errors.js';
 import { num, parseOptions } from '../cli/options.js';
 import type { Ui } from '../ui/ui.js';
 import { describeChars } from '../data/text.js';
-import { Generator } from '../nn/generate.js';
-import { Rng } from '../nn/rng.js';
+import { sample } from '../nn/generate.js';
 import { loadModel } from '../io/load.js';
 
 /** The longest text --json can print as one string: a character may take two UTF-16 units and
@@ -18,6 +17,7 @@ const MAX_JSON_LENGTH = Math.floor(constants.MAX_STRING_LENGTH / 12);
 
 export const SampleOptionsSchema = z.object({
   checkpoint: z.string().min(1).optional(),
+  checkpointDir: z.string().min(1).optional(),
   temp: num({ min: 0 }).default(0.8),
   topK: num({ int: true, min: 0 }).default(0),
   topP: num({ gt: 0, max: 1 }).default(1),
@@ -38,26 +38,22 @@ export interface SampleResult {
  *  (`lstm sample | head`), and generation stops quietly. */
 export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s: string) => boolean): Promise<SampleResult> {
   const o = parseOptions(SampleOptionsSchema, raw);
-  const { path, model, vocab } = loadModel(o.checkpoint);
+  const { path, model, vocab } = loadModel(o.checkpoint, undefined, o.checkpointDir);
   const unknown = vocab.unknown(o.prime);
   if (unknown.length > 0) {
     throw new UserError(`--prime has ${describeChars(unknown, 'this model has never seen', Infinity)} (its vocabulary: ${vocab.size} characters; see lstm info ${path})`);
   }
   const seed = o.seed ?? randomInt(0, 2 ** 32);
-  const rng = new Rng(seed);
-  const gen = new Generator(model, vocab);
-  const opts = { temperature: o.temp, topK: o.topK, topP: o.topP };
   if (o.json && o.length > MAX_JSON_LENGTH) {
     throw new BudgetError(`a text of ${o.length} characters is more than one JSON object holds (at most ${MAX_JSON_LENGTH}); stream it without JSON`);
   }
-  gen.prime(o.prime, o.warmup, rng, opts);
+  const chars = sample({ model, vocab }, { temperature: o.temp, topK: o.topK, topP: o.topP, prime: o.prime, seed, warmup: o.warmup, length: o.length });
   // The text is kept only for --json (one object at the end); streamed, memory stays flat
   // however long it runs.
   let text = o.prime, last = o.prime.slice(-1);
   if (!o.json && o.prime && !write(o.prime)) return { checkpoint: path, seed, text };
   let buf = '';
-  for (let k = 0; k < o.length; k++) {
-    const ch = gen.next(opts, rng);
+  for await (const ch of chars) {
     last = ch;
     if (o.json) {
       text += ch;

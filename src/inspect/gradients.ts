@@ -17,6 +17,8 @@ import { gateWidth, hasCellState, Model, RecurrentState, type ModelConfig } from
 import { Rng } from '../nn/rng.js';
 import { StepJacobian } from './jacobian.js';
 import { spectralNorm } from './linalg.js';
+import { describeChars, type Vocab } from '../data/text.js';
+import { UserError } from '../errors.js';
 
 export interface GradientProfile {
   /** T: the number of input steps backpropagated through. */
@@ -136,4 +138,21 @@ export function scaleRecurrent(model: Model, target: number): number[] {
     }
   }
   return before;
+}
+
+/**
+ * How far gradients reach back in `text` for a model (what `lstm inspect-gradients` shows): its
+ * last character is the target, the characters before it the inputs. `layer` is 1-based (default:
+ * the top). The model itself is not changed: a float64 copy is backpropagated.
+ */
+export function inspectGradients(m: { model: Model; vocab: Vocab }, text: string, opts: { layer?: number } = {}): GradientProfile {
+  const unknown = m.vocab.unknown(text);
+  if (unknown.length > 0) throw new UserError(`the text has ${describeChars(unknown, "the model's vocabulary does not")}`);
+  const ids = m.vocab.encode(text).ids;
+  if (ids.length < 2) throw new UserError('the text needs at least two characters: inputs and a target');
+  const layer = opts.layer ?? m.model.config.layers;
+  if (!(Number.isInteger(layer) && layer >= 1 && layer <= m.model.config.layers)) {
+    throw new UserError(`layer ${layer}: the model has ${m.model.config.layers} layer${m.model.config.layers > 1 ? 's' : ''} (1 = the bottom)`);
+  }
+  return gradientProfile(toFloat64(m.model), ids, layer - 1);
 }

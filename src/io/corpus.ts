@@ -84,3 +84,12 @@ function sha256Of(bytes: Uint8Array): string {
 function readBytes(path: string, label: string, limit: number): Buffer {
   return readFileOrExplain(path, label, (m) => new UserError(m), limit);
 }
+
+/** A text already in memory, as readCorpus would have read it from a file named `source`. */
+export function corpusFromString(text: string, source = 'text'): CorpusText {
+  const bytes = Buffer.from(text, 'utf8');
+  const label = `corpus ${source}`;
+  const utf8 = scanUtf8(bytes, label);
+  if (utf8.length === 0) throw new UserError(`${label} is empty`);
+  return { source, label, sha256: sha256Of(bytes), utf8, chars: utf8.length };
+}

@@ -1,9 +1,9 @@
 // Loading a checkpoint into a ready model, for the commands that use one.
 
-import { readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createKernels, isBackend, type BackendName } from '../nn/backend.js';
-import { loadTensors, readCheckpoint, type Checkpoint } from './checkpoint.js';
+import { loadTensors, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { UserError } from '../errors.js';
 import { Vocab } from '../data/text.js';
 import { Model } from '../nn/model.js';
@@ -22,22 +22,29 @@ export interface Loaded {
   vocab: Vocab;
 }
 
-/** The most recently written checkpoint under checkpoints/ (searched recursively). */
-export function latestCheckpoint(dir = CHECKPOINT_DIR): string {
+/**
+ * The most recently written checkpoint in `dir`. Only the folder itself is searched, not its
+ * subfolders (probe --compare keeps its own models in probe/, and they are not "the model you
+ * just trained"), and only files that start as our checkpoints do: a *.torch.json or any other
+ * JSON beside them is skipped. The check reads the first bytes of each file, not all of it.
+ */
+export function latestCheckpoint(dir = defaultCheckpointDir()): string {
   const found: Array<{ path: string; mtime: number }> = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && e.name.endsWith('.json') && !e.name.startsWith('.')) found.push({ path: p, mtime: statSync(p).mtimeMs });
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new UserError(`${dir} is a file, not a folder of checkpoints`, 1, { kind: 'name-checkpoint' });
+  }
+  if (existsSync(dir)) {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      throw new UserError(`cannot search ${dir} for checkpoints: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-  };
-  try {
-    walk(dir);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOTDIR') throw new UserError(`${dir} is a file, not a folder of checkpoints`, 1, { kind: 'name-checkpoint' });
-    if (code !== 'ENOENT') throw new UserError(`cannot search ${dir} for checkpoints: ${code ?? (e as Error).message}`);
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (!e.isFile() || !e.name.endsWith('.json') || e.name.startsWith('.') || !looksLikeCheckpoint(p)) continue;
+      found.push({ path: p, mtime: statSync(p).mtimeMs });
+    }
   }
   if (found.length === 0) throw new UserError(`no checkpoint found under ${dir}/`, 1, { kind: 'name-checkpoint' });
   // Newest first; on a tie prefer the latest over the best-so-far file written at the same moment.
@@ -45,8 +52,26 @@ export function latestCheckpoint(dir = CHECKPOINT_DIR): string {
   return found[0].path;
 }
 
-export function loadModel(path: string | undefined, backend?: BackendName): Loaded {
-  const p = path ?? latestCheckpoint();
+const HEAD = /^\s*\{\s*"format"\s*:\s*"lstm-checkpoint"/;
+
+/** Whether a file starts as writeCheckpoint writes one: {"format":"lstm-checkpoint", … */
+export function looksLikeCheckpoint(path: string): boolean {
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    const buf = Buffer.alloc(256);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return HEAD.test(buf.subarray(0, n).toString('utf8'));
+  } catch {
+    return false; // unreadable: not a candidate (naming it explicitly gives the reason)
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+/** A checkpoint as a ready model: the one at `path`, or the newest in `dir` (latestCheckpoint). */
+export function loadModel(path: string | undefined, backend?: BackendName, dir?: string): Loaded {
+  const p = path ?? latestCheckpoint(dir);
   const ck = readCheckpoint(p);
   // The backend the model was trained on (wasm-fma too: its user chose the speed), or wasm
   // for a name this lstm does not have, or where this engine cannot run wasm-fma (reading a
@@ -62,4 +87,27 @@ export function loadModel(path: string | undefined, backend?: BackendName): Load
   const model = new Model(ck.model, kernels);
   loadTensors(model, ck.tensors, p);
   return { path: p, ck, model, vocab: new Vocab(ck.vocab) };
+}
+
+/**
+ * A checkpoint as a ready model (the newest in the checkpoint folder when no path is given),
+ * for sample, evaluate, inspectGradients, probe or train's initFrom.
+ */
+export function loadCheckpoint(path?: string, opts: { backend?: BackendName; dir?: string } = {}): LoadedModel {
+  const { path: p, ck, model, vocab } = loadModel(path, opts.backend, opts.dir);
+  return { path: p, checkpoint: ck, model, vocab };
+}
+
+export interface LoadedModel {
+  path: string;
+  /** Everything the file holds: configuration, settings, corpus, history. */
+  checkpoint: Checkpoint;
+  model: Model;
+  vocab: Vocab;
+}
+
+/** Write a checkpoint atomically (a crash never leaves half a file in place of a good one). A
+ *  train result is saved as it stands, resumable. */
+export function saveCheckpoint(path: string, what: Checkpoint | { checkpoint(): Checkpoint }): void {
+  writeCheckpoint(path, 'checkpoint' in what && typeof what.checkpoint === 'function' ? what.checkpoint() : (what as Checkpoint));
 }

@@ -3,9 +3,10 @@
 
 import { Graph } from './graph.js';
 import { RecurrentState, type Model } from './model.js';
-import type { Rng } from './rng.js';
+import { Rng } from './rng.js';
+import { UserError } from '../errors.js';
 import { Sampler, type SampleOptions } from './sampler.js';
-import type { Vocab } from '../data/text.js';
+import { describeChars, type Vocab } from '../data/text.js';
 
 export class Generator {
   private readonly graph: Graph;
@@ -67,4 +68,43 @@ export class Generator {
     for (let k = 0; k < length; k++) s += this.next(opts, rng);
     return s;
   }
+}
+
+export interface SampleSettings {
+  /** Characters to generate (default 500). */
+  length?: number;
+  /** Lower is safer, higher is wilder; 0 = always the most likely character (default 0.8). */
+  temperature?: number;
+  /** Sample only among the k most likely characters (0 = all). */
+  topK?: number;
+  /** Sample only among the most likely characters that make up probability p (1 = all). */
+  topP?: number;
+  /** Text to start from; the model reads it first (it is not repeated in the output). */
+  prime?: string;
+  /** The same seed gives the same text (default 1). */
+  seed?: number;
+  /** Characters the model writes silently first, so it starts from a trained-like state (default 300). */
+  warmup?: number;
+  /** Stops the text early. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Text from a model, one character (code point) at a time, as `lstm sample` writes it. Throws a
+ * UserError at once if the prime has characters the model has never seen.
+ */
+export function sample(m: { model: Model; vocab: Vocab }, s: SampleSettings = {}): AsyncIterable<string> {
+  const prime = s.prime ?? '';
+  const unknown = m.vocab.unknown(prime);
+  if (unknown.length > 0) {
+    throw new UserError(`the prime has ${describeChars(unknown, 'this model has never seen', Infinity)} (its vocabulary: ${m.vocab.size} characters)`);
+  }
+  const gen = new Generator(m.model, m.vocab);
+  const rng = new Rng(s.seed ?? 1);
+  const opts = { temperature: s.temperature ?? 0.8, topK: s.topK ?? 0, topP: s.topP ?? 1 };
+  const length = s.length ?? 500;
+  gen.prime(prime, s.warmup ?? 300, rng, opts);
+  return (async function* () {
+    for (let k = 0; k < length && !s.signal?.aborted; k++) yield gen.next(opts, rng);
+  })();
 }

@@ -11,11 +11,13 @@
 import { join } from 'node:path';
 import type { Checkpoint, TrainSettings } from '../io/checkpoint.js';
 import { ParamLayout, type CellType } from '../nn/model.js';
+import { defaultCheckpointDir } from '../io/load.js';
 
 export const COMPARE_CELLS: readonly CellType[] = ['rnn', 'lstm', 'lstm-nofg'];
 
-/** Where comparison models are cached, under the folder lstm train writes to. */
-export const COMPARE_DIR = join('checkpoints', 'probe');
+/** Where comparison models are cached: this subfolder of the checkpoint folder, which the search
+ *  for "the newest checkpoint" does not enter. */
+export const COMPARE_SUBDIR = 'probe';
 
 export function parameterCount(cell: CellType, vocabSize: number, hidden: number, layers = 1): number {
   return new ParamLayout({ cell, vocabSize, hidden, layers }).count;
@@ -49,6 +51,7 @@ export interface ComparePlanInput {
   /** For the file name: "default", or the corpus file's base name. */
   corpusName: string;
   corpusSha256: string;
+  /** The folder of the cached files (default: probe/ in the checkpoint folder). */
   dir?: string;
 }
 
@@ -62,7 +65,7 @@ export function comparePlan(p: ComparePlanInput): CompareModel[] {
   return COMPARE_CELLS.map((cell) => {
     const hidden = cell === 'lstm' ? p.lstmHidden : matchedHidden(cell, p.vocabSize, target);
     const name = `${p.corpusName}-${p.corpusSha256.slice(0, 8)}-${cell}-1x${hidden}-${p.steps}steps.json`;
-    return { cell, hidden, parameters: parameterCount(cell, p.vocabSize, hidden), path: join(p.dir ?? COMPARE_DIR, name) };
+    return { cell, hidden, parameters: parameterCount(cell, p.vocabSize, hidden), path: join(p.dir ?? join(defaultCheckpointDir(), COMPARE_SUBDIR), name) };
   });
 }
 

@@ -8,6 +8,8 @@
 import { Graph } from '../nn/graph.js';
 import { RecurrentState, type Model } from '../nn/model.js';
 import type { Ids } from '../data/utf8.js';
+import { describeChars, type Vocab } from '../data/text.js';
+import { UserError } from '../errors.js';
 import { Streams } from './streams.js';
 
 export interface EvalResult {
@@ -57,3 +59,33 @@ export class Evaluator {
     return { loss: sum / (S * B), predictions: S * B };
   }
 }
+
+export interface TextEvaluation {
+  /** Characters predicted (each from all the characters before it). */
+  predictions: number;
+  loss_nats: number;
+  bpc: number;
+  perplexity: number;
+  /** Occurrences of characters outside the vocabulary that were left out (skipUnknown). */
+  skipped: number;
+}
+
+/**
+ * Mean cross-entropy of `text` under a model, each character predicted from all before it, from
+ * a zero state: what `lstm eval` reports. Characters the model has no entry for are an error,
+ * or with skipUnknown left out (the model reads the rest as if they were adjacent).
+ */
+export function evaluate(m: { model: Model; vocab: Vocab }, text: string, opts: { skipUnknown?: boolean } = {}): TextEvaluation {
+  const unknown = m.vocab.unknown(text);
+  if (unknown.length > 0 && !opts.skipUnknown) {
+    throw new UserError(`the text has ${describeChars(unknown, "not in the model's vocabulary")}`);
+  }
+  const { ids, skipped } = m.vocab.encode(text, true);
+  if (ids.length < 2) throw new UserError(`the text has ${ids.length} character${ids.length === 1 ? '' : 's'} the model knows: nothing to predict; it needs at least 2`);
+  const { loss, predictions } = new Evaluator(m.model, 1, Math.min(EVAL_CHUNK, ids.length - 1)).evaluate(ids);
+  return { predictions, loss_nats: loss, bpc: loss / Math.LN2, perplexity: Math.exp(loss), skipped };
+}
+
+/** Steps per forward pass of evaluate. The state is carried from one pass to the next, so this
+ *  changes the speed, not the result. */
+export const EVAL_CHUNK = 256;

@@ -108,7 +108,7 @@ export const TrainSpecSchema = z.object({
   /** Start from this checkpoint's weights and vocabulary with a fresh optimiser (fine-tuning). */
   initFrom: z.string().min(1).optional(),
 });
-export type TrainSpec = z.input<typeof TrainSpecSchema>;
+export type TrainSpec = z.output<typeof TrainSpecSchema>;
 
 /** Fields that define the model: fixed by resume and initFrom. */
 const ARCHITECTURE = ['cell', 'layers', 'hidden'] as const;

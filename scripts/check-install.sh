@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Install lstm as a user would, and use it from a folder that is not this clone: pack the
+# tarball (prepack builds dist/), install it globally into a temporary prefix, and from an
+# empty folder run --version, train, sample, info and inspect-gradients, checking exit codes
+# and output. Any failure prints what the command said and exits non-zero.
+#
+#   bash scripts/check-install.sh        (needs the npm registry for the dependencies)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+fail() { echo "check-install: FAILED: $*" >&2; exit 1; }
+
+# 1) The tarball: dist/ and the bundled corpus in, tests, CI and benchmarks out.
+npm pack --pack-destination "$work" >"$work/pack.log" 2>&1 || { cat "$work/pack.log" >&2; fail "npm pack"; }
+tgz=$(ls "$work"/lstm-*.tgz)
+tar -tzf "$tgz" > "$work/contents"
+for f in package/dist/cli/main.js package/dist/index.js package/dist/index.d.ts package/bin/lstm.js package/corpora/default.txt package/LICENSE package/README.md; do
+  grep -qx "$f" "$work/contents" || fail "the tarball lacks $f"
+done
+if grep -E '^package/(test|\.ci|src)/|^package/dist/bench/' "$work/contents"; then fail "the tarball ships the files above, which a user does not need"; fi
+echo "check-install: $(basename "$tgz"): $(wc -l < "$work/contents") files, $(du -k "$tgz" | cut -f1) KB"
+
+# 2) A global install into a prefix of our own (no compiler: the tarball carries dist/).
+npm install -g "$tgz" --prefix "$work/prefix" --no-audit --no-fund >"$work/install.log" 2>&1 || { cat "$work/install.log" >&2; fail "npm install -g"; }
+lstm="$work/prefix/bin/lstm"
+[ -x "$lstm" ] || fail "no $lstm after the install"
+
+# 3) From an empty folder, with no checkpoint folder set.
+mkdir "$work/elsewhere"
+cd "$work/elsewhere"
+unset LSTM_CHECKPOINTS
+export NO_COLOR=1
+
+# run NAME PATTERN CMD...: CMD must exit 0 and its output (stdout and stderr) match PATTERN.
+run() {
+  local name=$1 pattern=$2; shift 2
+  local out code=0
+  out=$("$@" 2>&1) || code=$?
+  if [ "$code" -ne 0 ]; then printf '%s\n' "$out" >&2; fail "$name exited $code"; fi
+  if ! printf '%s\n' "$out" | grep -Eq -- "$pattern"; then printf '%s\n' "$out" >&2; fail "$name: no line matching /$pattern/"; fi
+  echo "check-install: ok: $name"
+}
+
+version=$(node -p "require('$repo/package.json').version")
+run 'lstm --version' "^$version\$" "$lstm" --version
+run 'lstm train --steps 5 --hidden 16' 'Trained to step 5' "$lstm" train --steps 5 --hidden 16
+ls checkpoints/default-lstm-1x16-*.json >/dev/null 2>&1 || fail "train wrote no checkpoints/default-lstm-1x16-*.json here"
+run 'lstm sample' '.' "$lstm" sample --length 200
+run 'lstm info' '1×16 lstm' "$lstm" info
+run 'lstm inspect-gradients' 'lstm-nofg' "$lstm" inspect-gradients
+
+# 4) The checkpoint folder from the environment: train writes there, sample finds it from elsewhere.
+mkdir "$work/other"
+LSTM_CHECKPOINTS="$work/store" run 'LSTM_CHECKPOINTS=DIR lstm train' 'Trained to step 3' "$lstm" train --steps 3 --hidden 8
+ls "$work"/store/default-lstm-1x8-*.json >/dev/null 2>&1 || fail "train did not write to \$LSTM_CHECKPOINTS"
+cd "$work/other"
+LSTM_CHECKPOINTS="$work/store" run 'LSTM_CHECKPOINTS=DIR lstm info (elsewhere)' '1×8 lstm' "$lstm" info
+run 'lstm sample --checkpoint-dir DIR (elsewhere)' '.' "$lstm" sample --checkpoint-dir "$work/store" --length 50
+echo "check-install: the installed package works from any folder"

@@ -1,0 +1,34 @@
+// lstm as a library: everything the CLI does, callable from TypeScript. The CLI (src/cli,
+// src/commands) is a thin layer over these functions; nothing here prints.
+//
+//   const trained = await train({ hidden: 64, steps: 500, save: false }, 'notes.txt', { onEvent, signal });
+//   for await (const ch of sample(trained, { length: 200, temperature: 0.8 })) process.stdout.write(ch);
+
+// Training: settings and a corpus in, a model, its history and typed events out.
+export {
+  train, TRAIN_DEFAULTS, TrainSpecSchema,
+  type TrainSpec, type TrainHooks, type TrainResult, type TrainSummary, type TrainHistory,
+  type TrainEvent, type ReadingEvent, type PreparedEvent, type WarningEvent, type StartEvent, type StepEvent,
+  type EvalEvent, type SaveEvent, type SampleEvent, type EndEvent,
+} from './train/run.js';
+
+// Checkpoints: loading into a ready model, saving atomically, finding the newest.
+export { loadCheckpoint, saveCheckpoint, latestCheckpoint, looksLikeCheckpoint, defaultCheckpointDir, type LoadedModel } from './io/load.js';
+export { readCheckpoint, parseCheckpoint, CheckpointError, type Checkpoint, type TrainSettings } from './io/checkpoint.js';
+
+// Corpora: a file, standard input ('-'), the bundled default, or a string.
+export { readCorpus, loadCorpus, corpusFromString, DEFAULT_CORPUS, type CorpusText, type Corpus } from './io/corpus.js';
+
+// Using a model.
+export { sample, Generator, type SampleSettings } from './nn/generate.js';
+export { evaluate, type TextEvaluation } from './train/evaluate.js';
+export { inspectGradients, type GradientProfile } from './inspect/gradients.js';
+export { probe, readProbeSet, DEFAULT_PROBE, type ProbeSettings } from './probe/run.js';
+export type { ProbeSet } from './probe/file.js';
+export type { ProbeSummary, BinResult, StartMode } from './probe/score.js';
+
+// The pieces underneath.
+export { Model, CELL_TYPES, type CellType, type ModelConfig } from './nn/model.js';
+export { Vocab } from './data/text.js';
+export { BACKENDS, type BackendName } from './nn/backend.js';
+export { UserError, Interrupted } from './errors.js';
