@@ -49,7 +49,11 @@ export function latestCheckpoint(dir = defaultCheckpointDir()): string {
   if (found.length === 0) throw new UserError(`no checkpoint found under ${dir}/`, 1, { kind: 'name-checkpoint' });
   // Newest first; on a tie prefer the latest over the best-so-far file written at the same moment.
   found.sort((a, b) => b.mtime - a.mtime || Number(a.path.endsWith('.best.json')) - Number(b.path.endsWith('.best.json')));
-  return found[0].path;
+  // A run writes its latest checkpoint first and its best-so-far twin after it: the run's
+  // latest is the one meant.
+  const newest = found[0].path;
+  const twin = newest.endsWith('.best.json') ? newest.slice(0, -'.best.json'.length) + '.json' : null;
+  return twin && found.some((f) => f.path === twin) ? twin : newest;
 }
 
 const HEAD = /^\s*\{\s*"format"\s*:\s*"lstm-checkpoint"/;
