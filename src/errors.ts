@@ -1,13 +1,65 @@
-// Errors the user can act on. They are thrown anywhere and turned into one line and an exit
-// code in exactly one place: the CLI entry (src/cli/main.ts).
+// The library's errors. Each says what is wrong in the library's own words (files, models,
+// numbers), never in the command line's (flags). They are thrown anywhere and turned into one
+// line and an exit code in exactly one place: the CLI entry (src/cli/main.ts), which also adds
+// the flag or command that fixes the problem where it knows one (see `remedy`).
+
+import { kebab } from './schema.js';
+
+/** What the user can do about an error, in terms the CLI turns into its own flags and commands. */
+export type Remedy =
+  /** An output file exists: the CLI names the flag that overwrites it (and, for a checkpoint, how to continue its run). */
+  | { kind: 'overwrite'; path: string; checkpoint?: string }
+  /** A PyTorch exchange file was given where a checkpoint was expected: import it first. */
+  | { kind: 'import'; path: string }
+  /** A checkpoint was given where a PyTorch exchange file was expected: export it, or use it as it is. */
+  | { kind: 'export'; path: string }
+  /** No checkpoint was found in a folder: train one, or name one. */
+  | { kind: 'name-checkpoint' };
 
 export class UserError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(message: string, readonly exitCode = 1, readonly remedy?: Remedy) {
     super(message);
   }
 }
 
-/** Thrown when the run was interrupted (Ctrl-C) after saving; exits 130 like a shell would. */
-export class Interrupted extends Error {
-  readonly exitCode = 130;
+/**
+ * An error whose words name settings. The library's message names them as its API does
+ * (`batchSize`, `resume`); the CLI renders the same sentence with its flags (`--batch-size`,
+ * `--resume`) and its command lines, by calling render(true).
+ */
+export class SettingsError extends UserError {
+  constructor(readonly render: (cli: boolean) => string, exitCode = 1) {
+    super(render(false), exitCode);
+  }
 }
+
+/** A setting's name as the library (`batchSize`) or the CLI (`--batch-size`) spells it. */
+export function settingName(setting: string, cli: boolean): string {
+  return cli ? `--${kebab(setting)}` : setting;
+}
+
+/** A file a command would write already exists, and the caller did not ask to replace it. */
+export class OutputExistsError extends UserError {
+  constructor(readonly path: string, checkpoint?: string) {
+    super(`${path} already exists`, 2, { kind: 'overwrite', path, checkpoint });
+  }
+}
+
+/** More than the machine (or a file format) can hold: said before anything is allocated. */
+export class BudgetError extends UserError {
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
+
+/** Thrown when the run was interrupted by a signal after saving. Exits 128 + the signal's
+ *  number, as a shell reports a process the signal ended: 130 (SIGINT), 129 (SIGHUP), 143 (SIGTERM). */
+export class Interrupted extends Error {
+  readonly exitCode: number;
+  constructor(readonly signal: NodeJS.Signals = 'SIGINT') {
+    super(`interrupted by ${signal}`);
+    this.exitCode = 128 + (SIGNAL_NUMBERS[signal] ?? 2);
+  }
+}
+
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };

@@ -28,7 +28,7 @@ it('wasm-fma without relaxed SIMD is a one-line UserError that names the way out
   }
   expect(err).toBeInstanceOf(UserError);
   const message = (err as Error).message;
-  expect(message).toMatch(/^--backend wasm-fma needs WebAssembly relaxed SIMD, which this engine \(Node .*\) does not accept .*; use --backend wasm$/);
+  expect(message).toMatch(/^the wasm-fma backend needs WebAssembly relaxed SIMD, which this engine \(Node .*\) does not accept .*; use the wasm backend$/);
   expect(message).not.toContain('\n');
   // the other backends are unaffected
   expect(createKernels('wasm').name).toBe('wasm-simd');

@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { decodeF32, encodeF32, loadTensors, parseCheckpoint, tensorsOf, writeFileAtomic } from '../src/io/checkpoint.js';
+import { UserError } from '../src/errors.js';
+import { decodeF32, encodeF32, loadTensors, parseCheckpoint, tensorsOf } from '../src/io/checkpoint.js';
+import { writeOutputFile as writeFileAtomic } from '../src/io/files.js';
 import { ReferenceKernels } from '../src/nn/kernels.js';
 import { Model } from '../src/nn/model.js';
 import { Rng } from '../src/nn/rng.js';
@@ -41,7 +43,11 @@ describe('checkpoint encoding', () => {
   });
 
   it('explains PyTorch exchange files and other JSON', () => {
-    expect(() => parseCheckpoint({ format: 'lstm-torch/1' }, 'x.json')).toThrow(/lstm import x\.json/);
+    // The library says what the file is; the CLI adds the command that turns it into a checkpoint.
+    let err: unknown;
+    try { parseCheckpoint({ format: 'lstm-torch/1' }, 'x.json'); } catch (e) { err = e; }
+    expect((err as Error).message).toBe('x.json is a PyTorch exchange file (lstm-torch/1), not a checkpoint');
+    expect((err as UserError).remedy).toEqual({ kind: 'import', path: 'x.json' });
     expect(() => parseCheckpoint({ hello: 1 }, 'x.json')).toThrow(/not an lstm checkpoint/);
   });
 });
@@ -59,7 +65,7 @@ describe('atomic writes', () => {
       e.code = 'ENOSPC';
       throw e;
     });
-    expect(() => writeFileAtomic(path, '{"new": true}')).toThrow(/ENOSPC/);
+    expect(() => writeFileAtomic(path, '{"new": true}')).toThrow(/the disk is full; the previous file there \(if any\) is intact/);
     expect(readFileSync(path, 'utf8')).toBe('{"old": true}');
     expect(readdirSync(dir)).toEqual(['model.json']);
     writeFileAtomic(path, '{"new": true}');

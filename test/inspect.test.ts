@@ -394,12 +394,16 @@ describe('lstm inspect-gradients (CLI)', () => {
     [['inspect-gradients', ...SMALL, '--recurrent-norm', '-1'], /--recurrent-norm "-1": must be greater than 0/],
     [['inspect-gradients', ...SMALL, '--models', 'rnn', '--plot', 'c'], /--plot c needs an LSTM/],
     [['inspect-gradients', ...SMALL, '--plot', 'x'], /--plot/],
-    [['inspect-gradients', ...SMALL, '--svg', join(dir, 'no', 'such', 'dir', 'g.svg')], /could not write the SVG/],
     [['inspect-gradients', '--checkpoint', join(dir, 'missing.json')], /missing\.json/],
     [['inspect-gradients', '--checkpoint', ckpt, '--hidden', '8'], /--hidden sizes fresh models only/],
     [['inspect-gradients', '--checkpoint', ckpt, '--text', 'Greece 🙂 Greek'], /vocabulary does not: '🙂' \(U\+1F642\)/],
   ])('refuses %j in one line', async (args, pattern) => {
     expectOneLineError(await lstmInProcess(args), pattern);
+  });
+
+  it('--svg under a file where a folder should be: one line (a missing folder is made, as for every file lstm writes)', async () => {
+    writeFileSync(join(dir, 'plain'), 'x');
+    expectOneLineError(await lstmInProcess(['inspect-gradients', ...SMALL, '--svg', join(dir, 'plain', 'g.svg')]), /cannot make the folder .*plain.* is a file/);
   });
 
   it('a real process prints the same one line, with no stack trace', () => {

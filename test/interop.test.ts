@@ -283,7 +283,7 @@ describe('lstm import / export', () => {
     ok(lstm(['export', ck, '--format', 'torch', '--out', p('fresh.json')]));
     expect(readFileSync(existing, 'utf8')).toBe(readFileSync(p('fresh.json'), 'utf8'));
     expectOneLineError(await lstmInProcess(['import', ck, '--out', p('y.json')]), /m\.ck\.json is an lstm checkpoint already, not an lstm-torch\/1 file/);
-    expectOneLineError(await lstmInProcess(['eval', p('m.torch.json'), corpus]), /is a PyTorch exchange file \(lstm-torch\/1\); turn it into a checkpoint with: lstm import/);
+    expectOneLineError(await lstmInProcess(['eval', p('m.torch.json'), corpus]), /is a PyTorch exchange file \(lstm-torch\/1\), not a checkpoint; turn it into a checkpoint with: lstm import .*m\.torch\.json --out CKPT/);
   });
 });
 

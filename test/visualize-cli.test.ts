@@ -38,7 +38,7 @@ describe('lstm visualize: errors are one line', () => {
     ['a --feature that matches nothing', () => ['--feature', 'xyz'], /--feature "xyz" matches nothing in the text/, 2],
     ['--top 0', () => ['--top', '0'], /invalid value for --top "0": must be at least 1/, 2],
     ['a missing --text-file', () => ['--text-file', join(dir, 'nope.txt')], /nope\.txt does not exist/],
-    ['an --html folder', () => ['--html', dir], /is a folder; name a file/, 2],
+    ['an --html folder', () => ['--html', dir], /is a folder; give a file name/, 2],
   ];
   for (const [what, args, pattern, code] of cases) {
     it(what, () => expectOneLineError(lstm(['visualize', '--checkpoint', model, ...args()]), pattern, code));
@@ -108,7 +108,7 @@ describe('lstm visualize: output', () => {
   it('--html refuses to overwrite a file unless --force', () => {
     const page = join(dir, 'p.html');
     writeFileSync(page, 'mine');
-    expectOneLineError(lstm(['visualize', '--checkpoint', model, '--html', page]), /p\.html already exists; pick another --html file or add --force/, 2);
+    expectOneLineError(lstm(['visualize', '--checkpoint', model, '--html', page]), /p\.html already exists; pick another --html, or add --force/, 2);
     expect(readFileSync(page, 'utf8')).toBe('mine');
     const r = lstm(['visualize', '--checkpoint', model, '--html', page, '--force']);
     expect(r.code, r.stderr).toBe(0);

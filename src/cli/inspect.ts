@@ -28,6 +28,7 @@ export function registerInspect(program: Command): void {
     .option('--json', 'print one JSON object: {text_length, models: [{label, cell, checkpoint, layer, grad_norm_h, grad_norm_c, jacobian_norm}]}')
     .option('--csv', 'print the same series as CSV, one row per model and step back')
     .option('--svg <file>', 'also write the chart as an SVG image')
+    .option('--force', 'overwrite an existing file at --svg')
     .addHelpText('after', `
 Examples:
   $ lstm inspect-gradients                        # fresh rnn, lstm, lstm-nofg (1×${TRAIN_DEFAULTS.hidden}) on the built-in text

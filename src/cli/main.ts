@@ -11,7 +11,9 @@ import { PACKAGE_ROOT } from '../io/corpus.js';
 import { runInfo } from '../commands/info.js';
 import { runSample } from '../commands/sample.js';
 import { runTrain, TRAIN_DEFAULTS as D } from '../commands/train.js';
-import { Interrupted, UserError } from '../errors.js';
+import { Interrupted, SettingsError, UserError, type Remedy } from '../errors.js';
+import { printable } from '../ui/format.js';
+import { guardStdio, keepGoingWithoutStdout, stdoutFailure, stdoutOpen } from './stdio.js';
 import { registerInspect } from './inspect.js';
 import { registerInterop } from './interop.js';
 import { registerProbe } from './probe.js';
@@ -40,9 +42,9 @@ export function buildProgram(): Command {
     .name('lstm')
     .description('Train character-level recurrent language models (LSTM, GRU, RNN) from scratch on a CPU, and sample text from them.')
     .version(version(), '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(`lstm: ${str.replace(/^error: /, '')}`) });
+    // One line: commander's message and where to look, on the same line.
+    .configureOutput({ outputError: (str, write) => write(`lstm: ${printable(str.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' '))} (see lstm --help)\n`) });
 
   program
     .command('train')
@@ -90,7 +92,10 @@ Examples:
     .action(async (corpus: string | undefined, _opts, cmd: Command) => {
       const raw: Record<string, unknown> = { ...cmd.opts(), corpus };
       const ui = new Ui({ json: Boolean(raw.json), quiet: Boolean(raw.quiet) });
-      await runTrain(raw, givenOptions(cmd), ui);
+      keepGoingWithoutStdout(); // a closed or full stdout must not cost the run
+      const summary = await runTrain(raw, givenOptions(cmd), ui);
+      const failed = stdoutFailure();
+      if (failed) throw new UserError(`could not write to standard output (${failed}); the run finished and ${summary.checkpoint} is saved`);
     });
 
   program
@@ -117,7 +122,7 @@ Examples:
     .action(async (checkpoint: string | undefined, _opts, cmd: Command) => {
       const raw: Record<string, any> = { ...cmd.opts(), checkpoint: oneCheckpoint(checkpoint, cmd.opts().checkpoint) };
       const ui = new Ui({ json: raw.json, stream: process.stderr });
-      await runSample(raw, ui, (s) => { if (!stdoutClosed) process.stdout.write(s); return !stdoutClosed; });
+      await runSample(raw, ui, (s) => { if (stdoutOpen()) process.stdout.write(s); return stdoutOpen(); });
     });
 
   program
@@ -136,6 +141,7 @@ Examples:
       await runInfo(raw, new Ui({ json: Boolean(raw.json) }));
     });
 
+  program.hook('preAction', (_program, command) => { running = command; });
   registerInspect(program);
   registerInterop(program);
   registerProbe(program);
@@ -144,15 +150,8 @@ Examples:
   return program;
 }
 
-let stdoutClosed = false;
-
 export async function main(argv: string[]): Promise<number> {
-  // The reader went away (lstm sample | head): stop quietly, as Unix tools do.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
-    stdoutClosed = true;
-    process.exit(0);
-  });
+  guardStdio();
   const program = buildProgram();
   if (argv.length <= 2) {
     program.outputHelp();
@@ -173,20 +172,37 @@ function reportError(e: unknown): number {
     return e.exitCode === 0 ? 0 : 2;
   }
   if (e instanceof Interrupted) return e.exitCode;
-  if (e instanceof UserError) {
-    process.stderr.write(`lstm: ${e.message}\n`);
-    return e.exitCode;
-  }
-  if (e instanceof ZodError) {
-    process.stderr.write(`lstm: ${e.issues[0]?.message ?? 'invalid input'}\n`);
-    return 2;
-  }
+  if (e instanceof SettingsError) return say(e.render(true), e.exitCode);
+  if (e instanceof UserError) return say(e.message + (e.remedy ? `; ${remedyText(e.remedy)}` : ''), e.exitCode);
+  if (e instanceof ZodError) return say(e.issues[0]?.message ?? 'invalid input', 2);
   const err = e as NodeJS.ErrnoException;
-  if (err && (err.code === 'ENOSPC' || err.code === 'EACCES' || err.code === 'EROFS')) {
-    process.stderr.write(`lstm: ${err.message}\n`);
-    return 1;
-  }
+  if (err && (err.code === 'ENOSPC' || err.code === 'EACCES' || err.code === 'EROFS')) return say(err.message, 1);
   if (process.env.LSTM_DEBUG) process.stderr.write(`${err?.stack ?? String(e)}\n`);
-  process.stderr.write(`lstm: internal error: ${err?.message ?? String(e)} (this is a bug; set LSTM_DEBUG=1 to see where)\n`);
-  return 70;
+  return say(`internal error: ${err?.message ?? String(e)} (this is a bug; set LSTM_DEBUG=1 to see where)`, 70);
+}
+
+/** Every error is one line: whatever a message quotes from a file (control characters, escape
+ *  sequences, line breaks) is shown escaped, never sent to the terminal as it is. */
+function say(message: string, code: number): number {
+  process.stderr.write(`lstm: ${printable(message)}\n`);
+  return code;
+}
+
+/** The command being run, so an error about a file can name the flag that gave it. */
+let running: Command | null = null;
+
+function flagFor(value: string): string | undefined {
+  return running?.options.find((opt) => running!.getOptionValue(opt.attributeName()) === value)?.long;
+}
+
+/** The library says what is wrong; this says what to type about it. */
+function remedyText(r: Remedy): string {
+  switch (r.kind) {
+    case 'overwrite': return r.checkpoint
+      ? `continue that run with --resume ${r.checkpoint}, pick another --out, or add --force to overwrite it`
+      : `pick another ${flagFor(r.path) ?? 'file name'}, or add --force to overwrite it`;
+    case 'import': return `turn it into a checkpoint with: lstm import ${r.path} --out CKPT`;
+    case 'export': return `use it as it is, or make one with: lstm export ${r.path} --format torch --out FILE`;
+    case 'name-checkpoint': return 'train one with "lstm train", or name one with --checkpoint';
+  }
 }

@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { colourLevel, printVisualize, runVisualize, visualizeJson, VISUALIZE_DEFAULTS as D } from '../commands/visualize.js';
 import { Ui } from '../ui/ui.js';
+import { CHECKPOINT_HELP, checkpointDirOption, oneCheckpoint } from './checkpoint.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
@@ -10,7 +11,9 @@ export function registerVisualize(program: Command): void {
   program
     .command('visualize')
     .description('watch the cells and gates work: which units track which feature of a text, the text coloured by one unit, and how saturated the gates are (in the terminal, or a web page with --html)')
-    .option('--checkpoint <ckpt>', 'checkpoint (default: the most recently written one under checkpoints/)')
+    .argument('[checkpoint]', CHECKPOINT_HELP)
+    .option('--checkpoint <ckpt>', 'the same, as an option')
+    .addOption(checkpointDirOption())
     .option('--text <str>', 'the text to read (default: for the bundled corpus, a few of its last lines; otherwise the last 2,000 characters of the training corpus if it is unchanged, else a seeded 2,000-character sample from the model)')
     .option('--text-file <file>', 'read the text from a UTF-8 file (- for standard input)')
     .option('--layer <n>', 'the layer of the unit to colour by: 1 = the bottom (default: that of the best unit; 1 with --unit)')
@@ -32,8 +35,8 @@ Examples:
   $ lstm visualize --feature '\\bthe\\b' --top 3
   $ lstm visualize --quantity vs-ngram
   $ lstm visualize --json --dump-activations | jq '.features[] | {name, best: .top[0]}'`)
-    .action(async (_opts, cmd: Command) => {
-      const raw = cmd.opts();
+    .action(async (checkpoint: string | undefined, _opts, cmd: Command) => {
+      const raw: Record<string, any> = { ...cmd.opts(), checkpoint: oneCheckpoint(checkpoint, cmd.opts().checkpoint) };
       const ui = new Ui({ json: Boolean(raw.json) });
       const r = await runVisualize(raw);
       if (raw.json) ui.event(visualizeJson(r, Boolean(raw.dumpActivations)));

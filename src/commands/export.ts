@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import { parseOptions } from '../cli/options.js';
 import type { Ui } from '../ui/ui.js';
 import { ExportError, torchModelOf } from '../interop/convert.js';
-import { checkOut, writeOut } from '../interop/output.js';
+import { checkOutputFile, writeOutputFile } from '../io/files.js';
 import { formatTorchFile, TORCH_FORMAT } from '../interop/torchfile.js';
 import { loadModel } from '../io/load.js';
 
@@ -22,7 +22,7 @@ export const ExportOptionsSchema = z.object({
 
 export async function runExport(raw: Record<string, unknown>, ui: Ui): Promise<{ file: string; format: string }> {
   const o = parseOptions(ExportOptionsSchema, raw);
-  checkOut(o.out, o.force);
+  checkOutputFile(o.out, { replace: o.force });
   const { path, model, vocab } = loadModel(o.checkpoint, 'js', o.checkpointDir);
   let text: string;
   try {
@@ -31,7 +31,7 @@ export async function runExport(raw: Record<string, unknown>, ui: Ui): Promise<{
     if (e instanceof ExportError) throw new UserError(`cannot export ${path}: ${e.message}`);
     throw e;
   }
-  writeOut(o.out, text);
+  writeOutputFile(o.out, text);
   const { cell, layers, hidden } = model.config;
   ui.line(`Exported ${path} (a ${layers}×${hidden} ${cell} over ${vocab.size} characters) → ${o.out} (${TORCH_FORMAT}: PyTorch's state_dict names, shapes and gate order)`);
   return { file: o.out, format: TORCH_FORMAT };

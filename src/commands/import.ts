@@ -12,7 +12,7 @@ import { parseOptions } from '../cli/options.js';
 import type { Ui } from '../ui/ui.js';
 import { Vocab } from '../data/text.js';
 import { configOf, loadTorchInto } from '../interop/convert.js';
-import { checkOut, writeOut } from '../interop/output.js';
+import { checkOutputFile, writeOutputFile } from '../io/files.js';
 import { readTorchFile } from '../interop/torchfile.js';
 import { Model } from '../nn/model.js';
 import { buildCheckpoint, TRAIN_DEFAULTS } from '../train/run.js';
@@ -34,7 +34,7 @@ export interface ImportResult {
 
 export async function runImport(raw: Record<string, unknown>, ui: Ui): Promise<ImportResult> {
   const o = parseOptions(ImportOptionsSchema, raw);
-  checkOut(o.out, o.force);
+  checkOutputFile(o.out, { replace: o.force });
   const tm = readTorchFile(o.file);
   const model = new Model(configOf(tm), createKernels('js'));
   loadTorchInto(model, tm);
@@ -45,7 +45,7 @@ export async function runImport(raw: Record<string, unknown>, ui: Ui): Promise<I
   // inspect-gradients, must not read the JSON file as one).
   const corpus = { source: `imported from ${o.file}`, chars: 0, sha256: createHash('sha256').update('').digest('hex') };
   const ck = buildCheckpoint(model, new Vocab(tm.vocab), settings, corpus, null, [], [], null);
-  writeOut(o.out, JSON.stringify(ck));
+  writeOutputFile(o.out, JSON.stringify(ck));
   const result: ImportResult = {
     checkpoint: o.out, cell: tm.cell, layers: tm.layers, hidden: tm.hidden, vocabSize: tm.vocab.length, parameters: model.layout.count,
   };

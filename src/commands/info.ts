@@ -6,7 +6,7 @@ import { decodeF32 } from '../io/checkpoint.js';
 import { parseOptions } from '../cli/options.js';
 import type { Ui } from '../ui/ui.js';
 import { lossChart } from '../ui/losschart.js';
-import { formatBytes } from '../ui/format.js';
+import { formatBytes, printable } from '../ui/format.js';
 import { loadModel } from '../io/load.js';
 
 export const InfoOptionsSchema = z.object({
@@ -42,7 +42,8 @@ export async function runInfo(raw: Record<string, unknown>, ui: Ui) {
   if (!ui.human) return info;
   const c = ui.c;
   const t = ck.train;
-  const row = (k: string, v: string) => ui.line(`${c.bold(k.padEnd(12))}${v}`);
+  // Strings from the file are shown escaped: a checkpoint must not drive the terminal.
+  const row = (k: string, v: string) => ui.line(`${c.bold(k.padEnd(12))}${printable(v)}`);
   row('checkpoint', `${path} (${formatBytes(info.bytes)}, written ${ck.created})`);
   row('model', `${ck.model.layers}×${ck.model.hidden} ${ck.model.cell}, ${ck.model.vocabSize} characters, ${info.parameters.toLocaleString('en-US')} parameters`);
   if (!info.resumable && ck.position.step === 0) row('training', 'none: weights only (imported, or saved without a training run)');

@@ -4,10 +4,10 @@
 // explanation, or JSON / CSV / SVG. The numbers are computed in float64 on the reference
 // kernels whatever backend a checkpoint was trained on: precision matters more than speed here.
 
-import { existsSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
-import { writeFileAtomic } from '../io/checkpoint.js';
+import { checkOutputFile, isRegularFile, writeOutputFile } from '../io/files.js';
+import { activationCount, checkMemory, paramCount } from '../nn/budget.js';
 import { UserError } from '../errors.js';
 import { num, parseOptions } from '../cli/options.js';
 import type { Ui } from '../ui/ui.js';
@@ -58,6 +58,7 @@ export const InspectOptionsSchema = z.object({
   json: z.boolean().default(false),
   csv: z.boolean().default(false),
   svg: z.string().min(1).optional(),
+  force: z.boolean().default(false),
 });
 
 export interface InspectResult {
@@ -112,7 +113,7 @@ async function chooseText(o: z.infer<typeof InspectOptionsSchema>, ck: Loaded | 
   if (ck) {
     const src = ck.ck.corpus.source;
     const path = src === 'default' ? DEFAULT_CORPUS : src;
-    if (src !== '-' && existsSync(path)) {
+    if (src !== '-' && isRegularFile(path)) {
       const c = await loadCorpus(src);
       const chars = corpusSlice(c.text, n, ck.ck.train.valFrac);
       if (o.length !== undefined && chars.length < n) {
@@ -160,6 +161,7 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
     throw new UserError(`--${o.hidden !== undefined ? 'hidden' : 'layers'} sizes fresh models only when there is no --checkpoint; with one, they take its size`, 2);
   }
   const cells = parseModels(o.models, Boolean(o.checkpoint));
+  if (o.svg) checkOutputFile(o.svg, { replace: o.force });
 
   const loaded: Loaded | null = o.checkpoint ? loadModel(o.checkpoint, 'js') : null;
   const text = await chooseText(o, loaded, ui);
@@ -183,6 +185,13 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
   }
   const seed = o.seed ?? loaded?.ck.train.seed ?? INSPECT_DEFAULTS.seed;
   const forgetBias = o.forgetBias ?? loaded?.ck.train.forgetBias ?? INSPECT_DEFAULTS.forgetBias;
+  // 1) Before any model is made: one at a time must fit in memory, in float64: weights and
+  //    gradients, the graph of T steps (and its float64 twin), and two H × H Jacobians.
+  for (const cell of loaded ? [loaded.ck.model.cell, ...cells] : cells) {
+    const c: ModelConfig = { cell, vocabSize: vocab.size, ...size };
+    const bytes = 8 * (2 * paramCount(c) + 2 * activationCount(c, 1, T) + 2 * c.hidden * c.hidden);
+    checkMemory(`backpropagating a ${c.layers}×${c.hidden} ${cell} through ${T} steps`, bytes);
+  }
 
   const total = cells.length + (loaded ? 1 : 0);
   let done = 0;
@@ -242,11 +251,7 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
   const xLabel = 'k = steps back from the last input';
 
   if (o.svg) {
-    try {
-      writeFileAtomic(o.svg, renderSvg(series, { title, xLabel, yLabel: `${what} (log scale)`, logY: true }) + '\n');
-    } catch (e) {
-      throw new UserError(`could not write the SVG to ${o.svg}: ${(e as Error).message}`);
-    }
+    writeOutputFile(o.svg, renderSvg(series, { title, xLabel, yLabel: `${what} (log scale)`, logY: true }) + '\n');
   }
   if (o.csv) {
     process.stdout.write(toCsv(models));

@@ -3,7 +3,8 @@
 import { randomInt } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
-import { UserError } from '../errors.js';
+import { constants } from 'node:buffer';
+import { BudgetError, UserError } from '../errors.js';
 import { num, parseOptions } from '../cli/options.js';
 import type { Ui } from '../ui/ui.js';
 import { describeChars, type Vocab } from '../data/text.js';
@@ -12,6 +13,10 @@ import { loadModel } from '../io/load.js';
 import { defaultThreads } from '../nn/backend.js';
 import type { Model } from '../nn/model.js';
 import type { SampleOptions } from '../nn/sampler.js';
+
+/** The longest text --json can print as one string: a character may take two UTF-16 units and
+ *  up to 6 characters escaped (\u001b), within the longest string V8 builds. */
+const MAX_JSON_LENGTH = Math.floor(constants.MAX_STRING_LENGTH / 12);
 
 export const SampleOptionsSchema = z.object({
   checkpoint: z.string().min(1).optional(),
@@ -45,15 +50,27 @@ export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s:
     throw new UserError(`--prime has ${describeChars(unknown, 'this model has never seen', Infinity)} (its vocabulary: ${vocab.size} characters; see lstm info ${path})`);
   }
   const seed = o.seed ?? randomInt(0, 2 ** 32);
+  if (o.json && o.length > MAX_JSON_LENGTH) {
+    throw new BudgetError(`a text of ${o.length} characters is more than one JSON object holds (at most ${MAX_JSON_LENGTH}); stream it without JSON`);
+  }
+  if (o.numSamples > 1 && o.numSamples * (o.prime.length + o.length) > MAX_JSON_LENGTH) {
+    // --num-samples keeps every text until all are done (they are computed together)
+    throw new BudgetError(`${o.numSamples} samples of ${o.length} characters are more text than lstm holds at once (at most ${MAX_JSON_LENGTH} characters in all); ask for fewer or shorter samples`);
+  }
   const opts = { temperature: o.temp, topK: o.topK, topP: o.topP };
   if (o.numSamples > 1) return sampleMany(o, path, seed, model, vocab, opts, write);
   const chars = sample({ model, vocab }, { ...opts, prime: o.prime, seed, warmup: o.warmup, length: o.length });
-  let text = o.prime;
+  // The text is kept only for --json (one object at the end); streamed, memory stays flat
+  // however long it runs.
+  let text = o.prime, last = o.prime.slice(-1);
   if (!o.json && o.prime && !write(o.prime)) return { checkpoint: path, seed, text };
   let buf = '';
   for await (const ch of chars) {
-    text += ch;
-    if (o.json) continue;
+    last = ch;
+    if (o.json) {
+      text += ch;
+      continue;
+    }
     buf += ch;
     // Flush at line ends and every few characters, so the text streams without a syscall per character.
     if (ch === '\n' || buf.length >= 32) {
@@ -64,7 +81,7 @@ export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s:
   }
   if (!o.json) {
     if (buf && !write(buf)) return { checkpoint: path, seed, text };
-    if (!text.endsWith('\n')) write('\n');
+    if (last !== '\n') write('\n');
   }
   ui.event({ checkpoint: path, seed, temperature: o.temp, top_k: o.topK, top_p: o.topP, prime: o.prime, text });
   return { checkpoint: path, seed, text };

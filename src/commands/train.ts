@@ -22,6 +22,9 @@ export const TrainOptionsSchema = TrainSpecSchema.extend({
   quiet: z.boolean().default(false),
 });
 
+/** The signals that stop a run with a save. */
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGHUP', 'SIGTERM'];
+
 /** Events only a person sees; --json prints every other event as it is. */
 const HUMAN_ONLY = new Set<TrainEvent['event']>(['reading', 'prepared', 'warning']);
 
@@ -33,10 +36,15 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
   const { corpus, json: _json, quiet: _quiet, logEvery, ...spec } = parseOptions(TrainOptionsSchema, { logEvery: String(TRAIN_DEFAULTS.logEvery), ...typed });
 
   const view = new TrainView(ui, logEvery, spec.evalEvery ?? TRAIN_DEFAULTS.evalEvery, spec.resume !== undefined, spec.initFrom !== undefined);
-  // Ctrl-C (or a polite kill) stops the run between steps; it is then saved. Until training
-  // starts, a signal ends the process as usual: there is nothing to save.
+  // Ctrl-C, a closed terminal (SIGHUP) or a polite kill (SIGTERM) stops the run between steps;
+  // it is then saved, and the exit code says which signal it was (128 + its number). Until
+  // training starts, a signal ends the process as usual: there is nothing to save.
   const stop = new AbortController();
-  const onSignal = () => stop.abort();
+  let caught: NodeJS.Signals = 'SIGINT';
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!stop.signal.aborted) caught = signal;
+    stop.abort();
+  };
   let listening = false;
   let result;
   try {
@@ -44,8 +52,7 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
       signal: stop.signal,
       onEvent: (e) => {
         if (e.event === 'start' && !listening) {
-          process.on('SIGINT', onSignal);
-          process.on('SIGTERM', onSignal);
+          for (const sig of SIGNALS) process.on(sig, onSignal);
           listening = true;
         }
         view.show(e);
@@ -53,8 +60,7 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
     });
   } finally {
     if (listening) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const sig of SIGNALS) process.off(sig, onSignal);
     }
     view.flush();
     ui.clearLive();
@@ -66,7 +72,7 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
   printSummary(ui, summary, history, view.start!);
   if (summary.stopped === 'interrupted') {
     ui.line(`Interrupted at step ${summary.steps}; saved ${summary.checkpoint}. Continue with: lstm train --resume ${summary.checkpoint}`);
-    throw new Interrupted();
+    throw new Interrupted(caught);
   }
   return summary;
 }

@@ -3,13 +3,12 @@
 // The command gathers data (runVisualize); printing is printVisualize; the page is
 // src/visualize/html.ts.
 
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { num, parseOptions } from '../cli/options.js';
-import { writeFileAtomic } from '../io/checkpoint.js';
-import { DEFAULT_CORPUS, loadCorpus } from '../io/corpus.js';
+import { checkOutputFile, writeOutputFile } from '../io/files.js';
+import { DEFAULT_CORPUS, loadCorpus, rereadTrainingCorpus } from '../io/corpus.js';
 import { loadModel, type Loaded } from '../io/load.js';
 import { describeChars } from '../data/text.js';
 import { Generator } from '../nn/generate.js';
@@ -36,6 +35,7 @@ const collect = z.union([z.string(), z.array(z.string())]).transform((v) => (Arr
 
 export const VisualizeOptionsSchema = z.object({
   checkpoint: z.string().min(1).optional(),
+  checkpointDir: z.string().min(1).optional(),
   text: z.string().optional(),
   textFile: z.string().min(1).optional(),
   layer: num({ int: true, min: 1 }).optional(),
@@ -81,13 +81,6 @@ export interface VisualizeResult {
   top: number;
 }
 
-/** Refuse to replace a file the user has unless they said --force. */
-function checkOutputFile(path: string, force: boolean): void {
-  if (!existsSync(path)) return;
-  if (statSync(path).isDirectory()) throw new UserError(`--html ${path} is a folder; name a file`, 2);
-  if (!force) throw new UserError(`${path} already exists; pick another --html file or add --force to overwrite it`, 2);
-}
-
 /** The text to read, and a phrase saying where it came from. */
 async function chooseText(o: VisualizeOptions, loaded: Loaded): Promise<{ text: string; source: string }> {
   if (o.text !== undefined && o.textFile !== undefined) throw new UserError('give --text or --text-file, not both', 2);
@@ -105,18 +98,17 @@ async function chooseText(o: VisualizeOptions, loaded: Loaded): Promise<{ text: 
     for (let k = lines.length - 1; k >= 0 && [...text].length + [...lines[k]].length < D.textChars; k--) text = `${lines[k]}\n${text}`;
     return { text, source: `the last ${text.split('\n').length - 1} lines of the bundled corpus` };
   }
-  const path = ck.corpus.source;
-  let why: string;
-  if (path === '-') why = 'it was read from standard input';
-  else if (!existsSync(path)) why = `${path} is no longer there`;
-  else {
-    const bytes = readFileSync(path);
-    if (createHash('sha256').update(bytes).digest('hex') === ck.corpus.sha256) {
-      const cps = [...bytes.toString('utf8')];
-      return { text: cps.slice(-D.textChars).join(''), source: `the last ${Math.min(D.textChars, cps.length)} characters of ${path}` };
-    }
-    why = `${path} has changed since training`;
+  const found = await rereadTrainingCorpus(ck.corpus);
+  if ('text' in found) {
+    // the last characters of the training text, decoded from the tail of its bytes only (a code
+    // point is at most 4 bytes; start on the first byte that begins one)
+    const { bytes, start } = found.text.utf8;
+    let from = Math.max(start, bytes.length - 4 * D.textChars);
+    while (from < bytes.length && (bytes[from] & 0xc0) === 0x80) from++;
+    const cps = [...new TextDecoder().decode(bytes.subarray(from))];
+    return { text: cps.slice(-D.textChars).join(''), source: `the last ${Math.min(D.textChars, cps.length)} characters of ${ck.corpus.source}` };
   }
+  const why = found.why;
   const gen = new Generator(model, vocab);
   const rng = new Rng(D.sampleSeed);
   gen.prime('');
@@ -127,8 +119,8 @@ async function chooseText(o: VisualizeOptions, loaded: Loaded): Promise<{ text: 
 export async function runVisualize(raw: Record<string, unknown>): Promise<VisualizeResult> {
   const o = parseOptions(VisualizeOptionsSchema, raw);
   if (o.dumpActivations && !o.json) throw new UserError('--dump-activations goes with --json (the activations are printed in its JSON)', 2);
-  if (o.html) checkOutputFile(o.html, o.force);
-  const loaded = loadModel(o.checkpoint);
+  if (o.html) checkOutputFile(o.html, { replace: o.force });
+  const loaded = loadModel(o.checkpoint, undefined, o.checkpointDir);
   const { path, model, vocab } = loaded;
   const { cell, layers: L, hidden: H } = model.config;
   const valid = [...QUANTITIES[cell], 'vs-ngram'];
@@ -169,8 +161,7 @@ export async function runVisualize(raw: Record<string, unknown>): Promise<Visual
     htmlFile: o.html ?? null, vocab: vocab.chars, top: o.top,
   };
   if (o.html) {
-    checkOutputFile(o.html, o.force);
-    writeFileAtomic(o.html, buildPage(result));
+    writeOutputFile(o.html, buildPage(result));
   }
   return result;
 }

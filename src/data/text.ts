@@ -54,6 +54,8 @@ export class Vocab {
   constructor(chars: string[]) {
     for (const c of chars) {
       if ([...c].length !== 1) throw new TextError(`vocabulary entry ${JSON.stringify(c)} is not exactly one character`);
+      const cp = c.codePointAt(0)!;
+      if (cp >= 0xd800 && cp <= 0xdfff) throw new TextError(`vocabulary entry ${JSON.stringify(c)} is half of a UTF-16 pair (a lone surrogate), not a character`);
       if (this.index.has(c)) throw new TextError(`vocabulary has ${JSON.stringify(c)} twice`);
       this.index.set(c, this.index.size);
     }

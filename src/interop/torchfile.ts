@@ -15,7 +15,7 @@
 import { z } from 'zod';
 import { describeChar } from '../data/text.js';
 import { looksTruncated, readFileOrExplain } from '../io/files.js';
-import { UserError } from '../errors.js';
+import { UserError, type Remedy } from '../errors.js';
 
 export const TORCH_FORMAT = 'lstm-torch/1';
 export const TORCH_CELLS = ['lstm', 'rnn', 'gru'] as const;
@@ -23,7 +23,11 @@ export type TorchCell = (typeof TORCH_CELLS)[number];
 
 /** A problem with an lstm-torch/1 file, as one line that names the file and the key. */
 /** An lstm-torch/1 file that cannot be read: one line the user sees as it is. */
-export class TorchFileError extends UserError {}
+export class TorchFileError extends UserError {
+  constructor(message: string, remedy?: Remedy) {
+    super(message, 1, remedy);
+  }
+}
 
 /** One tensor, row-major as PyTorch stores it: shape [rows, cols] or [n]. */
 export interface TorchTensor {
@@ -129,7 +133,7 @@ export function parseTorchJson(json: unknown, path: string): TorchModel {
   }
   const o = json as Record<string, unknown>;
   if (o.format === 'lstm-checkpoint') {
-    throw new TorchFileError(`${path} is an lstm checkpoint already, not an ${TORCH_FORMAT} file; use it as it is, or make one with: lstm export ${path} --format torch --out FILE`);
+    throw new TorchFileError(`${path} is an lstm checkpoint already, not an ${TORCH_FORMAT} file`, { kind: 'export', path });
   }
   if (o.format !== TORCH_FORMAT) {
     throw new TorchFileError(`${path} is not an ${TORCH_FORMAT} file (its "format" is ${JSON.stringify(o.format ?? null)}, expected "${TORCH_FORMAT}")`);
@@ -143,6 +147,15 @@ export function parseTorchJson(json: unknown, path: string): TorchModel {
     throw new TorchFileError(`${path}: ${issuePath(issue.path)} ${issue.message}`);
   }
   const { cell, layers, hidden, vocab, state_dict: sd } = r.data;
+  // Before the configuration sizes anything: a file with fewer tensors than the model needs
+  // (4 per layer, 2 for the decoder) lacks one of them within its first keys/4 + 1 layers, so
+  // only those are listed; a few bytes claiming 10⁸ layers must not list 4·10⁸ keys.
+  const keys = Object.keys(sd).length;
+  if (keys < 4 * layers + 2) {
+    const some = expectedKeys(cell, Math.min(layers, Math.floor(keys / 4) + 1), hidden, vocab.length);
+    const { key, shape } = some.find((e) => !(e.key in sd))!;
+    throw new TorchFileError(`${path}: state_dict has no "${key}" (a ${layers}-layer ${cell} needs it, shape ${shape.join('×')})`);
+  }
   const stateDict = new Map<string, TorchTensor>();
   const expected = expectedKeys(cell, layers, hidden, vocab.length);
   for (const { key, shape, what } of expected) {

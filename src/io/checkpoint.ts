@@ -6,20 +6,24 @@
 // load. Files are written atomically: a temporary file beside the target, fsync, then rename,
 // so a crash or a full disk never leaves a half-written checkpoint in place of a good one.
 
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
 import { z } from 'zod';
-import { looksTruncated, readFileOrExplain } from './files.js';
-import { CELL_TYPES, type Model } from '../nn/model.js';
+import { looksTruncated, readFileOrExplain, writeOutputFile } from './files.js';
+import { CELL_TYPES, ParamLayout, type Model } from '../nn/model.js';
+import { checkModelSize, tensorCount } from '../nn/budget.js';
 import { OPTIMIZERS } from '../nn/optim.js';
 import type { FloatArray } from '../nn/kernels.js';
-import { UserError } from '../errors.js';
+import { Vocab } from '../data/text.js';
+import { UserError, type Remedy } from '../errors.js';
 
 export const CHECKPOINT_FORMAT = 'lstm-checkpoint';
 export const CHECKPOINT_VERSION = 1;
 
 /** A checkpoint that cannot be read or used: one line the user sees as it is. */
-export class CheckpointError extends UserError {}
+export class CheckpointError extends UserError {
+  constructor(message: string, remedy?: Remedy) {
+    super(message, 1, remedy);
+  }
+}
 
 const b64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64');
 const u32 = z.number().int().min(0).max(0xffffffff);
@@ -158,7 +162,7 @@ export function parseCheckpoint(json: unknown, path: string): Checkpoint {
   }
   const o = json as Record<string, unknown>;
   if (o.format === 'lstm-torch/1') {
-    throw new CheckpointError(`${path} is a PyTorch exchange file (lstm-torch/1); turn it into a checkpoint with: lstm import ${path} --out CKPT`);
+    throw new CheckpointError(`${path} is a PyTorch exchange file (lstm-torch/1), not a checkpoint`, { kind: 'import', path });
   }
   if (o.format !== CHECKPOINT_FORMAT) {
     throw new CheckpointError(`${path} is not an lstm checkpoint (its "format" is ${JSON.stringify(o.format ?? null)}, expected "${CHECKPOINT_FORMAT}")`);
@@ -175,33 +179,42 @@ export function parseCheckpoint(json: unknown, path: string): Checkpoint {
   if (ck.vocab.length !== ck.model.vocabSize) {
     throw new CheckpointError(`${path}: vocabulary has ${ck.vocab.length} characters but the model expects ${ck.model.vocabSize}`);
   }
+  // Before anything is sized by the configuration: it must be a model a checkpoint can hold,
+  // with as many tensors as it needs (a few bytes must not make lstm allocate gigabytes).
+  try {
+    checkModelSize(ck.model);
+  } catch (e) {
+    throw new CheckpointError(`${path}: ${(e as Error).message}`);
+  }
+  const tensors = Object.keys(ck.tensors).length, needed = tensorCount(ck.model);
+  if (tensors !== needed) {
+    throw new CheckpointError(`${path}: has ${tensors} tensors, but a ${ck.model.layers}-layer ${ck.model.cell} has ${needed}`);
+  }
+  // Each tensor must hold the numbers its shape in this model needs (counted from the base64
+  // length, nothing decoded), so a model is allocated only for data that is really there.
+  for (const t of new ParamLayout(ck.model).tensors) {
+    const entry = ck.tensors[t.name];
+    if (!entry) throw new CheckpointError(`${path}: missing tensor ${t.name}`);
+    const bytes = Buffer.byteLength(entry.data, 'base64');
+    if (bytes % 4 !== 0) throw new CheckpointError(`${path}: tensor ${t.name}: ${bytes} bytes is not a whole number of float32 values`);
+    if (bytes / 4 !== t.size) throw new CheckpointError(`${path}: tensor ${t.name}: has ${bytes / 4} numbers, expected ${t.size}`);
+  }
+  try {
+    new Vocab(ck.vocab);
+  } catch (e) {
+    throw new CheckpointError(`${path}: ${(e as Error).message}`);
+  }
+  if (ck.carried) {
+    const { layers: L } = ck.model;
+    if (ck.carried.h.length !== L || (ck.carried.c !== null && ck.carried.c.length !== L)) {
+      throw new CheckpointError(`${path}: the carried state has ${ck.carried.h.length} layers, the model ${L}`);
+    }
+  }
   return ck;
 }
 
-/**
- * Write `data` to `path` atomically: a temporary file in the same folder, flushed to disk,
- * then renamed over the target. On any failure the temporary file is removed and the previous
- * file at `path` (if any) is left exactly as it was.
- */
-export function writeFileAtomic(path: string, data: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  let fd: number | null = null;
-  try {
-    fd = openSync(tmp, 'w');
-    const buf = Buffer.from(data, 'utf8');
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== null) try { closeSync(fd); } catch { /* already failing */ }
-    try { unlinkSync(tmp); } catch { /* may not exist */ }
-    throw e;
-  }
-}
-
+/** Write a checkpoint atomically (see writeOutputFile): the previous file stays whole until
+ *  the new one is complete. */
 export function writeCheckpoint(path: string, ck: Checkpoint): void {
-  writeFileAtomic(path, JSON.stringify(ck));
+  writeOutputFile(path, JSON.stringify(ck));
 }

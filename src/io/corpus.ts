@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
-import { readFileOrExplain } from './files.js';
+import { isRegularFile, MAX_CORPUS_BYTES, MAX_STRING_BYTES, readFileOrExplain, readStreamOrExplain } from './files.js';
 import { decodeUtf8 } from '../data/text.js';
 import { scanUtf8, type Utf8Text } from '../data/utf8.js';
 
@@ -20,16 +20,15 @@ export interface Corpus {
   sha256: string;
 }
 
-export async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+/** Standard input, up to `limit` bytes (an endless stream is refused once it passes it). */
+export async function readStdin(limit = MAX_CORPUS_BYTES): Promise<Buffer> {
+  return readStreamOrExplain(process.stdin, 'standard input', limit);
 }
 
 /** The corpus as a JS string: for short texts (probe sets, inspect-gradients). Training and
  *  evaluation read with readCorpus, which never builds the string. */
 export async function loadCorpus(source: string | undefined, what = 'corpus'): Promise<Corpus> {
-  const raw = await readSource(source, what);
+  const raw = await readSource(source, what, Math.min(MAX_CORPUS_BYTES, MAX_STRING_BYTES));
   const { bytes, label } = raw;
   let text = decodeUtf8(bytes, label);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte order mark is not text
@@ -52,7 +51,7 @@ export interface CorpusText {
 /** Read a corpus for training or evaluation: the same checks and errors as loadCorpus, in two
  *  fast passes over the bytes instead of a string as long as the text. */
 export async function readCorpus(source: string | undefined, what = 'corpus'): Promise<CorpusText> {
-  const raw = await readSource(source, what);
+  const raw = await readSource(source, what, MAX_CORPUS_BYTES);
   const { bytes, label } = raw;
   const utf8 = scanUtf8(bytes, label);
   if (utf8.length === 0) throw new UserError(`${label} is empty`);
@@ -60,19 +59,19 @@ export async function readCorpus(source: string | undefined, what = 'corpus'): P
 }
 
 /** The bytes of a corpus, never empty. */
-async function readSource(source: string | undefined, what: string): Promise<{ bytes: Buffer; source: string; label: string }> {
+async function readSource(source: string | undefined, what: string, limit: number): Promise<{ bytes: Buffer; source: string; label: string }> {
   let bytes: Buffer;
   let label: string;
   if (source === undefined || source === 'default') {
     source = 'default';
     label = `default corpus ${DEFAULT_CORPUS}`;
-    bytes = readBytes(DEFAULT_CORPUS, label);
+    bytes = readBytes(DEFAULT_CORPUS, label, limit);
   } else if (source === '-') {
     label = 'standard input';
-    bytes = await readStdin();
+    bytes = await readStdin(limit);
   } else {
     label = `${what} ${source}`;
-    bytes = readBytes(source, label);
+    bytes = readBytes(source, label, limit);
   }
   if (bytes.length === 0) throw new UserError(`${label} is empty`);
   return { bytes, source, label };
@@ -82,8 +81,8 @@ function sha256Of(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function readBytes(path: string, label: string): Buffer {
-  return readFileOrExplain(path, label, (m) => new UserError(m));
+function readBytes(path: string, label: string, limit: number): Buffer {
+  return readFileOrExplain(path, label, (m) => new UserError(m), limit);
 }
 
 /** A text already in memory, as readCorpus would have read it from a file named `source`. */
@@ -93,4 +92,25 @@ export function corpusFromString(text: string, source = 'text'): CorpusText {
   const utf8 = scanUtf8(bytes, label);
   if (utf8.length === 0) throw new UserError(`${label} is empty`);
   return { source, label, sha256: sha256Of(bytes), utf8, chars: utf8.length };
+}
+
+/**
+ * The corpus a model was trained on, read again from where its checkpoint says it came from:
+ * the text when it is still there with the same SHA-256, otherwise why not (a phrase). A file
+ * named inside a checkpoint is opened only if it is a regular file: never a device or a FIFO
+ * the user did not name (it could block or never end).
+ */
+export async function rereadTrainingCorpus(corpus: { source: string; sha256: string }): Promise<{ text: CorpusText } | { why: string }> {
+  const { source } = corpus;
+  if (source === '-') return { why: 'it was read from standard input' };
+  if (source !== 'default' && !isRegularFile(source)) return { why: `${source} is no longer there as a regular file` };
+  let text: CorpusText;
+  try {
+    text = await readCorpus(source, "the model's training corpus");
+  } catch (e) {
+    if (e instanceof UserError) return { why: e.message };
+    throw e;
+  }
+  if (text.sha256 !== corpus.sha256) return { why: `${text.label} has changed since training (its SHA-256 differs)` };
+  return { text };
 }

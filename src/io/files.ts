@@ -1,25 +1,312 @@
-// Reading a file the user named, for the commands that read one (corpora, checkpoints,
-// lstm-torch/1 files): every way it can fail is one line that names it.
+// Files the user names: reading them (with a size limit, so a device, a FIFO or an endless
+// stream cannot fill the memory) and writing them (one rule for every file lstm writes).
+//
+// The writing rule, for checkpoints, best-so-far checkpoints, SVG, HTML and exported files alike:
+//   1) checkOutputFile(path, { replace }) before any work: a folder or an existing file is refused
+//      unless the caller says it may be replaced (the user's --force, or --resume of that very
+//      run); the folder is made (without Node's recursive mkdir, which loops forever under
+//      /proc); and a real write test (4 KiB, under the very temporary name the save will use)
+//      finds a read-only folder, a full disk or a name that is too long now, not after an hour.
+//   2) writeOutputFile(path, data): atomically (a temporary file beside it, fsync, rename), so the
+//      previous file is either kept whole or replaced whole; temporary files that dead processes
+//      left beside it are removed first.
+//   3) lockOutputFile(path) for files written again and again by one long run (checkpoints): an
+//      exclusive PATH.lock holding the process id, removed on exit; a lock whose process is dead
+//      is taken over.
 
-import { readFileSync, statSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
+import {
+  closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync,
+  unlinkSync, writeSync,
+} from 'node:fs';
+import { totalmem } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { OutputExistsError, UserError } from '../errors.js';
+import { formatBytes } from '../ui/format.js';
 
-/** The bytes of the file at `path`. A missing file, a folder or an unreadable file is thrown
- *  as fail(one line), the file called `label` in it. */
-export function readFileOrExplain(path: string, label: string, fail: (message: string) => Error): Buffer {
-  let isFolder: boolean;
+// ---- reading -------------------------------------------------------------------------------
+
+/** The longest text V8 can hold as one string (about 512 MiB): the most a checkpoint, an
+ *  lstm-torch/1 file or any text read whole as a string can be. */
+export const MAX_STRING_BYTES = bufferConstants.MAX_STRING_LENGTH;
+
+/** The most a corpus (training or evaluation text) may be: 1 GiB, or an eighth of the memory
+ *  on a smaller machine (training holds the bytes, their ids and a scan of them at once).
+ *  LSTM_MAX_CORPUS_MB sets another limit (up to 2 GiB). */
+export const MAX_CORPUS_BYTES = corpusLimit(process.env.LSTM_MAX_CORPUS_MB);
+
+function corpusLimit(env: string | undefined): number {
+  const mb = Number(env);
+  if (env !== undefined && env.trim() !== '' && Number.isFinite(mb) && mb > 0) return Math.min(Math.floor(mb * 2 ** 20), 2 ** 31);
+  return Math.min(2 ** 30, Math.floor(totalmem() / 8));
+}
+
+/** The bytes of the file at `path`, at most `limit` of them. A missing file, a folder, an
+ *  unreadable file, a file larger than `limit`, or a device, FIFO or other stream that gives
+ *  more than `limit` bytes, is thrown as fail(one line), the file called `label` in it. */
+export function readFileOrExplain(path: string, label: string, fail: (message: string) => Error, limit = MAX_STRING_BYTES): Buffer {
+  let fd: number;
   try {
-    isFolder = statSync(path).isDirectory();
-    if (!isFolder) return readFileSync(path);
+    fd = openSync(path, 'r');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw fail(`${label} does not exist`);
-    if (code === 'EACCES') throw fail(`${label} cannot be read (permission denied)`);
-    throw fail(`cannot read ${label}: ${(e as Error).message}`);
+    throw fail(explainOpen(e as NodeJS.ErrnoException, label));
   }
-  throw fail(`${label} is a folder, not a file`);
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw fail(`${label} is a folder, not a file`);
+    if (st.isFile()) {
+      if (st.size > limit) throw fail(`${label} is ${formatBytes(st.size)}, more than the ${formatBytes(limit)} lstm reads`);
+      return readFileSync(fd);
+    }
+    // A device, a FIFO or a socket: read until it ends or gives more than `limit`.
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(1 << 20);
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > limit) throw fail(tooLong(label, limit));
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    }
+    return Buffer.concat(chunks, total);
+  } catch (e) {
+    if (e instanceof UserError || !(e as NodeJS.ErrnoException).code) throw e;
+    throw fail(`cannot read ${label}: ${(e as NodeJS.ErrnoException).code}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** All of a stream (standard input), at most `limit` bytes. */
+export async function readStreamOrExplain(stream: NodeJS.ReadableStream, label: string, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    total += (chunk as Buffer).length;
+    if (total > limit) {
+      (stream as NodeJS.ReadStream).destroy?.();
+      throw new UserError(tooLong(label, limit));
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+function tooLong(label: string, limit: number): string {
+  return `${label} gave more than ${formatBytes(limit)} (the most lstm reads) without ending`;
+}
+
+function explainOpen(err: NodeJS.ErrnoException, label: string): string {
+  switch (err.code) {
+    case 'ENOENT': return `${label} does not exist`;
+    case 'EACCES': case 'EPERM': return `${label} cannot be read (permission denied)`;
+    case 'ENOTDIR': return `${label} does not exist (a folder in its path is a file)`;
+    case 'EISDIR': return `${label} is a folder, not a file`;
+    case 'ENAMETOOLONG': return `${label}: the name is too long`;
+    default: return `cannot read ${label}: ${err.code ?? err.message}`;
+  }
 }
 
 /** Whether JSON text that does not parse looks cut off: an object begun but never closed. */
 export function looksTruncated(text: string): boolean {
   return text.trimStart().startsWith('{') && !text.trimEnd().endsWith('}');
+}
+
+// ---- writing -------------------------------------------------------------------------------
+
+export interface OutputOptions {
+  /** An existing file there may be replaced (the user asked: --force, or --resume of that run). */
+  replace?: boolean;
+  /** The checkpoint of the run this file belongs to (itself, or the run's latest for its
+   *  best-so-far file): the refusal then says how to continue that run. */
+  checkpoint?: string;
+}
+
+/**
+ * Step 1 of the rule, before any work: refuse a folder, or an existing file unless it may be
+ * replaced; make the folder; and write 4 KiB under the temporary name writeOutputFile will use,
+ * so a folder that cannot be written, a full disk or a name that is too long fails now, in one
+ * line, with nothing changed.
+ */
+export function checkOutputFile(path: string, opts: OutputOptions = {}): void {
+  let exists = false;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw new UserError(`${path} is a folder; give a file name`, 2);
+    exists = true;
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENAMETOOLONG') throw new UserError(`cannot write ${path}: the name is too long`, 2);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new UserError(`cannot write ${path}: ${code ?? (e as Error).message}`);
+  }
+  if (exists && !opts.replace) throw new OutputExistsError(path, opts.checkpoint);
+  makeFolder(dirname(path));
+  const tmp = tempNameFor(path);
+  let fd: number | null = null;
+  try {
+    fd = openSync(tmp, 'w'); // this process's own name: one left by a dead process that had our pid may go
+    writeAll(fd, Buffer.alloc(4096, 0x20));
+    fsyncSync(fd);
+  } catch (e) {
+    throw new UserError(`cannot write ${path}: ${describeWriteError(e)}`);
+  } finally {
+    if (fd !== null) closeSync(fd);
+    try { unlinkSync(tmp); } catch { /* never made */ }
+  }
+}
+
+/**
+ * Step 2: write `data` to `path` atomically: a temporary file in the same folder, flushed to
+ * disk, then renamed over the target. On any failure the temporary file is removed and the
+ * previous file at `path` (if any) is left exactly as it was; the error is one line.
+ */
+export function writeOutputFile(path: string, data: string | Uint8Array): void {
+  removeStaleTemps(path);
+  const tmp = tempNameFor(path);
+  let fd: number | null = null;
+  try {
+    fd = openSync(tmp, 'w');
+    writeAll(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = null;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== null) try { closeSync(fd); } catch { /* already failing */ }
+    try { unlinkSync(tmp); } catch { /* may not exist */ }
+    throw new UserError(`could not write ${path}: ${describeWriteError(e)}; the previous file there (if any) is intact`);
+  }
+}
+
+function writeAll(fd: number, buf: Uint8Array): void {
+  let off = 0;
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+}
+
+/** The temporary file of a save by this process: hidden, beside the target, named by pid. */
+function tempNameFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+}
+
+/** Remove `.NAME.PID.tmp` files beside `path` whose process is gone (killed mid-save). */
+function removeStaleTemps(path: string): void {
+  const dir = dirname(path), prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length, -4));
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
+    try { unlinkSync(join(dir, name)); } catch { /* someone else removed it */ }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, but another user's
+  }
+}
+
+function describeWriteError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  switch (err.code) {
+    case 'ENOSPC': return 'the disk is full';
+    case 'EDQUOT': return 'the disk quota is exceeded';
+    case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'EROFS': return 'the file system is read-only';
+    case 'ENAMETOOLONG': return 'the name is too long';
+    default: return err.code ?? err.message;
+  }
+}
+
+/**
+ * Make a folder and any missing parents, one level at a time. (Node 20's recursive mkdir loops
+ * forever on a path under /proc; this stops at the first level the system refuses.)
+ */
+export function makeFolder(dir: string): void {
+  const missing: string[] = [];
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      if (!statSync(d).isDirectory()) throw new UserError(`cannot make the folder ${dir}: ${d} is a file`);
+      break;
+    } catch (e) {
+      if (e instanceof UserError) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') throw new UserError(`cannot make the folder ${dir}: ${code ?? (e as Error).message}`);
+      missing.push(d);
+      if (dirname(d) === d) break;
+    }
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue; // made by someone else meanwhile
+      throw new UserError(`cannot make the folder ${dir}: ${describeWriteError(e)}`);
+    }
+  }
+}
+
+// ---- locking -------------------------------------------------------------------------------
+
+export interface OutputLock {
+  readonly path: string;
+  release(): void;
+}
+
+/**
+ * Step 3: take PATH.lock (created exclusively, holding this process's id) so no other lstm
+ * writes `path` while this one does. A lock left by a process that is gone is taken over.
+ * Released by release() or when the process exits.
+ */
+export function lockOutputFile(path: string): OutputLock {
+  const lock = `${path}.lock`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeAll(fd, Buffer.from(`${process.pid}\n`));
+      closeSync(fd);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`cannot lock ${path}: ${describeWriteError(e)}`);
+      let holder = NaN;
+      try { holder = Number(readFileSync(lock, 'utf8').trim()); } catch { /* removed meanwhile: try again */ }
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+        throw new UserError(`${path} is being written by another lstm (process ${holder}; lock file ${lock})`, 2);
+      }
+      if (attempt >= 2) throw new UserError(`cannot lock ${path}: ${lock} is in the way`, 2);
+      try { unlinkSync(lock); } catch { /* removed meanwhile */ }
+    }
+  }
+  let held = true;
+  const release = () => {
+    if (!held) return;
+    held = false;
+    process.off('exit', release);
+    try {
+      if (readFileSync(lock, 'utf8').trim() === String(process.pid)) unlinkSync(lock);
+    } catch { /* already gone */ }
+  };
+  process.on('exit', release);
+  return { path: lock, release };
+}
+
+/** Whether `path` is a regular file (not missing, a folder, a device or a FIFO): what a file
+ *  named inside another file (a checkpoint's corpus) must be before lstm opens it unasked. */
+export function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }

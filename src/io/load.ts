@@ -30,17 +30,30 @@ export interface Loaded {
  */
 export function latestCheckpoint(dir = defaultCheckpointDir()): string {
   const found: Array<{ path: string; mtime: number }> = [];
-  if (existsSync(dir) && statSync(dir).isDirectory()) {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new UserError(`${dir} is a file, not a folder of checkpoints`, 1, { kind: 'name-checkpoint' });
+  }
+  if (existsSync(dir)) {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      throw new UserError(`cannot search ${dir} for checkpoints: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    for (const e of entries) {
       const p = join(dir, e.name);
       if (!e.isFile() || !e.name.endsWith('.json') || e.name.startsWith('.') || !looksLikeCheckpoint(p)) continue;
       found.push({ path: p, mtime: statSync(p).mtimeMs });
     }
   }
-  if (found.length === 0) throw new UserError(`no checkpoint found under ${dir}/; train one with "lstm train", or name one with --checkpoint`);
+  if (found.length === 0) throw new UserError(`no checkpoint found under ${dir}/`, 1, { kind: 'name-checkpoint' });
   // Newest first; on a tie prefer the latest over the best-so-far file written at the same moment.
   found.sort((a, b) => b.mtime - a.mtime || Number(a.path.endsWith('.best.json')) - Number(b.path.endsWith('.best.json')));
-  return found[0].path;
+  // A run writes its latest checkpoint first and its best-so-far twin after it: the run's
+  // latest is the one meant.
+  const newest = found[0].path;
+  const twin = newest.endsWith('.best.json') ? newest.slice(0, -'.best.json'.length) + '.json' : null;
+  return twin && found.some((f) => f.path === twin) ? twin : newest;
 }
 
 const HEAD = /^\s*\{\s*"format"\s*:\s*"lstm-checkpoint"/;

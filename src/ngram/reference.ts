@@ -5,7 +5,7 @@
 // that the n-gram never sees the characters it is scored on, just as the model does not.
 
 import type { Checkpoint } from '../io/checkpoint.js';
-import { readCorpus } from '../io/corpus.js';
+import { readCorpus, rereadTrainingCorpus } from '../io/corpus.js';
 import { UserError } from '../errors.js';
 import type { Vocab } from '../data/text.js';
 import { encodeUtf8, type Ids } from '../data/utf8.js';
@@ -66,18 +66,15 @@ export async function fitForCheckpoint(ck: Checkpoint, vocab: Vocab, order: numb
   if (override === undefined && recorded === '-') {
     throw new UserError(`--ngram fits on the model's training text, but it was read from standard input and cannot be read again; ${give}`);
   }
-  const source = override ?? recorded;
   let text;
-  try {
-    text = await readCorpus(source, override !== undefined ? '--ngram-corpus' : "the model's training corpus");
-  } catch (e) {
-    if (override !== undefined || !(e instanceof UserError)) throw e;
-    throw new UserError(`--ngram fits on the model's training text, but ${e.message}; ${give}`);
+  if (override === undefined) {
+    const found = await rereadTrainingCorpus(ck.corpus);
+    if ('why' in found) throw new UserError(`--ngram fits on the model's training text, but ${found.why}; ${give}`);
+    text = found.text;
+  } else {
+    text = await readCorpus(override, '--ngram-corpus');
   }
   const same = text.sha256 === ck.corpus.sha256;
-  if (override === undefined && !same) {
-    throw new UserError(`--ngram fits on the model's training text, but ${text.label} has changed since the model was trained (its SHA-256 differs from the checkpoint's); ${give}`);
-  }
   const { ids, skipped } = encodeUtf8(text.utf8, vocab);
   const nVal = same ? Math.floor(ids.length * ck.train.valFrac) : 0;
   const fit = ids.subarray(0, ids.length - nVal);

@@ -33,7 +33,7 @@ export function createKernels(name: BackendName, threads = 1): Kernels {
   const t = Math.max(1, Math.floor(threads));
   if (name === 'wasm') return WasmKernels.createSync({ threads: t });
   if (!enableRelaxedSimd()) {
-    throw new UserError(`--backend wasm-fma needs WebAssembly relaxed SIMD, which this engine (Node ${process.versions.node}, V8 ${process.versions.v8}) does not accept even with --experimental-wasm-relaxed-simd; use --backend wasm`);
+    throw new UserError(`the wasm-fma backend needs WebAssembly relaxed SIMD, which this engine (Node ${process.versions.node}, V8 ${process.versions.v8}) does not accept even with --experimental-wasm-relaxed-simd; use the wasm backend`);
   }
   return WasmKernels.createSync({ threads: t, fma: true });
 }

@@ -326,11 +326,13 @@ export class ReferenceKernels implements Kernels {
       for (let j = 0; j < V; j++) if (logits[o + j] > max) max = logits[o + j];
       let sum = 0;
       for (let j = 0; j < V; j++) sum += Math.exp(logits[o + j] - max);
-      const logZ = max + Math.log(sum);
+      // −log p(y) = (max − l_y) + log Σ: the max subtracted first, so that huge logits (1e17)
+      // do not swallow log Σ (max + log Σ would round back to max).
+      const logSum = Math.log(sum);
       const y = targets[r];
-      loss += logZ - logits[o + y];
+      loss += max - logits[o + y] + logSum;
       if (dLogits) {
-        for (let j = 0; j < V; j++) dLogits[o + j] = scale * Math.exp(logits[o + j] - logZ);
+        for (let j = 0; j < V; j++) dLogits[o + j] = scale * Math.exp(logits[o + j] - max - logSum);
         dLogits[o + y] -= scale;
       }
     }

@@ -14,6 +14,7 @@
 // against a one-character-at-a-time reading).
 
 import type { Vocab } from '../data/text.js';
+import { UserError } from '../errors.js';
 import { Graph } from '../nn/graph.js';
 import { RecurrentState, type Model } from '../nn/model.js';
 import type { FloatArray } from '../nn/kernels.js';
@@ -128,7 +129,7 @@ export function precedingLines(items: readonly ProbeEntry[], candidates: readonl
   return items.map((item, i) => {
     if (!byAnswer.has(item.answer)) byAnswer.set(item.answer, others(item.answer));
     const lines = byAnswer.get(item.answer)!;
-    if (lines.length === 0) throw new Error(`--start line needs lines with at least two different answers; every line answers ${JSON.stringify(item.answer)}`);
+    if (lines.length === 0) throw new UserError(`starting each item after a line with another answer needs items with at least two different answers; every item answers ${JSON.stringify(item.answer)}`, 2);
     return lines[i % lines.length];
   });
 }

@@ -7,18 +7,20 @@
 // trainer, 6) how far to go, 7) saving, 8) the loop: step, evaluate, sample, save, stop early
 // or on the AbortSignal.
 
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
 import { BACKENDS, createKernels, defaultThreads, isBackend, type BackendName } from '../nn/backend.js';
 import {
   decodeF32, encodeArrays, encodeF32, loadTensors, readCheckpoint, tensorsOf, writeCheckpoint,
-  writeFileAtomic, type Checkpoint, type TrainSettings, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
+  type Checkpoint, type TrainSettings, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
 } from '../io/checkpoint.js';
-import { UserError } from '../errors.js';
-import { kebab, num } from '../schema.js';
+import { SettingsError, settingName, UserError } from '../errors.js';
+import { num } from '../schema.js';
 import { readCorpus, type CorpusText } from '../io/corpus.js';
+import { checkOutputFile, isRegularFile, lockOutputFile, type OutputLock } from '../io/files.js';
+import { checkTrainingBudget } from '../nn/budget.js';
 import { defaultCheckpointDir } from '../io/load.js';
 import { Vocab, describeChars } from '../data/text.js';
 import { encodeUtf8, type Ids } from '../data/utf8.js';
@@ -78,7 +80,8 @@ export const TrainSpecSchema = z.object({
   momentum: num({ min: 0, lt: 1 }).optional(),
   clip: num({ min: 0 }).optional(),
   clipValue: num({ min: 0 }).optional(),
-  forgetBias: num().optional(),
+  /** Within float32's range: a larger bias would be stored as infinity. */
+  forgetBias: num({ min: -3.4e38, max: 3.4e38 }).optional(),
   /** The total number of steps to reach (a resumed run stops where an uninterrupted one would). */
   steps: num({ int: true, min: 1 }).optional(),
   /** Passes over the text instead; with steps, whichever comes first. */
@@ -211,7 +214,8 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
   }
   const o = r.data;
   const emit = hooks.onEvent ?? (() => {});
-  if (o.resume && o.initFrom) throw new UserError('--resume and --init-from cannot be used together: --resume continues a run, --init-from starts a new one from its weights', 2);
+  const [resume, initFrom] = [(cli: boolean) => settingName('resume', cli), (cli: boolean) => settingName('initFrom', cli)];
+  if (o.resume && o.initFrom) throw new SettingsError((cli) => `${resume(cli)} and ${initFrom(cli)} cannot be used together: ${resume(cli)} continues a run, ${initFrom(cli)} starts a new one from its weights`, 2);
 
   // 1) Where we start from: a checkpoint to resume or to initialise from, or nothing.
   let ck: Checkpoint | null = null;
@@ -219,22 +223,22 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
     const path = (o.resume ?? o.initFrom)!;
     ck = readCheckpoint(path);
     if (o.resume && (!ck.optimizer || !ck.carried)) {
-      throw new UserError(`${path} holds weights only (no optimiser or carried state), so it cannot be resumed exactly; start a new run from its weights with --init-from ${path}`, 2);
+      throw new SettingsError((cli) => `${path} holds weights only (no optimiser or carried state), so it cannot be resumed exactly; start a new run from its weights with ${initFrom(cli)} ${path}`, 2);
     }
     if (o.resume && !isBackend(ck.train.backend)) {
       throw new UserError(`${path} was trained on a backend this lstm does not have (${ck.train.backend}); it has ${BACKENDS.join(', ')}`, 2);
     }
-    const flag = o.resume ? '--resume' : '--init-from';
+    const flag = (cli: boolean) => (o.resume ? resume(cli) : initFrom(cli));
     const fixed: readonly string[] = o.resume ? [...ARCHITECTURE, ...TRAJECTORY] : ARCHITECTURE;
     for (const key of fixed) {
       const mine = (o as Record<string, unknown>)[key];
       if (mine === undefined) continue;
       const theirs = key in ck.model ? (ck.model as Record<string, unknown>)[key] : (ck.train as Record<string, unknown>)[key];
       if (mine !== theirs) {
-        const hint = o.resume && !(ARCHITECTURE as readonly string[]).includes(key)
-          ? ' (--resume continues the same run; to change it, start a new run with --init-from)'
+        const hint = (cli: boolean) => o.resume && !(ARCHITECTURE as readonly string[]).includes(key)
+          ? ` (${resume(cli)} continues the same run; to change it, start a new run with ${initFrom(cli)})`
           : ' (the architecture comes from the checkpoint)';
-        throw new UserError(`--${kebab(key)} ${mine} differs from the checkpoint's ${theirs}${hint}: ${flag} ${path}`, 2);
+        throw new SettingsError((cli) => `${settingName(key, cli)} ${mine} differs from the checkpoint's ${theirs}${hint(cli)}: ${flag(cli)} ${path}`, 2);
       }
     }
   }
@@ -244,12 +248,17 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
   emit({ event: 'reading' });
   const corpusSource = typeof corpus === 'object' ? corpus : corpus ?? (o.resume && ck ? ck.corpus.source : undefined);
   if (o.resume && ck && corpusSource === '-' && corpus === undefined) {
-    throw new UserError(`the run in ${o.resume} was trained on standard input: give the same text again with "lstm train - --resume ${o.resume}"`, 2);
+    throw new SettingsError((cli) => `the run in ${o.resume} was trained on standard input: give the same text again ${cli ? `with "lstm train - --resume ${o.resume}"` : "(corpus '-')"}`, 2);
+  }
+  // A file named inside a checkpoint is opened unasked only if it is a regular file: a FIFO
+  // would wait for a writer forever, a device might never end.
+  if (typeof corpusSource === 'string' && corpusSource !== 'default' && corpus === undefined && existsSync(corpusSource) && !isRegularFile(corpusSource)) {
+    throw new UserError(`the run in ${o.resume} was trained on ${corpusSource}, which is not a regular file (a device or a FIFO); give the same text again as a file`, 2);
   }
   let text: CorpusText | null = typeof corpusSource === 'object' ? corpusSource : await readCorpus(corpusSource);
   const info: CorpusInfo = { source: text.source, chars: text.chars, sha256: text.sha256 };
   if (o.resume && ck && info.sha256 !== ck.corpus.sha256) {
-    throw new UserError(`--resume needs the corpus the run was trained on: ${describeSource(info)} is not the same text (its SHA-256 differs from the checkpoint's)`, 2);
+    throw new SettingsError((cli) => `${resume(cli)} needs the corpus the run was trained on: ${describeSource(info)} is not the same text (its SHA-256 differs from the checkpoint's)`, 2);
   }
 
   // 3) Vocabulary, model configuration and training settings.
@@ -277,17 +286,31 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
   const valIds = ids.subarray(ids.length - nVal);
   const need = Streams.minLength(settings.batchSize, settings.seqLen);
   if (trainIds.length < need) {
-    throw new UserError(`${describeSource(info)} is too short: ${trainIds.length} characters for training${nVal ? ` (after setting aside ${nVal} for validation)` : ''}, but one batch of ${settings.batchSize} streams × ${settings.seqLen} steps needs at least ${need}; use a smaller --batch-size or --seq-len${nVal ? ', or --val-frac 0' : ''}`);
+    throw new SettingsError((cli) => `${describeSource(info)} is too short: ${trainIds.length} characters for training${nVal ? ` (after setting aside ${nVal} for validation)` : ''}, but one batch of ${settings.batchSize} streams × ${settings.seqLen} steps needs at least ${need}; use a smaller ${settingName('batchSize', cli)} or ${settingName('seqLen', cli)}${nVal ? `, or ${settingName('valFrac', cli)} 0` : ''}`);
   }
   if (config.layers === 1 && settings.dropout > 0) emit({ event: 'warning', message: '--dropout acts between stacked layers; with --layers 1 it has no effect' });
 
   // 4) Where checkpoints go; make sure we can write there before spending any time.
+  //    The latest and the best-so-far checkpoint follow the rule of every file lstm writes
+  //    (src/io/files.ts): an existing one is replaced only with force, or when resuming that
+  //    very run; both names get a real write test; a lock keeps other processes off them.
   const saving = o.save !== false;
   const out = saving ? resolveOut(o, info, config) : '';
   const bestPath = saving ? bestPathFor(out) : '';
-  if (saving) checkWritable(out, Boolean(o.force) || (o.resume !== undefined && samePath(out, o.resume)));
+  let lock: OutputLock | null = null;
+  if (saving) {
+    const replace = Boolean(o.force) || (o.resume !== undefined && samePath(out, o.resume));
+    checkOutputFile(out, { replace, checkpoint: out });
+    checkOutputFile(bestPath, { replace, checkpoint: out });
+    lock = lockOutputFile(out);
+  }
 
-  // 5) Model, trainer, and their state.
+  // 5) Model, trainer, and their state; first, whether they fit (memory, and the checkpoint format).
+  const stepsAsked = o.steps ?? (o.epochs !== undefined ? Math.ceil(o.epochs * (trainIds.length / (settings.batchSize * settings.seqLen) + 1)) : D.steps);
+  checkTrainingBudget(config, {
+    batch: settings.batchSize, seqLen: settings.seqLen, steps: stepsAsked, optimizer: settings.optimizer,
+    momentum: settings.momentum, backend: settings.backend,
+  });
   const kernels = createKernels(settings.backend as BackendName, o.threads ?? defaultThreads());
   const model = new Model(config, kernels);
   const rng = new Rng(settings.seed);
@@ -304,6 +327,11 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
     history.val.push(...ck.history.val);
     history.best = ck.best;
   }
+  // Evaluations since the best one: what patience counts. Every evaluation after the best step
+  // failed to improve on it, so the count is read off the history, and a resumed run stops
+  // exactly where an uninterrupted one would.
+  const best0 = history.best;
+  let evalsWithoutImprovement = best0 ? history.val.filter(([step]) => step > best0.step).length : 0;
   const evalB = Math.max(1, Math.min(settings.batchSize, Math.floor((valIds.length - 1) / settings.seqLen)));
   const evaluator = valIds.length >= 2 ? new Evaluator(model, evalB, settings.seqLen) : null;
   if (settings.valFrac > 0 && !evaluator) emit({ event: 'warning', message: `the validation text is too short (${valIds.length} characters); validation is off` });
@@ -331,11 +359,8 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
   const toCheckpoint = () => buildCheckpoint(model, vocab, settings, info, trainer, history.train, history.val, history.best);
   const save = (path: string, kind: 'latest' | 'best') => {
     if (!saving) return;
-    try {
-      writeCheckpoint(path, toCheckpoint());
-    } catch (e) {
-      throw new UserError(`could not save the checkpoint to ${path}: ${(e as Error).message}; the previous file there (if any) is intact`);
-    }
+    // writeOutputFile's errors are one line that says the previous file is intact.
+    writeCheckpoint(path, toCheckpoint());
     emit({ event: 'save', step: trainer.step, kind, path });
   };
 
@@ -346,13 +371,13 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
   const startStep = trainer.step;
   let stopped: TrainSummary['stopped'] = trainer.step >= target ? 'already-done' : o.epochs !== undefined && o.steps === undefined ? 'epochs' : 'steps';
   let lastEvalStep = -1;
-  let evalsWithoutImprovement = 0;
   let lastVal = lastValLoss;
   let last: StepResult | null = null;
   const recent: number[] = [];
 
-  const evaluate = () => {
-    if (!evaluator) return;
+  /** Measure validation loss; returns whether it is the best so far (saveBest: save it now). */
+  const evaluate = (saveBest = true): boolean => {
+    if (!evaluator) return false;
     const { loss } = evaluator.evaluate(valIds);
     lastEvalStep = trainer.step;
     lastVal = loss;
@@ -363,7 +388,8 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
       evalsWithoutImprovement = 0;
     } else evalsWithoutImprovement++;
     emit({ event: 'eval', step: trainer.step, val_loss: loss, val_bpc: loss / LN2, best: improved });
-    if (improved) save(bestPath, 'best');
+    if (improved && saveBest) save(bestPath, 'best');
+    return improved;
   };
 
   const aborted = () => hooks.signal?.aborted === true;
@@ -373,7 +399,8 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
       last = trainer.trainStep();
     } catch (e) {
       if (e instanceof NonFiniteError) {
-        throw new UserError(`training diverged: ${e.message}; the weights were not updated, and the last saved checkpoint is intact. Try a lower --lr (now ${settings.lr}) or a tighter --clip (now ${settings.clip || 'off'})`);
+        lock?.release();
+        throw new SettingsError((cli) => `training diverged: ${e.message}; these weights were not saved (the last checkpoint written, if any, is intact). Try a lower ${settingName('lr', cli)} (now ${settings.lr}) or a tighter ${settingName('clip', cli)} (now ${settings.clip || 'off'})`);
       }
       throw e;
     }
@@ -397,8 +424,20 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
     await nextTurn();
   }
   if (aborted() && stopped !== 'already-done') stopped = 'interrupted';
-  if (stopped !== 'interrupted' && lastEvalStep !== trainer.step && trainer.step > startStep) evaluate();
-  save(out, 'latest');
+  // The end: the latest checkpoint first (it is the run), then the best; if one cannot be
+  // written the other is still tried, and then the first failure is reported.
+  const finalBest = stopped !== 'interrupted' && lastEvalStep !== trainer.step && trainer.step > startStep && evaluate(false);
+  let failure: unknown = null;
+  for (const [path, kind, wanted] of [[out, 'latest', true], [bestPath, 'best', finalBest]] as const) {
+    if (!wanted) continue;
+    try {
+      save(path, kind);
+    } catch (e) {
+      failure ??= e;
+    }
+  }
+  lock?.release();
+  if (failure) throw failure;
 
   const seconds = (performance.now() - t0) / 1000;
   const steps = trainer.step - startStep;
@@ -447,7 +486,7 @@ export function describeSource(c: { source: string }): string {
 }
 
 function restorePosition(trainer: Trainer, ck: Checkpoint, where: string): void {
-  if (!ck.optimizer || !ck.carried) throw new UserError(`${where} has no optimiser state or carried state, so it cannot be resumed exactly; use --init-from to start a new run from its weights`);
+  if (!ck.optimizer || !ck.carried) throw new SettingsError((cli) => `${where} has no optimiser state or carried state, so it cannot be resumed exactly; use ${settingName('initFrom', cli)} to start a new run from its weights`);
   if (ck.optimizer.kind !== trainer.optimizer.kind) throw new UserError(`${where}: optimiser state is for ${ck.optimizer.kind}`);
   const size = trainer.model.params.length;
   const BH = trainer.hyper.batchSize * trainer.model.config.hidden;
@@ -492,7 +531,8 @@ function resolveOut(o: { out?: string; resume?: string; checkpointDir?: string }
   if (!o.out && o.resume) return o.resume;
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const name = corpus.source === 'default' ? 'default' : corpus.source === '-' ? 'stdin' : basename(corpus.source, extname(corpus.source)) || 'corpus';
-  const runName = `${name}-${config.cell}-${config.layers}x${config.hidden}-${stamp}.json`;
+  // The process id makes names unique even for runs started in the same second.
+  const runName = `${name}-${config.cell}-${config.layers}x${config.hidden}-${stamp}-${process.pid}.json`;
   if (!o.out) return join(o.checkpointDir ?? defaultCheckpointDir(), runName);
   const isDir = o.out.endsWith('/') || (existsSync(o.out) && statSync(o.out).isDirectory());
   return isDir ? join(o.out, runName) : o.out;
@@ -503,25 +543,7 @@ export function bestPathFor(out: string): string {
 }
 
 function samePath(a: string, b: string): boolean {
-  return join(process.cwd(), a) === join(process.cwd(), b) || a === b;
-}
-
-/** Refuse to overwrite someone's checkpoint, and find out now (not after an hour of training)
- *  whether the folder can be written. */
-function checkWritable(out: string, overwriteOk: boolean): void {
-  if (existsSync(out)) {
-    if (statSync(out).isDirectory()) throw new UserError(`--out ${out} is a folder; give a file name or end the path with /`, 2);
-    if (!overwriteOk) throw new UserError(`${out} already exists; continue that run with --resume ${out}, pick another --out, or add --force to overwrite it`, 2);
-  }
-  const dir = dirname(out);
-  try {
-    mkdirSync(dir, { recursive: true });
-    const probe = join(dir, `.lstm-write-test-${process.pid}`);
-    writeFileAtomic(probe, '');
-    rmSync(probe, { force: true });
-  } catch (e) {
-    throw new UserError(`cannot write checkpoints to ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  return resolve(a) === resolve(b);
 }
 
 function sampleText(model: Model, vocab: Vocab, seed: number): string {

@@ -11,10 +11,12 @@ import type { Rng, RngState } from '../nn/rng.js';
 import type { Ids } from '../data/utf8.js';
 import { Streams } from './streams.js';
 
-/** The loss or the gradient became NaN or infinite; the weights were not updated. */
+/** The loss, the gradient or the updated weights became NaN or infinite at `step`. */
 export class NonFiniteError extends Error {
-  constructor(readonly step: number, readonly loss: number, readonly gradNorm: number) {
-    super(`the loss became ${Number.isFinite(loss) ? loss.toFixed(4) : loss} with gradient norm ${gradNorm} at step ${step}`);
+  constructor(readonly step: number, readonly loss: number, readonly gradNorm: number, readonly inWeights = false) {
+    super(inWeights
+      ? `the update of step ${step} (loss ${loss.toFixed(4)}, gradient norm ${gradNorm}) made some weights infinite or NaN`
+      : `the loss became ${Number.isFinite(loss) ? loss.toFixed(4) : loss} with gradient norm ${gradNorm} at step ${step}`);
   }
 }
 
@@ -120,6 +122,9 @@ export class Trainer {
     }
     const lr = this.lrAt(this.step);
     this.optimizer.step(model.params, model.grads, lr);
+    // A finite gradient can still overflow the weights (a huge learning rate): such weights are
+    // never returned or saved. One pass over P numbers, against the step's O(B·T·P).
+    if (!allFinite(model.params)) throw new NonFiniteError(this.step + 1, loss, gradNorm, true);
     this.step++;
     // 4) Advance; at the end of an epoch every stream starts over from a zero state.
     const epoch = this.epoch;
@@ -157,4 +162,9 @@ export class Trainer {
       for (let l = 0; l < this.state.c.length; l++) this.state.c[l].set(p.c[l]);
     }
   }
+}
+
+function allFinite(a: ArrayLike<number>): boolean {
+  for (let j = 0; j < a.length; j++) if (a[j] - a[j] !== 0) return false; // NaN and ±∞ give NaN
+  return true;
 }

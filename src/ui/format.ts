@@ -41,3 +41,16 @@ export function wrap(text: string, width: number, rest = '', first = ''): string
   if (line) out.push(line);
   return out;
 }
+
+/** Text from a file made safe for a terminal line: control characters (C0, DEL, C1), line and
+ *  paragraph separators, bidirectional overrides and lone surrogates are shown as escapes
+ *  (\n, \x1b, \u202e), so a hostile string can neither move the cursor nor break the line. */
+export function printable(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (ch) => {
+    const c = ch.charCodeAt(0);
+    if (ch === '\n') return '\\n';
+    if (ch === '\t') return '\\t';
+    if (ch === '\r') return '\\r';
+    return c <= 0xff ? `\\x${c.toString(16).padStart(2, '0')}` : `\\u${c.toString(16).padStart(4, '0')}`;
+  });
+}

@@ -4,6 +4,7 @@
 
 import { Chalk, type ChalkInstance } from 'chalk';
 import ora, { type Ora } from 'ora';
+import { printable } from './format.js';
 
 export interface UiOptions {
   json?: boolean;
@@ -49,20 +50,20 @@ export class Ui {
 
   /** A permanent line of human output. */
   line(text = ''): void {
-    if (!this.human) return;
+    if (!this.human || this.stream.destroyed) return; // a closed stdout just stops the report
     this.clearLive();
     this.stream.write(text + '\n');
   }
 
   /** One JSON object per line, with --json only. */
   event(obj: Record<string, unknown>): void {
-    if (this.json) process.stdout.write(JSON.stringify(obj) + '\n');
+    if (this.json && !process.stdout.destroyed) process.stdout.write(JSON.stringify(obj) + '\n');
   }
 
   /** A status line that rewrites itself on a terminal; elsewhere it is not shown (callers print
    *  plain progress lines with line() at their own pace). */
   live(text: string): void {
-    if (!this.fancy) return;
+    if (!this.fancy || this.stream.destroyed) return;
     const cols = this.stream.columns || 80;
     const chars = [...text];
     const shown = chars.length > cols - 1 ? chars.slice(0, cols - 2).join('') + '…' : text;
@@ -81,7 +82,8 @@ export class Ui {
   start(text: string): void {
     if (!this.human) return;
     this.stopSpinner(); // one spinner at a time: a forgotten one keeps the process alive
-    if (this.fancy) {
+    // ora divides by the terminal's width: a terminal that says it has 0 columns gets plain lines.
+    if (this.fancy && (this.stream.columns ?? 0) > 0) {
       this.spin = ora({ text, stream: this.stream }).start();
       spinning.add(this);
     } else this.line(text);
@@ -99,6 +101,6 @@ export class Ui {
   warn(text: string): void {
     if (this.quiet) return;
     this.clearLive();
-    process.stderr.write(`${this.c.yellow('warning:')} ${text}\n`);
+    process.stderr.write(`${this.c.yellow('warning:')} ${printable(text)}\n`);
   }
 }

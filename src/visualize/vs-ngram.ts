@@ -6,7 +6,7 @@
 // which must still be there unchanged (same SHA-256), or the comparison would be unfair.
 
 import { UserError } from '../errors.js';
-import { readCorpus } from '../io/corpus.js';
+import { rereadTrainingCorpus } from '../io/corpus.js';
 import type { Loaded } from '../io/load.js';
 import { encodeUtf8 } from '../data/utf8.js';
 import { NgramModel } from '../ngram/kneser-ney.js';
@@ -28,17 +28,9 @@ export interface NgramComparison {
 /** Fit the n-gram on the checkpoint's training text and compare it with the recording's log-probabilities. */
 export async function ngramComparison(loaded: Loaded, ids: Int32Array, rec: Recording, order: number): Promise<NgramComparison> {
   const { ck, vocab } = loaded;
-  const source = ck.corpus.source;
-  const unavailable = (why: string) => new UserError(`--quantity vs-ngram needs the corpus the model was trained on, to fit the n-gram: ${why}`);
-  if (source === '-') throw unavailable('it was read from standard input');
-  let corpus;
-  try {
-    corpus = await readCorpus(source);
-  } catch (e) {
-    if (e instanceof UserError) throw unavailable(e.message);
-    throw e;
-  }
-  if (corpus.sha256 !== ck.corpus.sha256) throw unavailable(`${corpus.label} has changed since training (its SHA-256 differs)`);
+  const found = await rereadTrainingCorpus(ck.corpus);
+  if ('why' in found) throw new UserError(`--quantity vs-ngram needs the corpus the model was trained on, to fit the n-gram: ${found.why}`);
+  const corpus = found.text;
   const { ids: all } = encodeUtf8(corpus.utf8, vocab);
   const nVal = Math.floor(all.length * ck.train.valFrac);
   const train = all.subarray(0, all.length - nVal);
@@ -56,7 +48,7 @@ export async function ngramComparison(loaded: Loaded, ids: Int32Array, rec: Reco
     sumN += lp[t];
   }
   const lstmBpc = -sumL / T / Math.LN2, ngramBpc = -sumN / T / Math.LN2;
-  const where = source === 'default' ? 'the bundled corpus' : source;
+  const where = ck.corpus.source === 'default' ? 'the bundled corpus' : ck.corpus.source;
   const fittedOn = `${train.length.toLocaleString('en-US')} training characters of ${where}`;
   return {
     order, fittedOn, diff, scaled, lstmBpc, ngramBpc,

@@ -500,7 +500,7 @@ export class WasmKernels extends ReferenceKernels {
     for (let r = 0; r < rows; r++) {
       const ls = Math.log(sm[r]);
       z[r] = ls;
-      loss += mx[r] + ls - logits[lOff + r * V + targets[r]];
+      loss += mx[r] - logits[lOff + r * V + targets[r]] + ls; // max first: see the reference
     }
     if (dLogits) {
       this.x.softmaxGrad(rows, V, l, mx.byteOffset, z.byteOffset, dLogits.byteOffset + 4 * lOff, scale);
