@@ -273,7 +273,7 @@ describe('the n-gram reference in lstm train and lstm eval', () => {
     const other = JSON.parse(ok(lstm(['eval', mck, held, '--ngram', '3', '--ngram-corpus', moved, '--json'])).stdout).ngram;
     expect(other).toMatchObject({ training_part: false, fit_chars: TEXT.length + 5 });
     unlinkSync(moved); // then gone
-    expectOneLineError(lstm(['eval', mck, held, '--ngram', '3']), /--ngram fits on the model's training text, but the model's training corpus \S*moved\.txt does not exist; give the training text with --ngram-corpus FILE/);
+    expectOneLineError(lstm(['eval', mck, held, '--ngram', '3']), /--ngram fits on the model's training text, but \S*moved\.txt is no longer there; give the training text with --ngram-corpus FILE/);
     const sck = join(dir, 'stdin.json');
     ok(lstm(['train', '-', ...TINY, '--out', sck, '--quiet'], { input: TEXT }));
     expectOneLineError(lstm(['eval', sck, held, '--ngram', '3']), /read from standard input and cannot be read again; give the training text with --ngram-corpus FILE/);

@@ -9,8 +9,12 @@
 
 let keepGoing = false;
 let failure: NodeJS.ErrnoException | null = null;
+let guarded = false;
 
+/** Once per process (main may run many times in one process, as the tests do). */
 export function guardStdio(): void {
+  if (guarded) return;
+  guarded = true;
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (failure) return; // the stream is gone; later writes fail the same way
     failure = e;

@@ -3,6 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { isRegularFile, MAX_CORPUS_BYTES, MAX_STRING_BYTES, readFileOrExplain, readStreamOrExplain } from './files.js';
@@ -103,7 +104,7 @@ export function corpusFromString(text: string, source = 'text'): CorpusText {
 export async function rereadTrainingCorpus(corpus: { source: string; sha256: string }): Promise<{ text: CorpusText } | { why: string }> {
   const { source } = corpus;
   if (source === '-') return { why: 'it was read from standard input' };
-  if (source !== 'default' && !isRegularFile(source)) return { why: `${source} is no longer there as a regular file` };
+  if (source !== 'default' && !isRegularFile(source)) return { why: existsSync(source) ? `${source} is not a regular file` : `${source} is no longer there` };
   let text: CorpusText;
   try {
     text = await readCorpus(source, "the model's training corpus");
@@ -111,6 +112,6 @@ export async function rereadTrainingCorpus(corpus: { source: string; sha256: str
     if (e instanceof UserError) return { why: e.message };
     throw e;
   }
-  if (text.sha256 !== corpus.sha256) return { why: `${text.label} has changed since training (its SHA-256 differs)` };
+  if (text.sha256 !== corpus.sha256) return { why: `${text.label} has changed since the model was trained (its SHA-256 differs from the checkpoint's)` };
   return { text };
 }
