@@ -6,7 +6,7 @@
 // unrolled sequence, and the one-step Jacobian by nudging h_{t−1}. Spectral norms are taken
 // with a cyclic Jacobi eigensolver on JᵀJ, not with the Lanczos code under test.
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, lstm, lstmInProcess } from './cli-helpers.js';
@@ -399,6 +399,15 @@ describe('lstm inspect-gradients (CLI)', () => {
     [['inspect-gradients', '--checkpoint', ckpt, '--text', 'Greece 🙂 Greek'], /vocabulary does not: '🙂' \(U\+1F642\)/],
   ])('refuses %j in one line', async (args, pattern) => {
     expectOneLineError(await lstmInProcess(args), pattern);
+  });
+
+  it('--checkpoint-dir shows the newest checkpoint there; without it only fresh models are compared', async () => {
+    const withDir = await lstmInProcess(['inspect-gradients', '--checkpoint-dir', dir, '--models', 'rnn', '--length', '30', '--json']);
+    expect(withDir.code, withDir.stderr).toBe(0);
+    const j = JSON.parse(withDir.stdout);
+    expect(j.models.map((m: { checkpoint: boolean }) => m.checkpoint)).toEqual([true, false]); // the checkpoint, then the fresh rnn
+    mkdirSync(join(dir, 'empty'));
+    expectOneLineError(await lstmInProcess(['inspect-gradients', '--checkpoint-dir', join(dir, 'empty'), '--json']), /no checkpoint found/);
   });
 
   it('--svg under a file where a folder should be: one line (a missing folder is made, as for every file lstm writes)', async () => {

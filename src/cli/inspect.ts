@@ -13,6 +13,7 @@ export function registerInspect(program: Command): void {
     .description('show how far gradients reach back in time: ‖∂E/∂h‖ k steps back for a trained model beside fresh rnn, lstm and lstm-nofg (vanishing and exploding gradients)')
     .argument('[checkpoint]', 'a trained model to show beside the fresh ones (as --checkpoint)')
     .option('--checkpoint <ckpt>', 'a trained model to show beside the fresh ones (fresh models then take its size, vocabulary and seed)')
+    .option('--checkpoint-dir <dir>', 'show the newest checkpoint in this folder beside the fresh ones (without it, and without a checkpoint, only fresh models are compared; $LSTM_CHECKPOINTS is not searched)')
     .option('--models <list>', 'fresh models to compare: comma-separated rnn, lstm, lstm-nofg, gru; or none (with --checkpoint)', D.models)
     .option('--text <text>', 'the text: its last character is the target, the characters before it the inputs (default: a line from the checkpoint\'s corpus, else two built-in lines in its style)')
     .option('--text-file <file>', 'read the text from a UTF-8 file (- for standard input); its last --length + 1 characters are used')

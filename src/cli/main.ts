@@ -75,7 +75,7 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'random seed: the same seed repeats a run bit for bit', String(D.seed))
     .addOption(new Option('--backend <name>', 'numeric kernels: wasm (fast), wasm-fma (wasm with fused multiply-add: faster, but its rounding depends on the CPU, so runs repeat bit for bit only on the same kind of machine) or js (plain reference)').choices(BACKENDS).default(D.backend))
     .option('--threads <n>', 'threads for the wasm backends, 1 to 64 (default: 2 on a machine with 2 or more cores); results are the same bits for any number')
-    .option('--out <path>', 'checkpoint file, or a folder for it (default: <checkpoint folder>/<corpus>-<cell>-<L>x<H>-<time>.json)')
+    .option('--out <path>', 'checkpoint file, or a folder for it (default: <checkpoint folder>/<corpus>-<cell>-<L>x<H>-<time>-<pid>.json)')
     .addOption(new Option('--checkpoint-dir <dir>', 'the checkpoint folder, where a checkpoint without --out goes (default: $LSTM_CHECKPOINTS, else ./checkpoints)'))
     .option('--force', 'overwrite an existing checkpoint at --out')
     .option('--resume <ckpt>', 'continue a run exactly where it stopped')

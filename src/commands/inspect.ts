@@ -21,7 +21,7 @@ import { CELL_TYPES, type CellType, type ModelConfig } from '../nn/model.js';
 import { renderChart } from '../ui/chart.js';
 import { wrap } from '../ui/format.js';
 import { renderSvg } from '../ui/svg.js';
-import { loadModel, type Loaded } from '../io/load.js';
+import { latestCheckpoint, loadModel, type Loaded } from '../io/load.js';
 import { TRAIN_DEFAULTS } from '../train/run.js';
 
 export const INSPECT_DEFAULTS = {
@@ -43,6 +43,9 @@ export const BUILTIN_TEXT =
 
 export const InspectOptionsSchema = z.object({
   checkpoint: z.string().min(1).optional(),
+  /** The newest checkpoint in this folder, when none is named. Without it, no checkpoint is
+   *  looked for (not even in $LSTM_CHECKPOINTS): inspect-gradients compares fresh models. */
+  checkpointDir: z.string().min(1).optional(),
   models: z.string().default(INSPECT_DEFAULTS.models),
   text: z.string().optional(),
   textFile: z.string().min(1).optional(),
@@ -155,6 +158,7 @@ function checkFinite(label: string, p: GradientProfile): void {
 
 export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<InspectResult> {
   const o = parseOptions(InspectOptionsSchema, raw);
+  if (o.checkpoint === undefined && o.checkpointDir !== undefined) o.checkpoint = latestCheckpoint(o.checkpointDir);
   if (o.json && o.csv) throw new UserError('--json and --csv cannot be used together: pick one format for standard output', 2);
   if (o.text !== undefined && o.textFile !== undefined) throw new UserError('--text and --text-file cannot be used together', 2);
   if (o.checkpoint && (o.hidden !== undefined || o.layers !== undefined)) {
