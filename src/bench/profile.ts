@@ -70,6 +70,12 @@ function timed(inner: Kernels, timer: Timer, phase: () => string): Kernels {
       const label = `${phase()} gemm ${tA ? 'T' : 'N'}${tB ? 'T' : 'N'} ${M}×${K}×${N}`;
       timer.add(label, performance.now() - t, 2 * M * N * K);
     },
+    packB: inner.packB ? (K, N, B, bOff, ldb) => inner.packB!(K, N, B, bOff, ldb) : undefined,
+    gemmPacked: inner.gemmPacked ? (M, A, aOff, lda, P, C, cOff, ldc, acc): void => {
+      const t = performance.now();
+      inner.gemmPacked!(M, A, aOff, lda, P, C, cOff, ldc, acc);
+      timer.add(`${phase()} gemm packed ${M}×${P.K}×${P.N}`, performance.now() - t, 2 * M * P.N * P.K);
+    } : undefined,
     gatherRows: wrap('gatherRows', inner.gatherRows),
     scatterAddRows: wrap('scatterAddRows', inner.scatterAddRows),
     addBias: wrap('addBias', inner.addBias),
@@ -94,6 +100,7 @@ const { values } = parseArgs({
     sample: { type: 'string', default: '2000' },
     batch: { type: 'string', default: '32' },
     seq: { type: 'string', default: '64' },
+    many: { type: 'string', default: '0' },
   },
 });
 
@@ -164,6 +171,26 @@ function measureSampling(): Run {
   return { totalMs, ms: new Map(timer.ms), calls: new Map(timer.calls), flops: new Map(timer.flops) };
 }
 
+/** B = manyRows streams, T = 1: the step of BatchGenerator (lstm sample --num-samples). */
+function measureMany(rows: number): Run {
+  const g = new Graph(model, rows, 1, { train: false, packWeights: true });
+  const st = new RecurrentState(model.config, rows, kernels);
+  const sampler = new Sampler(V);
+  const tok = new Int32Array(rows);
+  phase = 'many';
+  const one = (): void => {
+    timer.time('many forward (all)', () => g.forward(tok, st, true, false, null));
+    timer.time('many sampler', () => { for (let b = 0; b < rows; b++) tok[b] = sampler.sample(g.logits, b * V, { temperature: 0.8 }, rng); });
+  };
+  for (let i = 0; i < 50; i++) one();
+  timer.clear();
+  const steps = Math.max(1, Math.round(sampleChars / rows));
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) one();
+  const totalMs = performance.now() - t0;
+  return { totalMs, ms: new Map(timer.ms), calls: new Map(timer.calls), flops: new Map(timer.flops) };
+}
+
 function best(f: () => Run): Run {
   let b: Run | null = null;
   const totals: number[] = [];
@@ -200,9 +227,17 @@ function print(run: Run, per: number, unit: string, chars: number): void {
   console.log(`  all gemm: ${(gemm / per).toFixed(3)} ms/${unit} (${((100 * gemm) / total).toFixed(1)}%), ${(gemmFlops / (gemm / 1000) / 1e9).toFixed(1)} GFLOP/s`);
 }
 
+const manyRows = Number(values.many);
 console.log(`profile: ${values.config} (${cfg.layers}×${cfg.hidden}), B=${B}, T=${T}, V=${V}, backend ${inner.name}, threads ${values.threads}, ${steps} steps × ${repeat} runs`);
-const train = best(measureTraining);
-print(train, steps, 'step', B * T);
+if (steps > 0) {
+  const train = best(measureTraining);
+  print(train, steps, 'step', B * T);
+}
+if (manyRows > 0) {
+  console.log(`batched sampling (B = ${manyRows}, T = 1, temperature 0.8), ${sampleChars} chars × ${repeat} runs`);
+  const s = best(() => measureMany(manyRows));
+  print(s, Math.max(1, Math.round(sampleChars / manyRows)), 'step', manyRows);
+}
 if (sampleChars > 0) {
   console.log(`sampling (B = 1, T = 1, temperature 0.8), ${sampleChars} chars × ${repeat} runs`);
   const s = best(measureSampling);

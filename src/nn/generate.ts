@@ -105,7 +105,7 @@ export class BatchGenerator {
   constructor(readonly model: Model, readonly vocab: Vocab, B: number) {
     if (!(Number.isInteger(B) && B >= 1)) throw new Error(`BatchGenerator needs B ≥ 1 streams, got ${B}`);
     this.B = B;
-    this.graph = new Graph(model, B, 1, { train: false });
+    this.graph = new Graph(model, B, 1, { train: false, packWeights: true });
     this.state = new RecurrentState(model.config, B, model.kernels);
     this.sampler = new Sampler(vocab.size);
     this.tokens = new Int32Array(B);

@@ -25,7 +25,7 @@
 // Memory for training ≈ 4·(T·B·(L·(3G + 6H) + V)) bytes in float32 (order of magnitude:
 // 2×256 lstm, B = 32, T = 64: ≈ 60 MB).
 
-import type { FloatArray, Kernels } from './kernels.js';
+import type { FloatArray, Kernels, PackedMatrix } from './kernels.js';
 import { gateWidth, hasCellState, type Model, type RecurrentState } from './model.js';
 import type { Rng } from './rng.js';
 
@@ -42,6 +42,10 @@ export interface GraphOptions {
   train: boolean;
   /** Dropout between stacked layers (PyTorch nn.LSTM semantics: not after the top layer). */
   dropout?: number;
+  /** Inference with B > 1 (batched sampling): copy the weight matrices once, now, into the
+   *  layout the kernels' products read fastest (Kernels.packB), where the kernels have one.
+   *  Same bits; the copies do not follow later changes of the weights. */
+  packWeights?: boolean;
 }
 
 export class Graph {
@@ -74,6 +78,11 @@ export class Graph {
   readonly dc0: FloatArray[] = [];
   private readonly tmp: FloatArray;
 
+  /** Packed copies of w_ih (l > 0), w_hh and dec_w (packWeights), else null. */
+  private readonly packedIh: (PackedMatrix | null)[] = [];
+  private readonly packedHh: (PackedMatrix | null)[] = [];
+  private packedDec: PackedMatrix | null = null;
+
   private tokens: Int32Array | null = null;
   private trainingPass = false;
 
@@ -103,6 +112,15 @@ export class Graph {
     this.mask = Array.from({ length: L }, (_, l) => (l > 0 && drop ? k.alloc(N * H) : k.alloc(0)));
     this.logits = k.alloc(N * V);
     this.tmp = k.alloc(B * H);
+    if (opts.packWeights && !opts.train && B > 1 && k.packB && k.gemmPacked) {
+      const P = model.params, layout = model.layout, R = cell === 'rnn' ? H : G;
+      for (let l = 0; l < L; l++) {
+        const lt = layout.layers[l];
+        this.packedIh.push(l > 0 ? k.packB(H, G, P, lt.w_ih.offset, G) : null);
+        this.packedHh.push(k.packB(H, R, P, lt.w_hh.offset, R));
+      }
+      this.packedDec = k.packB(H, V, P, layout.dec_w.offset, V);
+    }
     if (opts.train) {
       for (let l = 0; l < L; l++) {
         this.dgates.push(k.alloc(N * G));
@@ -149,7 +167,7 @@ export class Graph {
       if (l === 0) {
         k.gatherRows(N, G, tokens, P, lt.w_ih.offset, P, lt.b.offset, pre, preOff);
       } else {
-        k.gemm(false, false, N, G, H, x, xOff, H, P, lt.w_ih.offset, G, pre, preOff, G, false);
+        this.product(this.packedIh[l], N, G, H, x, xOff, H, P, lt.w_ih.offset, G, pre, preOff, G, false);
         k.addBias(N, G, P, lt.b.offset, pre, preOff);
       }
       // 2) The recurrence, one step at a time.
@@ -160,18 +178,18 @@ export class Graph {
         switch (cell) {
           case 'lstm':
           case 'lstm-nofg':
-            k.gemm(false, false, B, G, H, hs, hPrev, H, P, lt.w_hh.offset, G, pre, g, G, true);
+            this.product(this.packedHh[l], B, G, H, hs, hPrev, H, P, lt.w_hh.offset, G, pre, g, G, true);
             k.lstmForward(B, H, this.forget, pre, g, this.cs[l], hPrev, this.cs[l], hNext, this.tc[l], t * BH, hs, hNext);
             break;
           case 'gru': {
             const hg = this.hg[l];
-            k.gemm(false, false, B, G, H, hs, hPrev, H, P, lt.w_hh.offset, G, hg, g, G, false);
+            this.product(this.packedHh[l], B, G, H, hs, hPrev, H, P, lt.w_hh.offset, G, hg, g, G, false);
             k.addBias(B, G, P, lt.b_hh!.offset, hg, g);
             k.gruForward(B, H, pre, g, hg, g, hs, hPrev, hs, hNext);
             break;
           }
           case 'rnn':
-            k.gemm(false, false, B, H, H, hs, hPrev, H, P, lt.w_hh.offset, H, hs, hNext, H, true);
+            this.product(this.packedHh[l], B, H, H, hs, hPrev, H, P, lt.w_hh.offset, H, hs, hNext, H, true);
             k.tanhForward(BH, hs, hNext);
             break;
         }
@@ -182,8 +200,15 @@ export class Graph {
       }
     }
     // 3) The decoder over all T·B top outputs at once.
-    k.gemm(false, false, N, V, H, this.hs[L - 1], BH, H, P, layout.dec_w.offset, V, this.logits, 0, V, false);
+    this.product(this.packedDec, N, V, H, this.hs[L - 1], BH, H, P, layout.dec_w.offset, V, this.logits, 0, V, false);
     k.addBias(N, V, P, layout.dec_b.offset, this.logits, 0);
+  }
+
+  /** C = (acc ? C : 0) + A·W for the weights W at P[wOff…] (row stride ldw), or their packed copy. */
+  private product(packed: PackedMatrix | null | undefined, M: number, N: number, K: number, A: FloatArray, aOff: number, lda: number,
+    P: FloatArray, wOff: number, ldw: number, C: FloatArray, cOff: number, ldc: number, acc: boolean): void {
+    if (packed) this.k.gemmPacked!(M, A, aOff, lda, packed, C, cOff, ldc, acc);
+    else this.k.gemm(false, false, M, N, K, A, aOff, lda, P, wOff, ldw, C, cOff, ldc, acc);
   }
 
   private drawMask(l: number, rng: Rng): void {

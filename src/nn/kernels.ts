@@ -107,6 +107,29 @@ export interface Kernels {
    */
   adamStep?(p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray,
     b1: number, b2: number, stepSize: number, bc2: number, eps: number): number;
+
+  /**
+   * Optional: a copy of the K×N matrix B (row stride ldb, not transposed) laid out the way
+   * this backend's products read it, for gemmPacked; null when it has no such layout for
+   * these arrays or this shape. For weights that stay fixed (sampling): the copy does not
+   * follow later changes of B. Called at set-up, never in the per-step loop.
+   */
+  packB?(K: number, N: number, B: FloatArray, bOff: number, ldb: number): PackedMatrix | null;
+
+  /** C[M×N] = (accumulate ? C : 0) + A·B for a B from packB: the same bits as gemm on the
+   *  B it was packed from. */
+  gemmPacked?(M: number, A: FloatArray, aOff: number, lda: number, B: PackedMatrix,
+    C: FloatArray, cOff: number, ldc: number, accumulate: boolean): void;
+}
+
+/** A K×N matrix packed by Kernels.packB, with where it was copied from. */
+export interface PackedMatrix {
+  readonly K: number;
+  readonly N: number;
+  readonly data: FloatArray;
+  readonly src: FloatArray;
+  readonly srcOff: number;
+  readonly ldb: number;
 }
 
 function sigmoid(x: number): number {

@@ -498,7 +498,10 @@ function emitGemmChunk(m: ModuleBuilder, gemm: Fn): Fn {
     f.get(w.N).get(start).sub().set(len);
     f.get(len).get(w.size).gtS().if(() => { f.get(w.size).set(len); });
     f.get(w.tA).get(w.tB).get(w.M).get(len).get(w.K).get(w.a).get(w.lda);
-    f.get(start).get(w.ldb).mul().get(start).i32(2).shl().get(w.tB).select().get(w.b).add();
+    // (B packed in column panels, ldb = 0, see WasmKernels.packB: a panel of NR columns is K·NR numbers)
+    f.get(start).get(w.ldb).mul();
+    f.get(start).i32(2).shl().get(start).get(w.K).mul().i32(2).shl().get(w.ldb).select();
+    f.get(w.tB).select().get(w.b).add();
     f.get(w.ldb).get(start).i32(2).shl().get(w.c).add().get(w.ldc).get(w.acc);
     f.get(aPack).get(bTile).get(bPack).call(gemm);
   }, () => {
