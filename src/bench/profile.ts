@@ -3,7 +3,7 @@
 // around them (zeroing the gradients, clipping, the optimiser) timed directly.
 //
 //   node dist/bench/profile.js [--config small|medium|large] [--backend wasm|wasm-fma|js] [--threads 2]
-//                              [--steps 20] [--repeat 3] [--sample 2000]
+//                              [--steps 20] [--repeat 3] [--sample 2000] [--many 32]
 //
 // The step is the trainer's (see Trainer.trainStep), spelled out so each phase can be timed:
 //   zeroGrads → forward → loss → backward → clipGradNorm → optimizer.step
