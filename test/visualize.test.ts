@@ -234,6 +234,10 @@ describe('visualize: rendering', () => {
     expect(colourText([...'ab\ncde'], v, 0, 80)).toEqual(['ab↵', '=-.', 'cde', '+#.']);
     expect(colourText([...'abcdef'], v, 0, 4)).toEqual(['abcd', '=-.+', 'ef', '#.']);
   });
+  it('characters that could drive a terminal (ESC, C1 CSI, bidi override, lone surrogate) show as one ·', () => {
+    const chars = ['a', '\x1b', '\u009b', '\u202e', '\ud800', 'b'];
+    expect(colourText(chars, [0, 0, 0, 0, 0, 0], 0, 80)[0]).toBe('a····b');
+  });
   it('truecolor, 256 and 16 colours use their own escape codes', () => {
     expect(colourText([...'ab'], v, 3, 80)[0]).toMatch(/\x1b\[48;2;\d+;\d+;\d+m/);
     expect(colourText([...'ab'], v, 2, 80)[0]).toMatch(/\x1b\[48;5;\d+m/);

@@ -5,7 +5,12 @@
 
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { UserError } from '../errors.js';
+import { constants } from 'node:buffer';
+import { BudgetError, UserError } from '../errors.js';
+import { checkMemory } from '../nn/budget.js';
+import { printable } from '../ui/format.js';
+
+const MAX_STRING_LENGTH = constants.MAX_STRING_LENGTH;
 import { num, parseOptions } from '../cli/options.js';
 import { checkOutputFile, writeOutputFile } from '../io/files.js';
 import { DEFAULT_CORPUS, loadCorpus, rereadTrainingCorpus } from '../io/corpus.js';
@@ -137,6 +142,13 @@ export async function runVisualize(raw: Record<string, unknown>): Promise<Visual
   const unknown = vocab.unknown(text);
   if (unknown.length > 0) {
     throw new UserError(`the text has ${describeChars(unknown, 'this model has never seen', 10)} (its vocabulary: ${vocab.size} characters; see lstm info ${path})`);
+  }
+  // Every quantity of every unit at every character is kept (4 bytes each), and the page
+  // carries one byte per unit and character in base64 inside one string: both checked first.
+  checkMemory(`recording a ${L}×${H} ${cell} over ${chars.length} characters`, 4 * chars.length * L * H * QUANTITIES[cell].length);
+  const pageChars = Math.ceil((chars.length * (L * H + 1)) / 3) * 4;
+  if (o.html && pageChars > MAX_STRING_LENGTH / 2) {
+    throw new BudgetError(`a page of ${chars.length} characters × ${L * H} units is more than one web page can hold (about ${Math.floor(MAX_STRING_LENGTH / 2 / (L * H + 1) * 3 / 4)} characters for this model); give a shorter text`);
   }
   const { ids } = vocab.encode(text);
   const start = vocab.has('\n') ? vocab.id('\n') : -1;
@@ -313,21 +325,21 @@ export function colourLevel(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv =
 export function printVisualize(r: VisualizeResult, ui: Ui, level: number, width: number): void {
   const say = (s = '') => ui.line(s);
   const w = Math.max(40, width - 2);
-  say(`${r.layers}×${r.hidden} ${r.cell} from ${r.checkpoint}`);
-  say(`Text: ${r.chars.length.toLocaleString('en-US')} characters, ${r.textSource}.`);
+  say(`${r.layers}×${r.hidden} ${r.cell} from ${printable(r.checkpoint)}`);
+  say(`Text: ${r.chars.length.toLocaleString('en-US')} characters, ${printable(r.textSource)}.`);
   say();
   say('1) Cells that track something');
   if (r.features.length === 0) say('   No feature varies on this text.');
   for (const f of r.features) {
     const what = f.feature.kind === 'numeric' ? 'correlation r' : 'η², the share of the unit\'s variance the feature explains';
-    say(`   ${f.feature.name}: ${f.feature.description} (${what})`);
+    say(`   ${printable(f.feature.name)}: ${printable(f.feature.description)} (${what})`);
     for (const s of f.ranked.slice(0, r.top)) say(`     ${unitLabel(s).padEnd(26)} ${formatScore(f.feature, s.score)}`);
     const best = f.ranked[0];
     if (best && f.feature.kind === 'categorical') {
       const { labels, categories } = f.feature;
       const means = categoryMeans(r.rec.layers[best.layer].q[best.quantity], r.rec.T, r.rec.H, best.unit, labels, categories.length);
       const order = categories.map((c, k) => ({ c, m: means[k] })).sort((a, b) => b.m - a.m);
-      say(`     mean ${best.quantity} of unit ${best.unit} by ${f.feature.name}: ${order.map(({ c, m }) => `${c} ${m.toFixed(2)}`).join(', ')}`);
+      say(`     mean ${best.quantity} of unit ${best.unit} by ${f.feature.name}: ${order.map(({ c, m }) => `${printable(c)} ${m.toFixed(2)}`).join(', ')}`);
     }
     if (best) for (const line of preview(r, f.feature, best, level, w - 5)) say(`     ${line}`);
   }

@@ -207,6 +207,17 @@ export interface TrainHooks {
  * for anything wrong with the settings, the corpus or the checkpoint, before training starts.
  */
 export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks: TrainHooks = {}): Promise<TrainResult> {
+  // The checkpoint's lock is released however the run ends (a throw too), not only at exit:
+  // a library caller's process lives on, and a lock left behind would refuse every later run.
+  const held: { lock: OutputLock | null } = { lock: null };
+  try {
+    return await runTraining(spec, corpus, hooks, held);
+  } finally {
+    held.lock?.release();
+  }
+}
+
+async function runTraining(spec: TrainSpec, corpus: string | CorpusText | undefined, hooks: TrainHooks, held: { lock: OutputLock | null }): Promise<TrainResult> {
   const r = TrainSpecSchema.safeParse(spec);
   if (!r.success) {
     const issue = r.error.issues[0];
@@ -288,7 +299,7 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
   if (trainIds.length < need) {
     throw new SettingsError((cli) => `${describeSource(info)} is too short: ${trainIds.length} characters for training${nVal ? ` (after setting aside ${nVal} for validation)` : ''}, but one batch of ${settings.batchSize} streams × ${settings.seqLen} steps needs at least ${need}; use a smaller ${settingName('batchSize', cli)} or ${settingName('seqLen', cli)}${nVal ? `, or ${settingName('valFrac', cli)} 0` : ''}`);
   }
-  if (config.layers === 1 && settings.dropout > 0) emit({ event: 'warning', message: '--dropout acts between stacked layers; with --layers 1 it has no effect' });
+  if (config.layers === 1 && settings.dropout > 0) emit({ event: 'warning', message: 'dropout acts between stacked layers; with 1 layer it has no effect' });
 
   // 4) Where checkpoints go; make sure we can write there before spending any time.
   //    The latest and the best-so-far checkpoint follow the rule of every file lstm writes
@@ -302,7 +313,7 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
     const replace = Boolean(o.force) || (o.resume !== undefined && samePath(out, o.resume));
     checkOutputFile(out, { replace, checkpoint: out });
     checkOutputFile(bestPath, { replace, checkpoint: out });
-    lock = lockOutputFile(out);
+    lock = held.lock = lockOutputFile(out);
   }
 
   // 5) Model, trainer, and their state; first, whether they fit (memory, and the checkpoint format).
@@ -394,7 +405,10 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
 
   const aborted = () => hooks.signal?.aborted === true;
   while (trainer.step < target) {
-    if (aborted()) break;
+    if (aborted()) {
+      stopped = 'interrupted';
+      break;
+    }
     try {
       last = trainer.trainStep();
     } catch (e) {
@@ -423,7 +437,6 @@ export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks
     // Let signals (Ctrl-C) in between steps.
     await nextTurn();
   }
-  if (aborted() && stopped !== 'already-done') stopped = 'interrupted';
   // The end: the latest checkpoint first (it is the run), then the best; if one cannot be
   // written the other is still tried, and then the first failure is reported.
   const finalBest = stopped !== 'interrupted' && lastEvalStep !== trainer.step && trainer.step > startStep && evaluate(false);

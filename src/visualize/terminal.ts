@@ -4,6 +4,8 @@
 // Colour levels (as chalk counts them): 0 none, 1 sixteen colours, 2 the 256-colour cube,
 // 3 truecolor. With none, each text line is followed by a row of value characters.
 
+import { printable } from '../ui/format.js';
+
 /** A value mapped to −1 … 1 for the colour scale (gates 0 … 1 are stretched). */
 export function toUnit(v: number, gate: boolean): number {
   const x = gate ? 2 * v - 1 : v;
@@ -42,8 +44,9 @@ const RESET = '\x1b[0m';
 function shown(ch: string): string {
   if (ch === '\n') return '↵';
   if (ch === '\t') return '→';
-  const cp = ch.codePointAt(0)!;
-  return cp < 0x20 || cp === 0x7f ? '·' : ch;
+  // anything printable() would escape (C0, DEL, C1, bidi overrides, lone surrogates) is one
+  // '·', so each character still takes one cell and none can drive the terminal
+  return printable(ch) === ch ? ch : '·';
 }
 
 /**
