@@ -23,7 +23,7 @@ export function registerVisualize(program: Command): void {
     .option('--top <k>', 'units listed per feature', String(D.top))
     .option('--html <file>', 'also write a self-contained web page (text coloured by any unit, hover for the top-5 next characters, saturation plots)')
     .option('--force', 'overwrite an existing --html file')
-    .option('--json', 'print one JSON object: {checkpoint, model, text, features: [{name, kind, top: [{layer, unit, quantity, score}]}], shown, saturation: [{layer, gate, left, right}], ngram, html}')
+    .option('--json', 'print one JSON object: {checkpoint, model, text, not_scored, features: [{name, kind, top: [{layer, unit, quantity, score}]}], shown, saturation: [{layer, gate, left, right}], ngram, html}')
     .option('--dump-activations', 'with --json: add the activations of the shown unit and the top units of every feature')
     .addHelpText('after', `
 Layers are numbered from 1 (as in inspect-gradients), units from 0 (as in PyTorch's tensors).
