@@ -181,7 +181,8 @@ describe.concurrent('save what can be saved', () => {
 
   it('--resume with --patience stops exactly where the uninterrupted run stopped', async () => {
     const common = [corpus, ...TINY, '--eval-every', '5', '--patience', '2', '--lr', '0.01', '--steps', '1000', '--json'];
-    const whole = await lstm(['train', ...common, '--out', fresh('whole.json')]);
+    const wholePath = fresh('whole.json');
+    const whole = await lstm(['train', ...common, '--out', wholePath]);
     expect(whole.code, whole.stderr).toBe(0);
     const events = whole.stdout.trim().split('\n').map((l) => JSON.parse(l));
     const end = events.find((e) => e.event === 'end');
@@ -197,6 +198,11 @@ describe.concurrent('save what can be saved', () => {
     const end2 = resumed.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.event === 'end');
     expect(end2.stopped).toBe('patience');
     expect(end2.steps).toBe(end.steps);
+    // Resumed from where patience stopped it, the run stops again at once: no further step.
+    const again = await lstm(['train', '--resume', wholePath, '--eval-every', '5', '--patience', '2', '--steps', '1000', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    const end3 = again.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.event === 'end');
+    expect([end3.stopped, end3.steps]).toEqual(['patience', end.steps]);
   });
 });
 

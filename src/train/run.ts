@@ -409,6 +409,11 @@ async function runTraining(spec: TrainSpec, corpus: string | CorpusText | undefi
       stopped = 'interrupted';
       break;
     }
+    // A run resumed from the checkpoint written where patience stopped it stops again at once.
+    if (patience > 0 && evalsWithoutImprovement >= patience) {
+      stopped = 'patience';
+      break;
+    }
     try {
       last = trainer.trainStep();
     } catch (e) {
