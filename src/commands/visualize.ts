@@ -214,6 +214,11 @@ function shownName(q: string): string {
   return q === 'c' ? 'tanh(c)' : q;
 }
 
+/** How strongly a unit tracks a feature, on one scale for both kinds: |r|, or η (√η²). */
+function strengthOf(f: Feature, score: number): number {
+  return f.kind === 'numeric' ? Math.abs(score) : Math.sqrt(score);
+}
+
 /** The page: every unit of the shown quantity (or c/h) in the list, strongest first. */
 function buildPage(r: VisualizeResult): string {
   const { rec } = r;
@@ -229,15 +234,14 @@ function buildPage(r: VisualizeResult): string {
       if (s.quantity !== q) continue;
       const key = `${s.layer}:${s.unit}`;
       const b = best.get(key);
-      const strength = f.feature.kind === 'numeric' ? Math.abs(s.score) : Math.sqrt(s.score);
-      if (!b || strength > (b.f.kind === 'numeric' ? Math.abs(b.score) : Math.sqrt(b.score))) best.set(key, { f: f.feature, score: s.score });
+      if (!b || strengthOf(f.feature, s.score) > strengthOf(b.f, b.score)) best.set(key, { f: f.feature, score: s.score });
     }
   }
   const all: Array<{ layer: number; unit: number; strength: number; note: string }> = [];
   for (let l = 0; l < rec.L; l++) {
     for (let j = 0; j < rec.H; j++) {
       const b = best.get(`${l}:${j}`);
-      const strength = b ? (b.f.kind === 'numeric' ? Math.abs(b.score) : Math.sqrt(b.score)) : 0;
+      const strength = b ? strengthOf(b.f, b.score) : 0;
       all.push({ layer: l, unit: j, strength, note: b ? `${b.f.name} ${formatScore(b.f, b.score)}` : '' });
     }
   }
@@ -248,13 +252,9 @@ function buildPage(r: VisualizeResult): string {
     for (let t = 0; t < values.length; t++) values[t] = toUnit(values[t], gate);
     entries.push({ label: unitLabel({ ...u, quantity: q }), note: u.note, strength: u.strength, values, valueName: shownName(q), gate });
   }
-  let selected = r.ngram ? 0 : index.get(`${r.shown.layer}:${r.shown.unit}:${r.shown.quantity}`) ?? -1;
-  if (selected < 0) {
-    // The shown unit is of another quantity than the list: add it at the top.
-    entries.unshift({ label: unitLabel(r.shown), note: r.shown.why, strength: 1, values: r.shown.values, valueName: shownName(r.shown.quantity), gate: r.shown.gate });
-    for (const [k, v] of index) index.set(k, v + 1);
-    selected = 0;
-  }
+  // Every unit of q is in the list, so the shown one (of q unless the view is vs-ngram, the
+  // first entry) is found.
+  const selected = r.ngram ? 0 : index.get(`${r.shown.layer}:${r.shown.unit}:${r.shown.quantity}`)!;
   return renderPage({
     title: `lstm visualize · ${r.checkpoint}`,
     subtitle: [`${r.layers}×${r.hidden} ${r.cell} · ${r.chars.length.toLocaleString('en-US')} characters: ${r.textSource}`],

@@ -308,12 +308,11 @@ async function runTraining(spec: TrainSpec, corpus: string | CorpusText | undefi
   const saving = o.save !== false;
   const out = saving ? resolveOut(o, info, config) : '';
   const bestPath = saving ? bestPathFor(out) : '';
-  let lock: OutputLock | null = null;
   if (saving) {
     const replace = Boolean(o.force) || (o.resume !== undefined && samePath(out, o.resume));
     checkOutputFile(out, { replace, checkpoint: out });
     checkOutputFile(bestPath, { replace, checkpoint: out });
-    lock = held.lock = lockOutputFile(out);
+    held.lock = lockOutputFile(out);
   }
 
   // 5) Model, trainer, and their state; first, whether they fit (memory, and the checkpoint format).
@@ -384,7 +383,6 @@ async function runTraining(spec: TrainSpec, corpus: string | CorpusText | undefi
   let lastEvalStep = -1;
   let lastVal = lastValLoss;
   let last: StepResult | null = null;
-  const recent: number[] = [];
 
   /** Measure validation loss; returns whether it is the best so far (saveBest: save it now). */
   const evaluate = (saveBest = true): boolean => {
@@ -418,14 +416,11 @@ async function runTraining(spec: TrainSpec, corpus: string | CorpusText | undefi
       last = trainer.trainStep();
     } catch (e) {
       if (e instanceof NonFiniteError) {
-        lock?.release();
         throw new SettingsError((cli) => `training diverged: ${e.message}; these weights were not saved (the last checkpoint written, if any, is intact). Try a lower ${settingName('lr', cli)} (now ${settings.lr}) or a tighter ${settingName('clip', cli)} (now ${settings.clip || 'off'})`);
       }
       throw e;
     }
     history.train.push(last.loss);
-    recent.push(last.loss);
-    if (recent.length > 20) recent.shift();
     const elapsed = (performance.now() - t0) / 1000;
     const done = trainer.step - startStep;
     const rate = (done * settings.batchSize * settings.seqLen) / Math.max(elapsed, 1e-9);
@@ -454,11 +449,12 @@ async function runTraining(spec: TrainSpec, corpus: string | CorpusText | undefi
       failure ??= e;
     }
   }
-  lock?.release();
   if (failure) throw failure;
 
   const seconds = (performance.now() - t0) / 1000;
   const steps = trainer.step - startStep;
+  // The mean training loss of this run's last (up to) 20 steps.
+  const recent = history.train.slice(history.train.length - Math.min(20, trainer.step - startStep));
   const recentMean = recent.length ? recent.reduce((a, b) => a + b, 0) / recent.length : NaN;
   const best = history.best as { valLoss: number; step: number } | null;
   const summary: TrainSummary = {
