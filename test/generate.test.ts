@@ -6,6 +6,8 @@ import { Model, type CellType } from '../src/nn/model.js';
 import { Rng } from '../src/nn/rng.js';
 import { WasmKernels } from '../src/nn/wasm/kernels.js';
 import { Vocab } from '../src/data/text.js';
+import { Graph } from '../src/nn/graph.js';
+import { RecurrentState } from '../src/nn/model.js';
 
 const TEXT = 'the cat sat on the mat.\nthe dog ate the log!\nä☃ 🙂\n';
 const CELLS: CellType[] = ['lstm', 'lstm-nofg', 'rnn', 'gru'];
@@ -69,4 +71,43 @@ describe('BatchGenerator', () => {
     expect(g.generate([6], o)).toEqual([oneStream(m, vocab, 6, o)]);
     expect(() => g.generate([1, 2, 3, 4, 5], o)).toThrow(/4 streams asked for 5/);
   });
+});
+
+describe('one stream from packed weights (Generator, lstm sample)', () => {
+  /** Logits and state of every step of `ids`, as bits, from a Graph of one row. */
+  function run(m: Model, pack: boolean, ids: number[]): Uint32Array[] {
+    const g = new Graph(m, 1, 1, { train: false, packWeights: pack });
+    const st = new RecurrentState(m.config, 1, m.kernels);
+    const tok = new Int32Array(1), out: Uint32Array[] = [];
+    for (const id of ids) {
+      tok[0] = id;
+      g.forward(tok, st, true, false, null);
+      out.push(new Uint32Array(Float32Array.from(g.logits).buffer), new Uint32Array(Float32Array.from(st.h[m.config.layers - 1]).buffer));
+    }
+    return out;
+  }
+
+  for (const threads of [2, 3]) for (const cell of CELLS) {
+    it(`${cell}, ${threads} threads: the packed one-row products give the bits of the plain ones, and one copy serves every sampler of a model`, () => {
+      // splitGemv 1: every one-row product is split, so each is packed in column blocks
+      const kernels = WasmKernels.createSync({ threads, splitGemv: 1 });
+      try {
+        const { model: m, vocab } = model(cell, kernels, 2, 40);
+        const ids = Array.from({ length: 40 }, (_, i) => (i * 7) % vocab.size);
+        expect(run(m, true, ids)).toEqual(run(m, false, ids));
+        // a second sampler of the same model refreshes the copy instead of making another
+        const before = kernels.bytesUsed;
+        new Graph(m, 1, 1, { train: false, packWeights: true });
+        const graphOnly = kernels.bytesUsed - before;
+        const before2 = kernels.bytesUsed;
+        new Graph(m, 1, 1, { train: false, packWeights: false });
+        expect(graphOnly).toBe(kernels.bytesUsed - before2);
+        // … from the weights as they are now (training changes them between previews)
+        for (let i = 0; i < m.params.length; i++) m.params[i] *= -0.75;
+        expect(run(m, true, ids)).toEqual(run(m, false, ids));
+      } finally {
+        kernels.close();
+      }
+    });
+  }
 });

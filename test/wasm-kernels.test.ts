@@ -332,6 +332,60 @@ describe('WasmKernels with worker threads', () => {
     }
   });
 
+  for (const threads of [2, 3, 4]) it(`packB for one row (${threads} threads): column blocks, one per thread, give the bits of gemm; repack follows B, nothing else does`, async () => {
+    const kp = await WasmKernels.create({ threads, splitGemv: 1 });
+    const k1 = WasmKernels.createSync();
+    const rng = new Rng(11);
+    try {
+      // ragged last blocks, one block narrower than the others, blocks of one tile, deep and shallow K
+      const shapes: [number, number][] = [[1029, 255], [1024, 256], [65, 256], [17, 3], [16, 1], [40, 7], [130, 64]];
+      for (const [N, K] of shapes) {
+        const ldb = N + 3, bOff = 2;
+        const x1 = k1.alloc(K + 1), B1 = k1.alloc(bOff + K * ldb), C1 = k1.alloc(N + 1);
+        const x2 = kp.alloc(K + 1), B2 = kp.alloc(bOff + K * ldb), C2 = kp.alloc(N + 1);
+        randomFill(x1, rng); randomFill(B1, rng);
+        x2.set(x1); B2.set(B1);
+        const P = kp.packB(K, N, B2, bOff, ldb, 1);
+        expect(P, `N=${N} K=${K}`).not.toBeNull();
+        const same = (what: string): void => {
+          const bits1 = new Uint32Array(C1.buffer, C1.byteOffset, C1.length);
+          const bits2 = new Uint32Array(C2.buffer, C2.byteOffset, C2.length);
+          for (let j = 0; j < C1.length; j++) {
+            if (bits1[j] !== bits2[j]) expect.fail(`${what} N=${N} K=${K}: c[${j}] gemm ${C1[j]}, packed ${C2[j]}`);
+          }
+        };
+        for (const acc of [false, true]) {
+          randomFill(C1, rng);
+          C2.set(C1); // c[N] is past the product: it must stay as it was
+          k1.gemm(false, false, 1, N, K, x1, 1, K, B1, bOff, ldb, C1, 0, N, acc);
+          kp.gemmPacked(1, x2, 1, K, P!, C2, 0, N, acc);
+          same(`acc=${acc}`);
+        }
+        // The copy does not follow B … until repack.
+        kp.gemmPacked(1, x2, 1, K, P!, C2, 0, N, false);
+        const old = Float32Array.from(C2);
+        B2[bOff + (K - 1) * ldb + N - 1] += 1;
+        kp.gemmPacked(1, x2, 1, K, P!, C2, 0, N, false);
+        expect(Array.from(C2)).toEqual(Array.from(old));
+        for (let i = 0; i < B1.length; i++) B1[i] = B2[i] = B1[i] * 0.5 + 0.25;
+        kp.repack(P!);
+        k1.gemm(false, false, 1, N, K, x1, 1, K, B1, bOff, ldb, C1, 0, N, false);
+        kp.gemmPacked(1, x2, 1, K, P!, C2, 0, N, false);
+        same('after repack');
+      }
+      // too narrow to split (fewer than two tiles): no copy, the plain one-row product is used
+      expect(kp.packB(5, 15, kp.alloc(5 * 15), 0, 15, 1)).toBeNull();
+    } finally {
+      kp.close();
+      k1.close();
+    }
+  });
+
+  it('packB for one row on one thread makes no copy (one thread streams B in place)', () => {
+    const k = WasmKernels.createSync();
+    expect(k.packB(256, 1024, k.alloc(256 * 1024), 0, 1024, 1)).toBeNull();
+  });
+
   for (const threads of [2, 3, 4]) it(`splits the LSTM and GRU gates (forward and backward) by rows over ${threads} threads with bit-identical results`, async () => {
     const k2 = await WasmKernels.create({ threads, splitElements: 1, splitUnits: 1 });
     const k1 = WasmKernels.createSync();

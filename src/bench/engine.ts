@@ -72,7 +72,7 @@ export function benchEngine(c: BenchConfig, kernels: Kernels = new ReferenceKern
   const trainCharsPerSec = (steps * c.batch * c.seqLen) / trainSec;
 
   // Sampling: batch 1, one character at a time, temperature 0.8.
-  const g = new Graph(model, 1, 1, { train: false });
+  const g = new Graph(model, 1, 1, { train: false, packWeights: true }); // as Generator
   const state = new RecurrentState(model.config, 1, kernels);
   const sampler = new Sampler(c.vocab);
   const tok = new Int32Array(1);

@@ -70,7 +70,8 @@ function timed(inner: Kernels, timer: Timer, phase: () => string): Kernels {
       const label = `${phase()} gemm ${tA ? 'T' : 'N'}${tB ? 'T' : 'N'} ${M}×${K}×${N}`;
       timer.add(label, performance.now() - t, 2 * M * N * K);
     },
-    packB: inner.packB ? (K, N, B, bOff, ldb) => inner.packB!(K, N, B, bOff, ldb) : undefined,
+    packB: inner.packB ? (K, N, B, bOff, ldb, rows) => inner.packB!(K, N, B, bOff, ldb, rows) : undefined,
+    repack: inner.repack ? (P) => inner.repack!(P) : undefined,
     gemmPacked: inner.gemmPacked ? (M, A, aOff, lda, P, C, cOff, ldc, acc): void => {
       const t = performance.now();
       inner.gemmPacked!(M, A, aOff, lda, P, C, cOff, ldc, acc);
@@ -154,7 +155,7 @@ function measureTraining(): Run {
 }
 
 function measureSampling(): Run {
-  const g = new Graph(model, 1, 1, { train: false });
+  const g = new Graph(model, 1, 1, { train: false, packWeights: true });
   const st = new RecurrentState(model.config, 1, kernels);
   const sampler = new Sampler(V);
   const tok = new Int32Array(1);

@@ -16,7 +16,7 @@ export class Generator {
   private primed = false;
 
   constructor(readonly model: Model, readonly vocab: Vocab) {
-    this.graph = new Graph(model, 1, 1, { train: false });
+    this.graph = new Graph(model, 1, 1, { train: false, packWeights: true });
     this.state = new RecurrentState(model.config, 1, model.kernels);
     this.sampler = new Sampler(vocab.size);
   }

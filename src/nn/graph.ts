@@ -42,10 +42,33 @@ export interface GraphOptions {
   train: boolean;
   /** Dropout between stacked layers (PyTorch nn.LSTM semantics: not after the top layer). */
   dropout?: number;
-  /** Inference with B > 1 (batched sampling): copy the weight matrices once, now, into the
-   *  layout the kernels' products read fastest (Kernels.packB), where the kernels have one.
-   *  Same bits; the copies do not follow later changes of the weights. */
+  /** Inference (sampling): copy the weight matrices, now, into the layout the kernels'
+   *  products of B rows read fastest (Kernels.packB), where the kernels have one. Same bits.
+   *  The copies are made once per model's parameter array and layout, and refreshed from the
+   *  weights by every Graph that uses them, when it is made: they do not follow changes of
+   *  the weights made later. */
   packWeights?: boolean;
+}
+
+/** Packed copies of weight matrices, by parameter array, then by where and how they are packed. */
+const packedCopies = new WeakMap<FloatArray, Map<string, PackedMatrix | null>>();
+
+/** The packed copy of the K×N matrix at P[off…] (row stride N) for products of `rows` rows
+ *  (1 or more), made on first use and refreshed from P on every later one: a model sampled
+ *  many times (training's previews, a library's sample() calls) holds one copy, not one per
+ *  sampler, in a memory that is never freed. */
+function packedCopy(k: Kernels, P: FloatArray, K: number, N: number, off: number, rows: number): PackedMatrix | null {
+  let byKey = packedCopies.get(P);
+  if (!byKey) packedCopies.set(P, (byKey = new Map()));
+  const key = `${off} ${K} ${N} ${rows}`;
+  if (byKey.has(key)) {
+    const m = byKey.get(key)!;
+    if (m) k.repack!(m);
+    return m;
+  }
+  const m = k.packB!(K, N, P, off, N, rows);
+  byKey.set(key, m);
+  return m;
 }
 
 export class Graph {
@@ -112,14 +135,15 @@ export class Graph {
     this.mask = Array.from({ length: L }, (_, l) => (l > 0 && drop ? k.alloc(N * H) : k.alloc(0)));
     this.logits = k.alloc(N * V);
     this.tmp = k.alloc(B * H);
-    if (opts.packWeights && !opts.train && B > 1 && k.packB && k.gemmPacked) {
+    if (opts.packWeights && !opts.train && k.packB && k.gemmPacked && k.repack) {
       const P = model.params, layout = model.layout, R = cell === 'rnn' ? H : G;
+      const pack = (K: number, N: number, off: number): PackedMatrix | null => packedCopy(k, P, K, N, off, B === 1 ? 1 : 2);
       for (let l = 0; l < L; l++) {
         const lt = layout.layers[l];
-        this.packedIh.push(l > 0 ? k.packB(H, G, P, lt.w_ih.offset, G) : null);
-        this.packedHh.push(k.packB(H, R, P, lt.w_hh.offset, R));
+        this.packedIh.push(l > 0 ? pack(H, G, lt.w_ih.offset) : null);
+        this.packedHh.push(pack(H, R, lt.w_hh.offset));
       }
-      this.packedDec = k.packB(H, V, P, layout.dec_w.offset, V);
+      this.packedDec = pack(H, V, layout.dec_w.offset);
     }
     if (opts.train) {
       for (let l = 0; l < L; l++) {

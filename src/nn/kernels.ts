@@ -111,10 +111,15 @@ export interface Kernels {
   /**
    * Optional: a copy of the K×N matrix B (row stride ldb, not transposed) laid out the way
    * this backend's products read it, for gemmPacked; null when it has no such layout for
-   * these arrays or this shape. For weights that stay fixed (sampling): the copy does not
-   * follow later changes of B. Called at set-up, never in the per-step loop.
+   * these arrays or this shape. rows: how many rows the products with it will have, when
+   * known (1: one-row products, which may want another layout). For weights that stay fixed
+   * (sampling): the copy does not follow later changes of B (repack does). Called at set-up,
+   * never in the per-step loop.
    */
-  packB?(K: number, N: number, B: FloatArray, bOff: number, ldb: number): PackedMatrix | null;
+  packB?(K: number, N: number, B: FloatArray, bOff: number, ldb: number, rows?: number): PackedMatrix | null;
+
+  /** Copies B's current numbers into a matrix packB made from it (same layout, no allocation). */
+  repack?(P: PackedMatrix): void;
 
   /** C[M×N] = (accumulate ? C : 0) + A·B for a B from packB: the same bits as gemm on the
    *  B it was packed from. */

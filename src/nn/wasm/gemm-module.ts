@@ -470,8 +470,9 @@ export const JOB = {
 
 /** Kinds of job. Element-wise jobs are cut into row ranges of `size` rows and use the words
  *  of ROWJOB instead of the product's; a one-row product (gemv) uses the product's words
- *  (M = 1, tB = 0) and is cut into column ranges of `size`. */
-export const JOB_KIND = { gemm: 0, lstmFwd4: 1, lstmFwd3: 2, lstmBwd4: 3, lstmBwd3: 4, gemv: 5, gruFwd: 6, gruBwd: 7, adam: 8, lstmFwd4u: 9, lstmFwd3u: 10 } as const;
+ *  (M = 1, tB = 0) and is cut into column ranges of `size`; gemvBlocks likewise, with B in
+ *  column blocks of `size` columns each stored on its own (WasmKernels.packB for one row). */
+export const JOB_KIND = { gemm: 0, lstmFwd4: 1, lstmFwd3: 2, lstmBwd4: 3, lstmBwd3: 4, gemv: 5, gruFwd: 6, gruBwd: 7, adam: 8, lstmFwd4u: 9, lstmFwd3u: 10, gemvBlocks: 11 } as const;
 
 /** Word offsets of an element-wise job: rows, H, up to six pointers (byte addresses of row 0
  *  of each array, in the order of the kernel's parameters), rows per chunk, kind. */
@@ -542,6 +543,25 @@ function emitRunChunk(m: ModuleBuilder, gemmChunk: Fn, gemv: Fn, ops: { lstmFwd4
     f.get(job).i32Load({ offset: 4 * JOB.a });
     f.get(job).i32Load({ offset: 4 * JOB.lda });
     f.get(job).i32Load({ offset: 4 * JOB.b }).get(start).i32(2).shl().add();
+    f.get(job).i32Load({ offset: 4 * JOB.ldb });
+    f.get(job).i32Load({ offset: 4 * JOB.c }).get(start).i32(2).shl().add();
+    f.get(job).i32Load({ offset: 4 * JOB.acc });
+    f.call(gemv);
+    f.return();
+  });
+  f.get(kind).i32(JOB_KIND.gemvBlocks).eq().if(() => {
+    // B stored as column blocks of `size` columns, each K rows of ldb bytes (WasmKernels.packB
+    // for one row): chunk i is block i, columns start … start + len of c
+    f.get(job).i32Load({ offset: 4 * JOB.size }).set(size);
+    f.get(i).get(size).mul().set(start);
+    f.get(job).i32Load({ offset: 4 * JOB.N }).get(start).sub().set(len);
+    f.get(len).get(size).gtS().if(() => { f.get(size).set(len); });
+    f.get(len);
+    f.get(job).i32Load({ offset: 4 * JOB.K });
+    f.get(job).i32Load({ offset: 4 * JOB.a });
+    f.get(job).i32Load({ offset: 4 * JOB.lda });
+    f.get(job).i32Load({ offset: 4 * JOB.b });
+    f.get(i).get(job).i32Load({ offset: 4 * JOB.K }).mul().get(job).i32Load({ offset: 4 * JOB.ldb }).mul().add();
     f.get(job).i32Load({ offset: 4 * JOB.ldb });
     f.get(job).i32Load({ offset: 4 * JOB.c }).get(start).i32(2).shl().add();
     f.get(job).i32Load({ offset: 4 * JOB.acc });
