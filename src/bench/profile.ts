@@ -72,6 +72,13 @@ function timed(inner: Kernels, timer: Timer, phase: () => string): Kernels {
     },
     packB: inner.packB ? (K, N, B, bOff, ldb, rows) => inner.packB!(K, N, B, bOff, ldb, rows) : undefined,
     repack: inner.repack ? (P) => inner.repack!(P) : undefined,
+    packLstmRow: inner.packLstmRow ? (H, Kin, gates, P, ihOff, hhOff) => inner.packLstmRow!(H, Kin, gates, P, ihOff, hhOff) : undefined,
+    repackLstmRow: inner.repackLstmRow ? (W) => inner.repackLstmRow!(W) : undefined,
+    lstmRow: inner.lstmRow ? (W, ...rest): void => {
+      const t = performance.now();
+      inner.lstmRow!(W, ...rest);
+      timer.add(`${phase()} lstmRow (products and gates) 1×${W.Kin + W.H}×${W.gates * W.H}`, performance.now() - t, 2 * (W.Kin + W.H) * W.gates * W.H);
+    } : undefined,
     gemmPacked: inner.gemmPacked ? (M, A, aOff, lda, P, C, cOff, ldc, acc): void => {
       const t = performance.now();
       inner.gemmPacked!(M, A, aOff, lda, P, C, cOff, ldc, acc);

@@ -25,7 +25,7 @@
 // Memory for training ≈ 4·(T·B·(L·(3G + 6H) + V)) bytes in float32 (order of magnitude:
 // 2×256 lstm, B = 32, T = 64: ≈ 60 MB).
 
-import type { FloatArray, Kernels, PackedMatrix } from './kernels.js';
+import type { FloatArray, Kernels, PackedLstmRow, PackedMatrix } from './kernels.js';
 import { gateWidth, hasCellState, type Model, type RecurrentState } from './model.js';
 import type { Rng } from './rng.js';
 
@@ -50,25 +50,23 @@ export interface GraphOptions {
   packWeights?: boolean;
 }
 
-/** Packed copies of weight matrices, by parameter array, then by where and how they are packed. */
-const packedCopies = new WeakMap<FloatArray, Map<string, PackedMatrix | null>>();
+/** Packed copies of weights, by parameter array, then by what is packed where, and how. */
+const packedCopies = new WeakMap<FloatArray, Map<string, unknown>>();
 
-/** The packed copy of the K×N matrix at P[off…] (row stride N) for products of `rows` rows
- *  (1 or more), made on first use and refreshed from P on every later one: a model sampled
- *  many times (training's previews, a library's sample() calls) holds one copy, not one per
- *  sampler, in a memory that is never freed. */
-function packedCopy(k: Kernels, P: FloatArray, K: number, N: number, off: number, rows: number): PackedMatrix | null {
+/** The packed copy `key` of weights in P: made by `make` on first use, refreshed from P by
+ *  `refresh` on every later one. A model sampled many times (training's previews, a library's
+ *  sample() calls) so holds one copy, not one per sampler, in a memory that is never freed. */
+function cachedCopy<T>(P: FloatArray, key: string, make: () => T | null, refresh: (copy: T) => void): T | null {
   let byKey = packedCopies.get(P);
   if (!byKey) packedCopies.set(P, (byKey = new Map()));
-  const key = `${off} ${K} ${N} ${rows}`;
   if (byKey.has(key)) {
-    const m = byKey.get(key)!;
-    if (m) k.repack!(m);
-    return m;
+    const copy = byKey.get(key) as T | null;
+    if (copy) refresh(copy);
+    return copy;
   }
-  const m = k.packB!(K, N, P, off, N, rows);
-  byKey.set(key, m);
-  return m;
+  const copy = make();
+  byKey.set(key, copy);
+  return copy;
 }
 
 export class Graph {
@@ -105,6 +103,8 @@ export class Graph {
   private readonly packedIh: (PackedMatrix | null)[] = [];
   private readonly packedHh: (PackedMatrix | null)[] = [];
   private packedDec: PackedMatrix | null = null;
+  /** An LSTM layer's weights packed for Kernels.lstmRow (packWeights, B = T = 1), else null. */
+  private readonly packedRow: (PackedLstmRow | null)[] = [];
 
   private tokens: Int32Array | null = null;
   private trainingPass = false;
@@ -137,11 +137,18 @@ export class Graph {
     this.tmp = k.alloc(B * H);
     if (opts.packWeights && !opts.train && k.packB && k.gemmPacked && k.repack) {
       const P = model.params, layout = model.layout, R = cell === 'rnn' ? H : G;
-      const pack = (K: number, N: number, off: number): PackedMatrix | null => packedCopy(k, P, K, N, off, B === 1 ? 1 : 2);
+      const rows = B === 1 ? 1 : 2;
+      const pack = (K: number, N: number, off: number): PackedMatrix | null =>
+        cachedCopy(P, `matrix ${off} ${K} ${N} ${rows}`, () => k.packB!(K, N, P, off, N, rows), (m) => k.repack!(m));
       for (let l = 0; l < L; l++) {
         const lt = layout.layers[l];
-        this.packedIh.push(l > 0 ? pack(H, G, lt.w_ih.offset) : null);
-        this.packedHh.push(pack(H, R, lt.w_hh.offset));
+        // one row, one step of an LSTM (sampling): a layer's products and gates as one job
+        const row = this.lstm && B === 1 && T === 1 && k.packLstmRow && k.repackLstmRow && k.lstmRow
+          ? cachedCopy(P, `lstm row ${lt.w_hh.offset}`, () => k.packLstmRow!(H, l > 0 ? H : 0, G / H, P, lt.w_ih.offset, lt.w_hh.offset), (w) => k.repackLstmRow!(w))
+          : null;
+        this.packedRow.push(row);
+        this.packedIh.push(l > 0 && !row ? pack(H, G, lt.w_ih.offset) : null);
+        this.packedHh.push(row ? null : pack(H, R, lt.w_hh.offset));
       }
       this.packedDec = pack(H, V, layout.dec_w.offset);
     }
@@ -188,9 +195,10 @@ export class Graph {
       //    rnn writes its pre-activations straight into hs[1…T].
       const pre = cell === 'rnn' ? hs : this.gates[l];
       const preOff = cell === 'rnn' ? BH : 0;
+      const row = this.packedRow[l] ?? null;
       if (l === 0) {
         k.gatherRows(N, G, tokens, P, lt.w_ih.offset, P, lt.b.offset, pre, preOff);
-      } else {
+      } else if (!row) {
         this.product(this.packedIh[l], N, G, H, x, xOff, H, P, lt.w_ih.offset, G, pre, preOff, G, false);
         k.addBias(N, G, P, lt.b.offset, pre, preOff);
       }
@@ -202,6 +210,10 @@ export class Graph {
         switch (cell) {
           case 'lstm':
           case 'lstm-nofg':
+            if (row) {
+              k.lstmRow!(row, x, xOff, hs, hPrev, P, lt.b.offset, pre, g, this.cs[l], hPrev, this.cs[l], hNext, this.tc[l], t * BH, hs, hNext);
+              break;
+            }
             this.product(this.packedHh[l], B, G, H, hs, hPrev, H, P, lt.w_hh.offset, G, pre, g, G, true);
             k.lstmForward(B, H, this.forget, pre, g, this.cs[l], hPrev, this.cs[l], hNext, this.tc[l], t * BH, hs, hNext);
             break;

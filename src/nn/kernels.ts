@@ -125,6 +125,36 @@ export interface Kernels {
    *  B it was packed from. */
   gemmPacked?(M: number, A: FloatArray, aOff: number, lda: number, B: PackedMatrix,
     C: FloatArray, cOff: number, ldc: number, accumulate: boolean): void;
+
+  /**
+   * Optional, for sampling: one LSTM layer's weights packed for lstmRow — W_ih (Kin × gates·H
+   * at P[ihOff…]; Kin = 0 for layer 0, whose input is a gather) and W_hh (H × gates·H at
+   * P[hhOff…]), gates = 4 (or 3 without a forget gate). Null where lstmRow would gain nothing.
+   */
+  packLstmRow?(H: number, Kin: number, gates: number, P: FloatArray, ihOff: number, hhOff: number): PackedLstmRow | null;
+
+  /** Copies the weights' current numbers into a packLstmRow copy (no allocation). */
+  repackLstmRow?(W: PackedLstmRow): void;
+
+  /**
+   * One step of an LSTM layer for one row (B = 1), all at once: pre (the gates row, G =
+   * gates·H) = x·W_ih + bias when Kin > 0 (else pre already holds the input part and the
+   * bias), then pre += hPrev·W_hh, then lstmForward. The same bits as those four calls.
+   */
+  lstmRow?(W: PackedLstmRow, x: FloatArray, xOff: number, hPrev: FloatArray, hpOff: number,
+    bias: FloatArray, bOff: number, pre: FloatArray, preOff: number, cPrev: FloatArray, cpOff: number,
+    c: FloatArray, cOff: number, tc: FloatArray, tcOff: number, h: FloatArray, hOff: number): void;
+}
+
+/** An LSTM layer's weights packed by Kernels.packLstmRow, with where they were copied from. */
+export interface PackedLstmRow {
+  readonly H: number;
+  readonly Kin: number;
+  readonly gates: number;
+  readonly data: FloatArray;
+  readonly src: FloatArray;
+  readonly ihOff: number;
+  readonly hhOff: number;
 }
 
 /** A K×N matrix packed by Kernels.packB, with where it was copied from. */

@@ -472,7 +472,85 @@ export const JOB = {
  *  of ROWJOB instead of the product's; a one-row product (gemv) uses the product's words
  *  (M = 1, tB = 0) and is cut into column ranges of `size`; gemvBlocks likewise, with B in
  *  column blocks of `size` columns each stored on its own (WasmKernels.packB for one row). */
-export const JOB_KIND = { gemm: 0, lstmFwd4: 1, lstmFwd3: 2, lstmBwd4: 3, lstmBwd3: 4, gemv: 5, gruFwd: 6, gruBwd: 7, adam: 8, lstmFwd4u: 9, lstmFwd3u: 10, gemvBlocks: 11 } as const;
+export const JOB_KIND = { gemm: 0, lstmFwd4: 1, lstmFwd3: 2, lstmBwd4: 3, lstmBwd3: 4, gemv: 5, gruFwd: 6, gruBwd: 7, adam: 8, lstmFwd4u: 9, lstmFwd3u: 10, gemvBlocks: 11, lstmRow: 12 } as const;
+
+/** Word offsets of lstmRow, one step of an LSTM layer for one row (sampling), cut into unit
+ *  ranges of `size` units: H; Kin, the inputs below (0 for layer 0, whose input part and bias
+ *  are already in pre); byte addresses of x (the input row), hPrev, the packed weights w
+ *  (WasmKernels.packLstmRow), bias, pre (the gates row), cPrev, c, tc, h, and scratch
+ *  (gates·size numbers per range); gates per unit (4, or 3 without a forget gate); stride,
+ *  bytes of w per unit range. */
+export const ROWSTEP = { H: 0, Kin: 1, x: 2, hPrev: 3, w: 4, bias: 5, pre: 6, cPrev: 7, c: 8, tc: 9, h: 10, gates: 11, stride: 12, scratch: 15, size: JOB.size, kind: JOB.kind } as const;
+
+/**
+ * lstmRowChunk(job, i): units u0 = i·size … u0 + U − 1 of one LSTM step of one row, all of it.
+ * Range i's weights are packed as one matrix of gates·size columns (packLstmRow): Kin rows of
+ * W_ih, then H rows of W_hh, each row holding, for each gate block g, the columns g·H + u0 …
+ * g·H + u0 + size − 1 of the weights. So the range's pre-activations, in a scratch row laid out
+ * the same way, are: x·W_ih (one product over all of them), then + bias, block by block (Kin >
+ * 0; for layer 0 they are copied from pre, which holds the gathered input part and the bias),
+ * then + hPrev·W_hh (one product); then the gates of those units, with gate blocks `size`
+ * apart. Each number goes through the same operations in the same order as when the
+ * products, the bias and the gates run one after another over the whole row (gemv and
+ * lstmFwd*u are the same functions), so the bits are the same; but the threads meet once per
+ * layer instead of once for each product and once for the gates.
+ */
+function emitLstmRowChunk(m: ModuleBuilder, gemv: Fn, vadd: Fn, fwd4u: Fn, fwd3u: Fn): Fn {
+  const f = m.fn('lstmRowChunk', ['i32', 'i32'], [], false);
+  const job = 0, i = 1;
+  const w: Record<string, number> = {};
+  for (const key of ['H', 'Kin', 'x', 'hPrev', 'w', 'bias', 'pre', 'cPrev', 'c', 'tc', 'h', 'gates', 'stride', 'scratch', 'size'] as const) {
+    w[key] = f.local('i32');
+    f.get(job).i32Load({ offset: 4 * ROWSTEP[key] }).set(w[key]);
+  }
+  const u0 = f.local('i32'), U = f.local('i32'), sub = f.local('i32'), g = f.local('i32'), col = f.local('i32');
+  const cols = f.local('i32'), ld = f.local('i32'), scr = f.local('i32'), blk = f.local('i32'), p = f.local('i32'), end = f.local('i32');
+  f.get(i).get(w.size).mul().set(u0);
+  f.get(w.H).get(u0).sub().set(U);
+  f.get(U).get(w.size).gtS().if(() => { f.get(w.size).set(U); });
+  f.get(w.gates).get(w.size).mul().set(cols);
+  f.get(cols).i32(2).shl().set(ld);
+  f.get(i).get(ld).mul().get(w.scratch).add().set(scr);
+  f.get(i).get(w.stride).mul().get(w.w).add().set(sub);
+  // the input part and the bias, block g at scr + g·size·4
+  const eachBlock = (body: () => void): void => {
+    f.i32(0).set(g);
+    f.block(() => f.loop(() => {
+      f.get(g).get(w.gates).geS().brIf(1);
+      f.get(g).get(w.H).mul().get(u0).add().i32(2).shl().set(col); // column g·H + u0 of the gates row, bytes
+      f.get(g).get(w.size).mul().i32(2).shl().get(scr).add().set(blk);
+      body();
+      f.inc(g, 1);
+      f.br(0);
+    }));
+  };
+  f.get(w.Kin).if(() => {
+    f.get(cols).get(w.Kin).get(w.x).i32(4).get(sub).get(ld).get(scr).i32(0).call(gemv);
+    eachBlock(() => { f.get(U).get(w.bias).get(col).add().get(blk).get(blk).call(vadd); });
+    f.get(w.Kin).get(ld).mul().get(sub).add().set(sub);
+  }, () => {
+    eachBlock(() => {
+      // copy U numbers (a multiple of 4) of pre
+      f.get(w.pre).get(col).add().set(p);
+      f.get(U).i32(2).shl().get(p).add().set(end);
+      f.block(() => f.loop(() => {
+        f.get(p).get(end).geU().brIf(1);
+        f.get(blk).get(p).v128Load().v128Store();
+        f.inc(p, 16).inc(blk, 16);
+        f.br(0);
+      }));
+    });
+  });
+  f.get(cols).get(w.H).get(w.hPrev).i32(4).get(sub).get(ld).get(scr).i32(1).call(gemv);
+  f.get(u0).i32(2).shl().set(col);
+  const gatesOf = (fwd: Fn): void => {
+    f.get(U).get(w.size).get(scr);
+    for (const key of ['cPrev', 'c', 'tc', 'h'] as const) f.get(w[key]).get(col).add();
+    f.call(fwd);
+  };
+  f.get(w.gates).i32(4).eq().if(() => gatesOf(fwd4u), () => gatesOf(fwd3u));
+  return f;
+}
 
 /** Word offsets of an element-wise job: rows, H, up to six pointers (byte addresses of row 0
  *  of each array, in the order of the kernel's parameters), rows per chunk, kind. */
@@ -522,7 +600,7 @@ function emitGemmChunk(m: ModuleBuilder, gemm: Fn): Fn {
  * gemmChunk; an element-wise job runs its kernel on rows i·size … of every array (row r of
  * an array of gate rows starts r·G·4 bytes in, of the others r·H·4).
  */
-function emitRunChunk(m: ModuleBuilder, gemmChunk: Fn, gemv: Fn, ops: { lstmFwd4: Fn; lstmFwd3: Fn; lstmBwd4: Fn; lstmBwd3: Fn; gruFwd: Fn; gruBwd: Fn; adam: Fn; lstmFwd4u: Fn; lstmFwd3u: Fn }): void {
+function emitRunChunk(m: ModuleBuilder, gemmChunk: Fn, gemv: Fn, lstmRow: Fn, ops: { lstmFwd4: Fn; lstmFwd3: Fn; lstmBwd4: Fn; lstmBwd3: Fn; gruFwd: Fn; gruBwd: Fn; adam: Fn; lstmFwd4u: Fn; lstmFwd3u: Fn }): void {
   const f = m.fn('runChunk', ['i32', 'i32', 'i32', 'i32', 'i32']);
   const job = 0, i = 1, aPack = 2, bTile = 3, bPack = 4;
   const kind = f.local('i32'), rows = f.local('i32'), H = f.local('i32'), size = f.local('i32');
@@ -547,6 +625,10 @@ function emitRunChunk(m: ModuleBuilder, gemmChunk: Fn, gemv: Fn, ops: { lstmFwd4
     f.get(job).i32Load({ offset: 4 * JOB.c }).get(start).i32(2).shl().add();
     f.get(job).i32Load({ offset: 4 * JOB.acc });
     f.call(gemv);
+    f.return();
+  });
+  f.get(kind).i32(JOB_KIND.lstmRow).eq().if(() => {
+    f.get(job).get(i).call(lstmRow);
     f.return();
   });
   f.get(kind).i32(JOB_KIND.gemvBlocks).eq().if(() => {
@@ -632,9 +714,10 @@ export function buildGemmModule(opts: GemmModuleOptions = {}): GemmModuleLayout 
   if (kc <= 0) throw new Error(`kc must be positive, got ${kc}`);
   const gemm = emitGemm(m, { macro, packAN, packAT, packBT }, mc, kc);
   const gemmChunk = emitGemmChunk(m, gemm);
-  emitRowOps(m);
+  const rows = emitRowOps(m);
   const gates = emitGateOps(m);
   const train = emitTrainOps(m);
-  emitRunChunk(m, gemmChunk, gemv, { ...gates, ...train });
+  const lstmRow = emitLstmRowChunk(m, gemv, rows.vadd, gates.lstmFwd4u, gates.lstmFwd3u);
+  emitRunChunk(m, gemmChunk, gemv, lstmRow, { ...gates, ...train });
   return { bytes: m.build(), nr, mc, kc };
 }

@@ -34,8 +34,8 @@
 //
 // gemm falls back to ReferenceKernels.gemm for arrays that are not views of this memory.
 
-import { ReferenceKernels, type FloatArray, type PackedMatrix } from '../kernels.js';
-import { buildGemmModule, JOB, JOB_KIND, MR, ROWJOB, type GemmExports } from './gemm-module.js';
+import { ReferenceKernels, type FloatArray, type PackedLstmRow, type PackedMatrix } from '../kernels.js';
+import { buildGemmModule, JOB, JOB_KIND, MR, ROWJOB, ROWSTEP, type GemmExports } from './gemm-module.js';
 import { CTL } from './gemm-worker.js';
 import { ThreadTeam, type Scratch } from './threads.js';
 import { PAGE_BYTES, WA, type WasmMemory, type WasmModule } from './runtime.js';
@@ -106,6 +106,12 @@ const MAX_PAGES = 65536;
  *  0 for the column panels of the tiled product. */
 interface WasmPacked extends PackedMatrix {
   readonly blockCols: number;
+}
+
+/** A PackedLstmRow of this backend: `size` units per range, and each range's scratch row. */
+interface WasmLstmRow extends PackedLstmRow {
+  readonly size: number;
+  readonly scratch: Float32Array;
 }
 
 function roundUp(x: number, m: number): number {
@@ -441,6 +447,59 @@ export class WasmKernels extends ReferenceKernels {
     // ldb = 0 tells the product (and its chunks) that B is in panels
     this.product(0, 0, M, N, K, A.byteOffset + 4 * aOff, 4 * lda, B.data.byteOffset, 0,
       C.byteOffset + 4 * cOff, 4 * ldc, accumulate ? 1 : 0);
+  }
+
+  /**
+   * One LSTM layer's weights for lstmRow: the H units cut in one range per thread (a multiple
+   * of 4 units each, the last perhaps narrower), and range i's weights stored together as one
+   * matrix of gates·size columns — Kin rows of W_ih, then H rows of W_hh, each row holding for
+   * each gate block g the columns g·H + u0 … g·H + u0 + size − 1 (zeros past H) — so that each
+   * thread streams its own contiguous part (see packB for why) in one product per matrix.
+   * Null on one thread, with exact gates, or when H is not a multiple of 4.
+   */
+  packLstmRow(H: number, Kin: number, gates: number, P: FloatArray, ihOff: number, hhOff: number): PackedLstmRow | null {
+    if (this.team === null || this.exactGates || H % 4 !== 0 || H < 8 || !this.owns(P)) return null;
+    const size = roundUp(Math.ceil(H / this.threads), 4), ranges = Math.ceil(H / size);
+    const W: WasmLstmRow = {
+      H, Kin, gates, data: this.alloc(ranges * (Kin + H) * gates * size), src: P, ihOff, hhOff, size,
+      scratch: this.alloc(ranges * gates * size),
+    };
+    this.repackLstmRow(W);
+    return W;
+  }
+
+  repackLstmRow(W: PackedLstmRow): void {
+    const { H, Kin, gates, data, src: P, ihOff, hhOff } = W;
+    const size = (W as WasmLstmRow).size, G = gates * H, cols = gates * size;
+    let o = 0;
+    for (let u0 = 0; u0 < H; u0 += size) {
+      const U = Math.min(size, H - u0);
+      for (let p = 0; p < Kin + H; p++, o += cols) {
+        const row = p < Kin ? ihOff + p * G : hhOff + (p - Kin) * G;
+        for (let g = 0; g < gates; g++) data.set(P.subarray(row + g * H + u0, row + g * H + u0 + U), o + g * size);
+      }
+    }
+  }
+
+  lstmRow(W: PackedLstmRow, x: FloatArray, xOff: number, hPrev: FloatArray, hpOff: number,
+    bias: FloatArray, bOff: number, pre: FloatArray, preOff: number, cPrev: FloatArray, cpOff: number,
+    c: FloatArray, cOff: number, tc: FloatArray, tcOff: number, h: FloatArray, hOff: number): void {
+    const { H, Kin, gates } = W, size = (W as WasmLstmRow).size;
+    const ctl = this.ctl, j = CTL.JOB, at = (a: FloatArray, off: number): number => a.byteOffset + 4 * off;
+    ctl[j + ROWSTEP.H] = H; ctl[j + ROWSTEP.Kin] = Kin; ctl[j + ROWSTEP.x] = at(x, xOff);
+    ctl[j + ROWSTEP.hPrev] = at(hPrev, hpOff); ctl[j + ROWSTEP.w] = W.data.byteOffset; ctl[j + ROWSTEP.bias] = at(bias, bOff);
+    ctl[j + ROWSTEP.pre] = at(pre, preOff); ctl[j + ROWSTEP.cPrev] = at(cPrev, cpOff); ctl[j + ROWSTEP.c] = at(c, cOff);
+    ctl[j + ROWSTEP.tc] = at(tc, tcOff); ctl[j + ROWSTEP.h] = at(h, hOff); ctl[j + ROWSTEP.gates] = gates;
+    ctl[j + ROWSTEP.stride] = 4 * gates * (Kin + H) * size; ctl[j + ROWSTEP.scratch] = (W as WasmLstmRow).scratch.byteOffset;
+    ctl[j + ROWSTEP.size] = size; ctl[j + ROWSTEP.kind] = JOB_KIND.lstmRow;
+    const chunks = Math.ceil(H / size);
+    if (this.team && this.team.welcome(0)) {
+      this.team.share(chunks);
+    } else {
+      // the workers are kept out for a while (see ThreadTeam.welcome): every range here
+      const s = this.scratch;
+      for (let i = 0; i < chunks; i++) this.x.runChunk(4 * j, i, s.aPack, s.bTile, s.bPack);
+    }
   }
 
   /** A product on byte addresses and byte strides (M > 1; ldb = 0: B packed by packB), shared

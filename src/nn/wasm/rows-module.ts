@@ -37,11 +37,9 @@ function emitAddLoop(f: Fn, n: number, x: number, y: number, out: number): void 
   }));
 }
 
-export function emitRowOps(m: ModuleBuilder): void {
-  {
-    const f = m.fn('vadd', ['i32', 'i32', 'i32', 'i32']);
-    emitAddLoop(f, 0, 1, 2, 3);
-  }
+export function emitRowOps(m: ModuleBuilder): { vadd: Fn } {
+  const vadd = m.fn('vadd', ['i32', 'i32', 'i32', 'i32']);
+  emitAddLoop(vadd, 0, 1, 2, 3);
   {
     // Row after row: out_r = v + out_r (f32 addition commutes exactly).
     const f = m.fn('addRowVector', ['i32', 'i32', 'i32', 'i32']);
@@ -68,4 +66,5 @@ export function emitRowOps(m: ModuleBuilder): void {
       f.br(0);
     }));
   }
+  return { vadd };
 }
