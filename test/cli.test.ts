@@ -187,6 +187,15 @@ describe('lstm sample', () => {
     });
   }
 
+  it('--threads 2 and 3 write the text one thread writes (one stream: each thread computes its own units of a layer)', () => {
+    const args = ['sample', '--checkpoint', model, '--length', '300', '--seed', '5', '--prime', 'I'];
+    const one = lstm([...args, '--threads', '1']);
+    expect(one.code, one.stderr).toBe(0);
+    expect([...one.stdout.trimEnd()]).toHaveLength(301);
+    for (const t of ['2', '3']) expect(lstm([...args, '--threads', t]).stdout).toBe(one.stdout);
+    expectOneLineError(lstm([...args, '--threads', '0']), /--threads "0": must be at least 1/);
+  });
+
   it('--num-samples must be a positive whole number', () => {
     expectOneLineError(lstm(['sample', '--checkpoint', model, '--num-samples', '0']), /--num-samples "0": must be at least 1/);
   });

@@ -29,6 +29,7 @@ export const SampleOptionsSchema = z.object({
   seed: num({ int: true, min: 0, max: 0xffffffff }).optional(),
   warmup: num({ int: true, min: 0 }).default(300),
   numSamples: num({ int: true, min: 1, max: 4096 }).default(1),
+  threads: num({ int: true, min: 1, max: 64 }).optional(),
   json: z.boolean().default(false),
 });
 
@@ -42,9 +43,12 @@ export interface SampleResult {
  *  (`lstm sample | head`), and generation stops quietly. */
 export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s: string) => boolean): Promise<SampleResult | SampleResult[]> {
   const o = parseOptions(SampleOptionsSchema, raw);
-  // One stream is one-row products, which a second thread does not speed up on a 2-core
-  // machine (README, Performance); N streams together are matrix products, which it does.
-  const { path, model, vocab } = loadModel(o.checkpoint, undefined, o.checkpointDir, o.numSamples > 1 ? defaultThreads() : 1);
+  // One stream is one-row products: a second thread shares them (each computes its own units
+  // of a layer), but they stream weights more than they compute, and on the 2-core machine
+  // that measured from no gain to a loss whenever anything else ran (README, Performance); so
+  // one thread unless asked. N streams together are matrix products, which a second thread speeds up.
+  const threads = o.threads ?? (o.numSamples > 1 ? defaultThreads() : 1);
+  const { path, model, vocab } = loadModel(o.checkpoint, undefined, o.checkpointDir, threads);
   const unknown = vocab.unknown(o.prime);
   if (unknown.length > 0) {
     throw new UserError(`--prime has ${describeChars(unknown, 'this model has never seen', Infinity)} (its vocabulary: ${vocab.size} characters; see lstm info ${path})`);
