@@ -31,10 +31,11 @@ if (corpusPath) {
   vocab = v.size;
 }
 const kernels = createKernels(backendNamed(values.backend!), Number(values.threads));
-const r = benchEngine({ ...c, vocab }, kernels, Number(values.seconds), ids);
+const single = Number(values.threads) > 1 ? createKernels(backendNamed(values.backend!), 1) : kernels;
+const r = benchEngine({ ...c, vocab }, kernels, Number(values.seconds), ids, single);
 console.log(JSON.stringify({
   config: values.config, label: c.label, backend: r.backend, threads: Number(values.threads), corpus: corpusPath ?? 'random',
-  vocab, train_chars_per_s: r.trainCharsPerSec, sample_chars_per_s: r.sampleCharsPerSec, sample_many_chars_per_s: r.sampleManyCharsPerSec, flops_per_char: r.flopsPerChar,
-  gflops: r.gflops, loss_last: r.lastLoss, maxrss_kb: process.resourceUsage().maxRSS,
+  vocab, train_chars_per_s: r.trainCharsPerSec, sample_chars_per_s: r.sampleCharsPerSec, sample_threads_chars_per_s: r.sampleThreadsCharsPerSec, sample_many_chars_per_s: r.sampleManyCharsPerSec, flops_per_char: r.flopsPerChar,
+  gflops: r.gflops, loss_last: r.lastLoss, maxrss_kb: r.trainMaxRssKb,
 }));
 process.exit(0);

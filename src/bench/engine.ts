@@ -29,7 +29,12 @@ export interface BenchResult {
   config: BenchConfig;
   backend: string;
   trainCharsPerSec: number;
+  /** Peak resident memory of the process after training (before the sampling measurements), KB. */
+  trainMaxRssKb: number;
+  /** One stream on one thread (lstm sample's default). */
   sampleCharsPerSec: number;
+  /** One stream on the threads of the kernels benchmarked (lstm sample --threads n). */
+  sampleThreadsCharsPerSec: number;
   /** Characters per second of SAMPLE_STREAMS samples computed together (BatchGenerator). */
   sampleManyCharsPerSec: number;
   /** Floating-point operations per training character (forward + backward, matrix products only). */
@@ -53,7 +58,8 @@ export function trainFlopsPerChar(c: BenchConfig): number {
   return 2 * macs;
 }
 
-export function benchEngine(c: BenchConfig, kernels: Kernels = new ReferenceKernels('f32'), seconds = 5, ids?: Ids): BenchResult {
+/** `single`: kernels of one thread for one-stream sampling, when `kernels` has more. */
+export function benchEngine(c: BenchConfig, kernels: Kernels = new ReferenceKernels('f32'), seconds = 5, ids?: Ids, single?: Kernels): BenchResult {
   const rng = new Rng(1);
   const model = new Model({ cell: c.cell, vocabSize: c.vocab, hidden: c.hidden, layers: c.layers }, kernels).init(rng);
   const text = ids ?? Int32Array.from({ length: 200_000 }, () => rng.int(c.vocab));
@@ -70,20 +76,39 @@ export function benchEngine(c: BenchConfig, kernels: Kernels = new ReferenceKern
   }
   const trainSec = (performance.now() - t0) / 1000;
   const trainCharsPerSec = (steps * c.batch * c.seqLen) / trainSec;
+  // peak memory of training, before sampling adds its own kernels and copies
+  const trainMaxRssKb = process.resourceUsage().maxRSS;
 
-  // Sampling: batch 1, one character at a time, temperature 0.8.
-  const g = new Graph(model, 1, 1, { train: false, packWeights: true }); // as Generator
-  const state = new RecurrentState(model.config, 1, kernels);
-  const sampler = new Sampler(c.vocab);
-  const tok = new Int32Array(1);
-  let n = 0;
+  // Sampling: batch 1, one character at a time, temperature 0.8, as lstm sample does it: on
+  // one thread (its default for one sample) and, given kernels of more threads, on those too
+  // (lstm sample --threads n), in alternating rounds so that both see the same machine.
+  const oneStream = (k: Kernels): { step: () => void; chars: number } => {
+    const m = k === kernels ? model : new Model(model.config, k);
+    if (m !== model) m.params.set(model.params);
+    const g = new Graph(m, 1, 1, { train: false, packWeights: true }); // as Generator
+    const state = new RecurrentState(m.config, 1, k);
+    const sampler = new Sampler(c.vocab), tok = new Int32Array(1), r = new Rng(2);
+    const o = { step: () => {
+      g.forward(tok, state, true, false, null);
+      tok[0] = sampler.sample(g.logits, 0, { temperature: 0.8 }, r);
+      o.chars++;
+    }, chars: 0 };
+    return o;
+  };
+  const streams = [oneStream(single ?? kernels), ...(single && single !== kernels ? [oneStream(kernels)] : [])];
+  const spent = streams.map(() => 0);
+  for (const s of streams) for (let i = 0; i < 200; i++) s.step(); // warm up (JIT)
+  for (const s of streams) s.chars = 0;
   const s0 = performance.now();
-  while (performance.now() - s0 < Math.min(2, seconds) * 1000 || n < 10) {
-    g.forward(tok, state, true, false, null);
-    tok[0] = sampler.sample(g.logits, 0, { temperature: 0.8 }, rng);
-    n++;
+  while (performance.now() - s0 < Math.min(4, 2 * seconds) * 1000 || streams[0].chars < 10) {
+    streams.forEach((s, i) => {
+      const t = performance.now();
+      for (let n = 0; n < 200; n++) s.step();
+      spent[i] += performance.now() - t;
+    });
   }
-  const sampleCharsPerSec = n / ((performance.now() - s0) / 1000);
+  const sampleCharsPerSec = streams[0].chars / (spent[0] / 1000);
+  const sampleThreadsCharsPerSec = streams.length > 1 ? streams[1].chars / (spent[1] / 1000) : sampleCharsPerSec;
 
   // Batched sampling: SAMPLE_STREAMS seeds, 200 characters each, no warm-up, as lstm sample
   // --num-samples does it (one step more than characters: the start token).
@@ -101,7 +126,7 @@ export function benchEngine(c: BenchConfig, kernels: Kernels = new ReferenceKern
   const sampleManyCharsPerSec = m / ((performance.now() - m0) / 1000);
   const flopsPerChar = trainFlopsPerChar(c);
   return {
-    config: c, backend: kernels.name, trainCharsPerSec, sampleCharsPerSec, sampleManyCharsPerSec, flopsPerChar,
+    config: c, backend: kernels.name, trainCharsPerSec, trainMaxRssKb, sampleCharsPerSec, sampleThreadsCharsPerSec, sampleManyCharsPerSec, flopsPerChar,
     gflops: (trainCharsPerSec * flopsPerChar) / 1e9, lastLoss,
   };
 }

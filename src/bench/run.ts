@@ -10,8 +10,9 @@
 // machine's float32 peak is measured as OpenBLAS sgemm (through torch) on 2 threads.
 // Training characters per second count batch × sequence per step; GFLOP/s count the matrix
 // products lstm actually does (the one-hot input is a gather); sampling is batch 1, one character
-// at a time, temperature 0.8; "×32" is 32 samples computed together (lstm sample --num-samples 32,
-// BatchGenerator), in characters per second over all 32, and its ratio to one stream.
+// at a time, temperature 0.8, on one thread as lstm sample does by default, then on --threads
+// (lstm sample --threads n); "×32" is 32 samples computed together (lstm sample --num-samples 32,
+// BatchGenerator), in characters per second over all 32, and its ratio to one stream (one thread).
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -44,6 +45,7 @@ interface Row {
   backend: string;
   train: number;
   sample: number;
+  sampleThreads: number;
   sampleMany: number;
   gflops: number;
   rssMb: number;
@@ -113,7 +115,7 @@ for (const config of configs) {
     if (values.json) console.log(JSON.stringify({ peer: 'lstm', ...j }));
     rows.push({
       config, label: CONFIGS[config].label, backend: String(j.backend), train: Number(j.train_chars_per_s), sample: Number(j.sample_chars_per_s),
-      sampleMany: Number(j.sample_many_chars_per_s),
+      sampleThreads: Number(j.sample_threads_chars_per_s), sampleMany: Number(j.sample_many_chars_per_s),
       gflops: Number(j.gflops), rssMb: Number(j.maxrss_kb) / 1024,
     });
   }
@@ -129,12 +131,13 @@ if (!values.json) {
   const f0 = (x: number) => Math.round(x).toLocaleString('en-US');
   const ratio = (a: number, b?: number) => (b ? `${(a / b).toFixed(2)}×` : '–');
   const table: string[][] = [[
-    'config', 'backend', 'train chars/s', 'PyTorch', 'ratio', 'GFLOP/s', peak ? '% of peak' : '', 'sample chars/s', 'PyTorch', 'ratio', `×${SAMPLE_STREAMS} chars/s`, 'vs 1', 'peak MB', 'PyTorch', 'ratio',
+    'config', 'backend', 'train chars/s', 'PyTorch', 'ratio', 'GFLOP/s', peak ? '% of peak' : '', 'sample chars/s', 'PyTorch', 'ratio', `${values.threads} threads`, 'ratio', `×${SAMPLE_STREAMS} chars/s`, 'vs 1', 'peak MB', 'PyTorch', 'ratio',
   ]];
   for (const r of rows) {
     table.push([
       r.label, r.backend, f0(r.train), r.torch ? f0(r.torch.train) : '–', ratio(r.train, r.torch?.train), r.gflops.toFixed(1),
       peak ? `${((100 * r.gflops) / peak).toFixed(0)}%` : '', f0(r.sample), r.torch ? f0(r.torch.sample) : '–', ratio(r.sample, r.torch?.sample),
+      f0(r.sampleThreads), ratio(r.sampleThreads, r.torch?.sample),
       f0(r.sampleMany), ratio(r.sampleMany, r.sample),
       f0(r.rssMb), r.torch ? f0(r.torch.rssMb) : '–', ratio(r.rssMb, r.torch?.rssMb),
     ]);
