@@ -610,44 +610,33 @@ function emitRunChunk(m: ModuleBuilder, gemmChunk: Fn, gemv: Fn, lstmRow: Fn, op
     f.get(job).get(i).get(aPack).get(bTile).get(bPack).call(gemmChunk);
     f.return();
   });
-  f.get(kind).i32(JOB_KIND.gemv).eq().if(() => {
-    // columns start … start + len of c and of every row of B
-    f.get(job).i32Load({ offset: 4 * JOB.size }).set(size);
-    f.get(i).get(size).mul().set(start);
-    f.get(job).i32Load({ offset: 4 * JOB.N }).get(start).sub().set(len);
-    f.get(len).get(size).gtS().if(() => { f.get(size).set(len); });
-    f.get(len);
-    f.get(job).i32Load({ offset: 4 * JOB.K });
-    f.get(job).i32Load({ offset: 4 * JOB.a });
-    f.get(job).i32Load({ offset: 4 * JOB.lda });
-    f.get(job).i32Load({ offset: 4 * JOB.b }).get(start).i32(2).shl().add();
-    f.get(job).i32Load({ offset: 4 * JOB.ldb });
-    f.get(job).i32Load({ offset: 4 * JOB.c }).get(start).i32(2).shl().add();
-    f.get(job).i32Load({ offset: 4 * JOB.acc });
-    f.call(gemv);
-    f.return();
-  });
+  // One-row products: columns start … start + len of c, and of every row of B (gemv: B in
+  // place) or block i of B (gemvBlocks: B stored as column blocks of `size` columns, each K
+  // rows of ldb bytes; WasmKernels.packB for one row).
+  const gemvCase = (k: number, blockB: () => void): void => {
+    f.get(kind).i32(k).eq().if(() => {
+      f.get(job).i32Load({ offset: 4 * JOB.size }).set(size);
+      f.get(i).get(size).mul().set(start);
+      f.get(job).i32Load({ offset: 4 * JOB.N }).get(start).sub().set(len);
+      f.get(len).get(size).gtS().if(() => { f.get(size).set(len); });
+      f.get(len);
+      f.get(job).i32Load({ offset: 4 * JOB.K });
+      f.get(job).i32Load({ offset: 4 * JOB.a });
+      f.get(job).i32Load({ offset: 4 * JOB.lda });
+      f.get(job).i32Load({ offset: 4 * JOB.b });
+      blockB();
+      f.add();
+      f.get(job).i32Load({ offset: 4 * JOB.ldb });
+      f.get(job).i32Load({ offset: 4 * JOB.c }).get(start).i32(2).shl().add();
+      f.get(job).i32Load({ offset: 4 * JOB.acc });
+      f.call(gemv);
+      f.return();
+    });
+  };
+  gemvCase(JOB_KIND.gemv, () => { f.get(start).i32(2).shl(); });
+  gemvCase(JOB_KIND.gemvBlocks, () => { f.get(i).get(job).i32Load({ offset: 4 * JOB.K }).mul().get(job).i32Load({ offset: 4 * JOB.ldb }).mul(); });
   f.get(kind).i32(JOB_KIND.lstmRow).eq().if(() => {
     f.get(job).get(i).call(lstmRow);
-    f.return();
-  });
-  f.get(kind).i32(JOB_KIND.gemvBlocks).eq().if(() => {
-    // B stored as column blocks of `size` columns, each K rows of ldb bytes (WasmKernels.packB
-    // for one row): chunk i is block i, columns start … start + len of c
-    f.get(job).i32Load({ offset: 4 * JOB.size }).set(size);
-    f.get(i).get(size).mul().set(start);
-    f.get(job).i32Load({ offset: 4 * JOB.N }).get(start).sub().set(len);
-    f.get(len).get(size).gtS().if(() => { f.get(size).set(len); });
-    f.get(len);
-    f.get(job).i32Load({ offset: 4 * JOB.K });
-    f.get(job).i32Load({ offset: 4 * JOB.a });
-    f.get(job).i32Load({ offset: 4 * JOB.lda });
-    f.get(job).i32Load({ offset: 4 * JOB.b });
-    f.get(i).get(job).i32Load({ offset: 4 * JOB.K }).mul().get(job).i32Load({ offset: 4 * JOB.ldb }).mul().add();
-    f.get(job).i32Load({ offset: 4 * JOB.ldb });
-    f.get(job).i32Load({ offset: 4 * JOB.c }).get(start).i32(2).shl().add();
-    f.get(job).i32Load({ offset: 4 * JOB.acc });
-    f.call(gemv);
     f.return();
   });
   f.get(job).i32Load({ offset: 4 * ROWJOB.rows }).set(rows);
