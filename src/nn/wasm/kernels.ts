@@ -72,11 +72,12 @@ export interface WasmKernelsOptions {
    *  1–2% faster than 4. */
   maxChunks?: number;
   /** One-row products (sampling) whose B has at least splitGemv numbers (default 32768)
-   *  and at most splitGemvMax (default 131072) are split in two column halves between the
+   *  and at most splitGemvMax (default 131072) are split in column ranges between the
    *  threads. A one-row product reads each number of B once: it is bound by how fast B
-   *  arrives. Split, each core streams half — from its own L2 when the halves of all the
-   *  model's matrices fit there, and that is what pays. From L3, two cores together got no
-   *  more bandwidth than one here (2×256 sampling: 54 µs a character either way). */
+   *  arrives. Split in place, each thread reads part of every row of B, and that measured no
+   *  faster than one thread on 2×256's 1 MB matrices (hence splitGemvMax); a B packed for one
+   *  row (packB with rows = 1: one contiguous block per thread) is split from splitGemv up,
+   *  whatever its size, and so are the LSTM layers of lstmRow. */
   splitGemv?: number;
   splitGemvMax?: number;
   /** The LSTM gates of a single row (B = 1) with at least this many units are split in two
