@@ -128,7 +128,7 @@ describe('lstm visualize: output', () => {
     expect(plain.stdout).toMatch(/coloured by where the model beats the n-gram/);
     writeFileSync(corpus, TEXT + 'x');
     try {
-      expectOneLineError(lstm(['visualize', '--checkpoint', model, '--quantity', 'vs-ngram', '--text', 'I speak']), /vs-ngram needs the corpus the model was trained on.*has changed since the model was trained/);
+      expectOneLineError(lstm(['visualize', '--checkpoint', model, '--quantity', 'vs-ngram', '--text', 'I speak']), /--quantity vs-ngram compares with an n-gram fitted on the model's training text, but .*corpus\.txt has changed since the model was trained/);
     } finally {
       writeFileSync(corpus, TEXT);
     }
