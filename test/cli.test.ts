@@ -320,7 +320,13 @@ describe('bad input: one line, non-zero exit, no stack trace, nothing overwritte
     const c = ck(out);
     c.train.backend = 'webgpu';
     expectOneLineError(lstm(['train', corpus, '--resume', bad('webgpu.json', JSON.stringify(c)), '--steps', '4']), /webgpu\.json was trained on a backend this lstm does not have \(webgpu\); it has wasm, wasm-fma, js/, 2);
-    expectOneLineError(lstm(['train', bad('other.txt', TEXT + 'x'), '--resume', out, '--steps', '4']), /not the same text/, 2);
+    expectOneLineError(lstm(['train', bad('other.txt', TEXT + 'x'), '--resume', out, '--steps', '4']), /--resume .*r\.json needs the text that run was trained on, but .*other\.txt is not the same text/, 2);
+    // No text given: the one the checkpoint names, only if it is still there and unchanged.
+    const from = (source: string) => { const d = ck(out); d.corpus.source = source; return bad('src.json', JSON.stringify(d)); };
+    const needs = /--resume .*src\.json needs the text that run was trained on, but/;
+    expectOneLineError(lstm(['train', '--resume', from(join(dir, 'gone.txt')), '--steps', '4']), new RegExp(`${needs.source} .*gone\\.txt is no longer there; give the same text again with "lstm train FILE --resume .*src\\.json"`), 2);
+    expectOneLineError(lstm(['train', '--resume', from(bad('changed.txt', TEXT + 'x')), '--steps', '4']), new RegExp(`${needs.source} the model's training corpus .*changed\\.txt has changed since the model was trained`), 2);
+    expectOneLineError(lstm(['train', '--resume', from('-'), '--steps', '4']), new RegExp(`${needs.source} it was read from standard input; give the same text again with "lstm train - --resume .*src\\.json"`), 2);
     expect(readFileSync(out).equals(before)).toBe(true);
   });
 

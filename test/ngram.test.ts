@@ -258,6 +258,22 @@ describe('the n-gram reference in lstm train and lstm eval', () => {
     expect(Object.keys(JSON.parse(ok(lstm(['eval', ck, held, '--json'])).stdout))).toEqual(['predictions', 'loss_nats', 'bpc', 'perplexity']);
   });
 
+  it('eval --ngram counts the last 10 M characters at most, as train\'s reference does, and says so', () => {
+    const held = join(dir, 'held-cap.txt');
+    writeFileSync(held, 'the dog and the cat sat on a log.\n');
+    // 1 M characters the cap leaves out (only "a"), then 10 M it counts: a unigram tells them apart.
+    const tail = TEXT.repeat(Math.ceil(10_000_000 / TEXT.length)).slice(-10_000_000);
+    const big = join(dir, 'big.txt');
+    writeFileSync(big, 'a'.repeat(1_000_000) + tail);
+    const j = JSON.parse(ok(lstm(['eval', ck, held, '--json', '--ngram', '1', '--ngram-corpus', big])).stdout);
+    const vocab = Vocab.fromText(TEXT);
+    const onTail = NgramModel.fit(vocab.encode(tail).ids, vocab.size, 1);
+    expect(j.ngram).toEqual({ order: 1, bpc: onTail.bitsPerChar(vocab.encode(readFileSync(held, 'utf8')).ids), corpus: big, fit_chars: 10_000_000, training_part: false });
+    const human = ok(lstm(['eval', ck, held, '--ngram', '1', '--ngram-corpus', big])).stdout;
+    expect(human).toMatch(/fitted on the last 10,000,000 of 11,000,000 characters: all of \S*big\.txt\)/);
+    unlinkSync(big);
+  });
+
   it('eval --ngram: a training text that is gone, changed or was standard input is one line; --ngram-corpus gives it', () => {
     const moved = join(dir, 'moved.txt'), elsewhere = join(dir, 'elsewhere.txt');
     writeFileSync(moved, TEXT);

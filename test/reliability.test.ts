@@ -249,7 +249,7 @@ describe.concurrent('nothing hangs or grows without bound', () => {
       expect(r.stderr).toMatch(/cannot be read here; using the built-in text/);
       const resumed = await lstm(['train', '--resume', bad], { limit: 30_000 });
       noHang(resumed);
-      expectOneLineError(resumed, /was trained on .*, which is not a regular file/, 2);
+      expectOneLineError(resumed, /--resume .*src\.json needs the text that run was trained on, but .* is not a regular file; give the same text again with "lstm train FILE --resume/, 2);
     }
   });
 

@@ -97,6 +97,10 @@ describe('lstm visualize: output', () => {
     expect(j.saturation.map((s: { gate: string }) => s.gate)).toEqual(['i', 'f', 'o']);
     expect(j.saturation[0].left).toHaveLength(16);
     expect(j.shown).toMatchObject({ layer: 1 });
+    // shown by default: the page's first unit, the strongest by |r| or η = √η² over the features
+    const strength = (f: { score: string }, s: number) => (f.score === 'eta_squared' ? Math.sqrt(s) : Math.abs(s));
+    const first = j.features.map((f: any) => ({ u: f.top[0], v: strength(f, f.top[0].score) })).sort((a: any, b: any) => b.v - a.v)[0].u;
+    expect(j.shown).toMatchObject({ layer: first.layer, unit: first.unit, quantity: first.quantity });
     const T = [...text].length;
     expect(j.activations.chars.join('')).toBe(text);
     const u = j.activations.units[0];
@@ -128,7 +132,7 @@ describe('lstm visualize: output', () => {
     expect(plain.stdout).toMatch(/coloured by where the model beats the n-gram/);
     writeFileSync(corpus, TEXT + 'x');
     try {
-      expectOneLineError(lstm(['visualize', '--checkpoint', model, '--quantity', 'vs-ngram', '--text', 'I speak']), /vs-ngram needs the corpus the model was trained on.*has changed since the model was trained/);
+      expectOneLineError(lstm(['visualize', '--checkpoint', model, '--quantity', 'vs-ngram', '--text', 'I speak']), /--quantity vs-ngram compares with an n-gram fitted on the model's training text, but .*corpus\.txt has changed since the model was trained/);
     } finally {
       writeFileSync(corpus, TEXT);
     }

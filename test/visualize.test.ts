@@ -9,7 +9,7 @@ import { Rng } from '../src/nn/rng.js';
 import { Vocab } from '../src/data/text.js';
 import { QUANTITIES, record } from '../src/visualize/record.js';
 import { bracketDepth, country, extractFeatures, insideQuotes, linePosition, regexFeature, wordPosition } from '../src/visualize/features.js';
-import { correlations, etaSquared, saturation, scoreFeature } from '../src/visualize/score.js';
+import { correlations, etaSquared, saturation, scoreFeature, strongestUnit, type FeatureScores } from '../src/visualize/score.js';
 import { colourText, scatter } from '../src/visualize/terminal.js';
 import { escapeHtml, renderPage, scriptSafeJson } from '../src/visualize/html.js';
 
@@ -213,6 +213,21 @@ describe('visualize: scores', () => {
     expect(e[1]).toBeCloseTo(0, 10);
     expect(e[2]).toBeCloseTo(0.5, 10);
   });
+  it('the strongest unit compares r with η = √η², not with η²: r = 0.77 loses to η² = 0.6 (η = 0.77459…)', () => {
+    const numeric: FeatureScores = {
+      feature: { kind: 'numeric', name: 'line-position', description: '', values: new Float64Array(0) },
+      ranked: [{ layer: 0, unit: 3, quantity: 'c', score: -0.77 }, { layer: 0, unit: 5, quantity: 'h', score: 0.5 }],
+    };
+    const categorical: FeatureScores = {
+      feature: { kind: 'categorical', name: 'country', description: '', labels: new Int32Array(0), categories: [] },
+      ranked: [{ layer: 0, unit: 7, quantity: 'c', score: 0.6 }],
+    };
+    expect(strongestUnit([numeric, categorical])!.s.unit).toBe(7);
+    expect(strongestUnit([categorical, numeric])!.s.unit).toBe(7);
+    expect(strongestUnit([numeric, categorical], (u) => u.quantity === 'h')!.s.unit).toBe(5);
+    expect(strongestUnit([numeric, categorical], (u) => u.layer === 1)).toBeNull();
+  });
+
   it('saturation shares count characters below 0.1 and above 0.9', () => {
     const vocab = new Vocab([...'ab']);
     const m = new Model({ cell: 'lstm', vocabSize: 2, hidden: 2, layers: 1 }, createKernels('js'));

@@ -11,8 +11,11 @@ let keepGoing = false;
 let failure: NodeJS.ErrnoException | null = null;
 let guarded = false;
 
-/** Once per process (main may run many times in one process, as the tests do). */
+/** At the start of every run of main. The handlers go on once per process (main may run many
+ *  times in one process, as the tests and a library caller's process do); what a command chose
+ *  for its run (keepGoingWithoutStdout) is undone, so the next run starts without it. */
 export function guardStdio(): void {
+  keepGoing = false;
   if (guarded) return;
   guarded = true;
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {

@@ -17,7 +17,7 @@ export function registerVisualize(program: Command): void {
     .option('--text <str>', 'the text to read (default: for the bundled corpus, a few of its last lines; otherwise the last 2,000 characters of the training corpus if it is unchanged, else a seeded 2,000-character sample from the model)')
     .option('--text-file <file>', 'read the text from a UTF-8 file (- for standard input)')
     .option('--layer <n>', 'the layer of the unit to colour by: 1 = the bottom (default: that of the best unit; 1 with --unit)')
-    .option('--unit <n>', 'the unit to colour by, 0 … hidden − 1 (default: the best unit of the strongest feature)')
+    .option('--unit <n>', 'the unit to colour by, 0 … hidden − 1 (default: the unit that tracks a feature best, by |r| or √η²)')
     .addOption(new Option('--quantity <q>', 'what to colour by: c (shown as tanh c), h, a gate (lstm: i f g o; gru: r z n), or vs-ngram (where the model beats a 5-gram)'))
     .option('--feature <regex>', 'add a feature: "inside a match of REGEX" (repeatable)', collect)
     .option('--top <k>', 'units listed per feature', String(D.top))

@@ -18,7 +18,7 @@ import { describeChars, listChars } from '../data/text.js';
 import { encodeUtf8 } from '../data/utf8.js';
 import { EVAL_CHUNK, Evaluator } from '../train/evaluate.js';
 import { loadModel } from '../io/load.js';
-import { fitForCheckpoint } from '../ngram/reference.js';
+import { EVAL_NGRAM, fitForCheckpoint } from '../ngram/reference.js';
 
 export const EvalOptionsSchema = z.object({
   checkpoint: z.string().min(1).optional(),
@@ -68,7 +68,7 @@ export async function runEval(raw: Record<string, unknown>, ui: Ui): Promise<Eva
     throw new UserError(`${label} has ${ids.length} character${ids.length === 1 ? '' : 's'}${skipped ? ` the model knows (${skipped} skipped)` : ''}: nothing to predict; eval needs at least 2`);
   }
   // The n-gram first: a training text that is gone or changed is an error before the long part.
-  const fitted = o.ngram === undefined ? null : await fitForCheckpoint(ck, vocab, o.ngram, o.ngramCorpus);
+  const fitted = o.ngram === undefined ? null : await fitForCheckpoint(ck, vocab, o.ngram, EVAL_NGRAM, o.ngramCorpus);
   const { loss, predictions } = new Evaluator(model, 1, Math.min(EVAL_CHUNK, ids.length - 1)).evaluate(ids);
   const report: EvalReport = { predictions, loss_nats: loss, bpc: loss / Math.LN2, perplexity: Math.exp(loss) };
   if (fitted) {
@@ -94,7 +94,7 @@ export async function runEval(raw: Record<string, unknown>, ui: Ui): Promise<Eva
     const what = g.training_part ? `the model's training part of ${g.corpus}` : `all of ${g.corpus}`;
     ui.line(`  ${c.bold(`${g.order}-gram`.padEnd(10))}  ${g.bpc.toFixed(5)} bits per character: the model is ${Math.abs(gap).toFixed(5)} ${gap >= 0 ? 'better' : 'worse'}`);
     const context = g.order === 1 ? 'character frequencies alone' : `each character from the ${g.order - 1} before it`;
-    ui.line(c.dim(`  (interpolated Kneser-Ney, ${context}, fitted on ${g.fit_chars.toLocaleString('en-US')} characters: ${what}${fitted.skipped ? `; ${fitted.skipped.toLocaleString('en-US')} characters the model does not know left out` : ''})`));
+    ui.line(c.dim(`  (interpolated Kneser-Ney, ${context}, fitted on ${fitted.capped ? `the last ${g.fit_chars.toLocaleString('en-US')} of ${fitted.available.toLocaleString('en-US')}` : g.fit_chars.toLocaleString('en-US')} characters: ${what}${fitted.skipped ? `; ${fitted.skipped.toLocaleString('en-US')} characters the model does not know left out` : ''})`));
   }
   return report;
 }

@@ -21,7 +21,7 @@ import { Rng } from '../nn/rng.js';
 import type { Ui } from '../ui/ui.js';
 import { extractFeatures, type Feature } from '../visualize/features.js';
 import { QUANTITIES, SIGMOID_GATES, record, unitSeries, type Recording } from '../visualize/record.js';
-import { categoryMeans, describeSaturation, saturation, scoreFeature, type FeatureScores, type GateSaturation, type UnitScore } from '../visualize/score.js';
+import { categoryMeans, describeSaturation, saturation, scoreFeature, strengthOf, strongestUnit, type FeatureScores, type GateSaturation, type UnitScore } from '../visualize/score.js';
 import { colourText, legend, scatter, toUnit } from '../visualize/terminal.js';
 import { renderPage, saturationSvg, type PageEntry } from '../visualize/html.js';
 import { ngramComparison, type NgramComparison } from '../visualize/vs-ngram.js';
@@ -182,7 +182,8 @@ function defaultQuantity(rec: Recording): string {
   return rec.cell === 'lstm' || rec.cell === 'lstm-nofg' ? 'c' : 'h';
 }
 
-/** The unit asked for, or the best unit of the strongest feature (within --layer / --quantity if given). */
+/** The unit asked for, or the strongest unit over the features (within --layer / --quantity if
+ *  given), by strengthOf as the page ranks them: the page's first unit. */
 function pickUnit(rec: Recording, features: FeatureScores[], o: VisualizeOptions): ShownUnit {
   const make = (layer: number, unit: number, quantity: string, why: string): ShownUnit => {
     const gate = SIGMOID_GATES.has(quantity);
@@ -193,11 +194,7 @@ function pickUnit(rec: Recording, features: FeatureScores[], o: VisualizeOptions
   if (o.unit !== undefined) {
     return make((o.layer ?? 1) - 1, o.unit, o.quantity ?? defaultQuantity(rec), 'chosen with --unit');
   }
-  let best: { s: UnitScore; f: FeatureScores } | null = null;
-  for (const f of features) {
-    const s = f.ranked.find((u) => (o.layer === undefined || u.layer === o.layer - 1) && (o.quantity === undefined || u.quantity === o.quantity));
-    if (s && (!best || Math.abs(s.score) > Math.abs(best.s.score))) best = { s, f };
-  }
+  const best = strongestUnit(features, (u) => (o.layer === undefined || u.layer === o.layer - 1) && (o.quantity === undefined || u.quantity === o.quantity));
   if (!best) return make((o.layer ?? 1) - 1, 0, o.quantity ?? defaultQuantity(rec), 'no feature varies on this text: unit 0');
   return make(best.s.layer, best.s.unit, best.s.quantity, `the unit that tracks ${best.f.feature.name} best (${formatScore(best.f.feature, best.s.score)})`);
 }
@@ -212,11 +209,6 @@ export function unitLabel(s: { layer: number; unit: number; quantity: string }):
 
 function shownName(q: string): string {
   return q === 'c' ? 'tanh(c)' : q;
-}
-
-/** How strongly a unit tracks a feature, on one scale for both kinds: |r|, or η (√η²). */
-function strengthOf(f: Feature, score: number): number {
-  return f.kind === 'numeric' ? Math.abs(score) : Math.sqrt(score);
 }
 
 /** The page: every unit of the shown quantity (or c/h) in the list, strongest first. */

@@ -12,7 +12,7 @@
 //      left beside it are removed first.
 //   3) lockOutputFile(path) for files written again and again by one long run (checkpoints): an
 //      exclusive PATH.lock holding the process id, removed on exit; a lock whose process is dead
-//      is taken over.
+//      is taken over by one process only (PATH.lock.takeover; the argument is at lockOutputFile).
 
 import { constants as bufferConstants } from 'node:buffer';
 import {
@@ -264,34 +264,55 @@ export interface OutputLock {
   release(): void;
 }
 
+/** The locks this process holds, by absolute path: a second lockOutputFile of the same file in
+ *  this process is refused as one from another process would be (the lock holds our pid). */
+const heldHere = new Set<string>();
+
 /**
  * Step 3: take PATH.lock (created exclusively, holding this process's id) so no other lstm
  * writes `path` while this one does. A lock left by a process that is gone is taken over.
  * Released by release() or when the process exits.
+ *
+ * Why two processes can never both hold the lock, however their steps interleave (two lstm
+ * runs started together after a crash, both finding the dead run's lock):
+ *   - A lock is only ever made with 'wx' (exclusive create), which succeeds for exactly one
+ *     process while the name is free.
+ *   - A lock file is only ever removed (a) by its holder's release(), which removes it only
+ *     while it holds that holder's own id, or (b) by a taker holding PATH.lock.takeover (itself
+ *     made with 'wx', so one taker at a time), right after reading, while holding it, that the
+ *     lock still holds the id of a process that is gone.
+ *   - Between that read and that removal nothing can change the lock: another taker would need
+ *     PATH.lock.takeover; the lock's maker is gone, so no release() removes it; and 'wx' cannot
+ *     make a new one while it is there. So a taker removes exactly the dead process's lock, never
+ *     a live one, and then competes with everyone else through 'wx' again.
+ * (The old way, every taker removing the lock it had once read as stale, let a slow taker remove
+ * the lock a quicker one had just made, and both went on writing.)
+ * What this cannot decide alone is left to the user, in one line: a lock holding no process id,
+ * or a takeover file left by a taker that was killed inside its few system calls.
  */
 export function lockOutputFile(path: string): OutputLock {
-  const lock = `${path}.lock`;
+  const lock = `${path}.lock`, key = resolve(lock);
   for (let attempt = 0; ; attempt++) {
-    try {
-      const fd = openSync(lock, 'wx');
-      writeAll(fd, Buffer.from(`${process.pid}\n`));
-      closeSync(fd);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`cannot lock ${path}: ${describeWriteError(e)}`);
-      let holder = NaN;
-      try { holder = Number(readFileSync(lock, 'utf8').trim()); } catch { /* removed meanwhile: try again */ }
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
-        throw new UserError(`${path} is being written by another lstm (process ${holder}; lock file ${lock})`, 2);
-      }
-      if (attempt >= 2) throw new UserError(`cannot lock ${path}: ${lock} is in the way`, 2);
-      try { unlinkSync(lock); } catch { /* removed meanwhile */ }
+    if (attempt >= 20) throw new UserError(`cannot lock ${path}: ${lock} keeps changing`, 2);
+    if (makeLock(lock, path)) break;
+    const content = readLockWhenWritten(lock);
+    if (content === null) continue; // removed meanwhile: try again
+    const holder = Number(content);
+    if (!Number.isInteger(holder) || holder <= 0) {
+      throw new UserError(`cannot lock ${path}: ${lock} is in the way (it holds no process id); remove it if no lstm is writing ${path}`, 2);
     }
+    if (holder === process.pid ? heldHere.has(key) : isAlive(holder)) {
+      throw new UserError(`${path} is being written by another lstm (process ${holder}; lock file ${lock})`, 2);
+    }
+    // The holder is gone (or was an earlier process that had our id): take its lock over.
+    if (takeOverStaleLock(lock, path, content)) break;
   }
+  heldHere.add(key);
   let held = true;
   const release = () => {
     if (!held) return;
     held = false;
+    heldHere.delete(key);
     process.off('exit', release);
     try {
       if (readFileSync(lock, 'utf8').trim() === String(process.pid)) unlinkSync(lock);
@@ -299,6 +320,87 @@ export function lockOutputFile(path: string): OutputLock {
   };
   process.on('exit', release);
   return { path: lock, release };
+}
+
+/** Make `lock` holding this process's id: true, or false if it is already there. */
+function makeLock(lock: string, path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(lock, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new UserError(`cannot lock ${path}: ${describeWriteError(e)}`);
+  }
+  try {
+    writeAll(fd, Buffer.from(`${process.pid}\n`));
+  } catch (e) {
+    closeSync(fd);
+    try { unlinkSync(lock); } catch { /* gone */ }
+    throw new UserError(`cannot lock ${path}: ${describeWriteError(e)}`);
+  }
+  closeSync(fd);
+  return true;
+}
+
+/** The text of `lock` (trimmed), or null if it is gone. A lock is made empty and then given its
+ *  id, so an empty one may be a moment old: it is read again for up to half a second. */
+function readLockWhenWritten(lock: string): string | null {
+  for (let wait = 0; ; wait++) {
+    let text: string;
+    try {
+      text = readFileSync(lock, 'utf8').trim();
+    } catch {
+      return null;
+    }
+    if (text !== '' || wait >= 50) return text;
+    sleep(10);
+  }
+}
+
+/**
+ * Replace `lock`, found holding `stale` (the id of a process that is gone), by one holding ours:
+ * true if done, false if the lock changed meanwhile (the caller looks again). Exported for the
+ * tests, which replay the interleavings of two takers one step at a time.
+ */
+export function takeOverStaleLock(lock: string, path: string, stale: string): boolean {
+  const takeover = `${lock}.takeover`;
+  // 1) One taker at a time: PATH.lock.takeover, made exclusively, holding the taker's id.
+  let fd: number | null = null;
+  for (let wait = 0; fd === null; wait++) {
+    try {
+      fd = openSync(takeover, 'wx');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`cannot lock ${path}: ${describeWriteError(e)}`);
+      if (wait < 100) { sleep(10); continue; } // another taker, done within milliseconds
+      let taker = NaN;
+      try { taker = Number(readFileSync(takeover, 'utf8').trim()); } catch { continue; /* done meanwhile */ }
+      if (Number.isInteger(taker) && taker > 0 && taker !== process.pid && isAlive(taker)) {
+        throw new UserError(`${path} is being written by another lstm (process ${taker} is taking over ${lock})`, 2);
+      }
+      throw new UserError(`cannot lock ${path}: ${takeover} was left by an lstm stopped while taking over ${lock}; remove it if no lstm is writing ${path}`, 2);
+    }
+  }
+  try {
+    try { writeAll(fd, Buffer.from(`${process.pid}\n`)); } finally { closeSync(fd); }
+    // 2) Holding it: remove the lock only if it still holds the dead id (see lockOutputFile).
+    let now: string;
+    try { now = readFileSync(lock, 'utf8').trim(); } catch { return false; /* gone: make it afresh */ }
+    if (now !== stale) return false;
+    try {
+      unlinkSync(lock);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(`cannot lock ${path}: cannot remove ${lock}: ${describeWriteError(e)}`);
+    }
+    // 3) Make ours; a process that found the name free in between has it instead.
+    return makeLock(lock, path);
+  } finally {
+    try { unlinkSync(takeover); } catch { /* cannot happen: only the holder removes it */ }
+  }
+}
+
+/** Block this thread for `ms` milliseconds (locking is synchronous, and waits only briefly). */
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** Whether `path` is a regular file (not missing, a folder, a device or a FIFO): what a file

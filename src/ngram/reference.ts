@@ -15,10 +15,16 @@ import { NgramModel } from './kneser-ney.js';
 export const NGRAM_REFERENCE = {
   order: 5,                 // a 6-gram is 0.05 bpc better on tinyshakespeare (2.26 vs 2.31) but
                             // counts 2.4× the strings
-  maxFitChars: 10_000_000,  // the last 10 M training characters at most: a 5-gram of 10 M
-                            // characters of source code and docs took 2.4 s and 145 MB here
-                            // (npm run bench:ngram -- --from FILE --orders 5)
+  maxFitChars: 10_000_000,  // the last 10 M training characters at most, for every n-gram lstm
+                            // fits (this reference, eval --ngram, visualize --quantity vs-ngram):
+                            // a 5-gram of 10 M characters of source code and docs took 2.4 s and
+                            // 145 MB here (npm run bench:ngram -- --from FILE --orders 5)
 } as const;
+
+/** The characters an n-gram is fitted on: all of `ids`, or the last maxFitChars of them. */
+function fitPart(ids: Ids): Ids {
+  return ids.length > NGRAM_REFERENCE.maxFitChars ? ids.subarray(ids.length - NGRAM_REFERENCE.maxFitChars) : ids;
+}
 
 export interface NgramReference {
   order: number;
@@ -35,18 +41,20 @@ export interface NgramReference {
  *  text, or order 0). */
 export function ngramReference(trainIds: Ids, valIds: Ids, vocabSize: number, order: number = NGRAM_REFERENCE.order): NgramReference | null {
   if (order === 0 || valIds.length < 2 || trainIds.length === 0) return null;
-  const capped = trainIds.length > NGRAM_REFERENCE.maxFitChars;
-  const fit = capped ? trainIds.subarray(trainIds.length - NGRAM_REFERENCE.maxFitChars) : trainIds;
+  const fit = fitPart(trainIds);
   const model = NgramModel.fit(fit, vocabSize, order);
-  return { order, bpc: model.bitsPerChar(valIds), fitChars: fit.length, capped };
+  return { order, bpc: model.bitsPerChar(valIds), fitChars: fit.length, capped: fit.length < trainIds.length };
 }
 
 export interface FittedNgram {
   model: NgramModel;
   /** The text it was fitted on, for the user: "corpora/default.txt" or "notes.txt". */
   source: string;
-  /** Characters counted. */
+  /** Characters counted: all of the text (or its training part), or the last maxFitChars. */
   fitChars: number;
+  /** The characters there were to count; more than fitChars when capped. */
+  available: number;
+  capped: boolean;
   /** Whether that is the model's training part (the corpus without its validation tail) or a
    *  whole other text given with --ngram-corpus. */
   trainingPart: boolean;
@@ -54,35 +62,49 @@ export interface FittedNgram {
   skipped: number;
 }
 
+/** Who asks for an n-gram fitted on a checkpoint's text, for the refusals: what it needs (a
+ *  phrase, followed by ", but WHY"), and the option that gives the text instead, if any. */
+export interface NgramAsker {
+  needs: string;
+  corpusOption?: string;
+}
+
+/** lstm eval --ngram N [--ngram-corpus FILE]. */
+export const EVAL_NGRAM: NgramAsker = { needs: "--ngram fits on the model's training text", corpusOption: '--ngram-corpus' };
+
 /**
  * An n-gram of `order` fitted on the text a checkpoint was trained on: the corpus it records,
  * when that file is still there with the same SHA-256, or `override` (--ngram-corpus FILE). The
- * training part is used when the text is the checkpoint's corpus; another text is used whole.
- * Anything else is a UserError saying what is wrong and how to give the text.
+ * training part is used when the text is the checkpoint's corpus; another text is used whole;
+ * either way its last NGRAM_REFERENCE.maxFitChars characters at most, as lstm train's reference.
+ * Anything else is a UserError saying what is wrong (in the words of `asker`) and how to give the text.
  */
-export async function fitForCheckpoint(ck: Checkpoint, vocab: Vocab, order: number, override?: string): Promise<FittedNgram> {
+export async function fitForCheckpoint(ck: Checkpoint, vocab: Vocab, order: number, asker: NgramAsker, override?: string): Promise<FittedNgram> {
   const recorded = ck.corpus.source;
-  const give = 'give the training text with --ngram-corpus FILE';
+  const give = asker.corpusOption ? `; give the training text with ${asker.corpusOption} FILE` : '';
   if (override === undefined && recorded === '-') {
-    throw new UserError(`--ngram fits on the model's training text, but it was read from standard input and cannot be read again; ${give}`);
+    throw new UserError(`${asker.needs}, but it was read from standard input and cannot be read again${give}`);
   }
   let text;
   if (override === undefined) {
     const found = await rereadTrainingCorpus(ck.corpus);
-    if ('why' in found) throw new UserError(`--ngram fits on the model's training text, but ${found.why}; ${give}`);
+    if ('why' in found) throw new UserError(`${asker.needs}, but ${found.why}${give}`);
     text = found.text;
   } else {
-    text = await readCorpus(override, '--ngram-corpus');
+    text = await readCorpus(override, asker.corpusOption);
   }
   const same = text.sha256 === ck.corpus.sha256;
   const { ids, skipped } = encodeUtf8(text.utf8, vocab);
   const nVal = same ? Math.floor(ids.length * ck.train.valFrac) : 0;
-  const fit = ids.subarray(0, ids.length - nVal);
-  if (fit.length === 0) throw new UserError(`${text.label} has no character the model knows: nothing to fit the n-gram on`);
+  const part = ids.subarray(0, ids.length - nVal);
+  if (part.length === 0) throw new UserError(`${text.label} has no character the model knows: nothing to fit the n-gram on`);
+  const fit = fitPart(part);
   return {
     model: NgramModel.fit(fit, vocab.size, order),
     source: text.source === 'default' ? 'the default corpus' : text.source,
     fitChars: fit.length,
+    available: part.length,
+    capped: fit.length < part.length,
     trainingPart: same,
     skipped,
   };

@@ -18,8 +18,8 @@ import {
 } from '../io/checkpoint.js';
 import { SettingsError, settingName, UserError } from '../errors.js';
 import { num } from '../schema.js';
-import { readCorpus, type CorpusText } from '../io/corpus.js';
-import { checkOutputFile, isRegularFile, lockOutputFile, type OutputLock } from '../io/files.js';
+import { readCorpus, rereadTrainingCorpus, type CorpusText } from '../io/corpus.js';
+import { checkOutputFile, lockOutputFile, type OutputLock } from '../io/files.js';
 import { checkTrainingBudget } from '../nn/budget.js';
 import { defaultCheckpointDir } from '../io/load.js';
 import { Vocab, describeChars } from '../data/text.js';
@@ -257,20 +257,24 @@ async function runTraining(spec: TrainSpec, corpus: string | CorpusText | undefi
 
   // 2) The text.
   emit({ event: 'reading' });
-  const corpusSource = typeof corpus === 'object' ? corpus : corpus ?? (o.resume && ck ? ck.corpus.source : undefined);
-  if (o.resume && ck && corpusSource === '-' && corpus === undefined) {
-    throw new SettingsError((cli) => `the run in ${o.resume} was trained on standard input: give the same text again ${cli ? `with "lstm train - --resume ${o.resume}"` : "(corpus '-')"}`, 2);
+  // Resuming with no text given: the one the checkpoint names, read again only if it is still
+  // there, a regular file, unchanged (rereadTrainingCorpus). A text given must be that text.
+  const needs = (cli: boolean) => `${resume(cli)} ${o.resume} needs the text that run was trained on, but`;
+  let text: CorpusText | null;
+  if (o.resume && ck && corpus === undefined) {
+    const found = await rereadTrainingCorpus(ck.corpus);
+    if ('why' in found) {
+      const arg = ck.corpus.source === '-' ? '-' : 'FILE';
+      throw new SettingsError((cli) => `${needs(cli)} ${found.why}; give the same text again ${cli ? `with "lstm train ${arg} --resume ${o.resume}"` : `as the corpus${arg === '-' ? " ('-')" : ''}`}`, 2);
+    }
+    text = found.text;
+  } else {
+    text = typeof corpus === 'object' ? corpus : await readCorpus(corpus);
+    if (o.resume && ck && text.sha256 !== ck.corpus.sha256) {
+      throw new SettingsError((cli) => `${needs(cli)} ${describeSource(text!)} is not the same text (its SHA-256 differs from the checkpoint's)`, 2);
+    }
   }
-  // A file named inside a checkpoint is opened unasked only if it is a regular file: a FIFO
-  // would wait for a writer forever, a device might never end.
-  if (typeof corpusSource === 'string' && corpusSource !== 'default' && corpus === undefined && existsSync(corpusSource) && !isRegularFile(corpusSource)) {
-    throw new UserError(`the run in ${o.resume} was trained on ${corpusSource}, which is not a regular file (a device or a FIFO); give the same text again as a file`, 2);
-  }
-  let text: CorpusText | null = typeof corpusSource === 'object' ? corpusSource : await readCorpus(corpusSource);
   const info: CorpusInfo = { source: text.source, chars: text.chars, sha256: text.sha256 };
-  if (o.resume && ck && info.sha256 !== ck.corpus.sha256) {
-    throw new SettingsError((cli) => `${resume(cli)} needs the corpus the run was trained on: ${describeSource(info)} is not the same text (its SHA-256 differs from the checkpoint's)`, 2);
-  }
 
   // 3) Vocabulary, model configuration and training settings.
   let vocab: Vocab;

@@ -37,6 +37,22 @@ export function scoreFeature(rec: Recording, f: Feature): FeatureScores {
   return { feature: f, ranked };
 }
 
+/** How strongly a unit tracks a feature, on one scale for both kinds: |r|, or η (√η²). */
+export function strengthOf(f: Feature, score: number): number {
+  return f.kind === 'numeric' ? Math.abs(score) : Math.sqrt(score);
+}
+
+/** The strongest unit over all features, among those `keep` admits (each feature's ranked list
+ *  is strongest first), compared by strengthOf: the unit the page lists first. */
+export function strongestUnit(features: readonly FeatureScores[], keep: (u: UnitScore) => boolean = () => true): { s: UnitScore; f: FeatureScores } | null {
+  let best: { s: UnitScore; f: FeatureScores } | null = null;
+  for (const f of features) {
+    const s = f.ranked.find(keep);
+    if (s && (!best || strengthOf(f.feature, s.score) > strengthOf(best.f.feature, best.s.score))) best = { s, f };
+  }
+  return best;
+}
+
 /** r between y (NaN = skip) and each column of x (T × H). A constant column scores 0. */
 export function correlations(x: Float32Array, T: number, H: number, y: Float64Array): Float64Array {
   const sx = new Float64Array(H), sxx = new Float64Array(H), sxy = new Float64Array(H);

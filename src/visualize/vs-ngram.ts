@@ -2,15 +2,15 @@
 //
 // Per character t: diff_t = ln P_lstm(x_t | x_<t) − ln P_ngram(x_t | up to n − 1 preceding).
 // Positive where the LSTM predicted the character better. The n-gram is interpolated
-// Kneser-Ney (src/ngram/kneser-ney.ts) fitted on the training part of the checkpoint's corpus,
-// which must still be there unchanged (same SHA-256), or the comparison would be unfair.
+// Kneser-Ney (src/ngram/kneser-ney.ts) fitted, as lstm eval --ngram fits it (fitForCheckpoint),
+// on the training part of the checkpoint's corpus (its last 10 M characters at most), which
+// must still be there unchanged (same SHA-256), or the comparison would be unfair.
 
-import { UserError } from '../errors.js';
-import { rereadTrainingCorpus } from '../io/corpus.js';
 import type { Loaded } from '../io/load.js';
-import { encodeUtf8 } from '../data/utf8.js';
-import { NgramModel } from '../ngram/kneser-ney.js';
+import { fitForCheckpoint, type NgramAsker } from '../ngram/reference.js';
 import type { Recording } from './record.js';
+
+const VS_NGRAM: NgramAsker = { needs: "--quantity vs-ngram compares with an n-gram fitted on the model's training text" };
 
 export interface NgramComparison {
   order: number;
@@ -28,13 +28,8 @@ export interface NgramComparison {
 /** Fit the n-gram on the checkpoint's training text and compare it with the recording's log-probabilities. */
 export async function ngramComparison(loaded: Loaded, ids: Int32Array, rec: Recording, order: number): Promise<NgramComparison> {
   const { ck, vocab } = loaded;
-  const found = await rereadTrainingCorpus(ck.corpus);
-  if ('why' in found) throw new UserError(`--quantity vs-ngram needs the corpus the model was trained on, to fit the n-gram: ${found.why}`);
-  const corpus = found.text;
-  const { ids: all } = encodeUtf8(corpus.utf8, vocab);
-  const nVal = Math.floor(all.length * ck.train.valFrac);
-  const train = all.subarray(0, all.length - nVal);
-  const model = NgramModel.fit(train, vocab.size, order);
+  const fitted = await fitForCheckpoint(ck, vocab, order, VS_NGRAM);
+  const model = fitted.model;
   // The n-gram reads the same '\n' the LSTM was started on, so both predict the first character from it.
   const start = vocab.has('\n') ? [vocab.id('\n')] : [];
   const lp = model.logProbs(Int32Array.from([...start, ...ids])).subarray(start.length);
@@ -48,8 +43,8 @@ export async function ngramComparison(loaded: Loaded, ids: Int32Array, rec: Reco
     sumN += lp[t];
   }
   const lstmBpc = -sumL / T / Math.LN2, ngramBpc = -sumN / T / Math.LN2;
-  const where = ck.corpus.source === 'default' ? 'the bundled corpus' : ck.corpus.source;
-  const fittedOn = `${train.length.toLocaleString('en-US')} training characters of ${where}`;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const fittedOn = `${fitted.capped ? `the last ${n(fitted.fitChars)} of ${n(fitted.available)}` : n(fitted.fitChars)} training characters of ${fitted.source}`;
   return {
     order, fittedOn, diff, scaled, lstmBpc, ngramBpc,
     description: `a ${order}-gram fitted on ${fittedOn}; on this text the model needs ${lstmBpc.toFixed(2)} bits per character, the ${order}-gram ${ngramBpc.toFixed(2)}`,
