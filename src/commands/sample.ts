@@ -18,6 +18,9 @@ import type { SampleOptions } from '../nn/sampler.js';
  *  up to 6 characters escaped (\u001b), within the longest string V8 builds. */
 const MAX_JSON_LENGTH = Math.floor(constants.MAX_STRING_LENGTH / 12);
 
+/** From this --length on, one sample is written on defaultThreads() threads (see runSample). */
+export const LONG_SAMPLE = 10_000;
+
 export const SampleOptionsSchema = z.object({
   checkpoint: z.string().min(1).optional(),
   checkpointDir: z.string().min(1).optional(),
@@ -43,11 +46,11 @@ export interface SampleResult {
  *  (`lstm sample | head`), and generation stops quietly. */
 export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s: string) => boolean): Promise<SampleResult | SampleResult[]> {
   const o = parseOptions(SampleOptionsSchema, raw);
-  // One stream is one-row products: a second thread shares them (each computes its own units
-  // of a layer), but they stream weights more than they compute, and on the 2-core machine
-  // that measured from no gain to a loss whenever anything else ran (README, Performance); so
-  // one thread unless asked. N streams together are matrix products, which a second thread speeds up.
-  const threads = o.threads ?? (o.numSamples > 1 ? defaultThreads() : 1);
+  // N streams together are matrix products, which a second thread speeds up. One stream: a
+  // second thread computes half the units of each layer (1.45–1.5× on the idle 2-core machine,
+  // README Performance), but starting it costs about 0.1 s, more than a short sample gains;
+  // so one thread below LONG_SAMPLE characters unless asked.
+  const threads = o.threads ?? (o.numSamples > 1 || o.length >= LONG_SAMPLE ? defaultThreads() : 1);
   const { path, model, vocab } = loadModel(o.checkpoint, undefined, o.checkpointDir, threads);
   const unknown = vocab.unknown(o.prime);
   if (unknown.length > 0) {
