@@ -3,6 +3,7 @@
 //   npm run bench                                   small, medium, large; PyTorch if it can run
 //   npm run bench -- --configs small --seconds 30 --no-peers
 //   npm run bench -- --backends wasm,wasm-fma,js --json
+//   npm run bench -- --configs small,medium --rounds 3     ours and PyTorch alternately, medians
 //
 // Every measurement runs in a process of its own (so peak memory is its own), one after the
 // other. Ours: src/bench/child.ts. PyTorch: the workplace's peer benchmark (../shared/bench, or
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     backends: { type: 'string', default: 'wasm' },
     threads: { type: 'string', default: '2' },
     seconds: { type: 'string', default: '15' },
+    rounds: { type: 'string', default: '1' },
     'no-peers': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
@@ -107,24 +109,47 @@ const configs = values.configs!.split(',');
 configs.forEach(configNamed);
 const backends = values.backends!.split(',');
 backends.forEach(backendNamed);
-const rows: Row[] = [];
-for (const config of configs) {
-  for (const backend of backends) {
-    say(`measuring lstm ${config} on ${backend} …`);
-    const j = ours(config, backend);
-    if (values.json) console.log(JSON.stringify({ peer: 'lstm', ...j }));
-    rows.push({
-      config, label: CONFIGS[config].label, backend: String(j.backend), train: Number(j.train_chars_per_s), sample: Number(j.sample_chars_per_s),
-      sampleThreads: Number(j.sample_threads_chars_per_s), sampleMany: Number(j.sample_many_chars_per_s),
-      gflops: Number(j.gflops), rssMb: Number(j.maxrss_kb) / 1024,
-    });
+// Rounds: ours, then PyTorch, again and again; each number in the table is the median over the
+// rounds. This machine's speed drifts by tens of percent within minutes, for us and for PyTorch
+// alike, so a ratio from numbers measured minutes apart can be off by as much; alternating
+// (and the per-round ratios printed below the table) shows how far.
+const rounds = Math.max(1, Number(values.rounds));
+const perRound: Row[][] = [];
+for (let round = 0; round < rounds; round++) {
+  const rows: Row[] = [];
+  for (const config of configs) {
+    for (const backend of backends) {
+      say(`measuring lstm ${config} on ${backend}${rounds > 1 ? ` (round ${round + 1} of ${rounds})` : ''} …`);
+      const j = ours(config, backend);
+      if (values.json) console.log(JSON.stringify({ peer: 'lstm', round, ...j }));
+      rows.push({
+        config, label: CONFIGS[config].label, backend: String(j.backend), train: Number(j.train_chars_per_s), sample: Number(j.sample_chars_per_s),
+        sampleThreads: Number(j.sample_threads_chars_per_s), sampleMany: Number(j.sample_many_chars_per_s),
+        gflops: Number(j.gflops), rssMb: Number(j.maxrss_kb) / 1024,
+      });
+    }
   }
+  const torch = peers(configs);
+  for (const [config, j] of torch) {
+    if (values.json) console.log(JSON.stringify({ ...j, round }));
+    for (const r of rows) if (r.config === config) r.torch = { train: j.train_chars_per_s, sample: j.sample_chars_per_s, rssMb: j.self_maxrss_kb / 1024, gflops: j.train_gflops };
+  }
+  perRound.push(rows);
 }
-const torch = peers(configs);
-for (const [config, j] of torch) {
-  if (values.json) console.log(JSON.stringify(j));
-  for (const r of rows) if (r.config === config) r.torch = { train: j.train_chars_per_s, sample: j.sample_chars_per_s, rssMb: j.self_maxrss_kb / 1024, gflops: j.train_gflops };
-}
+const median = (xs: number[]): number => {
+  const v = [...xs].sort((a, b) => a - b), h = v.length >> 1;
+  return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
+};
+const rows: Row[] = perRound[0].map((first, i) => {
+  const all = perRound.map((rs) => rs[i]), m = (f: (r: Row) => number): number => median(all.map(f));
+  const torch = all.every((r) => r.torch) ? {
+    train: m((r) => r.torch!.train), sample: m((r) => r.torch!.sample), rssMb: m((r) => r.torch!.rssMb), gflops: m((r) => r.torch!.gflops),
+  } : undefined;
+  return {
+    ...first, train: m((r) => r.train), sample: m((r) => r.sample), sampleThreads: m((r) => r.sampleThreads),
+    sampleMany: m((r) => r.sampleMany), gflops: m((r) => r.gflops), rssMb: m((r) => r.rssMb), torch,
+  };
+});
 const peak = machinePeak();
 
 if (!values.json) {
@@ -148,4 +173,11 @@ if (!values.json) {
   if (peak) console.log(`machine peak: ${peak.toFixed(0)} GFLOP/s (OpenBLAS sgemm 1024³ through torch, 2 threads)`);
   console.log('');
   for (const t of table) console.log(t.map((x, j) => (j < 2 ? x.padEnd(widths[j]) : x.padStart(widths[j]))).join('  '));
+  if (rounds > 1) {
+    console.log(`\nmedians of ${rounds} rounds; the ratios to PyTorch in each round (train, sample, ${values.threads} threads):`);
+    perRound[0].forEach((r, i) => {
+      const each = perRound.map((rs) => rs[i]).map((x) => [ratio(x.train, x.torch?.train), ratio(x.sample, x.torch?.sample), ratio(x.sampleThreads, x.torch?.sample)].join(' '));
+      console.log(`  ${r.label.padEnd(widths[0])}  ${r.backend.padEnd(widths[1])}  ${each.join('  |  ')}`);
+    });
+  }
 }
