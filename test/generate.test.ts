@@ -7,6 +7,7 @@ import { Rng } from '../src/nn/rng.js';
 import { WasmKernels } from '../src/nn/wasm/kernels.js';
 import { Vocab } from '../src/data/text.js';
 import { Graph } from '../src/nn/graph.js';
+import { enableRelaxedSimd } from '../src/nn/backend.js';
 import { RecurrentState } from '../src/nn/model.js';
 
 const TEXT = 'the cat sat on the mat.\nthe dog ate the log!\nä☃ 🙂\n';
@@ -87,10 +88,11 @@ describe('one stream from packed weights (Generator, lstm sample)', () => {
     return out;
   }
 
-  for (const threads of [2, 3]) for (const cell of CELLS) {
-    it(`${cell}, ${threads} threads: the packed one-row products give the bits of the plain ones, and one copy serves every sampler of a model`, () => {
-      // splitGemv 1: every one-row product is split, so each is packed in column blocks
-      const kernels = WasmKernels.createSync({ threads, splitGemv: 1 });
+  for (const [threads, fma] of [[2, false], [3, false], [2, true]] as const) for (const cell of CELLS) {
+    it(`${cell}, ${threads} threads${fma ? ', fused multiply-add' : ''}: the packed one-row products give the bits of the plain ones, and one copy serves every sampler of a model`, () => {
+      // splitGemv 1: every one-row product and LSTM layer is split, so each is packed
+      if (fma) expect(enableRelaxedSimd()).toBe(true);
+      const kernels = WasmKernels.createSync({ threads, splitGemv: 1, fma });
       try {
         const { model: m, vocab } = model(cell, kernels, 2, 40);
         const ids = Array.from({ length: 40 }, (_, i) => (i * 7) % vocab.size);

@@ -253,9 +253,8 @@ describe('WasmKernels with worker threads', () => {
   for (const [threads, fma] of [[2, false], [2, true], [3, false], [4, true]] as const) it(`${threads} threads give bit-identical results to one, split by columns or by rows, all transposes${fma ? ', with fused multiply-add' : ''}`, async () => {
     // splitFlops: 0 splits every product and a tiny chunkFlops cuts it into many chunks (down
     // to one tile each), so small shapes exercise both cuts, their edges and the claiming.
-    // splitGemv: 0 cuts one-row products (M = 1, B not transposed: the gemv path) in two column halves.
     // With fma the worker instantiates the FMA module, compiled on the main thread.
-    const k2 = await WasmKernels.create({ threads, splitFlops: 0, chunkFlops: 2000, maxChunks: 1000, mc: 8, kc: 12, splitGemv: 0, fma });
+    const k2 = await WasmKernels.create({ threads, splitFlops: 0, chunkFlops: 2000, maxChunks: 1000, mc: 8, kc: 12, fma });
     const k1 = WasmKernels.createSync({ mc: 8, kc: 12, fma });
     expect(k2.name).toBe(k1.name);
     const rng = new Rng(99);
@@ -332,9 +331,9 @@ describe('WasmKernels with worker threads', () => {
     }
   });
 
-  for (const threads of [2, 3, 4]) it(`packB for one row (${threads} threads): column blocks, one per thread, give the bits of gemm; repack follows B, nothing else does`, async () => {
-    const kp = await WasmKernels.create({ threads, splitGemv: 1 });
-    const k1 = WasmKernels.createSync();
+  for (const [threads, fma] of [[2, false], [3, false], [4, true]] as const) it(`packB for one row (${threads} threads${fma ? ', fused multiply-add' : ''}): column blocks, one per thread, give the bits of gemm; repack follows B, nothing else does`, async () => {
+    const kp = await WasmKernels.create({ threads, splitGemv: 1, fma });
+    const k1 = WasmKernels.createSync({ fma });
     const rng = new Rng(11);
     try {
       // ragged last blocks, one block narrower than the others, blocks of one tile, deep and shallow K

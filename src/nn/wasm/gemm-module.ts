@@ -469,10 +469,10 @@ export const JOB = {
 } as const;
 
 /** Kinds of job. Element-wise jobs are cut into row ranges of `size` rows and use the words
- *  of ROWJOB instead of the product's; a one-row product (gemv) uses the product's words
- *  (M = 1, tB = 0) and is cut into column ranges of `size`; gemvBlocks likewise, with B in
- *  column blocks of `size` columns each stored on its own (WasmKernels.packB for one row). */
-export const JOB_KIND = { gemm: 0, lstmFwd4: 1, lstmFwd3: 2, lstmBwd4: 3, lstmBwd3: 4, gemv: 5, gruFwd: 6, gruBwd: 7, adam: 8, lstmFwd4u: 9, lstmFwd3u: 10, gemvBlocks: 11, lstmRow: 12 } as const;
+ *  of ROWJOB instead of the product's; a one-row product (gemvBlocks) uses the product's
+ *  words (M = 1), with B in column blocks of `size` columns each stored on its own
+ *  (WasmKernels.packB for one row), one chunk a block. */
+export const JOB_KIND = { gemm: 0, lstmFwd4: 1, lstmFwd3: 2, lstmBwd4: 3, lstmBwd3: 4, gruFwd: 6, gruBwd: 7, adam: 8, lstmFwd4u: 9, lstmFwd3u: 10, gemvBlocks: 11, lstmRow: 12 } as const;
 
 /** Word offsets of lstmRow, one step of an LSTM layer for one row (sampling), cut into unit
  *  ranges of `size` units: H; Kin, the inputs below (0 for layer 0, whose input part and bias
@@ -610,31 +610,25 @@ function emitRunChunk(m: ModuleBuilder, gemmChunk: Fn, gemv: Fn, lstmRow: Fn, op
     f.get(job).get(i).get(aPack).get(bTile).get(bPack).call(gemmChunk);
     f.return();
   });
-  // One-row products: columns start … start + len of c, and of every row of B (gemv: B in
-  // place) or block i of B (gemvBlocks: B stored as column blocks of `size` columns, each K
-  // rows of ldb bytes; WasmKernels.packB for one row).
-  const gemvCase = (k: number, blockB: () => void): void => {
-    f.get(kind).i32(k).eq().if(() => {
-      f.get(job).i32Load({ offset: 4 * JOB.size }).set(size);
-      f.get(i).get(size).mul().set(start);
-      f.get(job).i32Load({ offset: 4 * JOB.N }).get(start).sub().set(len);
-      f.get(len).get(size).gtS().if(() => { f.get(size).set(len); });
-      f.get(len);
-      f.get(job).i32Load({ offset: 4 * JOB.K });
-      f.get(job).i32Load({ offset: 4 * JOB.a });
-      f.get(job).i32Load({ offset: 4 * JOB.lda });
-      f.get(job).i32Load({ offset: 4 * JOB.b });
-      blockB();
-      f.add();
-      f.get(job).i32Load({ offset: 4 * JOB.ldb });
-      f.get(job).i32Load({ offset: 4 * JOB.c }).get(start).i32(2).shl().add();
-      f.get(job).i32Load({ offset: 4 * JOB.acc });
-      f.call(gemv);
-      f.return();
-    });
-  };
-  gemvCase(JOB_KIND.gemv, () => { f.get(start).i32(2).shl(); });
-  gemvCase(JOB_KIND.gemvBlocks, () => { f.get(i).get(job).i32Load({ offset: 4 * JOB.K }).mul().get(job).i32Load({ offset: 4 * JOB.ldb }).mul(); });
+  // A one-row product with B in column blocks of `size` columns, each K rows of ldb bytes
+  // (WasmKernels.packB for one row): chunk i is block i, columns start … start + len of c.
+  f.get(kind).i32(JOB_KIND.gemvBlocks).eq().if(() => {
+    f.get(job).i32Load({ offset: 4 * JOB.size }).set(size);
+    f.get(i).get(size).mul().set(start);
+    f.get(job).i32Load({ offset: 4 * JOB.N }).get(start).sub().set(len);
+    f.get(len).get(size).gtS().if(() => { f.get(size).set(len); });
+    f.get(len);
+    f.get(job).i32Load({ offset: 4 * JOB.K });
+    f.get(job).i32Load({ offset: 4 * JOB.a });
+    f.get(job).i32Load({ offset: 4 * JOB.lda });
+    f.get(job).i32Load({ offset: 4 * JOB.b });
+    f.get(i).get(job).i32Load({ offset: 4 * JOB.K }).mul().get(job).i32Load({ offset: 4 * JOB.ldb }).mul().add();
+    f.get(job).i32Load({ offset: 4 * JOB.ldb });
+    f.get(job).i32Load({ offset: 4 * JOB.c }).get(start).i32(2).shl().add();
+    f.get(job).i32Load({ offset: 4 * JOB.acc });
+    f.call(gemv);
+    f.return();
+  });
   f.get(kind).i32(JOB_KIND.lstmRow).eq().if(() => {
     f.get(job).get(i).call(lstmRow);
     f.return();

@@ -71,15 +71,14 @@ export interface WasmKernelsOptions {
    *  ahead take more. Measured on the idle 2-core machine, training 1×128 and 2×256: 2 chunks
    *  1–2% faster than 4. */
   maxChunks?: number;
-  /** One-row products (sampling) whose B has at least splitGemv numbers (default 32768)
-   *  and at most splitGemvMax (default 131072) are split in column ranges between the
-   *  threads. A one-row product reads each number of B once: it is bound by how fast B
-   *  arrives. Split in place, each thread reads part of every row of B, and that measured no
-   *  faster than one thread on 2×256's 1 MB matrices (hence splitGemvMax); a B packed for one
-   *  row (packB with rows = 1: one contiguous block per thread) is split from splitGemv up,
-   *  whatever its size, and so are the LSTM layers of lstmRow. */
+  /** One-row products (sampling) whose B has at least splitGemv numbers (default 262144, 1 MB),
+   *  and LSTM layers whose W_ih and W_hh together have that many, are packed for one row
+   *  (packB with rows = 1, packLstmRow) and split between the threads, each reading its own
+   *  contiguous part. Measured on the idle 2-core machine (one stream, µs a character, one
+   *  thread against two): 1×128 7.7 against 8.9, 2×128 18.6 against 18.0, 2×256 64.9 against
+   *  41.8, 3×512 758 against 256. Split in place (each thread reading part of every row of B)
+   *  was slower than one thread at every size, so a one-row product on B in place is never split. */
   splitGemv?: number;
-  splitGemvMax?: number;
   /** The LSTM gates of a single row (B = 1) with at least this many units are split in two
    *  unit ranges between the threads (default 256). */
   splitUnits?: number;
@@ -141,7 +140,6 @@ export class WasmKernels extends ReferenceKernels {
   readonly maxChunks: number;
   readonly splitElements: number;
   readonly splitGemv: number;
-  readonly splitGemvMax: number;
   readonly splitAdam: number;
   readonly splitUnits: number;
   readonly exactGates: boolean;
@@ -175,8 +173,7 @@ export class WasmKernels extends ReferenceKernels {
     this.chunkFlops = opts.chunkFlops ?? 1e6;
     this.maxChunks = Math.max(2, opts.maxChunks ?? this.threads);
     this.splitElements = opts.splitElements ?? 2048;
-    this.splitGemv = opts.splitGemv ?? 32768;
-    this.splitGemvMax = opts.splitGemvMax ?? 131072;
+    this.splitGemv = opts.splitGemv ?? 262144;
     this.splitAdam = opts.splitAdam ?? 65536;
     this.splitUnits = opts.splitUnits ?? 256;
     this.exactGates = opts.exactGates ?? false;
@@ -338,19 +335,9 @@ export class WasmKernels extends ReferenceKernels {
 
     if (M === 1 && !transB) {
       // One row (sampling): stream B once, no packing (wasm/gemv-module.ts). Same bits as
-      // the tiled path computes for that row. With workers, a wide one is cut in column
-      // ranges, one per thread, so each thread streams (and its cache keeps) its part of B.
-      const xs = tA ? lda : 4;
-      if (this.splitsGemv(N, K, this.splitGemvMax) && this.team!.welcome(0)) {
-        const size = this.gemvBlock(N);
-        const ctl = this.ctl, j = CTL.JOB;
-        ctl[j + JOB.N] = N; ctl[j + JOB.K] = K; ctl[j + JOB.a] = a; ctl[j + JOB.lda] = xs;
-        ctl[j + JOB.b] = b; ctl[j + JOB.ldb] = ldb; ctl[j + JOB.c] = c; ctl[j + JOB.acc] = acc;
-        ctl[j + JOB.size] = size; ctl[j + JOB.kind] = JOB_KIND.gemv;
-        this.team!.share(Math.ceil(N / size));
-      } else {
-        this.x.gemv(N, K, a, xs, b, ldb, c, acc);
-      }
+      // the tiled path computes for that row. On this thread: split in place between threads
+      // it measured slower than one thread (see splitGemv); a B packed for one row is split.
+      this.x.gemv(N, K, a, tA ? lda : 4, b, ldb, c, acc);
       return;
     }
 
@@ -365,12 +352,12 @@ export class WasmKernels extends ReferenceKernels {
    * need not gather each tile of B from K rows of B (strided reads from L3 for a matrix
    * of 1 MB: 10–15% of a 32-row product's time, measured). Only for K ≤ KC (one K block).
    *
-   * For one-row products (rows = 1) that are split between the threads: B's columns cut in
-   * one block per thread (whole tiles), each block stored on its own as K rows of its width.
-   * Split in place, each thread would read its half of every row of B, and the cores'
-   * prefetchers fetch across into the other half: measured on 2×256's 256×1024 matrices, each
-   * thread's half then took 1.5 times as long as it does alone, and the split product gained
-   * 1.2× over one thread instead of ~1.8×. Null when one thread computes the product.
+   * For one-row products (rows = 1) that are split between the threads (see splitGemv): B's
+   * columns cut in one block per thread (whole tiles), each block stored on its own as K rows
+   * of its width, so each thread streams one contiguous part. Split in place instead, each
+   * thread reading its part of every row of B, sampling 2×256 on two threads measured 0.96×
+   * one thread; in blocks, 1.29–1.34× (the idle 2-core machine). Null when one thread computes
+   * the product.
    */
   packB(K: number, N: number, B: FloatArray, bOff: number, ldb: number, rows = 2): PackedMatrix | null {
     if (!this.owns(B) || K < 1 || N < 1) return null;
@@ -411,8 +398,8 @@ export class WasmKernels extends ReferenceKernels {
   }
 
   /** Whether a one-row product of this shape is split between the threads (see gemm). */
-  private splitsGemv(N: number, K: number, max = Infinity): boolean {
-    return this.team !== null && N * K >= this.splitGemv && N * K <= max && N >= 2 * this.nr;
+  private splitsGemv(N: number, K: number): boolean {
+    return this.team !== null && N * K >= this.splitGemv && N >= 2 * this.nr;
   }
 
   /** Columns per thread of a split one-row product: whole tiles. */
@@ -456,10 +443,11 @@ export class WasmKernels extends ReferenceKernels {
    * matrix of gates·size columns — Kin rows of W_ih, then H rows of W_hh, each row holding for
    * each gate block g the columns g·H + u0 … g·H + u0 + size − 1 (zeros past H) — so that each
    * thread streams its own contiguous part (see packB for why) in one product per matrix.
-   * Null on one thread, with exact gates, or when H is not a multiple of 4.
+   * Null on one thread, with exact gates, when H is not a multiple of 4, or for a layer of
+   * fewer than splitGemv weights (see there).
    */
   packLstmRow(H: number, Kin: number, gates: number, P: FloatArray, ihOff: number, hhOff: number): PackedLstmRow | null {
-    if (this.team === null || this.exactGates || H % 4 !== 0 || H < 8 || !this.owns(P)) return null;
+    if (this.team === null || this.exactGates || H % 4 !== 0 || H < 8 || (Kin + H) * gates * H < this.splitGemv || !this.owns(P)) return null;
     const size = roundUp(Math.ceil(H / this.threads), 4), ranges = Math.ceil(H / size);
     const W: WasmLstmRow = {
       H, Kin, gates, data: this.alloc(ranges * (Kin + H) * gates * size), src: P, ihOff, hhOff, size,
