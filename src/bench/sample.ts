@@ -1,0 +1,152 @@
+// Sampling one stream on one thread against two, and the two ceilings behind the numbers in the
+// README's Performance section:
+//
+//   node dist/bench/sample.js [--configs small,medium,large] [--rounds 30] [--chars 600]
+//
+// 1. One stream (B = 1, one character at a time, temperature 0.8), µs a character, on one
+//    thread and on two threads three ways: the default (one job per LSTM layer, lstmRow), the
+//    products split in packed column blocks with the gates split apart (lstmRow turned off),
+//    and no packing at all. The settings take turns in blocks of --chars characters, each
+//    after 20 untimed ones, --rounds times: this machine's speed drifts within minutes, so
+//    only numbers measured side by side compare. Printed: medians, and the median over the
+//    rounds of one thread's time over each setting's (above 1: faster than one thread).
+// 2. The 32-row product of --num-samples 32 on 2×256 (32×256×1024, weights packed), GFLOP/s
+//    on one thread and on two, best of 7.
+// 3. The float32 peak of 128-bit WebAssembly here: a loop of f32x4.mul and f32x4.add on twelve
+//    independent accumulators, no memory, on one thread, then on two at once.
+
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { Graph } from '../nn/graph.js';
+import { Model, RecurrentState } from '../nn/model.js';
+import { Rng } from '../nn/rng.js';
+import { Sampler } from '../nn/sampler.js';
+import { ModuleBuilder } from '../nn/wasm/emitter.js';
+import { WasmKernels } from '../nn/wasm/kernels.js';
+import { WA } from '../nn/wasm/runtime.js';
+import { configNamed } from './configs.js';
+
+const { values } = parseArgs({
+  options: {
+    configs: { type: 'string', default: 'small,medium,large' },
+    rounds: { type: 'string', default: '30' },
+    chars: { type: 'string', default: '600' },
+  },
+});
+const rounds = Number(values.rounds), chars = Number(values.chars);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+interface Setting { name: string; threads: number; pack: boolean; fuse: boolean }
+const SETTINGS: Setting[] = [
+  { name: 'one thread', threads: 1, pack: true, fuse: true },
+  { name: 'two threads (default: a job per layer)', threads: 2, pack: true, fuse: true },
+  { name: 'two threads, products in packed blocks, gates apart', threads: 2, pack: true, fuse: false },
+  { name: 'two threads, nothing packed', threads: 2, pack: false, fuse: false },
+];
+
+function oneStream(): void {
+  for (const name of values.configs!.split(',')) {
+    const c = configNamed(name);
+    const streams = SETTINGS.map((s) => {
+      const k = WasmKernels.createSync({ threads: s.threads });
+      if (!s.fuse) (k as { packLstmRow?: unknown }).packLstmRow = undefined; // Graph then splits the products and the gates apart
+      const model = new Model({ cell: c.cell, vocabSize: c.vocab, hidden: c.hidden, layers: c.layers }, k).init(new Rng(1));
+      const g = new Graph(model, 1, 1, { train: false, packWeights: s.pack });
+      const state = new RecurrentState(model.config, 1, k), sampler = new Sampler(c.vocab), tok = new Int32Array(1), rng = new Rng(5);
+      return () => {
+        g.forward(tok, state, true, false, null);
+        tok[0] = sampler.sample(g.logits, 0, { temperature: 0.8 }, rng);
+      };
+    });
+    const n = name === 'large' ? Math.max(1, Math.round(chars / 10)) : chars;
+    const us: number[][] = SETTINGS.map(() => []);
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 ? streams.map((_, i) => i) : streams.map((_, i) => streams.length - 1 - i);
+      for (const i of order) {
+        for (let j = 0; j < 20; j++) streams[i]();
+        const t = performance.now();
+        for (let j = 0; j < n; j++) streams[i]();
+        us[i].push(((performance.now() - t) / n) * 1000);
+      }
+    }
+    console.log(`${c.label}: one stream, µs a character (median of ${rounds} rounds of ${n}), and one thread's time over it in the same round`);
+    SETTINGS.forEach((s, i) => {
+      const speed = median(us[0].map((t, r) => t / us[i][r]));
+      console.log(`  ${s.name.padEnd(52)} ${median(us[i]).toFixed(1).padStart(7)} µs   ${speed.toFixed(2)}×`);
+    });
+  }
+}
+
+function product32(): void {
+  console.log('32×256×1024 with packed weights (the step of --num-samples 32 on 2×256), best of 7:');
+  for (const threads of [1, 2]) {
+    const k = WasmKernels.createSync({ threads });
+    const M = 32, K = 256, N = 1024, A = k.alloc(M * K), B = k.alloc(K * N), C = k.alloc(M * N);
+    const rng = new Rng(3);
+    for (let i = 0; i < B.length; i++) B[i] = rng.next() - 0.5;
+    for (let i = 0; i < A.length; i++) A[i] = rng.next() - 0.5;
+    const P = k.packB(K, N, B, 0, N)!;
+    const reps = 500;
+    let best = 0;
+    for (let r = 0; r < 7; r++) {
+      const t = performance.now();
+      for (let i = 0; i < reps; i++) k.gemmPacked(M, A, 0, K, P, C, 0, N, false);
+      best = Math.max(best, (2 * M * N * K * reps) / ((performance.now() - t) * 1e6));
+    }
+    console.log(`  ${threads} thread${threads > 1 ? 's' : ' '}  ${best.toFixed(1)} GFLOP/s`);
+    k.close();
+  }
+}
+
+/** A module whose spin(n) runs n iterations of twelve f32x4 multiply-then-add chains. */
+function spinModule(): Uint8Array {
+  const m = new ModuleBuilder();
+  const f = m.fn('spin', ['i32'], ['f32']);
+  const acc: number[] = [], k = f.local('v128'), d = f.local('v128');
+  for (let i = 0; i < 12; i++) acc.push(f.local('v128'));
+  f.f32x4Const(0.999).set(k);
+  f.f32x4Const(0.001).set(d);
+  f.block(() => f.loop(() => {
+    f.get(0).eqz().brIf(1);
+    for (const a of acc) f.get(a).get(k).f32x4Mul().get(d).f32x4Add().set(a);
+    f.get(0).i32(1).sub().set(0);
+    f.br(0);
+  }));
+  f.get(acc[0]);
+  for (let i = 1; i < acc.length; i++) f.get(acc[i]).f32x4Add();
+  f.f32x4ExtractLane(0); // a result, so the loop is not optimised away
+  return m.build();
+}
+
+const ITERATIONS = 20_000_000;
+const SPIN_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const x = new WebAssembly.Instance(new WebAssembly.Module(workerData)).exports;
+parentPort.postMessage('go');
+for (;;) x.spin(${ITERATIONS});
+`;
+
+async function peak(): Promise<void> {
+  const bytes = spinModule();
+  const x = new WA.Instance(new WA.Module(bytes), {}).exports as unknown as { spin(n: number): number };
+  const run = (): number => {
+    let best = 0;
+    for (let r = 0; r < 3; r++) {
+      const t = performance.now();
+      x.spin(ITERATIONS);
+      best = Math.max(best, (ITERATIONS * 12 * 8) / ((performance.now() - t) * 1e6));
+    }
+    return best;
+  };
+  const alone = run();
+  const w = new Worker(SPIN_WORKER, { eval: true, workerData: bytes });
+  await new Promise((resolve) => w.once('message', resolve));
+  const together = run();
+  await w.terminate();
+  console.log(`128-bit WebAssembly peak (f32x4 mul and add, no memory): one thread ${alone.toFixed(1)} GFLOP/s; with a second thread doing the same, this one ${together.toFixed(1)} GFLOP/s`);
+}
+
+oneStream();
+product32();
+await peak();
+process.exit(0);
