@@ -291,39 +291,52 @@ describe('WasmKernels with worker threads', () => {
     }
   });
 
-  for (const threads of [1, 2, 3]) it(`packB + gemmPacked give the bits of gemm on the unpacked matrix (${threads} thread${threads > 1 ? 's' : ''}: split by columns and by rows), and agree with the reference`, async () => {
-    // Small blocks and chunks so the shapes cross tile, panel and chunk edges; the plain
-    // product runs on a one-thread kernel with the same blocking.
+  for (const threads of [1, 2, 3]) it(`packB + gemmPacked give the bits of gemm on the unpacked matrix, B or its transpose, one K block or several (${threads} thread${threads > 1 ? 's' : ''}: split by columns and by rows), and agree with the reference`, async () => {
+    // Small blocks and chunks so the shapes cross tile, panel, K-block and chunk edges; the
+    // plain product runs on a one-thread kernel with the same blocking.
     const opts = { mc: 8, kc: 40, nr: 8 };
     const kp = await WasmKernels.create({ ...opts, threads, splitFlops: 0, chunkFlops: 2000, maxChunks: 1000 });
     const k1 = WasmKernels.createSync(opts);
     const rng = new Rng(7);
     try {
-      const shapes: [number, number, number][] = [[32, 128, 40], [2, 65, 33], [5, 17, 3], [40, 9, 7], [64, 65, 29], [3, 1, 1], [1, 40, 7]];
-      for (const [M, N, K] of shapes) {
+      const shapes: [number, number, number][] = [[32, 128, 40], [2, 65, 33], [5, 17, 3], [40, 9, 7], [64, 65, 29], [3, 1, 1], [1, 40, 7], [32, 24, 97], [6, 17, 41], [40, 33, 120], [1, 9, 81]];
+      for (const transB of [false, true]) for (const [M, N, K] of shapes) {
         for (const acc of [false, true]) {
-          const lda = K + 1, ldb = N + 2, ldc = N + 3, bOff = 5;
-          const A1 = k1.alloc(M * lda), B1 = k1.alloc(bOff + K * ldb), C1 = k1.alloc(M * ldc);
-          const A2 = kp.alloc(M * lda), B2 = kp.alloc(bOff + K * ldb), C2 = kp.alloc(M * ldc);
+          const what = `${transB ? 'NT' : 'NN'} M=${M} N=${N} K=${K} acc=${acc}`;
+          // B is stored K×N (row stride ldb), or N×K for its transpose
+          const lda = K + 1, ldb = (transB ? K : N) + 2, ldc = N + 3, bOff = 5, rowsB = transB ? N : K;
+          const A1 = k1.alloc(M * lda), B1 = k1.alloc(bOff + rowsB * ldb), C1 = k1.alloc(M * ldc);
+          const A2 = kp.alloc(M * lda), B2 = kp.alloc(bOff + rowsB * ldb), C2 = kp.alloc(M * ldc);
           randomFill(A1, rng); randomFill(B1, rng); randomFill(C1, rng);
           A2.set(A1); B2.set(B1); C2.set(C1);
           const C64 = Float64Array.from(C1);
-          const P = kp.packB(K, N, B2, bOff, ldb);
+          const P = kp.packB(K, N, B2, bOff, ldb, 2, transB);
           expect(P).not.toBeNull();
-          B2.fill(Number.NaN, 0, bOff); // the copy is made: later changes of B (here: none inside it) do not matter
-          k1.gemm(false, false, M, N, K, A1, 0, lda, B1, bOff, ldb, C1, 0, ldc, acc);
+          // the copy is made: later changes of B do not reach it (one row, not transposed,
+          // reads B in place instead)
+          if (M > 1 || transB) B2.fill(Number.NaN);
+          k1.gemm(false, transB, M, N, K, A1, 0, lda, B1, bOff, ldb, C1, 0, ldc, acc);
           kp.gemmPacked(M, A2, 0, lda, P!, C2, 0, ldc, acc);
-          ref.gemm(false, false, M, N, K, Float64Array.from(A1), 0, lda, Float64Array.from(B1), bOff, ldb, C64, 0, ldc, acc);
+          ref.gemm(false, transB, M, N, K, Float64Array.from(A1), 0, lda, Float64Array.from(B1), bOff, ldb, C64, 0, ldc, acc);
           const bits1 = new Uint32Array(C1.buffer, C1.byteOffset, C1.length);
           const bits2 = new Uint32Array(C2.buffer, C2.byteOffset, C2.length);
           for (let x = 0; x < C1.length; x++) {
-            if (bits1[x] !== bits2[x]) expect.fail(`M=${M} N=${N} K=${K} acc=${acc}: C[${x}] gemm ${C1[x]}, gemmPacked ${C2[x]}`);
-            near(`M=${M} N=${N} K=${K} C[${x}]`, C2[x], C64[x], 1e-4 * (K + 1));
+            if (bits1[x] !== bits2[x]) expect.fail(`${what}: C[${x}] gemm ${C1[x]}, gemmPacked ${C2[x]}`);
+            near(`${what} C[${x}]`, C2[x], C64[x], 1e-4 * (K + 1));
+          }
+          // repack copies B's numbers as they are now
+          B2.set(B1);
+          for (let i = 0; i < B1.length; i++) B1[i] = B2[i] = -B1[i];
+          kp.repack(P!);
+          C1.set(C2);
+          k1.gemm(false, transB, M, N, K, A1, 0, lda, B1, bOff, ldb, C1, 0, ldc, false);
+          kp.gemmPacked(M, A2, 0, lda, P!, C2, 0, ldc, false);
+          for (let x = 0; x < C1.length; x++) {
+            if (bits1[x] !== bits2[x]) expect.fail(`${what}, after repack: C[${x}] gemm ${C1[x]}, gemmPacked ${C2[x]}`);
           }
         }
       }
-      // K deeper than one block: no packed layout, and a matrix outside the memory neither
-      expect(kp.packB(41, 8, kp.alloc(41 * 8), 0, 8)).toBeNull();
+      // a matrix outside the memory: no packed copy
       expect(kp.packB(4, 8, new Float32Array(32), 0, 8)).toBeNull();
     } finally {
       kp.close();

@@ -103,6 +103,10 @@ export class Graph {
   private readonly packedIh: (PackedMatrix | null)[] = [];
   private readonly packedHh: (PackedMatrix | null)[] = [];
   private packedDec: PackedMatrix | null = null;
+  /** Training (B > 1): W_hh's transpose, packed for the per-step products of backward. */
+  private readonly packedHhT: (PackedMatrix | null)[] = [];
+  /** Training: the packed copies to refresh at every forward pass. */
+  private readonly trainPacked: PackedMatrix[] = [];
   /** An LSTM layer's weights packed for Kernels.lstmRow (packWeights, B = T = 1), else null. */
   private readonly packedRow: (PackedLstmRow | null)[] = [];
 
@@ -152,6 +156,18 @@ export class Graph {
       }
       this.packedDec = pack(H, V, layout.dec_w.offset);
     }
+    if (opts.train && B > 1 && k.packB && k.gemmPacked && k.repack) {
+      // Training: the recurrent weights, packed for the per-step products of both passes (W_hh
+      // forward, its transpose backward), refreshed at every forward pass (the weights change
+      // between steps). Same bits; the products no longer copy or transpose W_hh at each step.
+      const P = model.params, layout = model.layout, R = cell === 'rnn' ? H : G;
+      for (let l = 0; l < L; l++) {
+        const off = layout.layers[l].w_hh.offset;
+        this.packedHh[l] = k.packB(H, R, P, off, R, B);
+        this.packedHhT[l] = k.packB(R, H, P, off, R, B, true);
+        for (const m of [this.packedHh[l], this.packedHhT[l]]) if (m) this.trainPacked.push(m);
+      }
+    }
     if (opts.train) {
       for (let l = 0; l < L; l++) {
         this.dgates.push(k.alloc(N * G));
@@ -174,6 +190,7 @@ export class Graph {
     if (tokens.length < N) throw new Error(`need ${N} tokens, got ${tokens.length}`);
     this.tokens = tokens;
     this.trainingPass = train;
+    for (const m of this.trainPacked) k.repack!(m); // the weights as they are now
     const P = this.model.params;
     const layout = this.model.layout;
     for (let l = 0; l < L; l++) {
@@ -247,6 +264,13 @@ export class Graph {
     else this.k.gemm(false, false, M, N, K, A, aOff, lda, P, wOff, ldw, C, cOff, ldc, acc);
   }
 
+  /** C = (acc ? C : 0) + A·Wᵀ for the weights W at P[wOff…] (N rows, stride ldw), or their packed transpose. */
+  private productT(packed: PackedMatrix | null | undefined, M: number, N: number, K: number, A: FloatArray, aOff: number, lda: number,
+    P: FloatArray, wOff: number, ldw: number, C: FloatArray, cOff: number, ldc: number, acc: boolean): void {
+    if (packed) this.k.gemmPacked!(M, A, aOff, lda, packed, C, cOff, ldc, acc);
+    else this.k.gemm(false, true, M, N, K, A, aOff, lda, P, wOff, ldw, C, cOff, ldc, acc);
+  }
+
   private drawMask(l: number, rng: Rng): void {
     const m = this.mask[l];
     const keep = 1 - this.dropout;
@@ -296,18 +320,18 @@ export class Graph {
           case 'lstm':
           case 'lstm-nofg':
             k.lstmBackward(B, H, this.forget, this.gates[l], g, this.cs[l], hPrev, this.tc[l], o, dh, 0, dc, dgates, g);
-            k.gemm(false, true, B, H, G, dgates, g, G, P, lt.w_hh.offset, G, dh, 0, H, false);
+            this.productT(this.packedHhT[l], B, H, G, dgates, g, G, P, lt.w_hh.offset, G, dh, 0, H, false);
             break;
           case 'gru': {
             const tmp = dh === this.tmp ? this.dh0[l] : this.tmp;
             k.gruBackward(B, H, this.gates[l], g, this.hg[l], g, hs, hPrev, dh, 0, dgates, g, this.dhg[l], g, tmp);
-            k.gemm(false, true, B, H, G, this.dhg[l], g, G, P, lt.w_hh.offset, G, tmp, 0, H, true);
+            this.productT(this.packedHhT[l], B, H, G, this.dhg[l], g, G, P, lt.w_hh.offset, G, tmp, 0, H, true);
             dh = tmp;
             break;
           }
           case 'rnn':
             k.tanhBackward(BH, hs, hNext, dh, 0, dgates, g);
-            k.gemm(false, true, B, H, H, dgates, g, H, P, lt.w_hh.offset, H, dh, 0, H, false);
+            this.productT(this.packedHhT[l], B, H, H, dgates, g, H, P, lt.w_hh.offset, H, dh, 0, H, false);
             break;
         }
       }

@@ -112,11 +112,12 @@ export interface Kernels {
    * Optional: a copy of the K×N matrix B (row stride ldb, not transposed) laid out the way
    * this backend's products read it, for gemmPacked; null when it has no such layout for
    * these arrays or this shape. rows: how many rows the products with it will have, when
-   * known (1: one-row products, which may want another layout). For weights that stay fixed
+   * known (1: one-row products, which may want another layout). transB: B is stored N×K
+   * (row stride ldb) and the product is with its transpose, as gemm's transB. For weights that stay fixed
    * (sampling): the copy does not follow later changes of B (repack does). Called at set-up,
    * never in the per-step loop.
    */
-  packB?(K: number, N: number, B: FloatArray, bOff: number, ldb: number, rows?: number): PackedMatrix | null;
+  packB?(K: number, N: number, B: FloatArray, bOff: number, ldb: number, rows?: number, transB?: boolean): PackedMatrix | null;
 
   /** Copies B's current numbers into a matrix packB made from it (same layout, no allocation). */
   repack?(P: PackedMatrix): void;
@@ -165,6 +166,8 @@ export interface PackedMatrix {
   readonly src: FloatArray;
   readonly srcOff: number;
   readonly ldb: number;
+  /** The source is stored N×K and packed as its transpose (packB's transB). */
+  readonly transB?: boolean;
 }
 
 function sigmoid(x: number): number {

@@ -80,7 +80,7 @@ export interface GemmExports extends RowExports, GateExports, GemvExports, Train
   /** Chunk i of the job at byte address job, whatever its kind (JOB_KIND): what both threads run. */
   runChunk(job: number, i: number, aPack: number, bTile: number, bPack: number): void;
   /** C block (+)= Ã · B̃, see the legend. acc = 0 overwrites C, 1 adds to it. */
-  macro(ap: number, mb: number, bp: number, ldb: number, cp: number, ldc: number, n: number, kb: number, acc: number, bbuf: number): void;
+  macro(ap: number, mb: number, bp: number, ldb: number, cp: number, ldc: number, n: number, kb: number, acc: number, bbuf: number, pk: number): void;
   /** Ã ← the mb×kb block of A at src (row stride lda), A not transposed. */
   packAN(src: number, lda: number, mb: number, kb: number, dst: number): void;
   /** Ã ← the mb×kb block of Aᵀ, where A is stored kb×mb at src with row stride lda. */
@@ -153,8 +153,10 @@ function emitTile(m: ModuleBuilder, mr: number, nc: number, fma: boolean): Fn {
 /**
  * The macro-kernel: column tiles outer, row panels inner (see the legend).
  * B̃ comes in one of three forms:
- *   ldb = 0          already packed in column panels (packBT): tile j0 is the kb×nr block
- *                    at bp + j0·kb·4, rows nr·4 bytes apart;
+ *   ldb = 0          already packed in column panels of pk rows (packBT: pk = kb; a whole
+ *                    matrix packed by WasmKernels.packB: pk = K, and bp at this K block's
+ *                    first row): tile j0 is the kb×nr block at bp + j0·pk·4, rows nr·4
+ *                    bytes apart;
  *   bbuf ≠ 0         rows of B with stride ldb, and each column tile is first copied into
  *                    the contiguous buffer bbuf (2·kb×nr: two tiles are copied at once).
  *                    Worth it when the tile is reused by several
@@ -163,8 +165,8 @@ function emitTile(m: ModuleBuilder, mr: number, nc: number, fma: boolean): Fn {
  *   bbuf = 0         rows of B with stride ldb, read in place (a single row panel).
  */
 function emitMacro(m: ModuleBuilder, nr: number, tileType: number): Fn {
-  const f = m.fn('macro', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
-  const ap = 0, mb = 1, bp = 2, ldb = 3, cp = 4, ldc = 5, n = 6, kb = 7, acc = 8, bbuf = 9;
+  const f = m.fn('macro', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
+  const ap = 0, mb = 1, bp = 2, ldb = 3, cp = 4, ldc = 5, n = 6, kb = 7, acc = 8, bbuf = 9, pk = 10;
   const j0 = f.local('i32'), nc = f.local('i32'), i0 = f.local('i32'), mr = f.local('i32');
   const apan = f.local('i32'), crow = f.local('i32'), bcol = f.local('i32'), bld = f.local('i32');
   const panelBytes = f.local('i32'), panelRows = f.local('i32'), src = f.local('i32'), dst = f.local('i32'), p = f.local('i32');
@@ -180,7 +182,7 @@ function emitMacro(m: ModuleBuilder, nr: number, tileType: number): Fn {
     f.get(nc).i32(nr).gtS().if(() => { f.i32(nr).set(nc); });
     // Where this column tile of B̃ is, and its row stride.
     f.get(ldb).eqz().if(() => {
-      f.get(j0).get(kb).mul().i32(2).shl().get(bp).add().set(bcol);
+      f.get(j0).get(pk).mul().i32(2).shl().get(bp).add().set(bcol);
       f.i32(4 * nr).set(bld);
     }, () => {
       f.get(j0).i32(2).shl().get(bp).add().set(bcol);
@@ -411,11 +413,11 @@ function emitPackBT(m: ModuleBuilder, nr: number): Fn {
  * macro-kernel. Being in the module (rather than in JS) makes a whole product one call,
  * which a worker thread can run from a few numbers in shared memory.
  */
-function emitGemm(m: ModuleBuilder, k: { macro: Fn; packAN: Fn; packAT: Fn; packBT: Fn }, mc: number, kc: number): Fn {
+function emitGemm(m: ModuleBuilder, k: { macro: Fn; packAN: Fn; packAT: Fn; packBT: Fn }, mc: number, kc: number, nr: number): Fn {
   const f = m.fn('gemm', new Array(15).fill('i32'));
   const tA = 0, tB = 1, M = 2, N = 3, K = 4, a = 5, lda = 6, b = 7, ldb = 8, c = 9, ldc = 10, acc = 11;
   const aPack = 12, bTile = 13, bPack = 14;
-  const pc = f.local('i32'), kb = f.local('i32'), accB = f.local('i32'), bSrc = f.local('i32'), bLd = f.local('i32');
+  const pc = f.local('i32'), kb = f.local('i32'), accB = f.local('i32'), bSrc = f.local('i32'), bLd = f.local('i32'), pk = f.local('i32');
   const ic = f.local('i32'), mb = f.local('i32');
   f.i32(0).set(pc);
   f.loop(() => {
@@ -426,9 +428,14 @@ function emitGemm(m: ModuleBuilder, k: { macro: Fn; packAN: Fn; packAT: Fn; pack
     f.get(tB).if(() => {
       // B is stored N×K: this K block is columns pc… of every row; pack it in panels (ldb = 0 marks that).
       f.get(b).get(pc).i32(2).shl().add().get(ldb).get(N).get(kb).get(bPack).call(k.packBT);
-      f.get(bPack).set(bSrc).i32(0).set(bLd);
+      f.get(bPack).set(bSrc).i32(0).set(bLd).get(kb).set(pk);
     }, () => {
-      f.get(pc).get(ldb).mul().get(b).add().set(bSrc).get(ldb).set(bLd);
+      f.get(ldb).if(() => {
+        f.get(pc).get(ldb).mul().get(b).add().set(bSrc).get(ldb).set(bLd);
+      }, () => {
+        // B packed whole (ldb = 0): panels of K rows, this block from row pc of each
+        f.get(pc).i32(4 * nr).mul().get(b).add().set(bSrc).i32(0).set(bLd).get(K).set(pk);
+      });
     });
     f.i32(0).set(ic);
     f.loop(() => {
@@ -446,6 +453,7 @@ function emitGemm(m: ModuleBuilder, k: { macro: Fn; packAN: Fn; packAT: Fn; pack
       f.get(ic).get(ldc).mul().get(c).add().get(ldc).get(N).get(kb).get(accB);
       // Copy B's column tiles contiguous only when several row panels reuse them.
       f.get(bTile).i32(0).get(mb).i32(MR).gtS().select();
+      f.get(pk);
       f.call(k.macro);
       f.inc(ic, mc);
       f.get(ic).get(M).ltS().brIf(0);
@@ -695,7 +703,7 @@ export function buildGemmModule(opts: GemmModuleOptions = {}): GemmModuleLayout 
   const mc = opts.mc ?? 128, kc = opts.kc ?? 256;
   if (mc % MR !== 0 || mc <= 0) throw new Error(`mc must be a positive multiple of ${MR}, got ${mc}`);
   if (kc <= 0) throw new Error(`kc must be positive, got ${kc}`);
-  const gemm = emitGemm(m, { macro, packAN, packAT, packBT }, mc, kc);
+  const gemm = emitGemm(m, { macro, packAN, packAT, packBT }, mc, kc, nr);
   const gemmChunk = emitGemmChunk(m, gemm);
   const rows = emitRowOps(m);
   const gates = emitGateOps(m);

@@ -350,7 +350,9 @@ export class WasmKernels extends ReferenceKernels {
    * For products of several rows: the column panels the macro-kernel reads (panel j: columns
    * j·NR … j·NR + NR − 1 as K rows of NR numbers, the columns past N zero), so a product
    * need not gather each tile of B from K rows of B (strided reads from L3 for a matrix
-   * of 1 MB: 10–15% of a 32-row product's time, measured). Only for K ≤ KC (one K block).
+   * of 1 MB: 10–15% of a 32-row product's time, measured), and a product with B's transpose
+   * need not transpose it again at every call (transB). Any K: a product deeper than one K
+   * block reads each block's rows of the panels in turn.
    *
    * For one-row products (rows = 1) that are split between the threads (see splitGemv): B's
    * columns cut in one block per thread (whole tiles), each block stored on its own as K rows
@@ -359,17 +361,17 @@ export class WasmKernels extends ReferenceKernels {
    * one thread; in blocks, 1.29–1.34× (the idle 2-core machine). Null when one thread computes
    * the product.
    */
-  packB(K: number, N: number, B: FloatArray, bOff: number, ldb: number, rows = 2): PackedMatrix | null {
+  packB(K: number, N: number, B: FloatArray, bOff: number, ldb: number, rows = 2, transB = false): PackedMatrix | null {
     if (!this.owns(B) || K < 1 || N < 1) return null;
     if (rows === 1) {
+      if (transB) return null;
       if (!this.splitsGemv(N, K)) return null;
       const width = this.gemvBlock(N);
       const P: WasmPacked = { K, N, data: this.alloc(K * width * Math.ceil(N / width)), src: B, srcOff: bOff, ldb, blockCols: width };
       this.repack(P);
       return P;
     }
-    if (K > this.kc) return null;
-    const P: WasmPacked = { K, N, data: this.alloc(K * roundUp(N, this.nr)), src: B, srcOff: bOff, ldb, blockCols: 0 };
+    const P: WasmPacked = { K, N, data: this.alloc(K * roundUp(N, this.nr)), src: B, srcOff: bOff, ldb, blockCols: 0, transB };
     this.repack(P);
     return P;
   }
@@ -391,8 +393,16 @@ export class WasmKernels extends ReferenceKernels {
     const nr = this.nr;
     for (let j = 0; j < N; j += nr) {
       const panel = j * K, w = Math.min(nr, N - j);
-      for (let p = 0; p < K; p++) {
-        for (let q = 0; q < w; q++) data[panel + p * nr + q] = B[bOff + p * ldb + j + q];
+      if (P.transB) {
+        // column j + q of the product's B is row j + q of the stored matrix
+        for (let q = 0; q < w; q++) {
+          const row = bOff + (j + q) * ldb;
+          for (let p = 0; p < K; p++) data[panel + p * nr + q] = B[row + p];
+        }
+      } else {
+        for (let p = 0; p < K; p++) {
+          for (let q = 0; q < w; q++) data[panel + p * nr + q] = B[bOff + p * ldb + j + q];
+        }
       }
     }
   }
@@ -427,9 +437,9 @@ export class WasmKernels extends ReferenceKernels {
       }
       return;
     }
-    if (width > 0 || M <= 1 || B.K > this.kc || !this.owns(B.data) || !this.owns(A) || !this.owns(C)) {
+    if (width > 0 || (M <= 1 && !B.transB) || !this.owns(B.data) || !this.owns(A) || !this.owns(C)) {
       // one row streams B in place (gemv) faster than panels; or not ours: the plain product
-      this.gemm(false, false, M, N, K, A, aOff, lda, B.src, B.srcOff, B.ldb, C, cOff, ldc, accumulate);
+      this.gemm(false, B.transB ?? false, M, N, K, A, aOff, lda, B.src, B.srcOff, B.ldb, C, cOff, ldc, accumulate);
       return;
     }
     // ldb = 0 tells the product (and its chunks) that B is in panels

@@ -1,7 +1,6 @@
-// Sampling one stream on one thread against two, and the two ceilings behind the numbers in the
-// README's Performance section:
+// Side-by-side measurements behind the README's Performance section (npm run bench:ab):
 //
-//   node dist/bench/sample.js [--configs small,medium,large] [--rounds 30] [--chars 600]
+//   node dist/bench/ab.js [--configs small,medium,large] [--rounds 30] [--chars 600] [--steps 4]
 //
 // 1. One stream (B = 1, one character at a time, temperature 0.8), µs a character, on one
 //    thread and on two threads three ways: the default (one job per LSTM layer, lstmRow), the
@@ -10,9 +9,12 @@
 //    after 20 untimed ones, --rounds times: this machine's speed drifts within minutes, so
 //    only numbers measured side by side compare. Printed: medians, and the median over the
 //    rounds of one thread's time over each setting's (above 1: faster than one thread).
-// 2. The 32-row product of --num-samples 32 on 2×256 (32×256×1024, weights packed), GFLOP/s
+// 2. Training (batch 32, sequence 64, two threads), ms a step, with the recurrent weights packed
+//    once per step (the default) and without (every per-step product reads W_hh in place),
+//    taking turns in blocks of --steps steps, 12 rounds: the median of the per-round ratios.
+// 3. The 32-row product of --num-samples 32 on 2×256 (32×256×1024, weights packed), GFLOP/s
 //    on one thread and on two, best of 7.
-// 3. The float32 peak of 128-bit WebAssembly here: a loop of f32x4.mul and f32x4.add on twelve
+// 4. The float32 peak of 128-bit WebAssembly here: a loop of f32x4.mul and f32x4.add on twelve
 //    independent accumulators, no memory, on one thread, then on two at once.
 
 import { parseArgs } from 'node:util';
@@ -24,6 +26,7 @@ import { Sampler } from '../nn/sampler.js';
 import { ModuleBuilder } from '../nn/wasm/emitter.js';
 import { WasmKernels } from '../nn/wasm/kernels.js';
 import { WA } from '../nn/wasm/runtime.js';
+import { Trainer } from '../train/trainer.js';
 import { configNamed } from './configs.js';
 
 const { values } = parseArgs({
@@ -31,6 +34,7 @@ const { values } = parseArgs({
     configs: { type: 'string', default: 'small,medium,large' },
     rounds: { type: 'string', default: '30' },
     chars: { type: 'string', default: '600' },
+    steps: { type: 'string', default: '4' },
   },
 });
 const rounds = Number(values.rounds), chars = Number(values.chars);
@@ -74,6 +78,35 @@ function oneStream(): void {
       const speed = median(us[0].map((t, r) => t / us[i][r]));
       console.log(`  ${s.name.padEnd(52)} ${median(us[i]).toFixed(1).padStart(7)} µs   ${speed.toFixed(2)}×`);
     });
+  }
+}
+
+function training(): void {
+  for (const name of values.configs!.split(',')) {
+    if (name === 'large') continue; // minutes a round
+    const c = configNamed(name);
+    const trainers = [true, false].map((pack) => {
+      const k = WasmKernels.createSync({ threads: 2 });
+      if (!pack) (k as { packB?: unknown }).packB = undefined; // Graph then reads W_hh in place
+      const rng = new Rng(1);
+      const model = new Model({ cell: c.cell, vocabSize: c.vocab, hidden: c.hidden, layers: c.layers }, k).init(rng);
+      const text = Int32Array.from({ length: 200_000 }, () => rng.int(c.vocab));
+      const tr = new Trainer(model, text, {
+        batchSize: c.batch, seqLen: c.seqLen, dropout: 0, optimizer: 'adam', lr: 2e-3, lrDecay: 1, momentum: 0, clip: 5, clipValue: 0,
+      }, rng);
+      tr.trainStep();
+      return tr;
+    });
+    const steps = Number(values.steps), ms: number[][] = [[], []];
+    for (let r = 0; r < 12; r++) {
+      for (const i of r % 2 ? [0, 1] : [1, 0]) {
+        const t = performance.now();
+        for (let s = 0; s < steps; s++) trainers[i].trainStep();
+        ms[i].push((performance.now() - t) / steps);
+      }
+    }
+    const gain = median(ms[1].map((t, r) => t / ms[0][r]));
+    console.log(`${c.label}: training, ms a step (median of 12 rounds of ${steps}): recurrent weights packed ${median(ms[0]).toFixed(2)}, in place ${median(ms[1]).toFixed(2)}; packed faster by ${gain.toFixed(3)}×`);
   }
 }
 
@@ -147,6 +180,7 @@ async function peak(): Promise<void> {
 }
 
 oneStream();
+training();
 product32();
 await peak();
 process.exit(0);
