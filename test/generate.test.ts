@@ -4,7 +4,7 @@ import { BatchGenerator, Generator, generateMany, type ManyOptions } from '../sr
 import { ReferenceKernels, type Kernels } from '../src/nn/kernels.js';
 import { Model, type CellType } from '../src/nn/model.js';
 import { Rng } from '../src/nn/rng.js';
-import { WasmKernels } from '../src/nn/wasm/kernels.js';
+import { oneStreamSplits, SPLIT_ONE_ROW, WasmKernels } from '../src/nn/wasm/kernels.js';
 import { Vocab } from '../src/data/text.js';
 import { Graph } from '../src/nn/graph.js';
 import { enableRelaxedSimd } from '../src/nn/backend.js';
@@ -118,4 +118,36 @@ describe('one stream from packed weights (Generator, lstm sample)', () => {
       }
     });
   }
+});
+
+describe('oneStreamSplits (lstm sample starts a second thread for one long sample only where it says so)', () => {
+  const SHAPES: Array<[CellType, number, number, number]> = [
+    // cell, layers, hidden, vocabulary
+    ['lstm', 1, 128, 65], ['lstm', 2, 256, 65], ['lstm', 1, 256, 65], ['lstm', 1, 252, 65],
+    ['lstm', 2, 258, 65], ['lstm', 2, 254, 65], ['lstm', 1, 64, 5000], ['lstm-nofg', 2, 256, 65],
+    ['lstm-nofg', 1, 296, 65], ['gru', 2, 256, 65], ['gru', 2, 300, 65], ['rnn', 2, 511, 65], ['rnn', 1, 512, 65],
+  ];
+  it('agrees with what a sampler of one row packs to split on two threads, shape by shape', () => {
+    const kernels = WasmKernels.createSync({ threads: 2 });
+    try {
+      const seen: boolean[] = [];
+      for (const [cell, layers, hidden, vocabSize] of SHAPES) {
+        const m = new Model({ cell, vocabSize, hidden, layers }, kernels).init(new Rng(1));
+        // packed copies are the only difference between the two Graphs' allocations (beyond
+        // alignment): each at least 1 MB of weights when made (SPLIT_ONE_ROW)
+        let before = kernels.bytesUsed;
+        new Graph(m, 1, 1, { train: false, packWeights: false });
+        const plain = kernels.bytesUsed - before;
+        before = kernels.bytesUsed;
+        new Graph(m, 1, 1, { train: false, packWeights: true });
+        const packs = kernels.bytesUsed - before - plain > 2 * SPLIT_ONE_ROW;
+        expect([cell, layers, hidden, vocabSize, oneStreamSplits(m.config)]).toEqual([cell, layers, hidden, vocabSize, packs]);
+        seen.push(packs);
+      }
+      // both answers occur, so the comparison can fail either way
+      expect(new Set(seen).size).toBe(2);
+    } finally {
+      kernels.close();
+    }
+  });
 });

@@ -11,6 +11,8 @@ import { describeChars, type Vocab } from '../data/text.js';
 import { generateMany, sample } from '../nn/generate.js';
 import { loadModel } from '../io/load.js';
 import { defaultThreads } from '../nn/backend.js';
+import { oneStreamSplits } from '../nn/wasm/kernels.js';
+import type { Checkpoint } from '../io/checkpoint.js';
 import type { Model } from '../nn/model.js';
 import type { SampleOptions } from '../nn/sampler.js';
 
@@ -18,7 +20,8 @@ import type { SampleOptions } from '../nn/sampler.js';
  *  up to 6 characters escaped (\u001b), within the longest string V8 builds. */
 const MAX_JSON_LENGTH = Math.floor(constants.MAX_STRING_LENGTH / 12);
 
-/** From this --length on, one sample is written on defaultThreads() threads (see runSample). */
+/** From this --length on, one sample of a model that oneStreamSplits is written on
+ *  defaultThreads() threads (see runSample). */
 export const LONG_SAMPLE = 10_000;
 
 export const SampleOptionsSchema = z.object({
@@ -47,10 +50,12 @@ export interface SampleResult {
 export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s: string) => boolean): Promise<SampleResult | SampleResult[]> {
   const o = parseOptions(SampleOptionsSchema, raw);
   // N streams together are matrix products, which a second thread speeds up. One stream: a
-  // second thread computes half the units of each layer (1.45–1.5× on the idle 2-core machine,
-  // README Performance), but starting it costs about 0.1 s, more than a short sample gains;
-  // so one thread below LONG_SAMPLE characters unless asked.
-  const threads = o.threads ?? (o.numSamples > 1 || o.length >= LONG_SAMPLE ? defaultThreads() : 1);
+  // second thread computes half the units of each layer of 1 MB of weights or more (2×256:
+  // 1.2–1.5× on the idle 2-core machine, README Performance; smaller layers stay on one thread
+  // whatever the number), but starting it costs about 0.1 s, more than a short sample gains;
+  // so one thread below LONG_SAMPLE characters, or where nothing would be split, unless asked.
+  const threads = (ck: Checkpoint): number => o.threads ?? (o.numSamples > 1 || (o.length >= LONG_SAMPLE && oneStreamSplits(ck.model))
+    ? defaultThreads() : 1);
   const { path, model, vocab } = loadModel(o.checkpoint, undefined, o.checkpointDir, threads);
   const unknown = vocab.unknown(o.prime);
   if (unknown.length > 0) {

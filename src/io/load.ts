@@ -74,10 +74,13 @@ export function looksLikeCheckpoint(path: string): boolean {
 }
 
 /** A checkpoint as a ready model: the one at `path`, or the newest in `dir` (latestCheckpoint).
- *  threads: for the wasm backends (results are the same bits for any number). */
-export function loadModel(path: string | undefined, backend?: BackendName, dir?: string, threads = 1): Loaded {
+ *  threads: for the wasm backends (results are the same bits for any number), or how many
+ *  for the checkpoint read. */
+export function loadModel(path: string | undefined, backend?: BackendName, dir?: string,
+  threadsFor: number | ((ck: Checkpoint) => number) = 1): Loaded {
   const p = path ?? latestCheckpoint(dir);
   const ck = readCheckpoint(p);
+  const threads = typeof threadsFor === 'number' ? threadsFor : threadsFor(ck);
   // The backend the model was trained on (wasm-fma too: its user chose the speed), or wasm
   // for a name this lstm does not have, or where this engine cannot run wasm-fma (reading a
   // model needs no particular rounding; training on does, and lstm train says so).

@@ -39,6 +39,7 @@ import { buildGemmModule, JOB, JOB_KIND, MR, ROWJOB, ROWSTEP, type GemmExports }
 import { CTL } from './gemm-worker.js';
 import { ThreadTeam, type Scratch } from './threads.js';
 import { PAGE_BYTES, WA, type WasmMemory, type WasmModule } from './runtime.js';
+import { gateWidth, hasCellState, type CellType } from '../model.js';
 
 export interface WasmKernelsOptions {
   /** Rows of each block of C whose packed A is kept in L2 (a multiple of 4). */
@@ -127,6 +128,30 @@ interface Prepared {
   fma: boolean;
 }
 
+/** WasmKernelsOptions.splitGemv's default: 262144 numbers (1 MB) of weights. */
+export const SPLIT_ONE_ROW = 262144;
+
+/**
+ * Whether sampling one stream of a model of this shape on two threads or more gives the others
+ * any of the one-row work (a one-row product packed in blocks, or an LSTM layer's step by
+ * lstmRow; see packB and packLstmRow, whose rules this mirrors for the default options), so
+ * lstm sample starts a second thread only where it can gain (a test keeps the two in step).
+ */
+export function oneStreamSplits(cfg: { cell: CellType; hidden: number; layers: number; vocabSize: number }): boolean {
+  const { cell, hidden: H, layers: L, vocabSize: V } = cfg, G = gateWidth(cell, H), nr = 8;
+  const splits = (K: number, N: number): boolean => N * K >= SPLIT_ONE_ROW && N >= 2 * nr;
+  if (splits(H, V)) return true; // the decoder
+  for (let l = 0; l < L; l++) {
+    const Kin = l > 0 ? H : 0; // layer 0's input is a row of W_ih picked by the character
+    if (hasCellState(cell) && H % 4 === 0 && H >= 8) {
+      if ((Kin + H) * G >= SPLIT_ONE_ROW) return true;
+    } else if (splits(H, cell === 'rnn' ? H : G) || (l > 0 && splits(H, G))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 export class WasmKernels extends ReferenceKernels {
   override readonly name: string;
   readonly memory: WasmMemory;
@@ -173,7 +198,7 @@ export class WasmKernels extends ReferenceKernels {
     this.chunkFlops = opts.chunkFlops ?? 1e6;
     this.maxChunks = Math.max(2, opts.maxChunks ?? this.threads);
     this.splitElements = opts.splitElements ?? 2048;
-    this.splitGemv = opts.splitGemv ?? 262144;
+    this.splitGemv = opts.splitGemv ?? SPLIT_ONE_ROW;
     this.splitAdam = opts.splitAdam ?? 65536;
     this.splitUnits = opts.splitUnits ?? 256;
     this.exactGates = opts.exactGates ?? false;
