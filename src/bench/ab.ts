@@ -1,6 +1,6 @@
 // Side-by-side measurements behind the README's Performance section (npm run bench:ab):
 //
-//   node dist/bench/ab.js [--configs small,medium,large] [--rounds 30] [--chars 600] [--steps 4]
+//   node dist/bench/ab.js [--configs small,medium,large] [--rounds 30] [--chars 600] [--steps 4] [--parts 1,2,3,4,5]
 //
 // 1. One stream (B = 1, one character at a time, temperature 0.8), µs a character, on one
 //    thread and on two threads three ways: the default (one job per LSTM layer, lstmRow), the
@@ -16,6 +16,10 @@
 //    on one thread and on two, best of 7.
 // 4. The float32 peak of 128-bit WebAssembly here: a loop of f32x4.mul and f32x4.add on twelve
 //    independent accumulators, no memory, on one thread, then on two at once.
+// 5. The layer wavefront for training 2×256 against the split lstm does, emulated with the
+//    product kernel (see wavefront.ts): ms for the products of one forward pass (64 steps),
+//    the three ways taking turns, --rounds rounds (at most 12): medians, and the median of the
+//    split's time over each way's in the same round.
 
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
@@ -28,6 +32,7 @@ import { WasmKernels } from '../nn/wasm/kernels.js';
 import { WA } from '../nn/wasm/runtime.js';
 import { Trainer } from '../train/trainer.js';
 import { configNamed } from './configs.js';
+import { G, H, M, newControl, side, startOtherSide, STEPS, type Plan } from './wavefront.js';
 
 const { values } = parseArgs({
   options: {
@@ -35,6 +40,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '30' },
     chars: { type: 'string', default: '600' },
     steps: { type: 'string', default: '4' },
+    parts: { type: 'string', default: '1,2,3,4,5' },
   },
 });
 const rounds = Number(values.rounds), chars = Number(values.chars);
@@ -179,8 +185,65 @@ async function peak(): Promise<void> {
   console.log(`128-bit WebAssembly peak (f32x4 mul and add, no memory): one thread ${alone.toFixed(1)} GFLOP/s; with a second thread doing the same, this one ${together.toFixed(1)} GFLOP/s`);
 }
 
-oneStream();
-training();
-product32();
-await peak();
+async function wavefront(): Promise<void> {
+  // split: the kernels lstm trains with, on two threads
+  const k = WasmKernels.createSync({ threads: 2 }), rng = new Rng(5);
+  const fill = (n: number): Float32Array => {
+    const a = k.alloc(n);
+    for (let i = 0; i < n; i++) a[i] = rng.next() - 0.5;
+    return a;
+  };
+  const h = [fill(M * H), fill(M * H)], C = k.alloc(M * G);
+  const P = [0, 1].map(() => k.packB(H, G, fill(H * G), 0, G)!);
+  const X = fill(STEPS * M * H), W = fill(H * G), XW = k.alloc(STEPS * M * G);
+  const split = (): void => {
+    for (let t = 0; t < STEPS; t++) for (const l of [0, 1]) k.gemmPacked(M, h[l], 0, H, P[l], C, 0, G, false);
+    k.gemm(false, false, STEPS * M, G, H, X, 0, H, W, 0, G, XW, 0, G, false);
+  };
+  // the wavefront's two sides: this thread and a worker, each with its own kernels
+  const ways: Array<[string, Plan, Plan]> = [
+    ['wavefront (layer 1 fused, 32×512×1024)', [[H, G]], [[2 * H, G]]],
+    ['balanced (1.5 products a thread a step)', [[H, G], [H, G / 2]], [[H, G], [H, G / 2]]],
+  ];
+  const sides = await Promise.all(ways.map(async ([, mine, other]) => {
+    const ctl = newControl();
+    return { ctl, here: side(mine, ctl), worker: await startOtherSide(other, ctl) };
+  }));
+  const runs: Array<() => void> = [split, ...sides.map((s) => () => {
+    Atomics.add(s.ctl, 0, 1);
+    Atomics.notify(s.ctl, 0);
+    s.here.run();
+  })];
+  const names = ['split (lstm: each product halved, two meetings a step)', ...ways.map((w) => w[0])];
+  const ms: number[][] = runs.map(() => []);
+  for (const run of runs) run(); // warm
+  const n = Math.min(rounds, 12);
+  for (let r = 0; r < n; r++) {
+    const order = r % 2 ? runs.map((_, i) => i) : runs.map((_, i) => runs.length - 1 - i);
+    for (const i of order) {
+      const t = performance.now();
+      for (let j = 0; j < 5; j++) runs[i]();
+      ms[i].push((performance.now() - t) / 5);
+    }
+  }
+  console.log(`training 2×256, the products of one forward pass (${STEPS} steps, ${(6 * STEPS * M * H * G / 1e9).toFixed(2)} GFLOP) on two threads, ms (median of ${n} rounds of 5), and the split's time over each way's:`);
+  names.forEach((name, i) => {
+    const speed = median(ms[0].map((t, r) => t / ms[i][r]));
+    console.log(`  ${name.padEnd(56)} ${median(ms[i]).toFixed(2).padStart(7)} ms  ${speed.toFixed(2)}×`);
+  });
+  for (const s of sides) {
+    Atomics.store(s.ctl, 0, -1);
+    Atomics.notify(s.ctl, 0);
+    await s.worker.terminate();
+    s.here.close();
+  }
+  k.close();
+}
+
+const parts = new Set(values.parts!.split(','));
+if (parts.has('1')) oneStream();
+if (parts.has('2')) training();
+if (parts.has('3')) product32();
+if (parts.has('4')) await peak();
+if (parts.has('5')) await wavefront();
 process.exit(0);
