@@ -32,7 +32,8 @@ import { WasmKernels } from '../nn/wasm/kernels.js';
 import { WA } from '../nn/wasm/runtime.js';
 import { Trainer } from '../train/trainer.js';
 import { configNamed } from './configs.js';
-import { G, H, M, newControl, side, startOtherSide, STEPS, type Plan } from './wavefront.js';
+import { G, H, M, newControl, randomIn, side, startOtherSide, STEPS, type Plan } from './wavefront.js';
+import type { FloatArray } from '../nn/kernels.js';
 
 const { values } = parseArgs({
   options: {
@@ -120,10 +121,8 @@ function product32(): void {
   console.log('32×256×1024 with packed weights (the step of --num-samples 32 on 2×256), best of 7:');
   for (const threads of [1, 2]) {
     const k = WasmKernels.createSync({ threads });
-    const M = 32, K = 256, N = 1024, A = k.alloc(M * K), B = k.alloc(K * N), C = k.alloc(M * N);
-    const rng = new Rng(3);
-    for (let i = 0; i < B.length; i++) B[i] = rng.next() - 0.5;
-    for (let i = 0; i < A.length; i++) A[i] = rng.next() - 0.5;
+    const M = 32, K = 256, N = 1024, rng = new Rng(3);
+    const B = randomIn(k, K * N, rng), A = randomIn(k, M * K, rng), C = k.alloc(M * N);
     const P = k.packB(K, N, B, 0, N)!;
     const reps = 500;
     let best = 0;
@@ -188,11 +187,7 @@ async function peak(): Promise<void> {
 async function wavefront(): Promise<void> {
   // split: the kernels lstm trains with, on two threads
   const k = WasmKernels.createSync({ threads: 2 }), rng = new Rng(5);
-  const fill = (n: number): Float32Array => {
-    const a = k.alloc(n);
-    for (let i = 0; i < n; i++) a[i] = rng.next() - 0.5;
-    return a;
-  };
+  const fill = (n: number): FloatArray => randomIn(k, n, rng);
   const h = [fill(M * H), fill(M * H)], C = k.alloc(M * G);
   const P = [0, 1].map(() => k.packB(H, G, fill(H * G), 0, G)!);
   const X = fill(STEPS * M * H), W = fill(H * G), XW = k.alloc(STEPS * M * G);

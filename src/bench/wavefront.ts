@@ -32,14 +32,17 @@ export function newControl(): Int32Array {
 
 /** A side: its own kernels, A, packed weights and outputs; run() does STEPS steps of its
  *  plan, meeting the other side after each. */
+/** n numbers of k's memory, uniform in [−0.5, 0.5). */
+export function randomIn(k: WasmKernels, n: number, rng: Rng): FloatArray {
+  const a = k.alloc(n);
+  for (let i = 0; i < n; i++) a[i] = rng.next() - 0.5;
+  return a;
+}
+
 export function side(plan: Plan, ctl: Int32Array): { run(): void; close(): void } {
   const k = WasmKernels.createSync({ threads: 1 }), rng = new Rng(7);
-  const fill = (a: FloatArray): FloatArray => {
-    for (let i = 0; i < a.length; i++) a[i] = rng.next() - 0.5;
-    return a;
-  };
   const ops = plan.map(([K, N]) => {
-    const A = fill(k.alloc(M * K)), B = fill(k.alloc(K * N)), C = k.alloc(M * N);
+    const A = randomIn(k, M * K, rng), B = randomIn(k, K * N, rng), C = k.alloc(M * N);
     return { K, N, A, C, P: k.packB(K, N, B, 0, N) as PackedMatrix };
   });
   let met = 0;
@@ -71,5 +74,4 @@ if (!isMainThread && workerData?.ctl) {
     s.run();
   }
   s.close();
-  parentPort!.postMessage('done');
 }

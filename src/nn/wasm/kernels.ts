@@ -130,24 +130,35 @@ interface Prepared {
 
 /** WasmKernelsOptions.splitGemv's default: 262144 numbers (1 MB) of weights. */
 export const SPLIT_ONE_ROW = 262144;
+/** WasmKernelsOptions.nr's default: columns of a register tile. */
+const DEFAULT_NR = 8;
+
+/** Whether a one-row product with a K × N matrix of weights is split between the threads (in
+ *  column blocks of whole tiles of nr columns, see packB). */
+function oneRowSplits(N: number, K: number, splitGemv: number, nr: number): boolean {
+  return N * K >= splitGemv && N >= 2 * nr;
+}
+
+/** Whether an LSTM layer's one-row step is one job split between the threads (see packLstmRow). */
+function lstmRowSplits(H: number, Kin: number, gates: number, splitGemv: number): boolean {
+  return H % 4 === 0 && H >= 8 && (Kin + H) * gates * H >= splitGemv;
+}
 
 /**
  * Whether sampling one stream of a model of this shape on two threads or more gives the others
- * any of the one-row work (a one-row product packed in blocks, or an LSTM layer's step by
- * lstmRow; see packB and packLstmRow, whose rules this mirrors for the default options), so
- * lstm sample starts a second thread only where it can gain (a test keeps the two in step).
+ * any of the one-row work, with the default options: Graph's choice for one row (packWeights)
+ * with the rules above. lstm sample starts a second thread only where it can gain (a test
+ * checks this against what a Graph of one row packs).
  */
 export function oneStreamSplits(cfg: { cell: CellType; hidden: number; layers: number; vocabSize: number }): boolean {
-  const { cell, hidden: H, layers: L, vocabSize: V } = cfg, G = gateWidth(cell, H), nr = 8;
-  const splits = (K: number, N: number): boolean => N * K >= SPLIT_ONE_ROW && N >= 2 * nr;
+  const { cell, hidden: H, layers: L, vocabSize: V } = cfg, G = gateWidth(cell, H);
+  const splits = (K: number, N: number): boolean => oneRowSplits(N, K, SPLIT_ONE_ROW, DEFAULT_NR);
   if (splits(H, V)) return true; // the decoder
   for (let l = 0; l < L; l++) {
-    const Kin = l > 0 ? H : 0; // layer 0's input is a row of W_ih picked by the character
-    if (hasCellState(cell) && H % 4 === 0 && H >= 8) {
-      if ((Kin + H) * G >= SPLIT_ONE_ROW) return true;
-    } else if (splits(H, cell === 'rnn' ? H : G) || (l > 0 && splits(H, G))) {
-      return true;
-    }
+    // an LSTM layer's step as one job; else (or where that is not split) its products apart.
+    // Layer 0's input is a row of W_ih picked by the character: no product.
+    if (hasCellState(cell) && lstmRowSplits(H, l > 0 ? H : 0, G / H, SPLIT_ONE_ROW)) return true;
+    if (splits(H, cell === 'rnn' ? H : G) || (l > 0 && splits(H, G))) return true;
   }
   return false;
 }
@@ -218,7 +229,7 @@ export class WasmKernels extends ReferenceKernels {
   }
 
   private static prepare(opts: WasmKernelsOptions): Prepared {
-    const base = { nr: opts.nr ?? 8, mc: opts.mc ?? 128, kc: opts.kc ?? 256, maxPages: MAX_PAGES };
+    const base = { nr: opts.nr ?? DEFAULT_NR, mc: opts.mc ?? 128, kc: opts.kc ?? 256, maxPages: MAX_PAGES };
     let fma = opts.fma === true;
     let bytes = buildGemmModule({ ...base, fma }).bytes;
     if (opts.fma === 'auto') {
@@ -434,7 +445,7 @@ export class WasmKernels extends ReferenceKernels {
 
   /** Whether a one-row product of this shape is split between the threads (see gemm). */
   private splitsGemv(N: number, K: number): boolean {
-    return this.team !== null && N * K >= this.splitGemv && N >= 2 * this.nr;
+    return this.team !== null && oneRowSplits(N, K, this.splitGemv, this.nr);
   }
 
   /** Columns per thread of a split one-row product: whole tiles. */
@@ -482,7 +493,7 @@ export class WasmKernels extends ReferenceKernels {
    * fewer than splitGemv weights (see there).
    */
   packLstmRow(H: number, Kin: number, gates: number, P: FloatArray, ihOff: number, hhOff: number): PackedLstmRow | null {
-    if (this.team === null || this.exactGates || H % 4 !== 0 || H < 8 || (Kin + H) * gates * H < this.splitGemv || !this.owns(P)) return null;
+    if (this.team === null || this.exactGates || !lstmRowSplits(H, Kin, gates, this.splitGemv) || !this.owns(P)) return null;
     const size = roundUp(Math.ceil(H / this.threads), 4), ranges = Math.ceil(H / size);
     const W: WasmLstmRow = {
       H, Kin, gates, data: this.alloc(ranges * (Kin + H) * gates * size), src: P, ihOff, hhOff, size,
