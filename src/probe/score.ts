@@ -95,7 +95,8 @@ function scoredText(candidate: string, item: Pick<ProbeEntry, 'suffix'>, boundar
  */
 export function textsRead(items: readonly ProbeEntry[], candidates: readonly string[], start: StartMode): string[] {
   const out = ['\n', ...candidates, ...items.map((i) => i.prefix)];
-  if (needsBoundary(candidates) || start === 'line') out.push(...items.map((i) => i.suffix));
+  // A loop, not push(...): a spread's arguments go on the stack, and a probe file's items do not fit.
+  if (needsBoundary(candidates) || start === 'line') for (const i of items) out.push(i.suffix);
   return out;
 }
 
@@ -179,7 +180,8 @@ class RowRunner {
   /** Each row's state after its last input (its initial state if it has none). */
   run(rows: readonly Row[], visit?: Visit): RowState[] {
     const out: RowState[] = [];
-    for (let g = 0; g < rows.length; g += this.B) out.push(...this.group(rows.slice(g, g + this.B), g, visit));
+    // Loops, here and in group, not spreads into calls: the batch B is the caller's to choose.
+    for (let g = 0; g < rows.length; g += this.B) for (const s of this.group(rows.slice(g, g + this.B), g, visit)) out.push(s);
     return out;
   }
 
@@ -196,7 +198,7 @@ class RowRunner {
       }
     });
     const out: RowState[] = rows.map((row) => row.init ? copyState(row.init) : zeroState(L, H, hasC));
-    const longest = Math.max(0, ...rows.map((r) => r.inputs.length));
+    const longest = rows.reduce((m, r) => Math.max(m, r.inputs.length), 0);
     for (let p = 0; p < longest; p += T) {
       tokens.fill(0); // padding: any valid id
       rows.forEach((row, b) => {

@@ -337,8 +337,10 @@ async function runTraining(spec: TrainSpec, corpus: string | CorpusText | undefi
   const history: TrainHistory = { train: [], val: [], best: null };
   if (ck && o.resume) {
     restorePosition(trainer, ck, o.resume);
-    history.train.push(...decodeF32(ck.history.train, 'history'));
-    history.val.push(...ck.history.val);
+    // Copied, not spread into push(...): a spread's arguments go on the stack, which a long
+    // run's history (125,000 steps and more) overflows.
+    history.train = Array.from(decodeF32(ck.history.train, 'history'));
+    history.val = ck.history.val.slice();
     history.best = ck.best;
   }
   // Evaluations since the best one: what patience counts. Every evaluation after the best step
