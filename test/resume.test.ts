@@ -52,3 +52,35 @@ describe('a long run can be continued', () => {
     expectOneLineError(lstm(['probe', ck, '--probe-file', probeFile]), /the probe set has 1 character .* lacks: 'Z'/, 1);
   });
 });
+
+describe('a corrupt checkpoint is called corrupt', () => {
+  /** The base64 float32 buffer with `value` at `index`. */
+  const withValue = (b64: string, index: number, value: number): string => {
+    const f = new Float32Array(new Uint8Array(Buffer.from(b64, 'base64')).buffer);
+    f[index] = value;
+    return Buffer.from(f.buffer).toString('base64');
+  };
+
+  it('NaN or infinity in the optimiser moments or the carried state: refused on resume, naming the buffer and index', () => {
+    const corpus = fresh('text.txt');
+    writeFileSync(corpus, 'the quick brown fox jumps over the lazy dog\n'.repeat(4));
+    const ck = fresh('good.json');
+    const t = lstm(['train', corpus, '--hidden', '2', '--batch-size', '2', '--seq-len', '4', '--steps', '3', '--ngram', '0', '--out', ck, '--quiet']);
+    expect(t.code, t.stderr).toBe(0);
+    const cases: Array<[string, (c: any) => void, RegExp]> = [
+      ['moment.json', (c) => { c.optimizer.buffers[1] = withValue(c.optimizer.buffers[1], 3, NaN); }, /: optimiser buffer 1 holds a non-finite number \(NaN\) at index 3$/],
+      ['h.json', (c) => { c.carried.h[0] = withValue(c.carried.h[0], 1, Infinity); }, /: carried h of layer 0 holds a non-finite number \(Infinity\) at index 1$/],
+      ['c.json', (c) => { c.carried.c[0] = withValue(c.carried.c[0], 2, -Infinity); }, /: carried c of layer 0 holds a non-finite number \(-Infinity\) at index 2$/],
+    ];
+    for (const [name, change, pattern] of cases) {
+      const c = JSON.parse(readFileSync(ck, 'utf8'));
+      change(c);
+      const bad = fresh(name);
+      writeFileSync(bad, JSON.stringify(c));
+      const before = readFileSync(bad, 'utf8');
+      // Not "training diverged … try a lower --lr": the file is corrupt, and left as it is.
+      expectOneLineError(lstm(['train', '--resume', bad, '--steps', '6']), pattern, 1);
+      expect(readFileSync(bad, 'utf8')).toBe(before);
+    }
+  });
+});

@@ -108,6 +108,16 @@ export function decodeF32(s: string, what: string, expected?: number): Float32Ar
   return out;
 }
 
+/** decodeF32 that also refuses NaN and ±infinity (a run stops before its loss, gradients or
+ *  weights become one): a corrupt file is said to be one, not met later as a diverged run. */
+export function decodeFiniteF32(s: string, what: string, expected?: number): Float32Array {
+  const data = decodeF32(s, what, expected);
+  for (let j = 0; j < data.length; j++) {
+    if (!Number.isFinite(data[j])) throw new CheckpointError(`${what} holds a non-finite number (${data[j]}) at index ${j}`);
+  }
+  return data;
+}
+
 // ---- model weights ------------------------------------------------------------------------
 
 export function tensorsOf(model: Model): Checkpoint['tensors'] {
@@ -127,11 +137,7 @@ export function loadTensors(model: Model, tensors: Checkpoint['tensors'], where:
     if (entry.shape[0] !== t.rows || entry.shape[1] !== t.cols) {
       throw new CheckpointError(`${where}: tensor ${t.name} has shape ${entry.shape.join('×')}, expected ${t.rows}×${t.cols}`);
     }
-    const data = decodeF32(entry.data, `${where}: tensor ${t.name}`, t.size);
-    for (let j = 0; j < data.length; j++) {
-      if (!Number.isFinite(data[j])) throw new CheckpointError(`${where}: tensor ${t.name} holds a non-finite number (${data[j]}) at index ${j}`);
-    }
-    model.params.set(data, t.offset);
+    model.params.set(decodeFiniteF32(entry.data, `${where}: tensor ${t.name}`, t.size), t.offset);
     names.delete(t.name);
   }
   if (names.size > 0) throw new CheckpointError(`${where}: unexpected tensor ${[...names][0]}`);

@@ -13,7 +13,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
 import { BACKENDS, createKernels, defaultThreads, isBackend, type BackendName } from '../nn/backend.js';
 import {
-  decodeF32, encodeArrays, encodeF32, loadTensors, readCheckpoint, tensorsOf, writeCheckpoint,
+  decodeF32, decodeFiniteF32, encodeArrays, encodeF32, loadTensors, readCheckpoint, tensorsOf, writeCheckpoint,
   type Checkpoint, type TrainSettings, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
 } from '../io/checkpoint.js';
 import { SettingsError, settingName, UserError } from '../errors.js';
@@ -510,15 +510,13 @@ function restorePosition(trainer: Trainer, ck: Checkpoint, where: string): void 
   if (ck.optimizer.kind !== trainer.optimizer.kind) throw new UserError(`${where}: optimiser state is for ${ck.optimizer.kind}`);
   const size = trainer.model.params.length;
   const BH = trainer.hyper.batchSize * trainer.model.config.hidden;
+  // Decoded first, as the weights are (loadTensors): a wrong length or a NaN is a CheckpointError naming the buffer.
+  const buffers = ck.optimizer.buffers.map((b, i) => decodeFiniteF32(b, `${where}: optimiser buffer ${i}`, size));
+  const h = ck.carried.h.map((b, l) => decodeFiniteF32(b, `${where}: carried h of layer ${l}`, BH));
+  const c = ck.carried.c ? ck.carried.c.map((b, l) => decodeFiniteF32(b, `${where}: carried c of layer ${l}`, BH)) : null;
   try {
     trainer.setPosition({
-      step: ck.position.step,
-      chunk: ck.position.chunk,
-      epoch: ck.position.epoch,
-      rng: ck.rng,
-      optimizer: { t: ck.optimizer.t, buffers: ck.optimizer.buffers.map((b, i) => decodeF32(b, `${where}: optimiser buffer ${i}`, size)) },
-      h: ck.carried.h.map((b, l) => decodeF32(b, `${where}: carried h of layer ${l}`, BH)),
-      c: ck.carried.c ? ck.carried.c.map((b, l) => decodeF32(b, `${where}: carried c of layer ${l}`, BH)) : null,
+      step: ck.position.step, chunk: ck.position.chunk, epoch: ck.position.epoch, rng: ck.rng, optimizer: { t: ck.optimizer.t, buffers }, h, c,
     });
   } catch (e) {
     throw new UserError(`${where} cannot be resumed: ${(e as Error).message}`);
