@@ -29,6 +29,8 @@ export async function runInfo(raw: Record<string, unknown>, ui: Ui) {
     parameters: model.layout.count,
     vocab: ck.vocab,
     train: ck.train,
+    /** The run's target and schedule, which --resume continues (null: not stored, so the defaults). */
+    schedule: ck.schedule ?? null,
     corpus: ck.corpus,
     step: ck.position.step,
     epoch: ck.position.epoch,
@@ -49,7 +51,12 @@ export async function runInfo(raw: Record<string, unknown>, ui: Ui) {
   if (!info.resumable && ck.position.step === 0) row('training', 'none: weights only (imported, or saved without a training run)');
   else row('training', `batch ${t.batchSize} × seq ${t.seqLen}, ${t.optimizer} lr ${t.lr}${t.lrDecay !== 1 ? ` decay ${t.lrDecay}/epoch` : ''}, clip ${t.clip || 'off'}, dropout ${t.dropout}, seed ${t.seed}, backend ${t.backend}`);
   if (ck.corpus.chars > 0) row('corpus', `${ck.corpus.source} (${ck.corpus.chars.toLocaleString('en-US')} characters, validation ${Math.round(t.valFrac * 100)}%)`);
-  row('progress', `step ${ck.position.step}, epoch ${ck.position.epoch + 1}${info.resumable ? '' : ' (weights only: not resumable)'}`);
+  const sc = ck.schedule;
+  row('progress', `step ${ck.position.step}${sc ? ` of ${sc.steps}${sc.epochs !== null ? ` (${sc.epochs} epochs)` : ''}` : ''}, epoch ${ck.position.epoch + 1}${info.resumable ? '' : ' (weights only: not resumable)'}`);
+  if (sc) {
+    const every = (n: number, what: string) => (n > 0 ? `${what} every ${n} steps` : `${what} at the end`);
+    row('schedule', `${every(sc.evalEvery, 'validate')}, ${every(sc.saveEvery, 'save')}, ${sc.sampleEvery > 0 ? `sample every ${sc.sampleEvery} steps` : 'no samples'}, patience ${sc.patience || 'off'}, ${sc.ngram > 0 ? `${sc.ngram}-gram reference` : 'no n-gram reference'}`);
+  }
   row('loss', `${info.last_train_bpc === null ? 'no training steps' : `train ${info.last_train_bpc.toFixed(3)} bits/char (last steps)`}${info.best_val_bpc === null ? '' : `; best validation ${info.best_val_bpc.toFixed(3)} bits/char at step ${info.best_val_step}`}`);
   row('vocabulary', JSON.stringify(ck.vocab.join('')));
   if (train.length >= 2) {

@@ -35,7 +35,7 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
   for (const [k, v] of Object.entries(raw)) if (given.has(k) || !(k in TRAIN_DEFAULTS)) typed[k] = v;
   const { corpus, json: _json, quiet: _quiet, logEvery, ...spec } = parseOptions(TrainOptionsSchema, { logEvery: String(TRAIN_DEFAULTS.logEvery), ...typed });
 
-  const view = new TrainView(ui, logEvery, spec.evalEvery ?? TRAIN_DEFAULTS.evalEvery, spec.resume !== undefined, spec.initFrom !== undefined);
+  const view = new TrainView(ui, logEvery, spec.resume !== undefined, spec.initFrom !== undefined);
   // Ctrl-C, a closed terminal (SIGHUP) or a polite kill (SIGTERM) stops the run between steps;
   // it is then saved, and the exit code says which signal it was (128 + its number). Until
   // training starts, a signal ends the process as usual: there is nothing to save.
@@ -67,11 +67,14 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
   }
   const { summary, history } = result;
   if (summary.stopped === 'patience' && history.best) {
-    ui.line(`Stopping early: validation loss has not improved for ${spec.patience} evaluations (best ${(history.best.valLoss / LN2).toFixed(3)} bpc at step ${history.best.step}).`);
+    ui.line(`Stopping early: validation loss has not improved for ${view.start!.schedule.patience} evaluations (best ${(history.best.valLoss / LN2).toFixed(3)} bpc at step ${history.best.step}).`);
   }
   printSummary(ui, summary, history, view.start!);
   if (summary.stopped === 'interrupted') {
-    ui.line(`Interrupted at step ${summary.steps}; saved ${summary.checkpoint}. Continue with: lstm train --resume ${summary.checkpoint}`);
+    // A whole command: the checkpoint holds the target and schedule, and the text is read
+    // again from its file; standard input cannot be, so it must be given again.
+    const stdin = view.start!.corpus === '-';
+    ui.line(`Interrupted at step ${summary.steps}; saved ${summary.checkpoint}. Continue with: lstm train ${stdin ? '- ' : ''}--resume ${shellWord(summary.checkpoint)}${stdin ? ', given the same text on standard input' : ''}`);
     throw new Interrupted(caught);
   }
   return summary;
@@ -93,7 +96,7 @@ class TrainView {
   /** A progress line that waits for this step's evaluation, so it can show it. */
   private pending: (() => string) | null = null;
 
-  constructor(private readonly ui: Ui, private readonly logEvery: number, private readonly evalEvery: number, private readonly resumed: boolean, private readonly initFrom: boolean) {}
+  constructor(private readonly ui: Ui, private readonly logEvery: number, private readonly resumed: boolean, private readonly initFrom: boolean) {}
 
   show(e: TrainEvent): void {
     const ui = this.ui;
@@ -101,7 +104,7 @@ class TrainView {
     if (e.event !== 'eval') this.flush();
     switch (e.event) {
       case 'reading': ui.start('Reading the corpus…'); break;
-      case 'warning': ui.warn(e.message); break;
+      case 'warning': ui.warn(e.cli_message ?? e.message); break;
       case 'prepared': this.distinct = e.distinct; this.lastVal = e.last_val_loss; break;
       case 'start': this.started(e); break;
       case 'eval': this.lastVal = e.val_loss; this.flush(); break;
@@ -154,9 +157,15 @@ class TrainView {
       const mean = this.lossSum / this.sinceLog;
       this.pending = () => status(mean);
       // An evaluation at this step comes next: the line waits for it, to show it.
-      if (!(this.evalEvery > 0 && e.step % this.evalEvery === 0 && s.val_chars >= 2)) this.flush();
+      const evalEvery = s.schedule.evalEvery;
+      if (!(evalEvery > 0 && e.step % evalEvery === 0 && s.val_chars >= 2)) this.flush();
     }
   }
+}
+
+/** A path as one word of a shell command line: as it is when that is safe, else in single quotes. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** ", a 5-gram model 2.31" for the reference line (and which characters it counted, if not all). */

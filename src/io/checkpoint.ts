@@ -52,6 +52,25 @@ export const TrainSettingsSchema = z.object({
 });
 export type TrainSettings = z.infer<typeof TrainSettingsSchema>;
 
+/**
+ * Where a run stops and what it does on the way: what `--resume` continues when it is given no
+ * flag for them (one that is given replaces the stored value). Optional: a checkpoint written
+ * before it was stored resumes with the defaults, as it always did.
+ */
+export const ScheduleSchema = z.strictObject({
+  /** The step the run stops at: its steps, or its epochs' steps, whichever came first. */
+  steps: z.number().int().positive(),
+  /** The passes over the text it was asked for (null: none); a run whose target they set stops by 'epochs'. */
+  epochs: z.number().positive().nullable(),
+  evalEvery: z.number().int().nonnegative(),
+  saveEvery: z.number().int().nonnegative(),
+  sampleEvery: z.number().int().nonnegative(),
+  patience: z.number().int().nonnegative(),
+  /** The order of the n-gram reference (0: none), as TrainSpecSchema allows it. */
+  ngram: z.number().int().min(0).max(6),
+});
+export type Schedule = z.infer<typeof ScheduleSchema>;
+
 const HistorySchema = z.object({
   /** Mean training loss (nats/char) of every step, float32 base64. */
   train: b64,
@@ -66,6 +85,7 @@ export const CheckpointSchema = z.object({
   model: ModelConfigSchema,
   vocab: z.array(z.string()),
   train: TrainSettingsSchema,
+  schedule: ScheduleSchema.optional(),
   corpus: z.object({
     /** Where the training text came from, as given (a path, "-" for stdin, or "default"). */
     source: z.string(),

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { BACKENDS, createKernels, defaultThreads, isBackend, type BackendName } from '../nn/backend.js';
 import {
   decodeF32, decodeFiniteF32, encodeArrays, encodeF32, loadTensors, readCheckpoint, tensorsOf, writeCheckpoint,
-  type Checkpoint, type TrainSettings, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
+  type Checkpoint, type Schedule, type TrainSettings, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
 } from '../io/checkpoint.js';
 import { SettingsError, settingName, UserError } from '../errors.js';
 import { num } from '../schema.js';
@@ -134,10 +134,17 @@ export interface PreparedEvent {
   last_val_loss: number | null;
 }
 /** Something the user should know that does not stop the run (`--json` does not print it; the CLI shows it on stderr). */
-export interface WarningEvent { event: 'warning'; message: string }
+export interface WarningEvent {
+  event: 'warning'; message: string;
+  /** The same message in the command line's words (flags for settings), where it names any. */
+  cli_message?: string;
+}
 export interface StartEvent {
   event: 'start'; corpus: string; chars: number; vocab_size: number; train_chars: number; val_chars: number;
-  model: ModelConfig; settings: TrainSettings; parameters: number; step: number; target_steps: number; steps_per_epoch: number;
+  model: ModelConfig; settings: TrainSettings;
+  /** The target (schedule.steps = target_steps) and the schedule this run follows, as its checkpoint stores them. */
+  schedule: Schedule;
+  parameters: number; step: number; target_steps: number; steps_per_epoch: number;
   /** Where the run saves ('' with save: false). */
   checkpoint: string; resumed: boolean;
   /** Bits per character of a uniform guess, and of character frequencies alone: what a loss is worth. */
@@ -320,7 +327,9 @@ async function runTraining(spec: TrainSpec, corpus: string | CorpusText | undefi
   }
 
   // 5) Model, trainer, and their state; first, whether they fit (memory, and the checkpoint format).
-  const stepsAsked = o.steps ?? (o.epochs !== undefined ? Math.ceil(o.epochs * (trainIds.length / (settings.batchSize * settings.seqLen) + 1)) : D.steps);
+  //    A run resumed with no steps or epochs goes on to the target its checkpoint stores (6).
+  const stored = o.resume ? ck?.schedule : undefined;
+  const stepsAsked = o.steps ?? (o.epochs !== undefined ? Math.ceil(o.epochs * (trainIds.length / (settings.batchSize * settings.seqLen) + 1)) : stored?.steps ?? D.steps);
   checkTrainingBudget(config, {
     batch: settings.batchSize, seqLen: settings.seqLen, steps: stepsAsked, optimizer: settings.optimizer,
     momentum: settings.momentum, backend: settings.backend,
@@ -352,27 +361,40 @@ async function runTraining(spec: TrainSpec, corpus: string | CorpusText | undefi
   const evaluator = valIds.length >= 2 ? new Evaluator(model, evalB, settings.seqLen) : null;
   if (settings.valFrac > 0 && !evaluator) emit({ event: 'warning', message: `the validation text is too short (${valIds.length} characters); validation is off` });
 
-  // 6) How far to go.
+  // 6) How far to go, and what to do on the way: each as asked; else, resuming, as the run
+  //    that is continued was asked (its checkpoint's schedule: a resumed run is that run);
+  //    else the default. The schedule is saved with the run, a replaced value included.
   const perEpoch = trainer.stepsPerEpoch;
-  let target = o.steps ?? D.steps;
-  if (o.epochs !== undefined) {
-    const byEpochs = Math.max(1, Math.round(o.epochs * perEpoch));
-    target = o.steps !== undefined ? Math.min(o.steps, byEpochs) : byEpochs;
+  const byEpochs = (epochs: number) => Math.max(1, Math.round(epochs * perEpoch));
+  const targetAsked = o.steps !== undefined || o.epochs !== undefined;
+  const schedule: Schedule = {
+    steps: targetAsked ? Math.min(o.steps ?? Infinity, o.epochs !== undefined ? byEpochs(o.epochs) : Infinity) : stored?.steps ?? D.steps,
+    epochs: targetAsked ? o.epochs ?? null : stored?.epochs ?? null,
+    evalEvery: o.evalEvery ?? stored?.evalEvery ?? D.evalEvery,
+    saveEvery: o.saveEvery ?? stored?.saveEvery ?? D.saveEvery,
+    sampleEvery: o.sampleEvery ?? stored?.sampleEvery ?? D.sampleEvery,
+    patience: o.patience ?? stored?.patience ?? D.patience,
+    ngram: o.ngram ?? stored?.ngram ?? D.ngram,
+  };
+  if (stored) {
+    const replaced = replacedSchedule(o, stored, schedule);
+    if (replaced) emit({ event: 'warning', message: replaced(false), cli_message: replaced(true) });
   }
+  const target = schedule.steps;
   const chance = Math.log2(vocab.size);
   const unigram = unigramBits(trainIds, vocab.size);
-  const ngram = ngramReference(trainIds, valIds, vocab.size, o.ngram ?? D.ngram);
+  const ngram = ngramReference(trainIds, valIds, vocab.size, schedule.ngram);
   const lastValLoss = history.val.length ? history.val[history.val.length - 1][1] : null;
   emit({ event: 'prepared', distinct, last_val_loss: lastValLoss });
   emit({
     event: 'start', corpus: info.source, chars: ids.length, vocab_size: vocab.size, train_chars: trainIds.length, val_chars: nVal,
-    model: config, settings, parameters: model.layout.count, step: trainer.step, target_steps: target, steps_per_epoch: perEpoch,
+    model: config, settings, schedule, parameters: model.layout.count, step: trainer.step, target_steps: target, steps_per_epoch: perEpoch,
     checkpoint: out, resumed: Boolean(o.resume), chance_bpc: chance, unigram_bpc: unigram,
     ngram: ngram && { order: ngram.order, bpc: ngram.bpc, fit_chars: ngram.fitChars },
   });
 
   // 7) Saving.
-  const toCheckpoint = () => buildCheckpoint(model, vocab, settings, info, trainer, history.train, history.val, history.best);
+  const toCheckpoint = () => buildCheckpoint(model, vocab, settings, info, trainer, history.train, history.val, history.best, schedule);
   const save = (path: string, kind: 'latest' | 'best') => {
     if (!saving) return;
     // writeOutputFile's errors are one line that says the previous file is intact.
@@ -381,11 +403,12 @@ async function runTraining(spec: TrainSpec, corpus: string | CorpusText | undefi
   };
 
   // 8) The loop.
-  const evalEvery = o.evalEvery ?? D.evalEvery, saveEvery = o.saveEvery ?? D.saveEvery;
-  const sampleEvery = o.sampleEvery ?? D.sampleEvery, patience = o.patience ?? D.patience;
+  const { evalEvery, saveEvery, sampleEvery, patience } = schedule;
   const t0 = performance.now();
   const startStep = trainer.step;
-  let stopped: TrainSummary['stopped'] = trainer.step >= target ? 'already-done' : o.epochs !== undefined && o.steps === undefined ? 'epochs' : 'steps';
+  // 'epochs' when the epochs asked for set the target (they came first), resumed or not.
+  const byEpochsFirst = schedule.epochs !== null && byEpochs(schedule.epochs) === target;
+  let stopped: TrainSummary['stopped'] = trainer.step >= target ? 'already-done' : byEpochsFirst ? 'epochs' : 'steps';
   let lastEvalStep = -1;
   let lastVal = lastValLoss;
   let last: StepResult | null = null;
@@ -505,6 +528,27 @@ export function describeSource(c: { source: string }): string {
   return c.source === 'default' ? 'the default corpus' : c.source === '-' ? 'standard input' : c.source;
 }
 
+/**
+ * What a resume's flags replace in the schedule of the run it continues, as one sentence in the
+ * library's words or the CLI's (null: nothing; a value given equal to the stored one replaces nothing).
+ */
+function replacedSchedule(o: TrainSpec, stored: Schedule, schedule: Schedule): ((cli: boolean) => string) | null {
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  const parts: Array<(cli: boolean) => string> = [];
+  if (schedule.steps !== stored.steps) {
+    const asked = (cli: boolean) => [
+      o.steps !== undefined ? `${settingName('steps', cli)} ${o.steps}` : '',
+      o.epochs !== undefined ? `${settingName('epochs', cli)} ${o.epochs} (${fmt(schedule.steps)} steps)` : '',
+    ].filter(Boolean).join(' with ');
+    parts.push((cli) => `${asked(cli)} replaces the run's target of ${fmt(stored.steps)} steps`);
+  }
+  for (const key of ['evalEvery', 'saveEvery', 'sampleEvery', 'patience', 'ngram'] as const) {
+    if (o[key] !== undefined && schedule[key] !== stored[key]) parts.push((cli) => `${settingName(key, cli)} ${schedule[key]} replaces the run's ${fmt(stored[key])}`);
+  }
+  if (parts.length === 0) return null;
+  return (cli) => `${parts.map((p) => p(cli)).join('; ')} (saved with the run from now on)`;
+}
+
 function restorePosition(trainer: Trainer, ck: Checkpoint, where: string): void {
   if (!ck.optimizer || !ck.carried) throw new SettingsError((cli) => `${where} has no optimiser state or carried state, so it cannot be resumed exactly; use ${settingName('initFrom', cli)} to start a new run from its weights`);
   if (ck.optimizer.kind !== trainer.optimizer.kind) throw new UserError(`${where}: optimiser state is for ${ck.optimizer.kind}`);
@@ -526,6 +570,7 @@ function restorePosition(trainer: Trainer, ck: Checkpoint, where: string): void 
 export function buildCheckpoint(
   model: Model, vocab: Vocab, settings: TrainSettings, corpus: { source: string; text?: string; chars?: number; sha256: string },
   trainer: Trainer | null, trainHistory: number[], valHistory: Array<[number, number]>, best: { valLoss: number; step: number } | null,
+  schedule?: Schedule,
 ): Checkpoint {
   return {
     format: CHECKPOINT_FORMAT,
@@ -534,6 +579,7 @@ export function buildCheckpoint(
     model: model.config,
     vocab: vocab.chars,
     train: settings,
+    ...(schedule ? { schedule } : {}),
     corpus: { source: corpus.source, chars: corpus.chars ?? [...(corpus.text ?? '')].length, sha256: corpus.sha256 },
     tensors: tensorsOf(model),
     optimizer: trainer ? { kind: trainer.optimizer.kind, t: trainer.optimizer.t, buffers: encodeArrays(trainer.optimizer.buffers) } : null,
