@@ -15,6 +15,7 @@ export {
 // Checkpoints: loading into a ready model, saving atomically, finding the newest.
 export { loadCheckpoint, saveCheckpoint, latestCheckpoint, looksLikeCheckpoint, defaultCheckpointDir, type LoadedModel } from './io/load.js';
 export { readCheckpoint, parseCheckpoint, CheckpointError, type Checkpoint, type TrainSettings } from './io/checkpoint.js';
+export type { Schedule } from './io/checkpoint.js';
 
 // Corpora: a file, standard input ('-'), the bundled default, or a string.
 export { readCorpus, loadCorpus, corpusFromString, DEFAULT_CORPUS, type CorpusText, type Corpus } from './io/corpus.js';
