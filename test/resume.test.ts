@@ -138,6 +138,10 @@ describe('a resumed run is the run that was interrupted', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(endOf(r.stdout)).toMatchObject({ steps: whole.summary.steps, stopped: 'epochs' });
     expect(whole.summary.steps).toBe(start.target_steps);
+    // With --steps too, whichever comes first ends the run, and the summary says which.
+    const both = await train({ ...TINY, epochs: 0.5, steps: 100000, evalEvery: 0, save: false }, corpus);
+    expect(both.summary.stopped).toBe('epochs');
+    expect((await train({ ...TINY, epochs: 0.5, steps: 3, evalEvery: 0, save: false }, corpus)).summary).toMatchObject({ steps: 3, stopped: 'steps' });
   });
 
   it('flags given on resume replace the stored ones, say so in their own words, and are saved', async () => {
