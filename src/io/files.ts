@@ -168,20 +168,7 @@ export interface OutputOptions {
  */
 export function checkOutputFile(path: string, opts: OutputOptions = {}): void {
   const target = finalTarget(path);
-  let exists = false;
-  try {
-    const st = statSync(target);
-    if (st.isDirectory()) throw new UserError(`${path} is a folder; give a file name`, 2);
-    // Never replaced, --force or not: a rename over /dev/null (as root) would replace the device.
-    if (!st.isFile()) throw new UserError(`${path} is not a regular file (a device, a FIFO or a socket); give a file name`, 2);
-    exists = true;
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENAMETOOLONG') throw new UserError(`cannot write ${path}: the name is too long`, 2);
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new UserError(`cannot write ${path}: ${code ?? (e as Error).message}`);
-  }
-  if (exists && !opts.replace) throw new OutputExistsError(path, opts.checkpoint);
+  if (existingFile(path, target) && !opts.replace) throw new OutputExistsError(path, opts.checkpoint);
   folderFor(path, target);
   const tmp = tempNameFor(target);
   let fd: number | null = null;
@@ -194,6 +181,24 @@ export function checkOutputFile(path: string, opts: OutputOptions = {}): void {
   } finally {
     if (fd !== null) closeSync(fd);
     try { unlinkSync(tmp); } catch { /* never made */ }
+  }
+}
+
+/** Whether there is a file at `target` (what `path` names): a folder, a device, a FIFO or a
+ *  socket there is refused, whatever the caller may replace (a rename over /dev/null, as root,
+ *  would replace the device). */
+function existingFile(path: string, target: string): boolean {
+  try {
+    const st = statSync(target);
+    if (st.isDirectory()) throw new UserError(`${path} is a folder; give a file name`, 2);
+    if (!st.isFile()) throw new UserError(`${path} is not a regular file (a device, a FIFO or a socket); give a file name`, 2);
+    return true;
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENAMETOOLONG') throw new UserError(`cannot write ${path}: the name is too long`, 2);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new UserError(`cannot write ${path}: ${code ?? (e as Error).message}`);
+    return false;
   }
 }
 
@@ -406,6 +411,7 @@ const heldHere = new Set<string>();
  */
 export function lockOutputFile(path: string): OutputLock {
   const target = finalTarget(path);
+  existingFile(path, target); // no lock beside a folder or a device (/dev/null.lock)
   folderFor(path, target); // the lock goes beside the file, before the file is checked
   const lock = lockNameFor(target), key = resolve(lock), mine = ownLockText();
   for (let attempt = 0; ; attempt++) {
