@@ -88,11 +88,14 @@ describe('symbolic links are written through', () => {
     const real = trained(fresh('real.json'));
     const link = join(dir, `${n++}-latest.json`);
     symlinkSync(real, link);
-    const r = lstm(['train', '--resume', link, '--steps', '4', '--quiet']);
+    const r = lstm(['train', '--resume', link, '--steps', '4', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(readlinkSync(link)).toBe(real);
     expect(step(real)).toBe(4);
+    // The run's best-so-far twin is the one beside the file, not a new one beside the link.
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!).best).toBe(real.replace(/\.json$/, '.best.json'));
+    expect(existsSync(link.replace(/\.json$/, '.best.json'))).toBe(false);
     // --out the link's target while resuming the link is the same run, not "already exists".
     const again = lstm(['train', '--resume', link, '--out', real, '--steps', '6', '--quiet']);
     expect(again.code, again.stderr).toBe(0);

@@ -27,7 +27,7 @@ import {
   renameSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { totalmem } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { OutputExistsError, UserError } from '../errors.js';
 import { formatBytes } from '../ui/format.js';
 
@@ -255,7 +255,8 @@ export function finalTarget(path: string): string {
       return p; // not there (or not reachable): the checks that follow say why, if it matters
     }
     if (hops >= 40) throw new UserError(`cannot write ${path}: too many levels of symbolic links`, 2);
-    p = resolve(dirname(p), readlinkSync(p));
+    const to = readlinkSync(p);
+    p = isAbsolute(to) ? to : join(dirname(p), to);
   }
 }
 
@@ -468,9 +469,13 @@ export function lockNameFor(path: string): string {
 
 /** What this process's locks hold: its id, and when it started where the system says. */
 function ownLockText(): string {
-  const started = processStarted(process.pid);
-  return started === null ? String(process.pid) : `${process.pid} ${started}`;
+  if (ownLock === undefined) {
+    const started = processStarted(process.pid);
+    ownLock = started === null ? String(process.pid) : `${process.pid} ${started}`;
+  }
+  return ownLock;
 }
+let ownLock: string | undefined;
 
 /**
  * Whether the process that made a lock holding `pid` (and `started`, if it recorded it) still

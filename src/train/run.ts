@@ -314,7 +314,8 @@ async function runTraining(spec: TrainSpec, corpus: string | CorpusText | undefi
   //    name that was free when it looked. Neither may be the text being read.
   const saving = o.save !== false;
   const out = saving ? resolveOut(o, info, config) : '';
-  const bestPath = saving ? bestPathFor(out) : '';
+  // Beside the file a link names: --resume of latest.json, a link to the run, keeps its twin.
+  const bestPath = saving ? bestPathFor(finalTarget(out)) : '';
   if (saving) {
     held.lock = lockOutputFiles([out, bestPath]);
     for (const path of [out, bestPath]) {
