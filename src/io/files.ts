@@ -270,7 +270,7 @@ function folderFor(path: string, target: string): void {
   throw new UserError(`cannot write ${path}: it is a symbolic link to ${target}, whose folder does not exist`, 2);
 }
 
-/** The longest file name (in bytes) Linux, macOS and Windows file systems take. */
+/** The longest file name, in bytes, that common file systems take (ext4, XFS, Btrfs, APFS). */
 const NAME_MAX = 255;
 /** The most digits a process id has (Linux's largest pid_max is 4,194,304). */
 const PID_DIGITS = 7;
@@ -514,7 +514,7 @@ function bootId(): string {
   return boot;
 }
 
-/** Make `lock` holding this process's id: true, or false if it is already there. */
+/** Make `lock` holding this process's id and start (ownLockText): true, or false if it is already there. */
 function makeLock(lock: string, path: string): boolean {
   let fd: number;
   try {
