@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ZodError } from 'zod';
 import { BACKENDS } from '../nn/backend.js';
 import { PACKAGE_ROOT } from '../io/corpus.js';
+import { looksLikeCheckpoint } from '../io/load.js';
 import { runInfo } from '../commands/info.js';
 import { runSample } from '../commands/sample.js';
 import { runTrain, TRAIN_DEFAULTS as D } from '../commands/train.js';
@@ -199,8 +200,9 @@ function flagFor(value: string): string | undefined {
 /** The library says what is wrong; this says what to type about it. */
 function remedyText(r: Remedy): string {
   switch (r.kind) {
+    // --resume only for a file that is a checkpoint (not a corpus or other file at --out).
     case 'overwrite': return r.checkpoint
-      ? `continue that run with --resume ${r.checkpoint}, pick another --out, or add --force to overwrite it`
+      ? `${looksLikeCheckpoint(r.checkpoint) ? `continue that run with --resume ${r.checkpoint}, ` : ''}pick another --out, or add --force to overwrite it`
       : `pick another ${flagFor(r.path) ?? 'file name'}, or add --force to overwrite it`;
     case 'import': return `turn it into a checkpoint with: lstm import ${r.path} --out CKPT`;
     case 'export': return `use it as it is, or make one with: lstm export ${r.path} --format torch --out FILE`;

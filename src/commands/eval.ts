@@ -19,6 +19,7 @@ import { encodeUtf8 } from '../data/utf8.js';
 import { EVAL_CHUNK, Evaluator } from '../train/evaluate.js';
 import { loadModel } from '../io/load.js';
 import { EVAL_NGRAM, fitForCheckpoint } from '../ngram/reference.js';
+import { printable } from '../ui/format.js';
 
 export const EvalOptionsSchema = z.object({
   checkpoint: z.string().min(1).optional(),
@@ -84,7 +85,7 @@ export async function runEval(raw: Record<string, unknown>, ui: Ui): Promise<Eva
     return report;
   }
   const c = ui.c;
-  ui.line(`${label}: ${(ids.length + skipped).toLocaleString('en-US')} characters, ${predictions.toLocaleString('en-US')} predictions (each from all the characters before it)`);
+  ui.line(`${printable(label)}: ${(ids.length + skipped).toLocaleString('en-US')} characters, ${predictions.toLocaleString('en-US')} predictions (each from all the characters before it)`);
   if (skippedNote) ui.line(c.dim(skippedNote));
   ui.line(`  ${c.bold('loss')}        ${loss.toFixed(5)} nats per character`);
   ui.line(`  ${c.bold('bpc')}         ${report.bpc.toFixed(5)} bits per character`);

@@ -9,6 +9,7 @@ import { ExportError, torchModelOf } from '../interop/convert.js';
 import { checkOutputFile, writeOutputFile } from '../io/files.js';
 import { formatTorchFile, TORCH_FORMAT } from '../interop/torchfile.js';
 import { loadModel } from '../io/load.js';
+import { printable } from '../ui/format.js';
 
 export const EXPORT_FORMATS = ['torch'] as const;
 
@@ -33,6 +34,6 @@ export async function runExport(raw: Record<string, unknown>, ui: Ui): Promise<{
   }
   writeOutputFile(o.out, text);
   const { cell, layers, hidden } = model.config;
-  ui.line(`Exported ${path} (a ${layers}×${hidden} ${cell} over ${vocab.size} characters) → ${o.out} (${TORCH_FORMAT}: PyTorch's state_dict names, shapes and gate order)`);
+  ui.line(`Exported ${printable(path)} (a ${layers}×${hidden} ${cell} over ${vocab.size} characters) → ${printable(o.out)} (${TORCH_FORMAT}: PyTorch's state_dict names, shapes and gate order)`);
   return { file: o.out, format: TORCH_FORMAT };
 }

@@ -16,6 +16,7 @@ import { checkOutputFile, writeOutputFile } from '../io/files.js';
 import { readTorchFile } from '../interop/torchfile.js';
 import { Model } from '../nn/model.js';
 import { buildCheckpoint, TRAIN_DEFAULTS } from '../train/run.js';
+import { printable } from '../ui/format.js';
 
 export const ImportOptionsSchema = z.object({
   file: z.string().min(1),
@@ -49,6 +50,6 @@ export async function runImport(raw: Record<string, unknown>, ui: Ui): Promise<I
   const result: ImportResult = {
     checkpoint: o.out, cell: tm.cell, layers: tm.layers, hidden: tm.hidden, vocabSize: tm.vocab.length, parameters: model.layout.count,
   };
-  ui.line(`Imported ${o.file}: a ${tm.layers}×${tm.hidden} ${tm.cell} over ${tm.vocab.length} characters (${model.layout.count.toLocaleString('en-US')} parameters) → ${o.out}`);
+  ui.line(`Imported ${printable(o.file)}: a ${tm.layers}×${tm.hidden} ${tm.cell} over ${tm.vocab.length} characters (${model.layout.count.toLocaleString('en-US')} parameters) → ${printable(o.out)}`);
   return result;
 }

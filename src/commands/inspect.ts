@@ -19,7 +19,7 @@ import {
 } from '../inspect/report.js';
 import { CELL_TYPES, type CellType, type ModelConfig } from '../nn/model.js';
 import { renderChart } from '../ui/chart.js';
-import { wrap } from '../ui/format.js';
+import { printable, wrap } from '../ui/format.js';
 import { renderSvg } from '../ui/svg.js';
 import { latestCheckpoint, loadModel, type Loaded } from '../io/load.js';
 import { TRAIN_DEFAULTS } from '../train/run.js';
@@ -270,7 +270,7 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
   const target = text.chars[T];
   const targetShown = describeChar(target).replace(/ \(U\+[0-9A-F]+\)$/, '');
   const inputs = text.chars.slice(0, T);
-  ui.line(c.bold(wrap(`${T} input${T === 1 ? '' : 's'} from ${text.from}, then the target ${targetShown}:`, width).join('\n')));
+  ui.line(c.bold(wrap(`${T} input${T === 1 ? '' : 's'} from ${printable(text.from)}, then the target ${targetShown}:`, width).join('\n')));
   const arrow = `" → ${targetShown}`;
   ui.line(`  "${showText(inputs, width - 3 - [...arrow].length)}${arrow}`);
   const fresh = cells.length ? `fresh ${cells.join(', ')} (seed ${seed}${cells.includes('lstm') ? `, forget bias ${forgetBias}` : ''}${o.recurrentNorm !== undefined ? `, recurrent blocks scaled to ‖W‖₂ = ${o.recurrentNorm} from ${normRange(initialNorms)}` : ''})` : '';
@@ -297,7 +297,7 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
       ui.line(wrap(msg, width, '  ', '  ').join('\n'));
     }
   }
-  if (o.svg) ui.line(c.dim(`Wrote the chart to ${o.svg}.`));
+  if (o.svg) ui.line(c.dim(`Wrote the chart to ${printable(o.svg)}.`));
   return result;
 }
 

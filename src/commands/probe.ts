@@ -25,7 +25,7 @@ export { DEFAULT_PROBE } from '../probe/run.js';
 import { chartSeries, explain, formatTable, toJson, type ProbeContext, type ProbedModel } from '../probe/report.js';
 import { needsBoundary, scoreItems, summarize, textsRead, type StartMode } from '../probe/score.js';
 import { renderChart } from '../ui/chart.js';
-import { formatDuration, wrap } from '../ui/format.js';
+import { formatDuration, printable, wrap } from '../ui/format.js';
 import { defaultCheckpointDir, loadModel, type Loaded } from '../io/load.js';
 import { train, TRAIN_DEFAULTS, type TrainSpec } from '../train/run.js';
 
@@ -111,7 +111,7 @@ async function compareModels(
   }
   for (const [i, { m, action }] of work.entries()) {
     const what = `${action === 'resume' ? 'Resuming' : 'Training'} ${m.cell} 1×${m.hidden} (${m.parameters.toLocaleString('en-US')} parameters, ${i + 1} of ${work.length})`;
-    progress.line(`${what} for ${steps} steps → ${m.path}`);
+    progress.line(`${what} for ${steps} steps → ${printable(m.path)}`);
     const label = `${m.cell} 1×${m.hidden}`;
     // ngram: 0: the comparison prints no n-gram reference, so it need not be counted.
     const spec: TrainSpec = action === 'resume' ? { resume: m.path, steps, ngram: 0 } : { cell: m.cell, hidden: m.hidden, steps, out: m.path, ngram: 0 };
@@ -138,7 +138,7 @@ async function compareModels(
       if (summary.stopped === 'interrupted') throw new Interrupted();
     } catch (e) {
       progress.clearLive();
-      if (e instanceof Interrupted) progress.line(`Interrupted: ${m.path} is saved; run the same command again to continue its training.`);
+      if (e instanceof Interrupted) progress.line(`Interrupted: ${printable(m.path)} is saved; run the same command again to continue its training.`);
       throw e;
     } finally {
       process.off('SIGINT', onSignal);
@@ -233,7 +233,7 @@ function printReport(ui: Ui, models: ProbedModel[], ctx: ProbeContext, shown: st
   const c = ui.c;
   const K = ctx.languages.length;
   const nBins = models[0].summary.bins.length;
-  ui.line(c.bold(wrap(`${ctx.items} lines from ${shown} in ${nBins} distance bins; ${K} languages, so chance is 1/${K} = ${(100 / K).toFixed(1)}%.`, width).join('\n')));
+  ui.line(c.bold(wrap(`${ctx.items} lines from ${printable(shown)} in ${nBins} distance bins; ${K} languages, so chance is 1/${K} = ${(100 / K).toFixed(1)}%.`, width).join('\n')));
   const start = ctx.start === 'warm'
     ? `from a zero state that has read a warm-up line ("${ctx.warmupLine}") and a line break`
     : ctx.start === 'line'
@@ -242,7 +242,7 @@ function printReport(ui: Ui, models: ProbedModel[], ctx: ProbeContext, shown: st
   const scored = ctx.boundary ? 'the full name and the character after it' : 'its full name';
   ui.line(wrap(`Each line is read ${start}, up to the language; every language is scored by the log-probability of ${scored} there.`, width).join('\n'));
   for (const m of models) {
-    ui.line(c.dim(wrap(`${m.label}: ${m.checkpoint}, ${m.parameters.toLocaleString('en-US')} parameters, ${m.steps} steps on ${m.corpus === 'default' ? 'the default corpus' : m.corpus}.`, width, '  ').join('\n')));
+    ui.line(c.dim(wrap(`${m.label}: ${printable(m.checkpoint)}, ${m.parameters.toLocaleString('en-US')} parameters, ${m.steps} steps on ${m.corpus === 'default' ? 'the default corpus' : printable(m.corpus)}.`, width, '  ').join('\n')));
   }
   ui.line();
   ui.line(renderChart(chartSeries(models), {

@@ -6,7 +6,7 @@ import { Interrupted } from '../errors.js';
 import { num, parseOptions } from '../cli/options.js';
 import type { Ui } from '../ui/ui.js';
 import { lossChart } from '../ui/losschart.js';
-import { formatDuration, formatRate } from '../ui/format.js';
+import { formatDuration, formatRate, printable } from '../ui/format.js';
 import {
   describeSource, train, TrainSpecSchema, TRAIN_DEFAULTS, type StartEvent, type TrainEvent, type TrainHistory, type TrainSummary,
 } from '../train/run.js';
@@ -130,7 +130,7 @@ class TrainView {
     this.start = s;
     const fromCk = this.resumed || this.initFrom;
     const cfg = s.model, t = s.settings, perEpoch = s.steps_per_epoch;
-    ui.succeed(`Read ${describeSource({ source: s.corpus })}: ${s.chars.toLocaleString('en-US')} characters, ${this.distinct} distinct${fromCk ? ` (the checkpoint's vocabulary: ${s.vocab_size})` : ''}; ${s.train_chars.toLocaleString('en-US')} for training, ${s.val_chars.toLocaleString('en-US')} for validation`);
+    ui.succeed(`Read ${printable(describeSource({ source: s.corpus }))}: ${s.chars.toLocaleString('en-US')} characters, ${this.distinct} distinct${fromCk ? ` (the checkpoint's vocabulary: ${s.vocab_size})` : ''}; ${s.train_chars.toLocaleString('en-US')} for training, ${s.val_chars.toLocaleString('en-US')} for validation`);
     ui.line(`${this.resumed ? 'Resuming' : this.initFrom ? 'Fine-tuning' : 'Training'} a ${cfg.layers}×${cfg.hidden} ${cfg.cell} (${s.parameters.toLocaleString('en-US')} parameters) on ${t.backend}: batch ${t.batchSize} × seq ${t.seqLen}, ${t.optimizer} lr ${t.lr}, clip ${t.clip || 'off'}; step ${s.step} → ${s.target_steps} (${perEpoch} step${perEpoch === 1 ? '' : 's'} per epoch)`);
     ui.line(ui.c.dim(`For reference: a uniform guess costs ${s.chance_bpc.toFixed(2)} bits per character, character frequencies alone ${s.unigram_bpc.toFixed(2)}${ngramNote(s)}.`));
   }
@@ -190,8 +190,8 @@ function printSummary(ui: Ui, s: TrainSummary, history: TrainHistory, start: Sta
       ui.line(`               ${Math.abs(gap).toFixed(3)} bits/char ${gap >= 0 ? 'better' : 'worse'} than the ${ng.order}-gram${gap < 0 ? `, which sees only the last ${ng.order - 1} characters` : ''}`);
     }
   }
-  if (s.bestValBpc !== null) ui.line(`  best val     ${s.bestValBpc.toFixed(3)} bits/char → ${s.best}`);
-  ui.line(`  checkpoint   ${s.checkpoint}`);
+  if (s.bestValBpc !== null) ui.line(`  best val     ${s.bestValBpc.toFixed(3)} bits/char → ${printable(s.best ?? '')}`);
+  ui.line(`  checkpoint   ${printable(s.checkpoint)}`);
   if (history.train.length >= 2) {
     ui.line();
     ui.line(lossChart(history.train, history.val, { width: Math.min(80, ui.stream.columns || 80), height: 12, color: ui.fancy }));

@@ -7,7 +7,7 @@
 // so a crash or a full disk never leaves a half-written checkpoint in place of a good one.
 
 import { z } from 'zod';
-import { looksTruncated, readFileOrExplain, writeOutputFile } from './files.js';
+import { damagedJson, readFileOrExplain, writeOutputFile } from './files.js';
 import { CELL_TYPES, ParamLayout, type Model } from '../nn/model.js';
 import { checkModelSize, tensorCount } from '../nn/budget.js';
 import { OPTIMIZERS } from '../nn/optim.js';
@@ -174,10 +174,14 @@ export function readCheckpoint(path: string): Checkpoint {
   const text = readFileOrExplain(path, `checkpoint ${path}`, (m) => new CheckpointError(m)).toString('utf8');
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    // A byte order mark (an editor's) is not part of the JSON: read past it, as the search does.
+    json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (e) {
-    const truncated = looksTruncated(text);
-    throw new CheckpointError(`${path} is not a valid checkpoint: ${truncated ? 'the file is truncated (incomplete JSON)' : `invalid JSON (${(e as Error).message})`}`);
+    const damage = damagedJson(text);
+    const why = damage?.kind === 'truncated' ? 'the file is truncated (incomplete JSON)'
+      : damage?.kind === 'trailing' ? `trailing data after the checkpoint's JSON at byte ${damage.byte}`
+        : `invalid JSON (${(e as Error).message})`;
+    throw new CheckpointError(`${path} is not a valid checkpoint: ${why}`);
   }
   return parseCheckpoint(json, path);
 }

@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { isRegularFile, MAX_CORPUS_BYTES, MAX_STRING_BYTES, readFileOrExplain, readStreamOrExplain } from './files.js';
@@ -16,7 +16,8 @@ export const DEFAULT_CORPUS = join(PACKAGE_ROOT, 'corpora', 'default.txt');
 
 export interface Corpus {
   text: string;
-  /** As the user named it: a path, "-", or "default". */
+  /** As the user named it: a path, "-", or "default" (the bundled corpus; a file named
+   *  default is "./default"). */
   source: string;
   sha256: string;
 }
@@ -63,6 +64,10 @@ export async function readCorpus(source: string | undefined, what = 'corpus'): P
 async function readSource(source: string | undefined, what: string, limit: number): Promise<{ bytes: Buffer; source: string; label: string }> {
   let bytes: Buffer;
   let label: string;
+  // "default" is the bundled corpus unless the current folder has a file of that name: a name
+  // given is the user's file first, recorded as ./default so that a checkpoint's "default"
+  // always means the bundled one.
+  if (source === 'default' && isUserFile(source)) source = './default';
   if (source === undefined || source === 'default') {
     source = 'default';
     label = `default corpus ${DEFAULT_CORPUS}`;
@@ -76,6 +81,15 @@ async function readSource(source: string | undefined, what: string, limit: numbe
   }
   if (bytes.length === 0) throw new UserError(`${label} is empty`);
   return { bytes, source, label };
+}
+
+/** Whether `path` names something other than a folder (a folder named default is not a text). */
+function isUserFile(path: string): boolean {
+  try {
+    return !statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function sha256Of(bytes: Uint8Array): string {
@@ -107,7 +121,7 @@ export async function rereadTrainingCorpus(corpus: { source: string; sha256: str
   if (source !== 'default' && !isRegularFile(source)) return { why: existsSync(source) ? `${source} is not a regular file` : `${source} is no longer there` };
   let text: CorpusText;
   try {
-    text = await readCorpus(source, "the model's training corpus");
+    text = await readCorpus(source === 'default' ? undefined : source, "the model's training corpus"); // the bundled one, never ./default
   } catch (e) {
     if (e instanceof UserError) return { why: e.message };
     throw e;

@@ -11,16 +11,23 @@
 //      previous file is either kept whole or replaced whole; temporary files that dead processes
 //      left beside it are removed first.
 //   3) lockOutputFile(path) for files written again and again by one long run (checkpoints): an
-//      exclusive PATH.lock holding the process id, removed on exit; a lock whose process is dead
-//      is taken over by one process only (PATH.lock.takeover; the argument is at lockOutputFile).
+//      exclusive PATH.lock holding the process id (and, where the system says, when that process
+//      started), removed on exit; a lock whose process is dead, or whose id now belongs to another
+//      process, is taken over by one process only (PATH.lock.takeover; the argument is at
+//      lockOutputFile). A run takes its locks BEFORE step 1, so two runs can never both find the
+//      name free: the second one either meets the lock or, once the first is done, its file.
+// A symbolic link is written through: the file it names is replaced (atomically, beside it, with
+// its permissions), and the link stays a link. Names lstm adds (temporary, lock) stay within
+// NAME_MAX: a name too long for them keeps its beginning and gets a short hash of the whole.
 
 import { constants as bufferConstants } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import {
-  closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync,
-  unlinkSync, writeSync,
+  closeSync, fchmodSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync,
+  renameSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { totalmem } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { OutputExistsError, UserError } from '../errors.js';
 import { formatBytes } from '../ui/format.js';
 
@@ -110,7 +117,36 @@ function explainOpen(err: NodeJS.ErrnoException, label: string): string {
 
 /** Whether JSON text that does not parse looks cut off: an object begun but never closed. */
 export function looksTruncated(text: string): boolean {
-  return text.trimStart().startsWith('{') && !text.trimEnd().endsWith('}');
+  return damagedJson(text)?.kind === 'truncated';
+}
+
+/**
+ * How JSON text that does not parse was damaged, if in one of the two common ways: an object
+ * begun but never closed ('truncated'), or a whole object followed by more than white space
+ * ('trailing', with the byte in the file where that begins: a BOM before the object counts).
+ * Otherwise null. Brackets inside strings are skipped; nothing else is checked.
+ */
+export function damagedJson(text: string): { kind: 'truncated' } | { kind: 'trailing'; byte: number } | null {
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  while (i < text.length && isJsonSpace(text.charCodeAt(i))) i++;
+  if (text[i] !== '{') return null;
+  let depth = 0, inString = false;
+  for (; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') depth++;
+    else if ((c === '}' || c === ']') && --depth === 0) break;
+  }
+  if (depth > 0) return { kind: 'truncated' };
+  for (i++; i < text.length && isJsonSpace(text.charCodeAt(i)); i++);
+  return i < text.length ? { kind: 'trailing', byte: Buffer.byteLength(text.slice(0, i), 'utf8') } : null;
+}
+
+function isJsonSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 
 // ---- writing -------------------------------------------------------------------------------
@@ -124,26 +160,17 @@ export interface OutputOptions {
 }
 
 /**
- * Step 1 of the rule, before any work: refuse a folder, or an existing file unless it may be
- * replaced; make the folder; and write 4 KiB under the temporary name writeOutputFile will use,
- * so a folder that cannot be written, a full disk or a name that is too long fails now, in one
- * line, with nothing changed.
+ * Step 1 of the rule, before any work: refuse a folder, a device, FIFO or socket, or an existing
+ * file unless it may be replaced; make the folder; and write 4 KiB under the temporary name
+ * writeOutputFile will use, so a folder that cannot be written, a full disk or a name that is
+ * too long fails now, in one line, with nothing changed. A symbolic link is checked as the file
+ * it names (see finalTarget).
  */
 export function checkOutputFile(path: string, opts: OutputOptions = {}): void {
-  let exists = false;
-  try {
-    const st = statSync(path);
-    if (st.isDirectory()) throw new UserError(`${path} is a folder; give a file name`, 2);
-    exists = true;
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENAMETOOLONG') throw new UserError(`cannot write ${path}: the name is too long`, 2);
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new UserError(`cannot write ${path}: ${code ?? (e as Error).message}`);
-  }
-  if (exists && !opts.replace) throw new OutputExistsError(path, opts.checkpoint);
-  makeFolder(dirname(path));
-  const tmp = tempNameFor(path);
+  const target = finalTarget(path);
+  if (existingFile(path, target) && !opts.replace) throw new OutputExistsError(path, opts.checkpoint);
+  folderFor(path, target);
+  const tmp = tempNameFor(target);
   let fd: number | null = null;
   try {
     fd = openSync(tmp, 'w'); // this process's own name: one left by a dead process that had our pid may go
@@ -157,22 +184,49 @@ export function checkOutputFile(path: string, opts: OutputOptions = {}): void {
   }
 }
 
+/** Whether there is a file at `target` (what `path` names): a folder, a device, a FIFO or a
+ *  socket there is refused, whatever the caller may replace (a rename over /dev/null, as root,
+ *  would replace the device). */
+function existingFile(path: string, target: string): boolean {
+  try {
+    const st = statSync(target);
+    if (st.isDirectory()) throw new UserError(`${path} is a folder; give a file name`, 2);
+    if (!st.isFile()) throw new UserError(`${path} is not a regular file (a device, a FIFO or a socket); give a file name`, 2);
+    return true;
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENAMETOOLONG') throw new UserError(`cannot write ${path}: the name is too long`, 2);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new UserError(`cannot write ${path}: ${code ?? (e as Error).message}`);
+    return false;
+  }
+}
+
 /**
  * Step 2: write `data` to `path` atomically: a temporary file in the same folder, flushed to
  * disk, then renamed over the target. On any failure the temporary file is removed and the
- * previous file at `path` (if any) is left exactly as it was; the error is one line.
+ * previous file at `path` (if any) is left exactly as it was; the error is one line. A file
+ * replaced keeps its permissions (a 0600 checkpoint stays 0600); a symbolic link is written
+ * through (finalTarget).
  */
 export function writeOutputFile(path: string, data: string | Uint8Array): void {
-  removeStaleTemps(path);
-  const tmp = tempNameFor(path);
+  const target = finalTarget(path);
+  removeStaleTemps(target);
+  const tmp = tempNameFor(target);
+  let mode: number | null = null;
+  try {
+    const st = statSync(target);
+    if (st.isFile()) mode = st.mode & 0o777;
+  } catch { /* a new file: the umask decides, as for any file made */ }
   let fd: number | null = null;
   try {
-    fd = openSync(tmp, 'w');
+    fd = openSync(tmp, 'w', mode ?? 0o666);
+    if (mode !== null) fchmodSync(fd, mode); // exactly, whatever the umask
     writeAll(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
     fsyncSync(fd);
     closeSync(fd);
     fd = null;
-    renameSync(tmp, path);
+    renameSync(tmp, target);
   } catch (e) {
     if (fd !== null) try { closeSync(fd); } catch { /* already failing */ }
     try { unlinkSync(tmp); } catch { /* may not exist */ }
@@ -185,14 +239,76 @@ function writeAll(fd: number, buf: Uint8Array): void {
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }
 
-/** The temporary file of a save by this process: hidden, beside the target, named by pid. */
-function tempNameFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+/**
+ * The file a write to `path` replaces: `path` itself, or, where it is a symbolic link (or a
+ * chain of them), the file the last one names, so the link stays a link and shows the new
+ * content (`--resume latest.json` of a link to the run's file updates that file). A link to a
+ * file not there yet gives the name it points to; only the last part of the path is followed
+ * here (folders on the way are the system's to follow).
+ */
+export function finalTarget(path: string): string {
+  let p = path;
+  for (let hops = 0; ; hops++) {
+    try {
+      if (!lstatSync(p).isSymbolicLink()) return p;
+    } catch {
+      return p; // not there (or not reachable): the checks that follow say why, if it matters
+    }
+    if (hops >= 40) throw new UserError(`cannot write ${path}: too many levels of symbolic links`, 2);
+    const to = readlinkSync(p);
+    p = isAbsolute(to) ? to : join(dirname(p), to);
+  }
+}
+
+/** Make the folder `target` goes in; for a link (target ≠ path), only if that folder exists:
+ *  a dangling link is written through, but no folder is made where the link points. */
+function folderFor(path: string, target: string): void {
+  if (target === path) return makeFolder(dirname(path));
+  try {
+    if (statSync(dirname(target)).isDirectory()) return;
+  } catch { /* refused below */ }
+  throw new UserError(`cannot write ${path}: it is a symbolic link to ${target}, whose folder does not exist`, 2);
+}
+
+/** The longest file name, in bytes, that common file systems take (ext4, XFS, Btrfs, APFS). */
+const NAME_MAX = 255;
+/** The most digits a process id has (Linux's largest pid_max is 4,194,304). */
+const PID_DIGITS = 7;
+
+/**
+ * `base` (a file name) as the first part of a longer name with `extra` more bytes, within
+ * NAME_MAX: as it is when it fits, else its beginning (whole characters) then "~" and 12 hex
+ * digits of its SHA-256, so two long names that begin alike still get names of their own. The
+ * same base always gives the same part, so others (the cleanup, another run) find the name.
+ */
+function nameWithin(base: string, extra: number): string {
+  const room = NAME_MAX - extra;
+  if (Buffer.byteLength(base, 'utf8') <= room) return base;
+  const tag = `~${createHash('sha256').update(base).digest('hex').slice(0, 12)}`;
+  let kept = '', bytes = 0;
+  for (const ch of base) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (bytes + n > room - tag.length) break;
+    kept += ch;
+    bytes += n;
+  }
+  return kept + tag;
+}
+
+/** The part of a temporary name beside `path` before ".PID.tmp": the same for every process id. */
+function tempBase(path: string): string {
+  return `.${nameWithin(basename(path), '.'.length + '.'.length + PID_DIGITS + '.tmp'.length)}`;
+}
+
+/** The temporary file of a save by process `pid` (this one): hidden, beside the target, named
+ *  by pid, within NAME_MAX. Exported for the tests. */
+export function tempNameFor(path: string, pid = process.pid): string {
+  return join(dirname(path), `${tempBase(path)}.${pid}.tmp`);
 }
 
 /** Remove `.NAME.PID.tmp` files beside `path` whose process is gone (killed mid-save). */
 function removeStaleTemps(path: string): void {
-  const dir = dirname(path), prefix = `.${basename(path)}.`;
+  const dir = dirname(path), prefix = `${tempBase(path)}.`;
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -269,9 +385,11 @@ export interface OutputLock {
 const heldHere = new Set<string>();
 
 /**
- * Step 3: take PATH.lock (created exclusively, holding this process's id) so no other lstm
- * writes `path` while this one does. A lock left by a process that is gone is taken over.
- * Released by release() or when the process exits.
+ * Step 3: take PATH.lock (created exclusively, holding this process's id and when it started)
+ * so no other lstm writes `path` while this one does. A lock left by a process that is gone is
+ * taken over; so is one whose id now belongs to a process that started later (the id was
+ * reused after a crash and a restart: the start time tells them apart exactly). Released by
+ * release() or when the process exits. A link is locked as the file it names.
  *
  * Why two processes can never both hold the lock, however their steps interleave (two lstm
  * runs started together after a crash, both finding the dead run's lock):
@@ -287,24 +405,32 @@ const heldHere = new Set<string>();
  *     a live one, and then competes with everyone else through 'wx' again.
  * (The old way, every taker removing the lock it had once read as stale, let a slow taker remove
  * the lock a quicker one had just made, and both went on writing.)
- * What this cannot decide alone is left to the user, in one line: a lock holding no process id,
- * or a takeover file left by a taker that was killed inside its few system calls.
+ * What this cannot decide alone is left to the user, in one line that says what to remove: a
+ * lock holding no process id, a lock holding only the id of a live process (written by an lstm
+ * before start times were recorded, or where the system does not tell them), or a takeover file
+ * left by a taker that was killed inside its few system calls.
  */
 export function lockOutputFile(path: string): OutputLock {
-  const lock = `${path}.lock`, key = resolve(lock);
+  const target = finalTarget(path);
+  existingFile(path, target); // no lock beside a folder or a device (/dev/null.lock)
+  folderFor(path, target); // the lock goes beside the file, before the file is checked
+  const lock = lockNameFor(target), key = resolve(lock), mine = ownLockText();
   for (let attempt = 0; ; attempt++) {
     if (attempt >= 20) throw new UserError(`cannot lock ${path}: ${lock} keeps changing`, 2);
     if (makeLock(lock, path)) break;
     const content = readLockWhenWritten(lock);
     if (content === null) continue; // removed meanwhile: try again
-    const holder = Number(content);
+    const [id, started] = content.split(/\s+/);
+    const holder = Number(id);
     if (!Number.isInteger(holder) || holder <= 0) {
       throw new UserError(`cannot lock ${path}: ${lock} is in the way (it holds no process id); remove it if no lstm is writing ${path}`, 2);
     }
-    if (holder === process.pid ? heldHere.has(key) : isAlive(holder)) {
-      throw new UserError(`${path} is being written by another lstm (process ${holder}; lock file ${lock})`, 2);
+    const live = holder === process.pid ? heldHere.has(key) : lockMakerLives(holder, started);
+    if (live) {
+      const sure = live === 'same process' || holder === process.pid;
+      throw new UserError(`${path} is being written by another lstm (process ${holder}; lock file ${lock})${sure ? '' : `; if no lstm is running, remove ${lock}`}`, 2);
     }
-    // The holder is gone (or was an earlier process that had our id): take its lock over.
+    // The holder is gone (or was an earlier process that had its id): take its lock over.
     if (takeOverStaleLock(lock, path, content)) break;
   }
   heldHere.add(key);
@@ -315,14 +441,80 @@ export function lockOutputFile(path: string): OutputLock {
     heldHere.delete(key);
     process.off('exit', release);
     try {
-      if (readFileSync(lock, 'utf8').trim() === String(process.pid)) unlinkSync(lock);
+      if (readFileSync(lock, 'utf8').trim() === mine) unlinkSync(lock);
     } catch { /* already gone */ }
   };
   process.on('exit', release);
   return { path: lock, release };
 }
 
-/** Make `lock` holding this process's id: true, or false if it is already there. */
+/** Locks on all of `paths` (a checkpoint and its best-so-far twin), or none: if one cannot be
+ *  had, those already taken are released and its error thrown. */
+export function lockOutputFiles(paths: readonly string[]): OutputLock {
+  const locks: OutputLock[] = [];
+  const release = () => { for (const l of locks.slice().reverse()) l.release(); };
+  try {
+    for (const p of paths) locks.push(lockOutputFile(p));
+  } catch (e) {
+    release();
+    throw e;
+  }
+  return { path: locks[0].path, release };
+}
+
+/** The lock file of `path`: PATH.lock, within NAME_MAX with room for ".takeover" after it. */
+export function lockNameFor(path: string): string {
+  return join(dirname(path), `${nameWithin(basename(path), '.lock.takeover'.length)}.lock`);
+}
+
+/** What this process's locks hold: its id, and when it started where the system says. */
+function ownLockText(): string {
+  if (ownLock === undefined) {
+    const started = processStarted(process.pid);
+    ownLock = started === null ? String(process.pid) : `${process.pid} ${started}`;
+  }
+  return ownLock;
+}
+let ownLock: string | undefined;
+
+/**
+ * Whether the process that made a lock holding `pid` (and `started`, if it recorded it) still
+ * runs: 'same process' when the system confirms it by its start time; 'cannot tell' when `pid`
+ * is alive but nothing says whether it is the maker (the lock has no start time, or the system
+ * gives none); false when `pid` is gone or started at another time (reused).
+ */
+function lockMakerLives(pid: number, started: string | undefined): 'same process' | 'cannot tell' | false {
+  if (!isAlive(pid)) return false;
+  const now = started === undefined ? null : processStarted(pid);
+  if (now === null) return 'cannot tell';
+  return now === started ? 'same process' : false;
+}
+
+/**
+ * When process `pid` started, as "TICKS@BOOT": field 22 of /proc/PID/stat (clock ticks after
+ * boot) and the boot's id, so the same id after a restart is another process. Null where there
+ * is no /proc (macOS) or it cannot be read.
+ */
+function processStarted(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "PID (COMM) STATE PPID …": COMM may hold spaces and parentheses, so count from the last ")".
+    const ticks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[22 - 3];
+    return /^\d+$/.test(ticks) ? `${ticks}@${bootId()}` : null;
+  } catch {
+    return null;
+  }
+}
+
+let boot: string | undefined;
+function bootId(): string {
+  if (boot === undefined) {
+    try { boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || '-'; } catch { boot = '-'; }
+  }
+  return boot;
+}
+
+/** Make `lock` holding this process's id and start (ownLockText): true, or false if it is already there. */
 function makeLock(lock: string, path: string): boolean {
   let fd: number;
   try {
@@ -332,7 +524,7 @@ function makeLock(lock: string, path: string): boolean {
     throw new UserError(`cannot lock ${path}: ${describeWriteError(e)}`);
   }
   try {
-    writeAll(fd, Buffer.from(`${process.pid}\n`));
+    writeAll(fd, Buffer.from(`${ownLockText()}\n`)); // one write: a reader sees all of it or nothing
   } catch (e) {
     closeSync(fd);
     try { unlinkSync(lock); } catch { /* gone */ }
@@ -401,6 +593,16 @@ export function takeOverStaleLock(lock: string, path: string, stale: string): bo
 /** Block this thread for `ms` milliseconds (locking is synchronous, and waits only briefly). */
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Whether two names are one file (links followed, hard links too): false if either is not there. */
+export function sameFile(a: string, b: string): boolean {
+  try {
+    const [x, y] = [statSync(a), statSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }
 
 /** Whether `path` is a regular file (not missing, a folder, a device or a FIFO): what a file

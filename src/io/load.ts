@@ -56,7 +56,9 @@ export function latestCheckpoint(dir = defaultCheckpointDir()): string {
   return twin && found.some((f) => f.path === twin) ? twin : newest;
 }
 
-const HEAD = /^\s*\{\s*"format"\s*:\s*"lstm-checkpoint"/;
+// JSON's own white space only (\s would take more than JSON.parse does), after a byte order
+// mark, which readCheckpoint accepts too: a file picked here is one it reads.
+const HEAD = /^\uFEFF?[ \t\n\r]*\{[ \t\n\r]*"format"[ \t\n\r]*:[ \t\n\r]*"lstm-checkpoint"/;
 
 /** Whether a file starts as writeCheckpoint writes one: {"format":"lstm-checkpoint", … */
 export function looksLikeCheckpoint(path: string): boolean {

@@ -18,8 +18,8 @@ import {
 } from '../io/checkpoint.js';
 import { SettingsError, settingName, UserError } from '../errors.js';
 import { num } from '../schema.js';
-import { readCorpus, rereadTrainingCorpus, type CorpusText } from '../io/corpus.js';
-import { checkOutputFile, lockOutputFile, type OutputLock } from '../io/files.js';
+import { DEFAULT_CORPUS, readCorpus, rereadTrainingCorpus, type CorpusText } from '../io/corpus.js';
+import { checkOutputFile, finalTarget, lockOutputFiles, sameFile, type OutputLock } from '../io/files.js';
 import { checkTrainingBudget } from '../nn/budget.js';
 import { defaultCheckpointDir } from '../io/load.js';
 import { Vocab, describeChars } from '../data/text.js';
@@ -209,8 +209,8 @@ export interface TrainHooks {
 }
 
 /**
- * Train a model. `corpus` is a file path, '-' for standard input, undefined (or 'default') for
- * the bundled corpus, or a text already read (readCorpus, corpusFromString). Throws a UserError
+ * Train a model. `corpus` is a file path, '-' for standard input, undefined (or 'default',
+ * unless the current folder has a file of that name) for the bundled corpus, or a text already read (readCorpus, corpusFromString). Throws a UserError
  * for anything wrong with the settings, the corpus or the checkpoint, before training starts.
  */
 export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks: TrainHooks = {}): Promise<TrainResult> {
@@ -315,15 +315,24 @@ async function runTraining(spec: TrainSpec, corpus: string | CorpusText | undefi
   // 4) Where checkpoints go; make sure we can write there before spending any time.
   //    The latest and the best-so-far checkpoint follow the rule of every file lstm writes
   //    (src/io/files.ts): an existing one is replaced only with force, or when resuming that
-  //    very run; both names get a real write test; a lock keeps other processes off them.
+  //    very run; both names get a real write test. Both are locked first, and only then
+  //    checked: a run locking x.best.json as its latest, or a second run on the same name
+  //    started a moment later, meets the lock or (once this run is done) its file, never a
+  //    name that was free when it looked. Neither may be the text being read.
   const saving = o.save !== false;
   const out = saving ? resolveOut(o, info, config) : '';
-  const bestPath = saving ? bestPathFor(out) : '';
+  // Beside the file a link names: --resume of latest.json, a link to the run, keeps its twin.
+  const bestPath = saving ? bestPathFor(finalTarget(out)) : '';
   if (saving) {
+    held.lock = lockOutputFiles([out, bestPath]);
+    for (const path of [out, bestPath]) {
+      if (info.source !== '-' && sameFile(path, info.source === 'default' ? DEFAULT_CORPUS : info.source)) {
+        throw new UserError(`${path} is the training corpus being read; the checkpoint needs another name`, 2);
+      }
+    }
     const replace = Boolean(o.force) || (o.resume !== undefined && samePath(out, o.resume));
     checkOutputFile(out, { replace, checkpoint: out });
     checkOutputFile(bestPath, { replace, checkpoint: out });
-    held.lock = lockOutputFile(out);
   }
 
   // 5) Model, trainer, and their state; first, whether they fit (memory, and the checkpoint format).
@@ -606,8 +615,10 @@ export function bestPathFor(out: string): string {
   return out.endsWith('.json') ? out.slice(0, -5) + '.best.json' : out + '.best';
 }
 
+/** Whether two names are the same checkpoint (a link is the file it names: --resume of a link,
+ *  --out its target). */
 function samePath(a: string, b: string): boolean {
-  return resolve(a) === resolve(b);
+  return resolve(finalTarget(a)) === resolve(finalTarget(b)) || sameFile(a, b);
 }
 
 function sampleText(model: Model, vocab: Vocab, seed: number): string {
