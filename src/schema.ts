@@ -56,6 +56,14 @@ function describeIssue(issue: z.core.$ZodIssue, value: unknown, noun: string, sc
     const near = closest(key, knownKeys(schema, path.map(String)));
     return `unknown ${noun} ${where ? `${where}.` : ''}${key}${near ? ` (did you mean ${near}?)` : ''}`;
   }
+  if (issue.code === 'invalid_union') {
+    // One of several kinds: the branch that got past the kind (an object with a wrong field)
+    // says what is wrong; else name the kinds.
+    const deeper = issue.errors.find((b) => b.length > 0 && (b[0].path.length > 0 || b[0].code !== 'invalid_type'));
+    if (deeper) return describeIssue({ ...deeper[0], path: [...issue.path, ...deeper[0].path] }, value, noun, schema);
+    const kinds = issue.errors.map((b) => b[0]).flatMap((i) => (i?.code === 'invalid_type' ? [withArticle(i.expected)] : []));
+    if (kinds.length) issue = { ...issue, message: `must be ${kinds.join(' or ')}, not ${kindOf(valueAt(value, path.map(String)))}` };
+  }
   let message = issue.message;
   if (issue.code === 'invalid_type' && message.startsWith('Invalid input')) {
     message = `must be ${withArticle(issue.expected)}, not ${kindOf(valueAt(value, path.map(String)))}`;
