@@ -108,26 +108,30 @@ export function kindOf(v: unknown): string {
   return withArticle(typeof v);
 }
 
-/** The candidate a mistyped name most likely meant: the same letters in another case, or at
- *  most two edits away (and nearer than any other); none if nothing is that close. */
+/** The candidate a mistyped name most likely meant: the same letters in another case, the
+ *  start of it (temp → temperature), or one edit away (two for names of 5 letters or more;
+ *  swapping two neighbours is one edit), nearer than any other; none if nothing is that close. */
 export function closest(name: string, candidates: readonly string[]): string | null {
-  const lower = name.toLowerCase();
-  let best: string | null = null, bestD = 3;
+  const lower = name.toLowerCase(), limit = lower.length >= 5 ? 3 : 2;
+  let best: string | null = null, bestD = limit;
   for (const c of candidates) {
-    const d = c.toLowerCase() === lower ? 0 : editDistance(lower, c.toLowerCase(), bestD);
+    const other = c.toLowerCase();
+    const d = other === lower ? 0 : lower.length >= 3 && other.startsWith(lower) ? 1 : editDistance(lower, other, bestD);
     if (d < bestD) { best = c; bestD = d; }
   }
   return best;
 }
 
-/** Levenshtein distance, or `limit` once it is known to be at least that (names are short). */
+/** Edits (insert, delete, replace, swap two neighbours) from a to b, or `limit` once it is
+ *  known to be at least that (names are short). */
 function editDistance(a: string, b: string, limit: number): number {
   if (Math.abs(a.length - b.length) >= limit) return limit;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
   }
-  return Math.min(prev[b.length], limit);
+  return Math.min(d[a.length][b.length], limit);
 }

@@ -112,17 +112,18 @@ async function compareModels(
   }
   for (const [i, { m, action }] of work.entries()) {
     const what = `${action === 'resume' ? 'Resuming' : 'Training'} ${m.cell} 1×${m.hidden} (${m.parameters.toLocaleString('en-US')} parameters, ${i + 1} of ${work.length})`;
-    progress.line(`${what} for ${steps} steps → ${m.path}`);
     const label = `${m.cell} 1×${m.hidden}`;
     // ngram: 0: the comparison prints no n-gram reference, so it need not be counted.
     const spec: TrainSpec = action === 'resume' ? { resume: m.path, steps, ngram: 0 } : { cell: m.cell, hidden: m.hidden, steps, out: m.path, ngram: 0 };
     // A signal stops the training between steps and saves it, as lstm train does, with the same
-    // exit code (src/cli/signals.ts). Caught from here on: the line above says a model trains.
+    // exit code (src/cli/signals.ts). Caught before the line that says a model trains is printed:
+    // whoever reads it (and then signals) has a run that saves.
     const stop = new SignalStop();
     stop.listen();
     let last = 0;
     const t0 = performance.now();
     try {
+      progress.line(`${what} for ${steps} steps → ${m.path}`);
       const { summary } = await train(spec, o.corpus, {
         signal: stop.signal,
         onEvent: (e) => {
