@@ -69,12 +69,12 @@ export class Generator {
    * stopping after its first line break: then it reads the prime from the kind of state it was
    * trained in. With no prime the text starts after a line break (or after the warm-up).
    */
-  prime(text: string, warmupChars = 0, rng?: Rng, opts?: SampleOptions): void {
+  prime(text: string, warmupChars = 0, rng?: Rng, options?: SampleOptions): void {
     parseArgument(R.prime, text, 'prime');
     const warmup = parseArgument(R.warmup, warmupChars, 'warmup');
-    if (warmup > 0 && (rng === undefined || opts === undefined)) throw new UserError('invalid warmup: writing it needs an Rng and the sample options', 2);
+    if (warmup > 0 && (rng === undefined || options === undefined)) throw new UserError('invalid warmup: writing it needs an Rng and the sample options', 2);
     if (rng !== undefined) checkRng(rng);
-    if (opts !== undefined) parseArgument(SampleOptionsSchema, opts, 'sample option');
+    const opts = options === undefined ? undefined : parseArgument(SampleOptionsSchema, options, 'sample option');
     checkPrime(this.vocab, text);
     this.state.reset();
     const nl = this.vocab.has('\n');
@@ -109,9 +109,9 @@ export class Generator {
     return this.vocab.chars[id];
   }
 
-  generate(chars: number, opts: SampleOptions, rng: Rng): string {
+  generate(chars: number, options: SampleOptions, rng: Rng): string {
     const length = parseArgument(R.length, chars, 'length');
-    parseArgument(SampleOptionsSchema, opts, 'sample option');
+    const opts = parseArgument(SampleOptionsSchema, options, 'sample option');
     checkRng(rng);
     let s = '';
     for (let k = 0; k < length; k++) s += this.next(opts, rng);
