@@ -1,5 +1,7 @@
 // lstm as a library: everything the CLI does, callable from TypeScript. The CLI (src/cli,
-// src/commands) is a thin layer over these functions; nothing here prints.
+// src/commands) is a thin layer over these functions; nothing here prints. Every function checks
+// its arguments with the schemas the CLI checks its flags with (unknown keys are errors) and
+// throws the same typed errors (UserError and its kinds), with exit codes the CLI would use.
 //
 //   const trained = await train({ hidden: 64, steps: 500, save: false }, 'notes.txt', { onEvent, signal });
 //   for await (const ch of sample(trained, { length: 200, temperature: 0.8 })) process.stdout.write(ch);
@@ -21,7 +23,11 @@ export type { Schedule } from './io/checkpoint.js';
 export { readCorpus, loadCorpus, corpusFromString, DEFAULT_CORPUS, type CorpusText, type Corpus } from './io/corpus.js';
 
 // Using a model.
-export { sample, Generator, type SampleSettings } from './nn/generate.js';
+export {
+  sample, generateMany, Generator, SAMPLE_DEFAULTS, MAX_WARMUP, MAX_SAMPLES, type SampleSettings, type ManyOptions,
+} from './nn/generate.js';
+export type { SampleOptions } from './nn/sampler.js';
+export { Rng } from './nn/rng.js';
 export { evaluate, type TextEvaluation } from './train/evaluate.js';
 export { inspectGradients, type GradientProfile } from './inspect/gradients.js';
 export { probe, readProbeSet, DEFAULT_PROBE, type ProbeSettings } from './probe/run.js';
@@ -32,4 +38,4 @@ export type { ProbeSummary, BinResult, StartMode } from './probe/score.js';
 export { Model, CELL_TYPES, type CellType, type ModelConfig } from './nn/model.js';
 export { Vocab } from './data/text.js';
 export { BACKENDS, type BackendName } from './nn/backend.js';
-export { UserError, Interrupted } from './errors.js';
+export { UserError, SettingsError, OutputExistsError, BudgetError, Interrupted } from './errors.js';

@@ -229,11 +229,14 @@ describe('"Continue with" after Ctrl-C is a whole command that finishes the run'
     it(`from ${from}`, async () => {
       const corpus = fresh('walk.txt');
       writeFileSync(corpus, TEXT);
-      const out = fresh("it's a run.json"); // a name the shell must be given quoted
+      // A name the shell must be given quoted; from a file, with an escape sequence in it too,
+      // which must reach the terminal escaped and still run as printed.
+      const out = fresh(from === 'a file' ? "it's a \x1b[1mrun.json" : "it's a run.json");
       const first = await interruptAt3(from === 'a file' ? [corpus, ...RUN, '--out', out] : ['-', ...RUN, '--out', out], from === 'a file' ? undefined : TEXT);
       expect(first.code, first.stdout).toBe(130);
       const line = /Continue with: (lstm train .*)$/m.exec(first.stdout)?.[1];
       expect(line, first.stdout).toBeDefined();
+      expect(first.stdout).not.toContain('\x1b');
       const stdinNote = ', given the same text on standard input';
       expect(line!.endsWith(stdinNote)).toBe(from === 'standard input');
       // The command as printed, run by a shell (fed the text it asks for).

@@ -14,6 +14,8 @@ export function parseOptions<S extends z.ZodType>(schema: S, raw: Record<string,
   const r = schema.safeParse(raw);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
+  // commander passes only the options it defines: a key the schema lacks is lstm's own bug.
+  if (issue.code === 'unrecognized_keys') throw new Error(`the options schema lacks ${issue.keys.join(', ')}`);
   const key = String(issue.path[0] ?? '');
   const given = raw[key];
   const shown = given === undefined ? '' : ` ${JSON.stringify(String(given))}`;

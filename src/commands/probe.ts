@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { readCheckpoint, type TrainSettings } from '../io/checkpoint.js';
 import { Interrupted, UserError } from '../errors.js';
 import { num, parseOptions } from '../cli/options.js';
+import { SignalStop } from '../cli/signals.js';
 import { Ui } from '../ui/ui.js';
 import { loadCorpus } from '../io/corpus.js';
 import { describeChars, Vocab } from '../data/text.js';
@@ -115,14 +116,15 @@ async function compareModels(
     const label = `${m.cell} 1×${m.hidden}`;
     // ngram: 0: the comparison prints no n-gram reference, so it need not be counted.
     const spec: TrainSpec = action === 'resume' ? { resume: m.path, steps, ngram: 0 } : { cell: m.cell, hidden: m.hidden, steps, out: m.path, ngram: 0 };
-    // Ctrl-C stops the training between steps and saves it, as lstm train does.
-    const stop = new AbortController();
-    const onSignal = () => stop.abort();
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    // A signal stops the training between steps and saves it, as lstm train does, with the same
+    // exit code (src/cli/signals.ts). Caught before the line that says a model trains is printed:
+    // whoever reads it (and then signals) has a run that saves.
+    const stop = new SignalStop();
+    stop.listen();
     let last = 0;
     const t0 = performance.now();
     try {
+      progress.line(`${what} for ${steps} steps → ${m.path}`);
       const { summary } = await train(spec, o.corpus, {
         signal: stop.signal,
         onEvent: (e) => {
@@ -135,14 +137,13 @@ async function compareModels(
           } else if (e.step % 1000 === 0 || e.step === steps) progress.line(text);
         },
       });
-      if (summary.stopped === 'interrupted') throw new Interrupted();
+      if (summary.stopped === 'interrupted') throw stop.interrupted();
     } catch (e) {
       progress.clearLive();
       if (e instanceof Interrupted) progress.line(`Interrupted: ${printable(m.path)} is saved; run the same command again to continue its training.`);
       throw e;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      stop.close();
     }
     progress.clearLive();
     progress.line(`Trained ${m.cell} 1×${m.hidden} in ${formatDuration((performance.now() - t0) / 1000)}.`);

@@ -3,12 +3,11 @@
 import { randomInt } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
-import { constants } from 'node:buffer';
 import { BudgetError, UserError } from '../errors.js';
 import { num, parseOptions } from '../cli/options.js';
 import type { Ui } from '../ui/ui.js';
 import { describeChars, type Vocab } from '../data/text.js';
-import { generateMany, sample } from '../nn/generate.js';
+import { generateMany, MAX_SAMPLES, MAX_TEXT_LENGTH, sample, SAMPLE_DEFAULTS, SAMPLE_RULES } from '../nn/generate.js';
 import { loadModel } from '../io/load.js';
 import { defaultThreads } from '../nn/backend.js';
 import { oneStreamSplits } from '../nn/wasm/kernels.js';
@@ -16,25 +15,28 @@ import type { Checkpoint } from '../io/checkpoint.js';
 import type { Model } from '../nn/model.js';
 import type { SampleOptions } from '../nn/sampler.js';
 
-/** The longest text --json can print as one string: a character may take two UTF-16 units and
- *  up to 6 characters escaped (\u001b), within the longest string V8 builds. */
-const MAX_JSON_LENGTH = Math.floor(constants.MAX_STRING_LENGTH / 12);
+/** The longest text --json can print as one string (see MAX_TEXT_LENGTH). */
+const MAX_JSON_LENGTH = MAX_TEXT_LENGTH;
 
 /** From this --length on, one sample of a model that oneStreamSplits is written on
  *  defaultThreads() threads (see runSample). */
 export const LONG_SAMPLE = 10_000;
 
+// The settings of the text are the library's (SAMPLE_RULES): one rule each for a flag and for
+// sample()'s argument.
+const R = SAMPLE_RULES, D = SAMPLE_DEFAULTS;
+
 export const SampleOptionsSchema = z.object({
   checkpoint: z.string().min(1).optional(),
   checkpointDir: z.string().min(1).optional(),
-  temp: num({ min: 0 }).default(0.8),
-  topK: num({ int: true, min: 0 }).default(0),
-  topP: num({ gt: 0, max: 1 }).default(1),
-  length: num({ int: true, min: 0 }).default(500),
-  prime: z.string().default(''),
-  seed: num({ int: true, min: 0, max: 0xffffffff }).optional(),
-  warmup: num({ int: true, min: 0 }).default(300),
-  numSamples: num({ int: true, min: 1, max: 4096 }).default(1),
+  temp: R.temperature.default(D.temperature),
+  topK: R.topK.default(D.topK),
+  topP: R.topP.default(D.topP),
+  length: R.length.default(D.length),
+  prime: R.prime.default(D.prime),
+  seed: R.seed.optional(),
+  warmup: R.warmup.default(D.warmup),
+  numSamples: num({ int: true, min: 1, max: MAX_SAMPLES }).default(1),
   threads: num({ int: true, min: 1, max: 64 }).optional(),
   json: z.boolean().default(false),
 });
@@ -65,11 +67,8 @@ export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s:
   if (o.json && o.length > MAX_JSON_LENGTH) {
     throw new BudgetError(`a text of ${o.length} characters is more than one JSON object holds (at most ${MAX_JSON_LENGTH}); stream it without JSON`);
   }
-  if (o.numSamples > 1 && o.numSamples * (o.prime.length + o.length) > MAX_JSON_LENGTH) {
-    // --num-samples keeps every text until all are done (they are computed together)
-    throw new BudgetError(`${o.numSamples} samples of ${o.length} characters are more text than lstm holds at once (at most ${MAX_JSON_LENGTH} characters in all); ask for fewer or shorter samples`);
-  }
   const opts = { temperature: o.temp, topK: o.topK, topP: o.topP };
+  // --num-samples keeps every text until all are done: generateMany refuses more than it holds.
   if (o.numSamples > 1) return sampleMany(o, path, seed, model, vocab, opts, write);
   const chars = sample({ model, vocab }, { ...opts, prime: o.prime, seed, warmup: o.warmup, length: o.length });
   // The text is kept only for --json (one object at the end); streamed, memory stays flat

@@ -2,8 +2,8 @@
 // its events into a spinner, a live status line, progress lines, or JSON lines (--json).
 
 import { z } from 'zod';
-import { Interrupted } from '../errors.js';
 import { num, parseOptions } from '../cli/options.js';
+import { SignalStop } from '../cli/signals.js';
 import type { Ui } from '../ui/ui.js';
 import { lossChart } from '../ui/losschart.js';
 import { formatDuration, formatRate, printable } from '../ui/format.js';
@@ -22,9 +22,6 @@ export const TrainOptionsSchema = TrainSpecSchema.extend({
   quiet: z.boolean().default(false),
 });
 
-/** The signals that stop a run with a save. */
-const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGHUP', 'SIGTERM'];
-
 /** Events only a person sees; --json prints every other event as it is. */
 const HUMAN_ONLY = new Set<TrainEvent['event']>(['reading', 'prepared', 'warning']);
 
@@ -37,31 +34,20 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
 
   const view = new TrainView(ui, logEvery, spec.resume !== undefined, spec.initFrom !== undefined);
   // Ctrl-C, a closed terminal (SIGHUP) or a polite kill (SIGTERM) stops the run between steps;
-  // it is then saved, and the exit code says which signal it was (128 + its number). Until
+  // it is then saved, and the exit code says which signal it was (src/cli/signals.ts). Until
   // training starts, a signal ends the process as usual: there is nothing to save.
-  const stop = new AbortController();
-  let caught: NodeJS.Signals = 'SIGINT';
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (!stop.signal.aborted) caught = signal;
-    stop.abort();
-  };
-  let listening = false;
+  const stop = new SignalStop();
   let result;
   try {
     result = await train(spec, corpus, {
       signal: stop.signal,
       onEvent: (e) => {
-        if (e.event === 'start' && !listening) {
-          for (const sig of SIGNALS) process.on(sig, onSignal);
-          listening = true;
-        }
+        if (e.event === 'start') stop.listen();
         view.show(e);
       },
     });
   } finally {
-    if (listening) {
-      for (const sig of SIGNALS) process.off(sig, onSignal);
-    }
+    stop.close();
     view.flush();
     ui.clearLive();
   }
@@ -74,8 +60,8 @@ export async function runTrain(raw: Record<string, unknown>, given: Set<string>,
     // A whole command: the checkpoint holds the target and schedule, and the text is read
     // again from its file; standard input cannot be, so it must be given again.
     const stdin = view.start!.corpus === '-';
-    ui.line(`Interrupted at step ${summary.steps}; saved ${summary.checkpoint}. Continue with: lstm train ${stdin ? '- ' : ''}--resume ${shellWord(summary.checkpoint)}${stdin ? ', given the same text on standard input' : ''}`);
-    throw new Interrupted(caught);
+    ui.line(`Interrupted at step ${summary.steps}; saved ${printable(summary.checkpoint)}. Continue with: lstm train ${stdin ? '- ' : ''}--resume ${shellWord(summary.checkpoint)}${stdin ? ', given the same text on standard input' : ''}`);
+    throw stop.interrupted();
   }
   return summary;
 }
@@ -163,9 +149,13 @@ class TrainView {
   }
 }
 
-/** A path as one word of a shell command line: as it is when that is safe, else in single quotes. */
+/** A path as one word of a shell command line: as it is when that is safe, else in single
+ *  quotes; a name with control characters as bash's $'…', its escapes the ones printable() writes,
+ *  so nothing raw reaches the terminal and the line still runs as it is. */
 function shellWord(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+  if (/^[\w@%+=:,./-]+$/.test(s)) return s;
+  if (printable(s) !== s) return `$'${printable(s.replace(/\\/g, '\\\\').replace(/'/g, "\\'"))}'`;
+  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** ", a 5-gram model 2.31" for the reference line (and which characters it counted, if not all). */

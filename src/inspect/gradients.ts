@@ -18,7 +18,10 @@ import { Rng } from '../nn/rng.js';
 import { StepJacobian } from './jacobian.js';
 import { spectralNorm } from './linalg.js';
 import { describeChars, type Vocab } from '../data/text.js';
+import { z } from 'zod';
 import { UserError } from '../errors.js';
+import { num, parseArgument } from '../schema.js';
+import { modelArgument } from '../nn/model-argument.js';
 
 export interface GradientProfile {
   /** T: the number of input steps backpropagated through. */
@@ -145,7 +148,10 @@ export function scaleRecurrent(model: Model, target: number): number[] {
  * last character is the target, the characters before it the inputs. `layer` is 1-based (default:
  * the top). The model itself is not changed: a float64 copy is backpropagated.
  */
-export function inspectGradients(m: { model: Model; vocab: Vocab }, text: string, opts: { layer?: number } = {}): GradientProfile {
+export function inspectGradients(loaded: { model: Model; vocab: Vocab }, text: string, options: { layer?: number } = {}): GradientProfile {
+  const m = modelArgument(loaded);
+  parseArgument(z.string(), text, 'text');
+  const opts = parseArgument(z.strictObject({ layer: num({ int: true, min: 1 }).optional() }), options, 'inspectGradients option');
   const unknown = m.vocab.unknown(text);
   if (unknown.length > 0) throw new UserError(`the text has ${describeChars(unknown, "the model's vocabulary does not")}`);
   const ids = m.vocab.encode(text).ids;

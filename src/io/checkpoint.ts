@@ -14,6 +14,7 @@ import { OPTIMIZERS } from '../nn/optim.js';
 import type { FloatArray } from '../nn/kernels.js';
 import { Vocab } from '../data/text.js';
 import { UserError, type Remedy } from '../errors.js';
+import { kindOf } from '../schema.js';
 
 export const CHECKPOINT_FORMAT = 'lstm-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -171,6 +172,7 @@ export function encodeArrays(arrays: FloatArray[]): string[] {
 
 /** Parse and validate a checkpoint file; every problem is one readable line. */
 export function readCheckpoint(path: string): Checkpoint {
+  if (typeof path !== 'string' || path === '') throw new UserError(`invalid path: must be a file name, not ${path === '' ? 'an empty string' : kindOf(path)}`, 2);
   const text = readFileOrExplain(path, `checkpoint ${path}`, (m) => new CheckpointError(m)).toString('utf8');
   let json: unknown;
   try {

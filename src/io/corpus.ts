@@ -5,7 +5,9 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { z } from 'zod';
 import { UserError } from '../errors.js';
+import { parseArgument } from '../schema.js';
 import { isRegularFile, MAX_CORPUS_BYTES, MAX_STRING_BYTES, readFileOrExplain, readStreamOrExplain } from './files.js';
 import { decodeUtf8 } from '../data/text.js';
 import { scanUtf8, type Utf8Text } from '../data/utf8.js';
@@ -30,6 +32,7 @@ export async function readStdin(limit = MAX_CORPUS_BYTES): Promise<Buffer> {
 /** The corpus as a JS string: for short texts (probe sets, inspect-gradients). Training and
  *  evaluation read with readCorpus, which never builds the string. */
 export async function loadCorpus(source: string | undefined, what = 'corpus'): Promise<Corpus> {
+  checkSource(source, what);
   const raw = await readSource(source, what, Math.min(MAX_CORPUS_BYTES, MAX_STRING_BYTES));
   const { bytes, label } = raw;
   let text = decodeUtf8(bytes, label);
@@ -53,11 +56,18 @@ export interface CorpusText {
 /** Read a corpus for training or evaluation: the same checks and errors as loadCorpus, in two
  *  fast passes over the bytes instead of a string as long as the text. */
 export async function readCorpus(source: string | undefined, what = 'corpus'): Promise<CorpusText> {
+  checkSource(source, what);
   const raw = await readSource(source, what, MAX_CORPUS_BYTES);
   const { bytes, label } = raw;
   const utf8 = scanUtf8(bytes, label);
   if (utf8.length === 0) throw new UserError(`${label} is empty`);
   return { source: raw.source, label, sha256: sha256Of(bytes), utf8, chars: utf8.length };
+}
+
+/** A corpus's name, as the library is given it: a file, '-', 'default' or undefined. */
+function checkSource(source: unknown, what: unknown): void {
+  parseArgument(z.string().min(1, "must not be empty (undefined or 'default' is the bundled corpus)").optional(), source, 'corpus');
+  parseArgument(z.string().min(1), what, 'corpus label');
 }
 
 /** The bytes of a corpus, never empty. */
@@ -102,6 +112,8 @@ function readBytes(path: string, label: string, limit: number): Buffer {
 
 /** A text already in memory, as readCorpus would have read it from a file named `source`. */
 export function corpusFromString(text: string, source = 'text'): CorpusText {
+  parseArgument(z.string(), text, 'text');
+  parseArgument(z.string().min(1), source, 'corpus name');
   const bytes = Buffer.from(text, 'utf8');
   const label = `corpus ${source}`;
   const utf8 = scanUtf8(bytes, label);

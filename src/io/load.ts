@@ -2,9 +2,12 @@
 
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createKernels, isBackend, type BackendName } from '../nn/backend.js';
-import { loadTensors, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
+import { z } from 'zod';
+import { BACKENDS, createKernels, isBackend, type BackendName } from '../nn/backend.js';
+import { loadTensors, parseCheckpoint, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
+import { checkOutputFile } from './files.js';
 import { UserError } from '../errors.js';
+import { kindOf, parseArgument } from '../schema.js';
 import { Vocab } from '../data/text.js';
 import { Model } from '../nn/model.js';
 
@@ -29,6 +32,7 @@ export interface Loaded {
  * JSON beside them is skipped. The check reads the first bytes of each file, not all of it.
  */
 export function latestCheckpoint(dir = defaultCheckpointDir()): string {
+  parseArgument(PATH, dir, 'folder');
   const found: Array<{ path: string; mtime: number }> = [];
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
     throw new UserError(`${dir} is a file, not a folder of checkpoints`, 1, { kind: 'name-checkpoint' });
@@ -103,7 +107,9 @@ export function loadModel(path: string | undefined, backend?: BackendName, dir?:
  * A checkpoint as a ready model (the newest in the checkpoint folder when no path is given),
  * for sample, evaluate, inspectGradients, probe or train's initFrom.
  */
-export function loadCheckpoint(path?: string, opts: { backend?: BackendName; dir?: string } = {}): LoadedModel {
+export function loadCheckpoint(path?: string, options: { backend?: BackendName; dir?: string } = {}): LoadedModel {
+  parseArgument(PATH.optional(), path, 'path');
+  const opts = parseArgument(LoadOptionsSchema, options, 'loadCheckpoint option');
   const { path: p, ck, model, vocab } = loadModel(path, opts.backend, opts.dir);
   return { path: p, checkpoint: ck, model, vocab };
 }
@@ -116,8 +122,27 @@ export interface LoadedModel {
   vocab: Vocab;
 }
 
-/** Write a checkpoint atomically (a crash never leaves half a file in place of a good one). A
- *  train result is saved as it stands, resumable. */
-export function saveCheckpoint(path: string, what: Checkpoint | { checkpoint(): Checkpoint }): void {
-  writeCheckpoint(path, 'checkpoint' in what && typeof what.checkpoint === 'function' ? what.checkpoint() : (what as Checkpoint));
+/** A file or folder name the library is given. */
+const PATH = z.string().min(1, 'must not be empty');
+
+const LoadOptionsSchema = z.strictObject({ backend: z.enum(BACKENDS).optional(), dir: PATH.optional() });
+const SaveOptionsSchema = z.strictObject({ force: z.boolean().optional() });
+
+/**
+ * Write a checkpoint by the one writing rule (src/io/files.ts): an existing file is refused
+ * (OutputExistsError) unless `force`, and the write is atomic (a crash never leaves half a file
+ * in place of a good one). A train result is saved as it stands, resumable; a checkpoint object
+ * (readCheckpoint, loadCheckpoint's .checkpoint) must be a valid one.
+ */
+export function saveCheckpoint(path: string, what: Checkpoint | { checkpoint(): Checkpoint }, options: { force?: boolean } = {}): void {
+  parseArgument(PATH, path, 'path');
+  const opts = parseArgument(SaveOptionsSchema, options, 'saveCheckpoint option');
+  if (what === null || typeof what !== 'object') {
+    throw new UserError(`invalid checkpoint: must be a train result or a checkpoint object (readCheckpoint, loadCheckpoint's .checkpoint), not ${kindOf(what)}`, 2);
+  }
+  const ck = typeof (what as { checkpoint?: unknown }).checkpoint === 'function' ? (what as { checkpoint(): Checkpoint }).checkpoint() : what;
+  // The very checks a checkpoint read from a file passes: nothing is written that lstm would refuse to read.
+  const valid = parseCheckpoint(ck, 'the checkpoint to save');
+  checkOutputFile(path, { replace: opts.force });
+  writeCheckpoint(path, valid);
 }

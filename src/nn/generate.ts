@@ -1,12 +1,50 @@
 // Generating text from a model one character at a time: warm the state on a prime, then
 // repeatedly sample the next character and feed it back in.
 
+import { constants } from 'node:buffer';
+import { z } from 'zod';
 import { Graph } from './graph.js';
 import { RecurrentState, type Model } from './model.js';
 import { Rng } from './rng.js';
-import { UserError } from '../errors.js';
+import { BudgetError, UserError } from '../errors.js';
+import { kindOf, num, parseArgument } from '../schema.js';
 import { Sampler, type SampleOptions } from './sampler.js';
 import { describeChars, type Vocab } from '../data/text.js';
+import { checkPair, modelArgument } from './model-argument.js';
+
+/** The most characters a warm-up writes. It stops at the model's first line break; one that has
+ *  written this many without one will not start a line soon, and more warm-up would only cost
+ *  time (100,000 characters take seconds on a small model, minutes on a large one). */
+export const MAX_WARMUP = 100_000;
+
+/** The most samples generateMany (`lstm sample --num-samples`) computes together. */
+export const MAX_SAMPLES = 4096;
+
+/** The most text generateMany keeps at once, all samples together: a character may take two
+ *  UTF-16 units and up to 6 characters escaped in JSON (\u001b), within the longest string V8
+ *  builds (what `lstm sample --json` prints as one string). */
+export const MAX_TEXT_LENGTH = Math.floor(constants.MAX_STRING_LENGTH / 12);
+
+/** The rule of each setting of a sample, one for the library (sample, Generator, generateMany)
+ *  and `lstm sample`'s flags (src/commands/sample.ts) alike. */
+export const SAMPLE_RULES = {
+  length: num({ int: true, min: 0 }),
+  temperature: num({ min: 0 }),
+  topK: num({ int: true, min: 0 }),
+  /** Above 0: a nucleus of probability 0 would keep nothing (it is not greedy; temperature 0 is). */
+  topP: num({ gt: 0, max: 1 }),
+  prime: z.string(),
+  seed: num({ int: true, min: 0, max: 0xffffffff }),
+  warmup: num({ int: true, min: 0, max: MAX_WARMUP }),
+};
+
+/** The defaults of sample() and `lstm sample` (whose seed, without --seed, is a random one). */
+export const SAMPLE_DEFAULTS = { length: 500, temperature: 0.8, topK: 0, topP: 1, prime: '', seed: 1, warmup: 300 } as const;
+
+const R = SAMPLE_RULES;
+
+/** How the next character is drawn (SampleOptions). */
+const SampleOptionsSchema = z.strictObject({ temperature: R.temperature, topK: R.topK.optional(), topP: R.topP.optional() });
 
 export class Generator {
   private readonly graph: Graph;
@@ -16,6 +54,7 @@ export class Generator {
   private primed = false;
 
   constructor(readonly model: Model, readonly vocab: Vocab) {
+    checkPair(model, vocab);
     this.graph = new Graph(model, 1, 1, { train: false, packWeights: true });
     this.state = new RecurrentState(model.config, 1, model.kernels);
     this.sampler = new Sampler(vocab.size);
@@ -30,7 +69,13 @@ export class Generator {
    * stopping after its first line break: then it reads the prime from the kind of state it was
    * trained in. With no prime the text starts after a line break (or after the warm-up).
    */
-  prime(text: string, warmup = 0, rng?: Rng, opts?: SampleOptions): void {
+  prime(text: string, warmupChars = 0, rng?: Rng, options?: SampleOptions): void {
+    parseArgument(R.prime, text, 'prime');
+    const warmup = parseArgument(R.warmup, warmupChars, 'warmup');
+    if (warmup > 0 && (rng === undefined || options === undefined)) throw new UserError('invalid warmup: writing it needs an Rng and the sample options', 2);
+    if (rng !== undefined) checkRng(rng);
+    const opts = options === undefined ? undefined : parseArgument(SampleOptionsSchema, options, 'sample option');
+    checkPrime(this.vocab, text);
     this.state.reset();
     const nl = this.vocab.has('\n');
     this.feed(this.vocab.id(nl ? '\n' : this.vocab.chars[0]));
@@ -55,7 +100,8 @@ export class Generator {
     this.graph.forward(this.token, this.state, true, false, null);
   }
 
-  /** Sample the next character and feed it back in. */
+  /** Sample the next character and feed it back in. (Called once per character: its arguments
+   *  are those generate, prime and sample check.) */
   next(opts: SampleOptions, rng: Rng): string {
     if (!this.primed) this.prime('');
     const id = this.sampler.sample(this.graph.logits, 0, opts, rng);
@@ -63,7 +109,10 @@ export class Generator {
     return this.vocab.chars[id];
   }
 
-  generate(length: number, opts: SampleOptions, rng: Rng): string {
+  generate(chars: number, options: SampleOptions, rng: Rng): string {
+    const length = parseArgument(R.length, chars, 'length');
+    const opts = parseArgument(SampleOptionsSchema, options, 'sample option');
+    checkRng(rng);
     let s = '';
     for (let k = 0; k < length; k++) s += this.next(opts, rng);
     return s;
@@ -162,9 +211,39 @@ export class BatchGenerator {
   }
 }
 
-/** `length` characters after `prime` for each seed, all computed as one batch (see BatchGenerator). */
+const ManyOptionsSchema = z.strictObject({
+  length: R.length, prime: R.prime.optional(), warmup: R.warmup.optional(), sample: SampleOptionsSchema,
+});
+
+/**
+ * `length` characters after `prime` for each seed, all computed as one batch (see
+ * BatchGenerator): text i is, character for character, what sample() with seed seeds[i] writes
+ * after the prime. At most MAX_SAMPLES seeds, and MAX_TEXT_LENGTH characters in all.
+ */
 export function generateMany(model: Model, vocab: Vocab, seeds: readonly number[], o: ManyOptions): string[] {
-  return new BatchGenerator(model, vocab, seeds.length).generate(seeds, o);
+  checkPair(model, vocab);
+  const seedList = parseArgument(z.array(R.seed).min(1, 'must hold at least one seed').max(MAX_SAMPLES, `must hold at most ${MAX_SAMPLES} seeds`), seeds, 'seeds');
+  const many = parseArgument(ManyOptionsSchema, o, 'option');
+  const prime = many.prime ?? '';
+  if (seedList.length * (prime.length + many.length) > MAX_TEXT_LENGTH) {
+    // every text is kept until all are done (they are computed together)
+    throw new BudgetError(`${seedList.length} samples of ${many.length} characters are more text than lstm holds at once (at most ${MAX_TEXT_LENGTH} characters in all); ask for fewer or shorter samples`);
+  }
+  checkPrime(vocab, prime);
+  return new BatchGenerator(model, vocab, seedList.length).generate(seedList, many);
+}
+
+/** A UserError naming the prime's characters the model has never seen, if it has any. */
+function checkPrime(vocab: Vocab, text: string): void {
+  const unknown = vocab.unknown(text);
+  if (unknown.length > 0) {
+    throw new UserError(`the prime has ${describeChars(unknown, 'this model has never seen', Infinity)} (its vocabulary: ${vocab.size} characters)`);
+  }
+}
+
+/** The Rng a Generator draws from. */
+function checkRng(rng: unknown): void {
+  if (!(rng instanceof Rng)) throw new UserError(`invalid rng: must be an Rng, not ${kindOf(rng)}`, 2);
 }
 
 export interface SampleSettings {
@@ -186,21 +265,28 @@ export interface SampleSettings {
   signal?: AbortSignal;
 }
 
+/** SampleSettings, checked: unknown keys refused, each value by SAMPLE_RULES. */
+export const SampleSettingsSchema = z.strictObject({
+  length: R.length.optional(), temperature: R.temperature.optional(), topK: R.topK.optional(), topP: R.topP.optional(),
+  prime: R.prime.optional(), seed: R.seed.optional(), warmup: R.warmup.optional(),
+  signal: z.instanceof(AbortSignal, { error: 'must be an AbortSignal' }).optional(),
+});
+
 /**
  * Text from a model, one character (code point) at a time, as `lstm sample` writes it. Throws a
  * UserError at once if the prime has characters the model has never seen.
  */
-export function sample(m: { model: Model; vocab: Vocab }, s: SampleSettings = {}): AsyncIterable<string> {
-  const prime = s.prime ?? '';
-  const unknown = m.vocab.unknown(prime);
-  if (unknown.length > 0) {
-    throw new UserError(`the prime has ${describeChars(unknown, 'this model has never seen', Infinity)} (its vocabulary: ${m.vocab.size} characters)`);
-  }
-  const gen = new Generator(m.model, m.vocab);
-  const rng = new Rng(s.seed ?? 1);
-  const opts = { temperature: s.temperature ?? 0.8, topK: s.topK ?? 0, topP: s.topP ?? 1 };
-  const length = s.length ?? 500;
-  gen.prime(prime, s.warmup ?? 300, rng, opts);
+export function sample(m: { model: Model; vocab: Vocab }, settings: SampleSettings = {}): AsyncIterable<string> {
+  const { model, vocab } = modelArgument(m);
+  const s = parseArgument(SampleSettingsSchema, settings, 'sample setting');
+  const D = SAMPLE_DEFAULTS;
+  const prime = s.prime ?? D.prime;
+  checkPrime(vocab, prime);
+  const gen = new Generator(model, vocab);
+  const rng = new Rng(s.seed ?? D.seed);
+  const opts = { temperature: s.temperature ?? D.temperature, topK: s.topK ?? D.topK, topP: s.topP ?? D.topP };
+  const length = s.length ?? D.length;
+  gen.prime(prime, s.warmup ?? D.warmup, rng, opts);
   return (async function* () {
     for (let k = 0; k < length && !s.signal?.aborted; k++) yield gen.next(opts, rng);
   })();

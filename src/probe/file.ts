@@ -34,6 +34,15 @@ const ItemSchema = z.object({
   bin: z.string().min(1),
 });
 
+/** A ProbeSet made in code (probe's `set`): what parseProbeSet would have returned. */
+export const ProbeSetSchema = z.object({
+  languages: HeaderSchema.shape.languages,
+  bins: z.array(z.string()),
+  pairs: z.array(z.object({ country: z.string(), language: z.string() })),
+  trainingDistance: z.object({ min: z.number(), max: z.number() }).nullable(),
+  items: z.array(ItemSchema).min(1),
+}).refine((s) => s.items.every((i) => s.languages.includes(i.answer)), "every item's answer must be one of its languages");
+
 /** A probe file that cannot be read: one line the user sees as it is. */
 export class ProbeFileError extends UserError {}
 

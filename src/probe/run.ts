@@ -5,14 +5,18 @@ import { join } from 'node:path';
 import { loadCorpus, PACKAGE_ROOT } from '../io/corpus.js';
 import { describeChars, type Vocab } from '../data/text.js';
 import type { Model } from '../nn/model.js';
+import { z } from 'zod';
 import { UserError } from '../errors.js';
-import { parseProbeSet, type ProbeSet } from './file.js';
+import { parseArgument } from '../schema.js';
+import { modelArgument } from '../nn/model-argument.js';
+import { parseProbeSet, ProbeSetSchema, type ProbeSet } from './file.js';
 import { scoreItems, summarize, textsRead, type ProbeSummary, type StartMode } from './score.js';
 
 export const DEFAULT_PROBE = join(PACKAGE_ROOT, 'corpora', 'probe.jsonl');
 
 /** A probe set from a JSON-lines file ('-' for standard input; default: the bundled one). */
 export async function readProbeSet(file?: string): Promise<ProbeSet> {
+  parseArgument(z.string().min(1).optional(), file, 'probe file');
   const path = file ?? DEFAULT_PROBE;
   const { text } = await loadCorpus(path, 'probe file');
   return parseProbeSet(text, file === '-' ? 'the probe set on standard input' : `probe file ${path}`);
@@ -27,7 +31,16 @@ export interface ProbeSettings {
   warmupLine?: string;
 }
 
-export async function probe(m: { model: Model; vocab: Vocab }, s: ProbeSettings = {}): Promise<ProbeSummary> {
+const ProbeSettingsSchema = z.strictObject({
+  set: z.union([z.string().min(1), ProbeSetSchema]).optional(),
+  start: z.enum(['line', 'warm', 'zero']).optional(),
+  warmupLine: z.string().optional(),
+});
+
+
+export async function probe(loaded: { model: Model; vocab: Vocab }, settings: ProbeSettings = {}): Promise<ProbeSummary> {
+  const m = modelArgument(loaded);
+  const s = parseArgument(ProbeSettingsSchema, settings, 'probe setting');
   const set = typeof s.set === 'object' ? s.set : await readProbeSet(s.set);
   const start = s.start ?? 'line';
   if (start === 'warm' && !s.warmupLine) throw new UserError("start 'warm' needs a warmupLine");

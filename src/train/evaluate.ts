@@ -9,7 +9,10 @@ import { Graph } from '../nn/graph.js';
 import { RecurrentState, type Model } from '../nn/model.js';
 import type { Ids } from '../data/utf8.js';
 import { describeChars, type Vocab } from '../data/text.js';
+import { z } from 'zod';
 import { UserError } from '../errors.js';
+import { parseArgument } from '../schema.js';
+import { modelArgument } from '../nn/model-argument.js';
 import { Streams } from './streams.js';
 
 export interface EvalResult {
@@ -75,7 +78,10 @@ export interface TextEvaluation {
  * a zero state: what `lstm eval` reports. Characters the model has no entry for are an error,
  * or with skipUnknown left out (the model reads the rest as if they were adjacent).
  */
-export function evaluate(m: { model: Model; vocab: Vocab }, text: string, opts: { skipUnknown?: boolean } = {}): TextEvaluation {
+export function evaluate(loaded: { model: Model; vocab: Vocab }, text: string, options: { skipUnknown?: boolean } = {}): TextEvaluation {
+  const m = modelArgument(loaded);
+  parseArgument(z.string(), text, 'text');
+  const opts = parseArgument(EvaluateOptionsSchema, options, 'evaluate option');
   const unknown = m.vocab.unknown(text);
   if (unknown.length > 0 && !opts.skipUnknown) {
     throw new UserError(`the text has ${describeChars(unknown, "not in the model's vocabulary")}`);
@@ -85,6 +91,8 @@ export function evaluate(m: { model: Model; vocab: Vocab }, text: string, opts: 
   const { loss, predictions } = new Evaluator(m.model, 1, Math.min(EVAL_CHUNK, ids.length - 1)).evaluate(ids);
   return { predictions, loss_nats: loss, bpc: loss / Math.LN2, perplexity: Math.exp(loss), skipped };
 }
+
+const EvaluateOptionsSchema = z.strictObject({ skipUnknown: z.boolean().optional() });
 
 /** Steps per forward pass of evaluate. The state is carried from one pass to the next, so this
  *  changes the speed, not the result. */

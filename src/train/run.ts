@@ -17,7 +17,7 @@ import {
   type Checkpoint, type Schedule, type TrainSettings, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
 } from '../io/checkpoint.js';
 import { SettingsError, settingName, UserError } from '../errors.js';
-import { num } from '../schema.js';
+import { kindOf, num, parseArgument } from '../schema.js';
 import { DEFAULT_CORPUS, readCorpus, rereadTrainingCorpus, type CorpusText } from '../io/corpus.js';
 import { checkOutputFile, finalTarget, lockOutputFiles, sameFile, type OutputLock } from '../io/files.js';
 import { checkTrainingBudget } from '../nn/budget.js';
@@ -65,9 +65,10 @@ export const TRAIN_DEFAULTS = {
 /**
  * What a run is asked to do. Every field is optional: a missing one takes TRAIN_DEFAULTS (or,
  * resuming, the checkpoint's). A field that is given and contradicts the checkpoint it resumes
- * (or, for the architecture, starts from) is an error, not silently overridden.
+ * (or, for the architecture, starts from) is an error, not silently overridden. An unknown
+ * field is an error too: a typo (`hiden`) must not train the default size.
  */
-export const TrainSpecSchema = z.object({
+export const TrainSpecSchema = z.strictObject({
   cell: z.enum(CELL_TYPES).optional(),
   layers: num({ int: true, min: 1, max: 16 }).optional(),
   hidden: num({ int: true, min: 1, max: 8192 }).optional(),
@@ -208,29 +209,45 @@ export interface TrainHooks {
   signal?: AbortSignal;
 }
 
+const TrainHooksSchema = z.strictObject({
+  onEvent: z.custom<(event: TrainEvent) => void>((v) => typeof v === 'function', { error: 'must be a function' }).optional(),
+  signal: z.instanceof(AbortSignal, { error: 'must be an AbortSignal' }).optional(),
+});
+
+/** What readCorpus and corpusFromString return (the fields train reads). */
+const CorpusTextSchema = z.object({
+  source: z.string(), label: z.string(), sha256: z.string(), chars: z.number(),
+  utf8: z.object({ bytes: z.instanceof(Uint8Array), start: z.number(), length: z.number(), distinct: z.array(z.number()) }),
+});
+
+/** train's corpus argument: a file name, '-', 'default', undefined, or a text already read. */
+function checkCorpusArgument(corpus: unknown): void {
+  if (corpus === undefined || (typeof corpus === 'string' && corpus !== '') || CorpusTextSchema.safeParse(corpus).success) return;
+  const got = corpus === '' ? 'an empty string' : kindOf(corpus);
+  throw new UserError(`invalid corpus: must be a file name, '-' (standard input), 'default' (or undefined: the bundled corpus), or a text from readCorpus or corpusFromString, not ${got}`, 2);
+}
+
 /**
  * Train a model. `corpus` is a file path, '-' for standard input, undefined (or 'default',
  * unless the current folder has a file of that name) for the bundled corpus, or a text already read (readCorpus, corpusFromString). Throws a UserError
  * for anything wrong with the settings, the corpus or the checkpoint, before training starts.
  */
-export async function train(spec: TrainSpec, corpus?: string | CorpusText, hooks: TrainHooks = {}): Promise<TrainResult> {
+export async function train(spec: TrainSpec = {}, corpus?: string | CorpusText, hooks: TrainHooks = {}): Promise<TrainResult> {
+  // Every argument is checked before anything is read or locked (src/schema.ts, parseArgument).
+  const o = parseArgument(TrainSpecSchema, spec, 'training setting');
+  checkCorpusArgument(corpus);
+  const h = parseArgument(TrainHooksSchema, hooks, 'training hook');
   // The checkpoint's lock is released however the run ends (a throw too), not only at exit:
   // a library caller's process lives on, and a lock left behind would refuse every later run.
   const held: { lock: OutputLock | null } = { lock: null };
   try {
-    return await runTraining(spec, corpus, hooks, held);
+    return await runTraining(o, corpus, h, held);
   } finally {
     held.lock?.release();
   }
 }
 
-async function runTraining(spec: TrainSpec, corpus: string | CorpusText | undefined, hooks: TrainHooks, held: { lock: OutputLock | null }): Promise<TrainResult> {
-  const r = TrainSpecSchema.safeParse(spec);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new UserError(`invalid training setting ${String(issue.path[0] ?? '')}: ${issue.message}`, 2);
-  }
-  const o = r.data;
+async function runTraining(o: TrainSpec, corpus: string | CorpusText | undefined, hooks: TrainHooks, held: { lock: OutputLock | null }): Promise<TrainResult> {
   const emit = hooks.onEvent ?? (() => {});
   const [resume, initFrom] = [(cli: boolean) => settingName('resume', cli), (cli: boolean) => settingName('initFrom', cli)];
   if (o.resume && o.initFrom) throw new SettingsError((cli) => `${resume(cli)} and ${initFrom(cli)} cannot be used together: ${resume(cli)} continues a run, ${initFrom(cli)} starts a new one from its weights`, 2);
