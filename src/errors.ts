@@ -52,6 +52,22 @@ export class BudgetError extends UserError {
   }
 }
 
+/** A model whose weights are finite numbers but whose outputs are not: its logits (or the loss
+ *  computed from them) overflow float32. Nothing it computes means anything, so eval, sample,
+ *  probe and visualize refuse it rather than print NaN or text drawn from NaN. */
+export class OverflowError extends UserError {
+  constructor(what: string) {
+    super(`the model's outputs overflow: ${what} is not a finite number (its weights are too large for float32 arithmetic), so it cannot be used as it is`);
+  }
+}
+
+/** `x` (the loss, or a log-sum-exp over one row of logits: NaN or infinite if any logit is) as
+ *  it is, or OverflowError naming `what` it is. The one check of a model's outputs. */
+export function finiteOutput(x: number, what: string): number {
+  if (x - x !== 0) throw new OverflowError(what);
+  return x;
+}
+
 /** Thrown when the run was interrupted by a signal after saving. Exits 128 + the signal's
  *  number, as a shell reports a process the signal ended: 130 (SIGINT), 129 (SIGHUP), 143 (SIGTERM). */
 export class Interrupted extends Error {
