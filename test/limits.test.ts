@@ -3,10 +3,10 @@
 // what float32 cannot hold (a model whose outputs overflow) said in one line with exit 1, not
 // reported as a bug; and an export written in pieces, whatever the size of its text.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { expectOneLineError, lstm as runCli, type Run } from './cli-helpers.js';
+import { BIN, expectOneLineError, lstm as runCli, run, type Run } from './cli-helpers.js';
 import { tempDir } from './helpers.js';
 import { parseTorchJson } from '../src/interop/torchfile.js';
 import { evaluate, loadCheckpoint, sample, UserError } from '../src/index.js';
@@ -133,5 +133,33 @@ describe('lstm-torch/1 sizes are checked against the file before anything is all
     // A ragged one is named by its row, as before.
     const ragged = claim(4000, 0, 3);
     expect(() => parseTorchJson(ragged, 'h4k')).toThrow('h4k: state_dict "rnn.weight_hh_l0" row 0 has 0 numbers, expected 4000 (4·hidden × hidden)');
+  });
+});
+
+describe('memory the system would not give: one line, exit 1, not "internal error … this is a bug"', () => {
+  /** lstm under a limit on its virtual memory (KiB), as `ulimit -v` sets it. */
+  const limited = (kib: number, args: string[]) =>
+    run('/bin/bash', ['-c', `ulimit -v ${kib} && exec "$0" "$@"`, process.execPath, BIN, ...args], { cwd: dir });
+
+  // Node itself takes under 1 GiB of virtual memory, but WebAssembly reserves about 10 GiB at
+  // once for the wasm kernels' memory (4 GiB of addresses and guard regions): under 4,000,000
+  // KiB every command that runs on them is refused, before any work.
+  const WASM = /^lstm: could not get memory for the wasm kernels: WebAssembly reserves about 10 GiB of virtual memory at once .*ulimit -v.*; raise the limit, or train with the js backend \(slower\)$/;
+
+  it('sample, eval and train on the wasm kernels (was exit 70, "WebAssembly.Memory(): could not allocate memory")', () => {
+    expectOneLineError(limited(4_000_000, ['sample', 'tiny.json', '--length', '5']), WASM, 1);
+    expectOneLineError(limited(4_000_000, ['eval', 'tiny.json', 'ab.txt']), WASM, 1);
+    const t = limited(4_000_000, ['train', 'ab.txt', ...TINY, '--out', 'limited.json']);
+    expectOneLineError(t, WASM, 1);
+    expect(existsSync(p('limited.json'))).toBe(false);
+  });
+
+  it('training on the js backend, whose arrays the system would not give, says how much', () => {
+    // One chunk of 512 streams × 256 steps: about 1 GB of activations in arrays of 512 MB, which
+    // the budget allows on a machine of 24 GB, and a limit of 1.5 GB does not.
+    writeFileSync(p('long.txt'), TEXT.repeat(120));
+    const r = limited(1_500_000, ['train', 'long.txt', '--backend', 'js', '--hidden', '256', '--batch-size', '512', '--seq-len', '256',
+      '--steps', '1', '--eval-every', '0', '--save-every', '0', '--ngram', '0', '--val-frac', '0', '--quiet', '--out', 'js.json']);
+    expectOneLineError(r, /^lstm: could not get [\d.]+ [KMG]B of memory for an array: the system would not give it \(is memory short, or limited, as by ulimit -v\?\)$/, 1);
   });
 });
