@@ -5,11 +5,26 @@
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BIN, expectOneLineError, lstm as runCli, run, type Run } from './cli-helpers.js';
 import { tempDir } from './helpers.js';
-import { parseTorchJson } from '../src/interop/torchfile.js';
+import { formatTorchFile, parseTorchJson } from '../src/interop/torchfile.js';
+import { torchModelOf } from '../src/interop/convert.js';
+import { runExport } from '../src/commands/export.js';
+import { Ui } from '../src/ui/ui.js';
 import { evaluate, loadCheckpoint, sample, UserError } from '../src/index.js';
+
+// Every write of a file, watched (and passed on): an export is written in pieces.
+const writes = vi.hoisted(() => [] as number[]);
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  const writeSync = (...args: Parameters<typeof fs.writeSync>) => {
+    const n = (fs.writeSync as (...a: unknown[]) => number)(...args);
+    writes.push(n);
+    return n;
+  };
+  return { ...fs, default: { ...fs, writeSync }, writeSync };
+});
 
 const dir = tempDir('lstm-limits-');
 const p = (name: string) => join(dir, name);
@@ -161,5 +176,28 @@ describe('memory the system would not give: one line, exit 1, not "internal erro
     const r = limited(1_500_000, ['train', 'long.txt', '--backend', 'js', '--hidden', '256', '--batch-size', '512', '--seq-len', '256',
       '--steps', '1', '--eval-every', '0', '--save-every', '0', '--ngram', '0', '--val-frac', '0', '--quiet', '--out', 'js.json']);
     expectOneLineError(r, /^lstm: could not get [\d.]+ [KMG]B of memory for an array: the system would not give it \(is memory short, or limited, as by ulimit -v\?\)$/, 1);
+  });
+});
+
+describe('lstm export writes its text in pieces', () => {
+  // A 1×2800 lstm (31.5 M parameters) has about 540 MB of decimal text, more than one string can
+  // be: export failed with exit 70, "Invalid string length". Here a 1×160 model's 2 MB of text
+  // must reach the file in writes of about 1 MiB, never as one string, and be the same text.
+  it('a 2 MB export: several writes, none much over 1 MiB, the text formatTorchFile gives', async () => {
+    ok(lstm(['train', 'ab.txt', ...TINY, '--hidden', '160', '--steps', '1', '--out', 'wide.json']));
+    writes.length = 0;
+    const r = await runExport({ checkpoint: p('wide.json'), format: 'torch', out: p('wide.torch.json') }, new Ui({ quiet: true }));
+    const text = readFileSync(p('wide.torch.json'), 'utf8');
+    expect(r.bytes).toBe(Buffer.byteLength(text));
+    expect(text.length).toBeGreaterThan(2_000_000);
+    const big = writes.filter((n) => n > 4096); // the 4 KiB write test of checkOutputFile aside
+    expect(big.length).toBeGreaterThan(1);
+    expect(Math.max(...big)).toBeLessThan(1.2 * 2 ** 20);
+    const m = loadCheckpoint(p('wide.json'), { backend: 'js' });
+    expect(text).toBe(formatTorchFile(torchModelOf(m.model, m.vocab.chars)));
+    // And it reads back: lstm import takes it, bit for bit.
+    ok(lstm(['import', 'wide.torch.json', '--out', 'wide.back.json']));
+    const back = JSON.parse(readFileSync(p('wide.back.json'), 'utf8')), orig = JSON.parse(readFileSync(p('wide.json'), 'utf8'));
+    for (const name of Object.keys(orig.tensors)) expect(back.tensors[name].data, name).toBe(orig.tensors[name].data);
   });
 });

@@ -277,28 +277,31 @@ export function formatF32(v: number): string {
 /** The file's text: the header on the first lines, then one tensor per key with each matrix row
  *  on its own line, so a file can be read and diffed. */
 export function formatTorchFile(m: TorchModel): string {
-  const parts: string[] = [];
-  parts.push(`{"format": ${JSON.stringify(TORCH_FORMAT)}, "cell": ${JSON.stringify(m.cell)}, "layers": ${m.layers}, "hidden": ${m.hidden},\n`);
-  parts.push(` "vocab": [${m.vocab.map((c) => JSON.stringify(c)).join(', ')}],\n`);
-  parts.push(' "state_dict": {');
+  return Array.from(torchFileChunks(m)).join('');
+}
+
+/** The same text in pieces of at most one matrix row each, for writing a model whose text is
+ *  longer than one string can be (V8's limit, about 512 MiB: a 1×2800 lstm's is about 540 MB). */
+export function* torchFileChunks(m: TorchModel): Generator<string> {
+  yield `{"format": ${JSON.stringify(TORCH_FORMAT)}, "cell": ${JSON.stringify(m.cell)}, "layers": ${m.layers}, "hidden": ${m.hidden},\n`;
+  yield ` "vocab": [${m.vocab.map((c) => JSON.stringify(c)).join(', ')}],\n`;
+  yield ' "state_dict": {';
   let first = true;
   for (const [key, t] of m.stateDict) {
-    parts.push(first ? '\n' : ',\n');
+    yield `${first ? '\n' : ',\n'}  ${JSON.stringify(key)}: `;
     first = false;
-    parts.push(`  ${JSON.stringify(key)}: `);
     const cols = t.shape[t.shape.length - 1];
+    const out = new Array<string>(cols);
     const row = (r: number) => {
-      const out = new Array<string>(cols);
       for (let j = 0; j < cols; j++) out[j] = formatF32(t.data[r * cols + j]);
       return `[${out.join(', ')}]`;
     };
-    if (t.shape.length === 1) parts.push(row(0));
+    if (t.shape.length === 1) yield row(0);
     else {
-      const rows: string[] = [];
-      for (let r = 0; r < t.shape[0]; r++) rows.push(row(r));
-      parts.push(`[${rows.join(',\n   ')}]`);
+      yield '[';
+      for (let r = 0; r < t.shape[0]; r++) yield `${r === 0 ? '' : ',\n   '}${row(r)}`;
+      yield ']';
     }
   }
-  parts.push('\n }}\n');
-  return parts.join('');
+  yield '\n }}\n';
 }
