@@ -33,7 +33,7 @@ export async function runExport(raw: Record<string, unknown>, ui: Ui): Promise<{
     if (e instanceof ExportError) throw new UserError(`cannot export ${path}: ${e.message}`);
     throw e;
   }
-  // In pieces: the decimal text of a large model (about 17 characters a number) is longer than
+  // In pieces: the decimal text of a large model (about 22 characters a number) is longer than
   // one string can be, and than a checkpoint's base64 of the same model (5⅓).
   writeOutputFile(o.out, torchFileChunks(tm));
   const bytes = statSync(o.out).size;

@@ -281,7 +281,7 @@ export function formatTorchFile(m: TorchModel): string {
 }
 
 /** The same text in pieces of at most one matrix row each, for writing a model whose text is
- *  longer than one string can be (V8's limit, about 512 MiB: a 1×2800 lstm's is about 540 MB). */
+ *  longer than one string can be (V8's limit, about 512 MiB: a 1×2800 lstm's is about 680 MB). */
 export function* torchFileChunks(m: TorchModel): Generator<string> {
   yield `{"format": ${JSON.stringify(TORCH_FORMAT)}, "cell": ${JSON.stringify(m.cell)}, "layers": ${m.layers}, "hidden": ${m.hidden},\n`;
   yield ` "vocab": [${m.vocab.map((c) => JSON.stringify(c)).join(', ')}],\n`;
