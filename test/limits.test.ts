@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { BIN, expectOneLineError, lstm as runCli, run, type Run } from './cli-helpers.js';
+import { BIN, ROOT, expectOneLineError, lstm as runCli, run, type Run } from './cli-helpers.js';
 import { tempDir } from './helpers.js';
 import { formatTorchFile, parseTorchJson } from '../src/interop/torchfile.js';
 import { torchModelOf } from '../src/interop/convert.js';
@@ -80,8 +80,12 @@ describe('a model whose finite weights overflow float32', () => {
     }
   });
 
-  it('visualize refuses it too', () => {
+  it('visualize and probe refuse it too', () => {
     expectOneLineError(lstm(['visualize', 'over.json', '--text', 'abab hello']), OVERFLOW, 1);
+    // probe needs a model that knows the probe set's characters: one trained on the set itself.
+    ok(lstm(['train', join(ROOT, 'corpora', 'probe.jsonl'), ...TINY, '--out', 'probe.json']));
+    withTensors(p('probe.json'), p('probe-over.json'), { 'dec.w': () => 3e38, 'l0.b': () => 20 });
+    expectOneLineError(lstm(['probe', 'probe-over.json']), OVERFLOW, 1);
   });
 
   it('the library: evaluate and sample throw the same UserError', async () => {
