@@ -4,6 +4,7 @@
 // the flag or command that fixes the problem where it knows one (see `remedy`).
 
 import { kebab } from './schema.js';
+import { formatBytes } from './ui/format.js';
 
 /** What the user can do about an error, in terms the CLI turns into its own flags and commands. */
 export type Remedy =
@@ -50,6 +51,42 @@ export class BudgetError extends UserError {
   constructor(message: string) {
     super(message, 2);
   }
+}
+
+/** Memory the system would not give: not a bug, but a machine (or a limit on the process, such
+ *  as ulimit -v) that has less than the command asks for. The message says what and how much. */
+export class OutOfMemoryError extends UserError {
+  constructor(message: string) {
+    super(message, 1);
+  }
+}
+
+/** Whether `e` is the engine refusing memory for an array or a buffer of a valid length (an
+ *  invalid length is a bug, and says "Invalid …"). */
+export function isMemoryRefusal(e: unknown): boolean {
+  return (e instanceof RangeError && e.message === 'Array buffer allocation failed') || (e as NodeJS.ErrnoException | null)?.code === 'ERR_MEMORY_ALLOCATION_FAILED';
+}
+
+/** The one line for memory the system would not give, with the size where it is known. */
+export function outOfMemory(bytes?: number): OutOfMemoryError {
+  const what = bytes === undefined ? 'memory' : `${formatBytes(bytes)} of memory`;
+  return new OutOfMemoryError(`could not get ${what} for an array: the system would not give it (is memory short, or limited, as by ulimit -v?)`);
+}
+
+/** A model whose weights are finite numbers but whose outputs are not: its logits (or the loss
+ *  computed from them) overflow float32. Nothing it computes means anything, so eval, sample,
+ *  probe and visualize refuse it rather than print NaN or text drawn from NaN. */
+export class OverflowError extends UserError {
+  constructor(what: string) {
+    super(`the model's outputs overflow: ${what} is not a finite number (its weights are too large for float32 arithmetic), so it cannot be used as it is`);
+  }
+}
+
+/** `x` (the loss, or a log-sum-exp over one row of logits: NaN or infinite if any logit is) as
+ *  it is, or OverflowError naming `what` it is. The one check of a model's outputs. */
+export function finiteOutput(x: number, what: string): number {
+  if (x - x !== 0) throw new OverflowError(what);
+  return x;
 }
 
 /** Thrown when the run was interrupted by a signal after saving. Exits 128 + the signal's

@@ -38,4 +38,4 @@ export type { ProbeSummary, BinResult, StartMode } from './probe/score.js';
 export { Model, CELL_TYPES, type CellType, type ModelConfig } from './nn/model.js';
 export { Vocab } from './data/text.js';
 export { BACKENDS, type BackendName } from './nn/backend.js';
-export { UserError, SettingsError, OutputExistsError, BudgetError, Interrupted } from './errors.js';
+export { UserError, SettingsError, OutputExistsError, BudgetError, OutOfMemoryError, OverflowError, Interrupted } from './errors.js';

@@ -12,7 +12,7 @@ import { looksLikeCheckpoint } from '../io/load.js';
 import { runInfo } from '../commands/info.js';
 import { runSample } from '../commands/sample.js';
 import { runTrain, TRAIN_DEFAULTS as D } from '../commands/train.js';
-import { Interrupted, SettingsError, UserError, type Remedy } from '../errors.js';
+import { Interrupted, isMemoryRefusal, outOfMemory, SettingsError, UserError, type Remedy } from '../errors.js';
 import { printable } from '../ui/format.js';
 import { guardStdio, keepGoingWithoutStdout, stdoutFailure, stdoutOpen } from './stdio.js';
 import { registerInspect } from './inspect.js';
@@ -179,6 +179,9 @@ function reportError(e: unknown): number {
   if (e instanceof ZodError) return say(e.issues[0]?.message ?? 'invalid input', 2);
   const err = e as NodeJS.ErrnoException;
   if (err && (err.code === 'ENOSPC' || err.code === 'EACCES' || err.code === 'EROFS')) return say(err.message, 1);
+  // Memory the system would not give, where lstm did not say it itself (with the size: the
+  // kernels' alloc): a resource, not a bug.
+  if (isMemoryRefusal(e)) return say(outOfMemory().message, 1);
   if (process.env.LSTM_DEBUG) process.stderr.write(`${err?.stack ?? String(e)}\n`);
   return say(`internal error: ${err?.message ?? String(e)} (this is a bug; set LSTM_DEBUG=1 to see where)`, 70);
 }

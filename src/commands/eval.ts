@@ -10,7 +10,7 @@
 // what the model knows beyond the last few characters.
 
 import { z } from 'zod';
-import { UserError } from '../errors.js';
+import { finiteOutput, UserError } from '../errors.js';
 import { num, parseOptions } from '../cli/options.js';
 import type { Ui } from '../ui/ui.js';
 import { readCorpus } from '../io/corpus.js';
@@ -71,6 +71,7 @@ export async function runEval(raw: Record<string, unknown>, ui: Ui): Promise<Eva
   // The n-gram first: a training text that is gone or changed is an error before the long part.
   const fitted = o.ngram === undefined ? null : await fitForCheckpoint(ck, vocab, o.ngram, EVAL_NGRAM, o.ngramCorpus);
   const { loss, predictions } = new Evaluator(model, 1, Math.min(EVAL_CHUNK, ids.length - 1)).evaluate(ids);
+  finiteOutput(loss, `its loss on ${label}`);
   const report: EvalReport = { predictions, loss_nats: loss, bpc: loss / Math.LN2, perplexity: Math.exp(loss) };
   if (fitted) {
     report.ngram = { order: fitted.model.order, bpc: fitted.model.bitsPerChar(ids, 1), corpus: fitted.source, fit_chars: fitted.fitChars, training_part: fitted.trainingPart };

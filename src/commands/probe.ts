@@ -112,7 +112,6 @@ async function compareModels(
   }
   for (const [i, { m, action }] of work.entries()) {
     const what = `${action === 'resume' ? 'Resuming' : 'Training'} ${m.cell} 1×${m.hidden} (${m.parameters.toLocaleString('en-US')} parameters, ${i + 1} of ${work.length})`;
-    progress.line(`${what} for ${steps} steps → ${printable(m.path)}`);
     const label = `${m.cell} 1×${m.hidden}`;
     // ngram: 0: the comparison prints no n-gram reference, so it need not be counted.
     const spec: TrainSpec = action === 'resume' ? { resume: m.path, steps, ngram: 0 } : { cell: m.cell, hidden: m.hidden, steps, out: m.path, ngram: 0 };
@@ -124,11 +123,11 @@ async function compareModels(
     let last = 0;
     const t0 = performance.now();
     try {
-      progress.line(`${what} for ${steps} steps → ${m.path}`);
+      progress.line(`${what} for ${steps} steps → ${printable(m.path)}`);
       const { summary } = await train(spec, o.corpus, {
         signal: stop.signal,
         onEvent: (e) => {
-          if (e.event === 'warning') progress.warn(e.message);
+          if (e.event === 'warning') progress.warn(e.cli_message ?? e.message);
           if (e.event !== 'step') return;
           // One progress line: live on a terminal, every 1000 steps elsewhere.
           const text = `${label}: step ${e.step}/${steps}, loss ${(e.loss / Math.LN2).toFixed(3)} bits/char`;

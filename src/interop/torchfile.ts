@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { describeChar } from '../data/text.js';
 import { looksTruncated, readFileOrExplain } from '../io/files.js';
 import { UserError, type Remedy } from '../errors.js';
+import { checkModelSize } from '../nn/budget.js';
 
 export const TORCH_FORMAT = 'lstm-torch/1';
 export const TORCH_CELLS = ['lstm', 'rnn', 'gru'] as const;
@@ -156,6 +157,14 @@ export function parseTorchJson(json: unknown, path: string): TorchModel {
     const { key, shape } = some.find((e) => !(e.key in sd))!;
     throw new TorchFileError(`${path}: state_dict has no "${key}" (a ${layers}-layer ${cell} needs it, shape ${shape.join('×')})`);
   }
+  // Import writes a checkpoint: the model must be one a checkpoint can hold (paramCount alone,
+  // nothing allocated), and each tensor's numbers must be in the file (readTensor) before its
+  // array is made, so a few bytes claiming "hidden": 100000 allocate nothing.
+  try {
+    checkModelSize({ cell, vocabSize: vocab.length, hidden, layers });
+  } catch (e) {
+    throw new TorchFileError(`${path}: ${(e as Error).message}`);
+  }
   const stateDict = new Map<string, TorchTensor>();
   const expected = expectedKeys(cell, layers, hidden, vocab.length);
   for (const { key, shape, what } of expected) {
@@ -206,17 +215,20 @@ function readTensor(path: string, key: string, value: unknown, shape: number[], 
   const rows: unknown[] = shape.length === 2 ? (value as unknown[]) : [value];
   const cols = shape[shape.length - 1];
   if (!Array.isArray(value) || value.length !== shape[0]) throw wrongShape();
+  // Every row first: the array is made only for numbers the file holds, whatever shape its
+  // header claims.
+  rows.forEach((row, r) => {
+    if (Array.isArray(row) && row.length === cols) return;
+    // A ragged matrix has no shape to show: name the first row that is off.
+    const regular = rows.every((x) => Array.isArray(x) && x.length === (rows[0] as unknown[]).length);
+    if (shape.length === 2 && Array.isArray(row) && !regular) {
+      throw new TorchFileError(`${where} row ${r} has ${row.length} numbers, expected ${cols} (${what})`);
+    }
+    throw wrongShape();
+  });
   const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
   let j = 0;
-  for (const row of rows) {
-    if (!Array.isArray(row) || row.length !== cols) {
-      // A ragged matrix has no shape to show: name the first row that is off.
-      const regular = rows.every((r) => Array.isArray(r) && r.length === (rows[0] as unknown[]).length);
-      if (shape.length === 2 && Array.isArray(row) && !regular) {
-        throw new TorchFileError(`${where} row ${Math.floor(j / cols)} has ${row.length} numbers, expected ${cols} (${what})`);
-      }
-      throw wrongShape();
-    }
+  for (const row of rows as unknown[][]) {
     for (const x of row) {
       if (typeof x !== 'number') {
         if (Array.isArray(x)) throw wrongShape();
@@ -265,28 +277,31 @@ export function formatF32(v: number): string {
 /** The file's text: the header on the first lines, then one tensor per key with each matrix row
  *  on its own line, so a file can be read and diffed. */
 export function formatTorchFile(m: TorchModel): string {
-  const parts: string[] = [];
-  parts.push(`{"format": ${JSON.stringify(TORCH_FORMAT)}, "cell": ${JSON.stringify(m.cell)}, "layers": ${m.layers}, "hidden": ${m.hidden},\n`);
-  parts.push(` "vocab": [${m.vocab.map((c) => JSON.stringify(c)).join(', ')}],\n`);
-  parts.push(' "state_dict": {');
+  return Array.from(torchFileChunks(m)).join('');
+}
+
+/** The same text in pieces of at most one matrix row each, for writing a model whose text is
+ *  longer than one string can be (V8's limit, about 512 MiB: a 1×2800 lstm's is about 680 MB). */
+export function* torchFileChunks(m: TorchModel): Generator<string> {
+  yield `{"format": ${JSON.stringify(TORCH_FORMAT)}, "cell": ${JSON.stringify(m.cell)}, "layers": ${m.layers}, "hidden": ${m.hidden},\n`;
+  yield ` "vocab": [${m.vocab.map((c) => JSON.stringify(c)).join(', ')}],\n`;
+  yield ' "state_dict": {';
   let first = true;
   for (const [key, t] of m.stateDict) {
-    parts.push(first ? '\n' : ',\n');
+    yield `${first ? '\n' : ',\n'}  ${JSON.stringify(key)}: `;
     first = false;
-    parts.push(`  ${JSON.stringify(key)}: `);
     const cols = t.shape[t.shape.length - 1];
+    const out = new Array<string>(cols);
     const row = (r: number) => {
-      const out = new Array<string>(cols);
       for (let j = 0; j < cols; j++) out[j] = formatF32(t.data[r * cols + j]);
       return `[${out.join(', ')}]`;
     };
-    if (t.shape.length === 1) parts.push(row(0));
+    if (t.shape.length === 1) yield row(0);
     else {
-      const rows: string[] = [];
-      for (let r = 0; r < t.shape[0]; r++) rows.push(row(r));
-      parts.push(`[${rows.join(',\n   ')}]`);
+      yield '[';
+      for (let r = 0; r < t.shape[0]; r++) yield `${r === 0 ? '' : ',\n   '}${row(r)}`;
+      yield ']';
     }
   }
-  parts.push('\n }}\n');
-  return parts.join('');
+  yield '\n }}\n';
 }

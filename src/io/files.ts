@@ -207,9 +207,11 @@ function existingFile(path: string, target: string): boolean {
  * disk, then renamed over the target. On any failure the temporary file is removed and the
  * previous file at `path` (if any) is left exactly as it was; the error is one line. A file
  * replaced keeps its permissions (a 0600 checkpoint stays 0600); a symbolic link is written
- * through (finalTarget).
+ * through (finalTarget). `data` may be the pieces of a text too long for one string (an
+ * export), written as they come; an error thrown while making them is passed on as it is,
+ * after the same cleanup.
  */
-export function writeOutputFile(path: string, data: string | Uint8Array): void {
+export function writeOutputFile(path: string, data: string | Uint8Array | Iterable<string>): void {
   const target = finalTarget(path);
   removeStaleTemps(target);
   const tmp = tempNameFor(target);
@@ -222,7 +224,7 @@ export function writeOutputFile(path: string, data: string | Uint8Array): void {
   try {
     fd = openSync(tmp, 'w', mode ?? 0o666);
     if (mode !== null) fchmodSync(fd, mode); // exactly, whatever the umask
-    writeAll(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    writeData(fd, data);
     fsyncSync(fd);
     closeSync(fd);
     fd = null;
@@ -230,8 +232,31 @@ export function writeOutputFile(path: string, data: string | Uint8Array): void {
   } catch (e) {
     if (fd !== null) try { closeSync(fd); } catch { /* already failing */ }
     try { unlinkSync(tmp); } catch { /* may not exist */ }
+    if (isPieces(data) && !(e as NodeJS.ErrnoException).code) throw e; // not the file system's: the pieces' maker's
     throw new UserError(`could not write ${path}: ${describeWriteError(e)}; the previous file there (if any) is intact`);
   }
+}
+
+/** A string or bytes whole, or pieces of text gathered into writes of about 1 MiB each. */
+function writeData(fd: number, data: string | Uint8Array | Iterable<string>): void {
+  if (!isPieces(data)) {
+    writeAll(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    return;
+  }
+  let batch: string[] = [], chars = 0;
+  for (const piece of data) {
+    batch.push(piece);
+    chars += piece.length;
+    if (chars < 1 << 20) continue;
+    writeAll(fd, Buffer.from(batch.join(''), 'utf8'));
+    batch = [];
+    chars = 0;
+  }
+  writeAll(fd, Buffer.from(batch.join(''), 'utf8'));
+}
+
+function isPieces(data: string | Uint8Array | Iterable<string>): data is Iterable<string> {
+  return typeof data !== 'string' && !(data instanceof Uint8Array);
 }
 
 function writeAll(fd: number, buf: Uint8Array): void {

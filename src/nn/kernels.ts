@@ -10,6 +10,8 @@
 // A faster backend (WebAssembly SIMD, worker threads) implements the same interface;
 // the cells never know which one they run on.
 
+import { isMemoryRefusal, outOfMemory } from '../errors.js';
+
 export type FloatArray = Float32Array | Float64Array;
 export type DType = 'f32' | 'f64';
 
@@ -184,7 +186,11 @@ export class ReferenceKernels implements Kernels {
   }
 
   alloc(n: number): FloatArray {
-    return this.dtype === 'f64' ? new Float64Array(n) : new Float32Array(n);
+    try {
+      return this.dtype === 'f64' ? new Float64Array(n) : new Float32Array(n);
+    } catch (e) {
+      throw isMemoryRefusal(e) ? outOfMemory(n * (this.dtype === 'f64' ? 8 : 4)) : e;
+    }
   }
 
   gemm(

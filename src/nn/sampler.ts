@@ -8,6 +8,7 @@
 // Filters apply in that order, then the kept probabilities are renormalised and one
 // character is drawn by inverse CDF with a single uniform number from the seeded RNG.
 
+import { finiteOutput } from '../errors.js';
 import type { FloatArray } from './kernels.js';
 import type { Rng } from './rng.js';
 
@@ -34,11 +35,13 @@ export class Sampler {
     const { V, probs, order } = this;
     const T = opts.temperature;
     if (!(T >= 0)) throw new Error(`temperature must be ≥ 0, got ${T}`);
-    let max = -Infinity, arg = 0;
+    let max = -Infinity, arg = 0, bad = 0;
     for (let j = 0; j < V; j++) {
       const x = logits[off + j];
+      bad += x - x; // 0, or NaN from a logit that overflowed
       if (x > max) { max = x; arg = j; }
     }
+    finiteOutput(max + bad, 'one of its next-character logits');
     if (T === 0) {
       probs.fill(0);
       probs[arg] = 1;

@@ -14,7 +14,7 @@
 // against a one-character-at-a-time reading).
 
 import type { Vocab } from '../data/text.js';
-import { UserError } from '../errors.js';
+import { finiteOutput, UserError } from '../errors.js';
 import { Graph } from '../nn/graph.js';
 import { RecurrentState, type Model } from '../nn/model.js';
 import type { FloatArray } from '../nn/kernels.js';
@@ -246,7 +246,9 @@ export function logSoftmaxAt(logits: ArrayLike<number>, off: number, V: number, 
   for (let j = 0; j < V; j++) if (logits[off + j] > m) m = logits[off + j];
   let s = 0;
   for (let j = 0; j < V; j++) s += Math.exp(logits[off + j] - m);
-  return logits[off + target] - m - Math.log(s);
+  const ls = Math.log(s);
+  finiteOutput(m + ls, 'the log-sum-exp of its logits');
+  return logits[off + target] - m - ls;
 }
 
 // ---------------------------------------------------------------------------------------------

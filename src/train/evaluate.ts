@@ -10,7 +10,7 @@ import { RecurrentState, type Model } from '../nn/model.js';
 import type { Ids } from '../data/utf8.js';
 import { describeChars, type Vocab } from '../data/text.js';
 import { z } from 'zod';
-import { UserError } from '../errors.js';
+import { finiteOutput, UserError } from '../errors.js';
 import { parseArgument } from '../schema.js';
 import { modelArgument } from '../nn/model-argument.js';
 import { Streams } from './streams.js';
@@ -89,6 +89,7 @@ export function evaluate(loaded: { model: Model; vocab: Vocab }, text: string, o
   const { ids, skipped } = m.vocab.encode(text, true);
   if (ids.length < 2) throw new UserError(`the text has ${ids.length} character${ids.length === 1 ? '' : 's'} the model knows: nothing to predict; it needs at least 2`);
   const { loss, predictions } = new Evaluator(m.model, 1, Math.min(EVAL_CHUNK, ids.length - 1)).evaluate(ids);
+  finiteOutput(loss, 'its loss on the text');
   return { predictions, loss_nats: loss, bpc: loss / Math.LN2, perplexity: Math.exp(loss), skipped };
 }
 

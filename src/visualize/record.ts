@@ -9,6 +9,7 @@
 //   logProb T     natural-log probability the model gave character t before reading it
 // Memory ≈ 4·T·L·H·(number of quantities) bytes: 5,000 characters of a 1×512 lstm ≈ 61 MB.
 
+import { finiteOutput } from '../errors.js';
 import { Graph } from '../nn/graph.js';
 import { RecurrentState, type CellType, type Model } from '../nn/model.js';
 
@@ -104,7 +105,7 @@ function logSoftmax(logits: ArrayLike<number>, off: number, V: number, out: Floa
   for (let j = 0; j < V; j++) max = Math.max(max, logits[off + j]);
   let sum = 0;
   for (let j = 0; j < V; j++) sum += Math.exp(logits[off + j] - max);
-  const lse = max + Math.log(sum);
+  const lse = finiteOutput(max + Math.log(sum), 'the log-sum-exp of its logits');
   for (let j = 0; j < V; j++) out[j] = logits[off + j] - lse;
 }
 

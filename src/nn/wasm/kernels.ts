@@ -40,6 +40,8 @@ import { CTL } from './gemm-worker.js';
 import { ThreadTeam, type Scratch } from './threads.js';
 import { PAGE_BYTES, WA, type WasmMemory, type WasmModule } from './runtime.js';
 import { gateWidth, hasCellState, type CellType } from '../model.js';
+import { OutOfMemoryError } from '../../errors.js';
+import { formatBytes } from '../../ui/format.js';
 
 export interface WasmKernelsOptions {
   /** Rows of each block of C whose packed A is kept in L2 (a multiple of 4). */
@@ -240,7 +242,15 @@ export class WasmKernels extends ReferenceKernels {
       }
     }
     const initialPages = Math.max(16, Math.ceil((opts.initialBytes ?? 16 * 1024 * 1024) / PAGE_BYTES));
-    const memory = new WA.Memory({ initial: initialPages, maximum: MAX_PAGES, shared: true });
+    let memory: WasmMemory;
+    try {
+      memory = new WA.Memory({ initial: initialPages, maximum: MAX_PAGES, shared: true });
+    } catch (e) {
+      // The engine reserves the addresses of the largest memory at once (4 GiB, and guard
+      // regions around it: about 10 GiB of virtual memory on 64-bit V8), whatever is used.
+      if (!(e instanceof RangeError)) throw e;
+      throw new OutOfMemoryError(`could not get memory for the wasm kernels: WebAssembly reserves about 10 GiB of virtual memory at once (its 4 GiB of addresses and their guard regions), more than this process may have (is its virtual memory limited, as by ulimit -v?); raise the limit, or train with the js backend (slower)`);
+    }
     return { module: new WA.Module(bytes), memory, nr: base.nr, mc: base.mc, kc: base.kc, fma };
   }
 
@@ -290,8 +300,15 @@ export class WasmKernels extends ReferenceKernels {
     if (end > size) {
       // Grow at least by half so a run of small allocations does not grow page by page.
       const pages = Math.min(MAX_PAGES - size / PAGE_BYTES, Math.max(Math.ceil((end - size) / PAGE_BYTES), size / PAGE_BYTES / 2));
-      if (size + pages * PAGE_BYTES < end) throw new RangeError(`WasmKernels: out of memory (need ${end} bytes)`);
-      this.memory.grow(pages);
+      if (size + pages * PAGE_BYTES < end) {
+        throw new OutOfMemoryError(`the wasm kernels need ${formatBytes(end)} of memory, more than their 4 GiB (WebAssembly addresses memory with 32 bits); use the js backend`);
+      }
+      try {
+        this.memory.grow(pages);
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e;
+        throw new OutOfMemoryError(`could not grow the wasm kernels' memory from ${formatBytes(size)} to ${formatBytes(size + pages * PAGE_BYTES)}: the system would not give it`);
+      }
       this.current = this.memory.buffer as SharedArrayBuffer;
       this.buffers.add(this.current);
     }
