@@ -8,13 +8,12 @@
 // choice on each CPU (fused, or a multiply and an add), so a run repeats bit for bit on one
 // machine — with any number of threads — but not necessarily on another.
 
-import { availableParallelism } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
 import { UserError } from '../errors.js';
 import { ReferenceKernels, type Kernels } from './kernels.js';
 import { WasmKernels } from './wasm/kernels.js';
 import { ModuleBuilder } from './wasm/emitter.js';
 import { relaxedSimdSupported } from './wasm/runtime.js';
+import { platform } from '../platform/platform.js';
 
 export const BACKENDS = ['wasm', 'wasm-fma', 'js'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -25,7 +24,7 @@ export function isBackend(name: string): name is BackendName {
 
 /** Threads for training by default: both cores of a 2-core machine, never more than 2. */
 export function defaultThreads(): number {
-  return Math.min(2, availableParallelism());
+  return Math.min(2, platform().cores());
 }
 
 export function createKernels(name: BackendName, threads = 1): Kernels {
@@ -33,7 +32,8 @@ export function createKernels(name: BackendName, threads = 1): Kernels {
   const t = Math.max(1, Math.floor(threads));
   if (name === 'wasm') return WasmKernels.createSync({ threads: t });
   if (!enableRelaxedSimd()) {
-    throw new UserError(`the wasm-fma backend needs WebAssembly relaxed SIMD, which this engine (Node ${process.versions.node}, V8 ${process.versions.v8}) does not accept even with --experimental-wasm-relaxed-simd; use the wasm backend`);
+    const p = platform(), flag = p.relaxedSimdFlag;
+    throw new UserError(`the wasm-fma backend needs WebAssembly relaxed SIMD, which this engine (${p.engine}) does not accept${flag ? ` even with ${flag.name}` : ''}; use the wasm backend`);
   }
   return WasmKernels.createSync({ threads: t, fma: true });
 }
@@ -49,8 +49,8 @@ let relaxed: boolean | null = null;
 
 /**
  * Makes relaxed SIMD available if it is not already, and says whether it now is. Node 20
- * compiles it only behind V8's --experimental-wasm-relaxed-simd; setting that flag at run
- * time works as long as it happens before the module that uses it is compiled (V8 reads the
+ * compiles it only behind V8's --experimental-wasm-relaxed-simd (the platform's
+ * relaxedSimdFlag); setting that flag at run time works as long as it happens before the module that uses it is compiled (V8 reads the
  * flags when it compiles a module). Flags are per process, so the worker thread of
  * threads: 2 — which only instantiates the module compiled here — is covered too. Newer
  * engines accept relaxed SIMD without the flag; then no flag is touched. Done once.
@@ -58,7 +58,7 @@ let relaxed: boolean | null = null;
 export function enableRelaxedSimd(): boolean {
   if (relaxed !== null) return relaxed;
   const probe = relaxedProbe();
-  if (!relaxedSimdSupported(probe)) setFlagsFromString('--experimental-wasm-relaxed-simd');
+  if (!relaxedSimdSupported(probe)) platform().relaxedSimdFlag?.set();
   relaxed = relaxedSimdSupported(probe);
   return relaxed;
 }
