@@ -34,10 +34,11 @@ export interface CheckpointSink {
   readonly latest: string;
   readonly best: string | null;
   /**
-   * Save the run as it is now (`checkpoint` builds it; a sink that keeps nothing need not call
-   * it) as the latest checkpoint or the best so far. Returns the name it was saved under, which
-   * a 'save' event reports, or nothing when nothing was saved. A throw stops the run; at the end
-   * the other kind is still tried first (the first failure is reported).
+   * Save the run as it is now, as the latest checkpoint or the best so far. `checkpoint` builds
+   * it: a snapshot that later steps do not change (a sink that keeps nothing need not call it).
+   * Returns the name it was saved under, which a 'save' event reports, or nothing when nothing
+   * was saved. A throw stops the run, except at its end: both final saves are tried, then the
+   * first failure is thrown.
    */
   save(kind: 'latest' | 'best', checkpoint: () => Checkpoint): string | void;
 }
@@ -127,7 +128,8 @@ export async function runLoop(plan: RunPlan, parts: RunParts, sink: CheckpointSi
   });
 
   // 3) Saving.
-  const toCheckpoint = () => buildCheckpoint(model, vocab, settings, info, trainer, history.train, history.val, history.best, schedule);
+  // A snapshot: the validation history is copied, as the rest is encoded, so that a sink may keep it as it is.
+  const toCheckpoint = () => buildCheckpoint(model, vocab, settings, info, trainer, history.train, history.val.slice(), history.best, schedule);
   const save = (kind: 'latest' | 'best') => {
     // The file sink's errors are one line that says the previous file is intact.
     const path = sink.save(kind, toCheckpoint);
