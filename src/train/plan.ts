@@ -255,8 +255,9 @@ export function planRun(o: TrainSpec, ck: Checkpoint | null, text: CorpusFacts):
   // 6) How far to go, and what to do on the way: each as asked; else, resuming, as the run
   //    that is continued was asked (its checkpoint's schedule: a resumed run is that run);
   //    else the default. The schedule is saved with the run, a replaced value included.
-  //    The memory check comes before the trainer that counts the steps of an epoch, so with
-  //    epochs it plans for a bound of them.
+  //    The memory check plans for the steps asked for (with epochs, an upper bound of theirs,
+  //    never fewer than schedule.steps), as it did before the plan counted an epoch's steps: it
+  //    refuses what it refused then.
   const stored = o.resume ? ck?.schedule : undefined;
   const budgetSteps = o.steps ?? (o.epochs !== undefined ? Math.ceil(o.epochs * (trainIds.length / (settings.batchSize * settings.seqLen) + 1)) : stored?.steps ?? D.steps);
   const perEpoch = new Streams(trainIds, settings.batchSize, settings.seqLen).chunksPerEpoch; // the trainer's stepsPerEpoch
