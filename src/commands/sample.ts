@@ -15,9 +15,6 @@ import type { Checkpoint } from '../io/checkpoint.js';
 import type { Model } from '../nn/model.js';
 import type { SampleOptions } from '../nn/sampler.js';
 
-/** The longest text --json can print as one string (see MAX_TEXT_LENGTH). */
-const MAX_JSON_LENGTH = MAX_TEXT_LENGTH;
-
 /** From this --length on, one sample of a model that oneStreamSplits is written on
  *  defaultThreads() threads (see runSample). */
 export const LONG_SAMPLE = 10_000;
@@ -64,8 +61,8 @@ export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s:
     throw new UserError(`--prime has ${describeChars(unknown, 'this model has never seen', Infinity)} (its vocabulary: ${vocab.size} characters; see lstm info ${path})`);
   }
   const seed = o.seed ?? randomInt(0, 2 ** 32);
-  if (o.json && o.length > MAX_JSON_LENGTH) {
-    throw new BudgetError(`a text of ${o.length} characters is more than one JSON object holds (at most ${MAX_JSON_LENGTH}); stream it without JSON`);
+  if (o.json && o.length > MAX_TEXT_LENGTH) { // the longest text --json prints as one string
+    throw new BudgetError(`a text of ${o.length} characters is more than one JSON object holds (at most ${MAX_TEXT_LENGTH}); stream it without JSON`);
   }
   const opts = { temperature: o.temp, topK: o.topK, topP: o.topP };
   // --num-samples keeps every text until all are done: generateMany refuses more than it holds.

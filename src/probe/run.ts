@@ -37,7 +37,6 @@ const ProbeSettingsSchema = z.strictObject({
   warmupLine: z.string().optional(),
 });
 
-
 export async function probe(loaded: { model: Model; vocab: Vocab }, settings: ProbeSettings = {}): Promise<ProbeSummary> {
   const m = modelArgument(loaded);
   const s = parseArgument(ProbeSettingsSchema, settings, 'probe setting');
