@@ -1,0 +1,324 @@
+// The studio's Web Worker: the engine, off the page's thread (a training step of a large model
+// is long, and the engine's threads wait with Atomics.wait, which a page's thread may not).
+// It trains with the library's own plan and loop (train/plan.ts, train/loop.ts), exactly as
+// `lstm train` does, samples and evaluates as `lstm sample` and `lstm eval` do, and writes and
+// reads checkpoints with the checkpoint codec, in the CLI's format.
+//
+// 1) The text, checked as the CLI checks a corpus file. 2) The run: planned and built from the
+// Train panel's settings (or a checkpoint, resumed), then the loop, run until the target or a
+// pause (an AbortSignal: the loop stops between steps), and run again on the same parts to go on.
+// 3) Samples, evaluation, saving, loading. 4) The inside views. 5) The messages.
+
+import '../../platform/browser.js';
+import { platform } from '../../platform/platform.js';
+import { corpusFromBytes, type CorpusText } from '../../data/corpus-text.js';
+import { CheckpointError, parseCheckpoint, type Checkpoint } from '../../io/checkpoint-codec.js';
+import { modelFromCheckpoint } from '../../io/checkpoint-model.js';
+import { planRun, TrainSpecSchema, type RunPlan, type TrainSpec } from '../../train/plan.js';
+import { buildCheckpoint, buildRun, runLoop, type CheckpointSink, type RunParts } from '../../train/loop.js';
+import type { TrainEvent } from '../../train/events.js';
+import { evaluate } from '../../train/evaluate.js';
+import { Generator, SAMPLE_DEFAULTS } from '../../nn/generate.js';
+import { Rng } from '../../nn/rng.js';
+import { Vocab } from '../../data/text.js';
+import type { Model } from '../../nn/model.js';
+import { UserError } from '../../errors.js';
+import { parseArgument } from '../../schema.js';
+import { formatBytes } from '../../ui/format.js';
+import { handleInside } from './inside-bridge.js';
+import type { Progress, Request, RequestOf, RunInfo, StudioSettings, TextInfo, WorkerMessage } from './protocol.js';
+
+interface WorkerScope {
+  onmessage: ((e: { data: { id: number; req: Request } }) => void) | null;
+  postMessage(message: WorkerMessage): void;
+}
+const scope = globalThis as unknown as WorkerScope;
+const LN2 = Math.LN2;
+const post = (progress: Progress) => scope.postMessage({ progress });
+
+// ---- 1) The text ------------------------------------------------------------------------------
+
+/** The most a corpus may be: the CLI's rule (1 GiB, or an eighth of the machine's memory). */
+const maxCorpusBytes = () => Math.min(2 ** 30, Math.floor(platform().totalMemory() / 8));
+
+let text: CorpusText | null = null;
+let textString = '';
+
+function readText(name: string, bytes: Uint8Array): { corpus: CorpusText; string: string } {
+  const label = `corpus ${name}`;
+  const limit = maxCorpusBytes();
+  if (bytes.length > limit) throw new UserError(`${label} is ${formatBytes(bytes.length)}, more than the ${formatBytes(limit)} lstm reads`);
+  // Binary (a NUL byte), not UTF-8, empty: corpusFromBytes says so as readCorpus does.
+  const corpus = corpusFromBytes(bytes, name, label);
+  let string = new TextDecoder('utf-8').decode(bytes);
+  if (string.charCodeAt(0) === 0xfeff) string = string.slice(1);
+  return { corpus, string };
+}
+
+function textInfo(): TextInfo | null {
+  if (!text) return null;
+  return {
+    name: text.source, bytes: text.utf8.bytes.length, chars: text.chars, vocab: text.utf8.distinct.length,
+    preview: textString.slice(0, 400),
+  };
+}
+
+// ---- 2) The run ---------------------------------------------------------------------------------
+
+interface Run {
+  plan: RunPlan | null;
+  /** null for a checkpoint loaded to inspect only (no text it can continue on). */
+  parts: RunParts | null;
+  model: Model;
+  vocab: Vocab;
+  settings: StudioSettings;
+  /** A checkpoint loaded to inspect: its history (the run's own is parts.history). */
+  loaded: Checkpoint | null;
+  refs: { chance: number; unigram: number; ngram: { order: number; bpc: number } | null } | null;
+}
+
+let run: Run | null = null;
+let loop: Promise<void> | null = null;
+let stop: AbortController | null = null;
+let sampleAsk = { temperature: 0.8, prime: '', length: 200, seed: 1 };
+
+function specOf(s: StudioSettings): TrainSpec {
+  return parseArgument(TrainSpecSchema, {
+    cell: s.cell, layers: s.layers, hidden: s.hidden, seqLen: s.seqLen, batchSize: s.batchSize, lr: s.lr, clip: s.clip,
+    seed: s.seed, steps: s.steps, evalEvery: s.evalEvery, sampleEvery: s.sampleEvery, saveEvery: s.saveEvery,
+  }, 'training setting');
+}
+
+function settingsOf(ck: Checkpoint, target: number): StudioSettings {
+  const sc = ck.schedule;
+  return {
+    cell: ck.model.cell, layers: ck.model.layers, hidden: ck.model.hidden, seqLen: ck.train.seqLen, batchSize: ck.train.batchSize,
+    lr: ck.train.lr, clip: ck.train.clip, seed: ck.train.seed, steps: target,
+    evalEvery: sc?.evalEvery ?? 100, sampleEvery: sc?.sampleEvery ?? 100, saveEvery: sc?.saveEvery ?? 50,
+  };
+}
+
+function releaseRun(): void {
+  const kernels = run?.model.kernels as { close?: () => void } | undefined;
+  kernels?.close?.();
+  run = null;
+}
+
+/** A new run of `settings` on `corpus`, planned before anything is replaced: a refusal leaves the old one. */
+function newRun(settings: StudioSettings, corpus: CorpusText): Run {
+  const plan = planRun(specOf(settings), null, corpus);
+  const parts = buildRun(plan);
+  return { plan, parts, model: parts.model, vocab: plan.vocab, settings, loaded: null, refs: null };
+}
+
+function runInfo(): RunInfo | null {
+  if (!run) return null;
+  const { plan, parts, model, vocab, loaded } = run;
+  const trainNats = parts ? parts.history.train : loaded ? Array.from(decodeHistory(loaded)) : [];
+  const val = parts ? parts.history.val : loaded?.history.val ?? [];
+  return {
+    cell: model.config.cell, layers: model.config.layers, hidden: model.config.hidden, parameters: model.layout.count, vocab: vocab.size,
+    step: parts ? parts.trainer.step : loaded?.position.step ?? 0, target: plan ? plan.schedule.steps : loaded?.schedule?.steps ?? 0,
+    trainChars: plan?.trainIds.length ?? 0, valChars: plan?.valIds.length ?? 0,
+    chanceBpc: run.refs?.chance ?? Math.log2(vocab.size), unigramBpc: run.refs?.unigram ?? NaN, ngram: run.refs?.ngram ?? null,
+    train: trainNats.map((x) => x / LN2), val: val.map(([s, l]) => [s, l / LN2]),
+    threads: (model.kernels as { threads?: number }).threads ?? 1,
+    settings: run.settings, resumable: parts !== null, corpusSource: plan?.corpus.source ?? loaded?.corpus.source ?? '',
+  };
+}
+
+function decodeHistory(ck: Checkpoint): Float32Array {
+  const bytes = Uint8Array.from(atob(ck.history.train), (c) => c.charCodeAt(0));
+  return new Float32Array(bytes.buffer, 0, bytes.length >> 2);
+}
+
+/** The run as a checkpoint now, as runLoop's own saves build it. */
+function checkpointNow(): Checkpoint {
+  if (!run) throw new UserError('there is no run to save yet: load a text and press Start');
+  const { plan, parts } = run;
+  if (!plan || !parts) return run.loaded!;
+  const { history } = parts;
+  return buildCheckpoint(parts.model, plan.vocab, plan.settings, plan.corpus, parts.trainer, history.train, history.val.slice(), history.best, plan.schedule);
+}
+
+/** Trains from where the run is until the target, a pause (stop.abort()), or `once`: one step. */
+function startLoop(once: boolean): void {
+  if (!run?.plan || !run.parts) throw new UserError(run ? 'this checkpoint is loaded to inspect: load the text it was trained on to continue training it' : 'load a text first');
+  if (loop) return;
+  const { plan, parts } = run;
+  const current = run;
+  const controller = new AbortController();
+  stop = controller;
+  let t0 = 0, s0 = 0;
+  const sink: CheckpointSink = {
+    latest: 'studio', best: null,
+    save(kind, checkpoint) {
+      if (kind !== 'latest') return;
+      post({ type: 'keep', step: parts.trainer.step, json: JSON.stringify(checkpoint()) });
+      return 'studio';
+    },
+  };
+  const onEvent = (e: TrainEvent) => {
+    switch (e.event) {
+      case 'start':
+        current.refs = { chance: e.chance_bpc, unigram: e.unigram_bpc, ngram: e.ngram && { order: e.ngram.order, bpc: e.ngram.bpc } };
+        t0 = performance.now();
+        s0 = e.step;
+        post({ type: 'run', run: runInfo()! });
+        break;
+      case 'step': {
+        // The rate over this stretch of training (the loop's chars_per_s), and what is left at it.
+        const perStep = (performance.now() - t0) / 1000 / Math.max(1, e.step - s0);
+        post({ type: 'step', step: e.step, bpc: e.bpc, charsPerSec: e.chars_per_s, etaSeconds: (plan.schedule.steps - e.step) * perStep });
+        if (once) controller.abort();
+        break;
+      }
+      case 'eval':
+        post({ type: 'eval', step: e.step, bpc: e.val_bpc });
+        break;
+      case 'sample':
+        // The loop's sample is lstm train's (temperature 0.8); the page shows one drawn with its own controls.
+        try {
+          post({ type: 'sample', step: e.step, text: drawSample(e.step) });
+        } catch (err) {
+          post({ type: 'warning', message: messageOf(err) });
+        }
+        break;
+      case 'warning':
+        post({ type: 'warning', message: e.message });
+        break;
+      default:
+    }
+  };
+  post({ type: 'state', training: true, step: parts.trainer.step });
+  loop = runLoop(plan, parts, sink, { onEvent, signal: controller.signal, yieldTurn: () => platform().yieldTurn() }).then(
+    (r) => post({ type: 'state', training: false, step: parts.trainer.step, stopped: r.summary.stopped }),
+    (err) => {
+      post({ type: 'error', message: messageOf(err) });
+      post({ type: 'state', training: false, step: parts.trainer.step, stopped: 'error' });
+    },
+  ).finally(() => {
+    loop = null;
+    stop = null;
+  });
+}
+
+async function pause(): Promise<void> {
+  stop?.abort();
+  await loop;
+}
+
+// ---- 3) Samples, evaluation, saving, loading ----------------------------------------------------
+
+/** A sample as `lstm sample` draws it (sample(): the default warm-up, then the prime, then
+ *  `length` characters), with the Sample controls' settings; its own generator and RNG, so
+ *  sampling never changes the training run. */
+function drawSample(step: number): string {
+  if (!run) throw new UserError('there is no model yet: load a text and press Start');
+  const a = sampleAsk;
+  const gen = new Generator(run.model, run.vocab);
+  const rng = new Rng(a.seed + step);
+  const opts = { temperature: a.temperature, topK: SAMPLE_DEFAULTS.topK, topP: SAMPLE_DEFAULTS.topP };
+  gen.prime(a.prime, SAMPLE_DEFAULTS.warmup, rng, opts);
+  return gen.generate(a.length, opts, rng);
+}
+
+function evaluateNow(): { bpc: number; predictions: number; chars: number } {
+  if (!run?.plan) throw new UserError('evaluation needs the text the model was trained on: load it first');
+  const { plan } = run;
+  if (plan.valIds.length < 2) throw new UserError('this run has no validation text (it is too short)');
+  // The validation tail as text: what `lstm eval CKPT val.txt` is given.
+  const val = plan.valIds, chars = plan.vocab.chars;
+  let s = '';
+  for (let j = 0; j < val.length; j++) s += chars[val[j]];
+  const r = evaluate({ model: run.model, vocab: run.vocab }, s);
+  return { bpc: r.bpc, predictions: r.predictions, chars: val.length };
+}
+
+function loadCheckpoint(name: string, json: string, resume: boolean): { resumed: boolean; why: string | null } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json.charCodeAt(0) === 0xfeff ? json.slice(1) : json);
+  } catch (e) {
+    throw new CheckpointError(`${name} is not a valid checkpoint: invalid JSON (${(e as Error).message})`);
+  }
+  const ck = parseCheckpoint(parsed, name);
+  // Continue it when the text loaded is the text it was trained on; else inspect it.
+  let why: string | null = null;
+  if (resume && text && ck.optimizer && ck.carried && text.sha256 === ck.corpus.sha256) {
+    const plan = planRun({ resume: name }, ck, text);
+    const parts = buildRun(plan);
+    releaseRun();
+    run = { plan, parts, model: parts.model, vocab: plan.vocab, settings: settingsOf(ck, plan.schedule.steps), loaded: null, refs: null };
+    return { resumed: true, why };
+  }
+  if (!ck.optimizer || !ck.carried) why = 'it holds weights only (no optimiser state)';
+  else if (!text || text.sha256 !== ck.corpus.sha256) why = `the text it was trained on (${ck.corpus.source}, ${ck.corpus.chars.toLocaleString('en-US')} characters) is not the one loaded`;
+  const { model, vocab } = modelFromCheckpoint(ck, name);
+  releaseRun();
+  run = { plan: null, parts: null, model, vocab, settings: settingsOf(ck, ck.schedule?.steps ?? ck.position.step), loaded: ck, refs: null };
+  return { resumed: false, why };
+}
+
+// ---- 5) The messages -----------------------------------------------------------------------------
+
+function messageOf(e: unknown): string {
+  if (e instanceof UserError) return e.message;
+  return `an internal error (a bug of lstm studio): ${(e as Error)?.message ?? String(e)}`;
+}
+
+async function answer(req: Request): Promise<unknown> {
+  switch (req.type) {
+    case 'text': {
+      const r = req as RequestOf<'text'>;
+      const read = readText(r.name, r.bytes);
+      text = read.corpus;
+      textString = read.string;
+      return textInfo();
+    }
+    case 'reset': {
+      if (!text) throw new UserError('load a text first');
+      await pause();
+      const next = newRun(req.settings, text);
+      releaseRun();
+      run = next;
+      return runInfo();
+    }
+    case 'start':
+      startLoop(false);
+      return null;
+    case 'step':
+      if (loop) throw new UserError('pause first: one step is taken from a paused run');
+      startLoop(true);
+      await loop;
+      return runInfo();
+    case 'pause':
+      await pause();
+      return runInfo();
+    case 'sample':
+      sampleAsk = req.ask;
+      return drawSample(run?.parts?.trainer.step ?? 0);
+    case 'evaluate':
+      return evaluateNow();
+    case 'save':
+      return JSON.stringify(checkpointNow());
+    case 'checkpoint': {
+      await pause();
+      const r = loadCheckpoint(req.name, req.json, req.resume);
+      return { ...r, run: runInfo() };
+    }
+    case 'inside':
+      if (!run) throw new UserError('there is no model yet: load a text and press Start');
+      return handleInside(run.model, run.vocab, textString, req.req);
+    default:
+      throw new Error(`unknown request ${(req as { type: string }).type}`);
+  }
+}
+
+scope.onmessage = (e) => {
+  const { id, req } = e.data;
+  answer(req).then(
+    (result) => scope.postMessage({ id, ok: true, result }),
+    (err) => scope.postMessage({ id, ok: false, error: messageOf(err) }),
+  );
+};
