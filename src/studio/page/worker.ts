@@ -10,6 +10,7 @@
 // 3) Samples, evaluation, saving, loading. 4) The inside views. 5) The messages.
 
 import '../../platform/browser.js';
+import { z } from 'zod';
 import { platform } from '../../platform/platform.js';
 import { corpusFromBytes, type CorpusText } from '../../data/corpus-text.js';
 import { CheckpointError, parseCheckpoint, type Checkpoint } from '../../io/checkpoint-codec.js';
@@ -32,6 +33,10 @@ interface WorkerScope {
   onmessage: ((e: { data: { id: number; req: Request } }) => void) | null;
   postMessage(message: WorkerMessage): void;
 }
+// zod's fast path compiles parsers with new Function, which the studio's Content-Security-Policy
+// (no 'unsafe-eval') refuses, and even its probe is reported as a violation: never try it.
+z.config({ jitless: true });
+
 const scope = globalThis as unknown as WorkerScope;
 const LN2 = Math.LN2;
 const post = (progress: Progress) => scope.postMessage({ progress });
