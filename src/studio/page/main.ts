@@ -64,6 +64,7 @@ function facts(dl: HTMLElement, rows: Array<[string, string]>): void {
     const dt = document.createElement('dt'), dd = document.createElement('dd');
     dt.textContent = k;
     dd.textContent = v;
+    dd.dataset.fact = k;
     dl.append(dt, dd);
   }
 }
@@ -161,17 +162,18 @@ async function resetRun(): Promise<void> {
 
 function setRun(info: RunInfo): void {
   runInfo = info;
-  showRun();
   queueChart();
 }
 
 function showRun(): void {
   const r = runInfo;
   if (!r) return;
+  const lastVal = r.val.length ? r.val[r.val.length - 1] : null;
   facts($('run-facts'), [
     ['model', `${r.layers} × ${r.hidden} ${r.cell}, ${fmt(r.parameters)} parameters`],
     ['step', `${fmt(r.step)} of ${fmt(r.target)}`],
     ['text', r.trainChars ? `${fmt(r.trainChars)} characters to train on, ${fmt(r.valChars)} to validate` : `${r.corpusSource} (not loaded: inspect only)`],
+    ['validation', lastVal ? `${lastVal[1].toFixed(4)} bits per character at step ${fmt(lastVal[0])}` : '–'],
     ['threads', String(r.threads)],
   ]);
   setControls();
@@ -193,6 +195,7 @@ function queueChart(): void {
     chartQueued = false;
     const r = runInfo;
     if (!r) return;
+    showRun();
     const refs = [{ name: 'uniform', bpc: r.chanceBpc, cls: 'uniform' }, { name: 'unigram', bpc: r.unigramBpc, cls: 'unigram' }];
     if (r.ngram) refs.push({ name: `${r.ngram.order}-gram`, bpc: r.ngram.bpc, cls: 'ngram' });
     drawChart($('chart') as unknown as SVGSVGElement, { train: r.train, val: r.val, refs, target: r.target });
@@ -212,13 +215,11 @@ function onProgress(p: Progress): void {
       runInfo.train.push(p.bpc);
       $('speed').textContent = rate(p.charsPerSec);
       $('eta').textContent = duration(p.etaSeconds);
-      showRun();
       queueChart();
       break;
     case 'eval':
       if (!runInfo) return;
       runInfo.val.push([p.step, p.bpc]);
-      $('state').dataset.val = p.bpc.toFixed(4);
       queueChart();
       break;
     case 'sample':

@@ -1,0 +1,266 @@
+// The studio page as a person uses it, in Debian's chromium, headless (puppeteer-core): open the
+// page served with the studio's headers, see the text given on the command line, train a tiny
+// model, watch the validation loss fall and a sample appear, pause and step, save the checkpoint
+// and check `lstm eval` and `lstm sample` read it (eval giving the bits per character the page
+// showed), reload mid-run and continue; bad input gets one sentence and loses nothing; no
+// console error, no request outside the server's origin. Skipped, saying so, where
+// /usr/bin/chromium is absent (.ci/run installs it).
+//
+// STUDIO_SCREENSHOTS=1 npx vitest run test/studio-page.test.ts also photographs the page into
+// docs/ (the screenshots of docs/studio.md).
+
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lstm, ROOT, run } from './cli-helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+if (!available) console.warn(`SKIPPED: the studio page browser tests need ${CHROMIUM} (apt-get install chromium; .ci/run does)`);
+const SHOTS = process.env.STUDIO_SCREENSHOTS === '1';
+
+// A small text whose lines the model can learn a little of in a few hundred tiny steps, with
+// markup in it: it must be shown as text.
+const EVIL = '<img src=x onerror=alert(1)> & <b>bold</b>';
+const LINES = ['I grew up in India, so I speak fluent Hindi.', 'My family comes from Brazil, so I speak fluent Portuguese.', 'I was born in Japan; I speak fluent Japanese.', EVIL];
+const CORPUS = Array.from({ length: 120 }, (_, j) => LINES[j % LINES.length]).join('\n') + '\n';
+
+/** The tiny run every scenario trains (the Train panel's fields). */
+const SETTINGS: Record<string, string> = {
+  hidden: '16', seqLen: '16', batchSize: '4', steps: '100000', evalEvery: '10', sampleEvery: '20', saveEvery: '10', lr: '0.01',
+};
+
+const HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin',
+  'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store',
+  'Content-Security-Policy': "default-src 'self'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+};
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.txt': 'text/plain; charset=utf-8' };
+
+/** The studio's URL contract (docs/studio-design): dist/studio/'s files and data/, with its
+ *  headers; what `lstm studio corpus.txt` serves. */
+function serveStudio(root: string, corpusFile: string): Promise<{ url: string; server: Server }> {
+  const corpus = readFileSync(corpusFile);
+  const files = new Set(readdirSync(root));
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://studio').pathname;
+    const name = path === '/' ? 'index.html' : path.slice(1);
+    if (name === 'data/manifest.json') {
+      res.writeHead(200, { ...HEADERS, 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ corpus: { name: 'corpus.txt', url: 'data/corpus', bytes: corpus.length }, checkpoint: null }));
+    } else if (name === 'data/corpus') {
+      res.writeHead(200, { ...HEADERS, 'Content-Type': 'application/octet-stream' });
+      res.end(corpus);
+    } else if (files.has(name)) {
+      res.writeHead(200, { ...HEADERS, 'Content-Type': TYPES[extname(name)] ?? 'application/octet-stream' });
+      res.end(readFileSync(join(root, name)));
+    } else {
+      res.writeHead(404, HEADERS);
+      res.end('not found');
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server })));
+}
+
+let dir: string;
+let browser: Browser;
+let url: string;
+let server: Server;
+const problems: string[] = [];
+const outside: string[] = [];
+
+async function open(): Promise<Page> {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 800 });
+  const origin = new URL(url).origin;
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warn') problems.push(`console ${m.type()}: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${(e as Error).message}`));
+  page.on('dialog', async (d) => { problems.push(`dialog: ${d.message()}`); await d.dismiss(); });
+  page.on('workercreated', (w) => w.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warn') problems.push(`worker console ${m.type()}: ${m.text()}`); }));
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!(u.startsWith(`${origin}/`) || u.startsWith(`blob:${origin}/`) || u.startsWith('data:'))) outside.push(u);
+  });
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 60_000 });
+  return page;
+}
+
+const text = (page: Page, sel: string) => page.$eval(sel, (e) => e.textContent ?? '');
+const fact = (page: Page, key: string) => text(page, `#run-facts dd[data-fact="${key}"]`);
+const stepOf = async (page: Page) => Number((await fact(page, 'step')).split(' of ')[0].replace(/,/g, ''));
+const message = (page: Page) => page.$eval('#message', (e) => ((e as HTMLElement).hidden ? '' : e.textContent ?? ''));
+
+async function setSettings(page: Page, values: Record<string, string>): Promise<void> {
+  for (const [name, value] of Object.entries(values)) {
+    await page.$eval(`#settings [name="${name}"]`, (e, v) => {
+      (e as HTMLInputElement).value = v;
+      e.dispatchEvent(new Event('input', { bubbles: true }));
+    }, value);
+  }
+}
+
+/** The validation bits per character the chart has, as the page shows them ('validation' fact). */
+async function valPoints(page: Page): Promise<number> {
+  return page.$$eval('#chart circle.val-point', (cs) => cs.length);
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  if (!SHOTS) return;
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(ROOT, 'docs', name) });
+}
+
+describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () => {
+  beforeAll(async () => {
+    const built = run(process.execPath, [join(ROOT, 'scripts', 'build-studio.mjs')]);
+    expect(built.code, built.stderr).toBe(0);
+    dir = mkdtempSync(join(tmpdir(), 'lstm-studio-'));
+    writeFileSync(join(dir, 'corpus.txt'), CORPUS);
+    ({ url, server } = await serveStudio(join(ROOT, 'dist', 'studio'), join(dir, 'corpus.txt')));
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'lstm-chromium-'))}`],
+    });
+    const session = await browser.target().createCDPSession();
+    await session.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: dir });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    server?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('trains the command line\'s text, shows the loss fall and samples, pauses and steps; the saved checkpoint is lstm train\'s', async () => {
+    const page = await open();
+    // The text given on the command line (data/manifest.json), measured, shown as text.
+    expect(await text(page, '#text-info dd[data-fact="name"]')).toBe('corpus.txt');
+    expect(await text(page, '#text-info dd[data-fact="characters"]')).toBe([...CORPUS].length.toLocaleString('en-US'));
+    expect(await text(page, '#text-info dd[data-fact="vocabulary"]')).toBe(`${new Set(CORPUS).size} distinct characters`);
+    expect(await text(page, '#text-preview')).toContain(EVIL);
+    expect(await page.$$eval('#text-preview *, img', (es) => es.length)).toBe(0);
+    // A newcomer sees the guide; it walks through the panels and closes.
+    expect(await page.$eval('#guide', (e) => (e as HTMLElement).hidden)).toBe(false);
+    await shot(page, 'studio-guide.png');
+    for (let k = 0; k < 4; k++) await page.click('#guide-next');
+    expect(await page.$eval('#guide', (e) => (e as HTMLElement).hidden)).toBe(true);
+
+    await setSettings(page, SETTINGS);
+    await page.click('#start');
+    // The validation loss falls (the points the chart draws, and the 'validation' fact), a sample appears.
+    await page.waitForFunction(() => document.querySelectorAll('#chart circle.val-point').length >= 6, { timeout: 90_000 });
+    const vals = await page.$$eval('#chart circle.val-point', (cs) => cs.map((c) => Number(c.getAttribute('cy'))));
+    expect(vals[vals.length - 1]).toBeGreaterThan(vals[0]); // lower on the chart: a larger y
+    expect(await fact(page, 'validation')).toMatch(/^\d\.\d{4} bits per character at step \d/);
+    await page.waitForFunction(() => (document.getElementById('sample')?.textContent ?? '').length > 0, { timeout: 60_000 });
+    expect(await text(page, '#speed')).toMatch(/^\d/);
+    expect(await text(page, '#eta')).not.toBe('–');
+    await shot(page, 'studio-training.png');
+
+    // Pause, then one step at a time.
+    await page.click('#pause');
+    await page.waitForFunction(() => !(document.getElementById('start') as HTMLButtonElement).disabled);
+    const paused = await stepOf(page);
+    expect(paused).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await stepOf(page)).toBe(paused);
+    await page.click('#step');
+    await page.waitForFunction((s) => document.querySelector('#run-facts dd[data-fact="step"]')?.textContent?.startsWith(`${(s + 1).toLocaleString('en-US')} of`), {}, paused);
+    await page.click('#step');
+    await page.waitForFunction((s) => document.querySelector('#run-facts dd[data-fact="step"]')?.textContent?.startsWith(`${(s + 2).toLocaleString('en-US')} of`), {}, paused);
+
+    // Evaluate: the validation text's bits per character, as lstm eval computes them.
+    await page.click('#evaluate');
+    await page.waitForFunction(() => (document.getElementById('eval-result')?.textContent ?? '').length > 0);
+    const shown = (await text(page, '#eval-result')).match(/(\d+\.\d{4}) bits per character/)![1];
+
+    // Save: the download is a checkpoint lstm eval and lstm sample read unchanged.
+    await page.click('#save');
+    let saved: string | undefined;
+    for (let k = 0; k < 100 && !saved; k++) {
+      saved = readdirSync(dir).find((f) => f.endsWith('.json'));
+      if (!saved) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(saved).toMatch(/^corpus-lstm-1x16-step\d+\.json$/);
+    const ck = join(dir, saved!);
+    const json = JSON.parse(readFileSync(ck, 'utf8'));
+    expect(json.position.step).toBe(paused + 2);
+    expect(json.corpus.source).toBe('corpus.txt');
+    expect(json.history.val.length).toBeGreaterThanOrEqual(6);
+    const chars = [...CORPUS];
+    writeFileSync(join(dir, 'val.txt'), chars.slice(chars.length - Math.floor(chars.length * 0.05)).join(''));
+    const ev = lstm(['eval', '--checkpoint', ck, join(dir, 'val.txt'), '--json']);
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(JSON.parse(ev.stdout).bpc.toFixed(4)).toBe(shown);
+    const sm = lstm(['sample', '--checkpoint', ck, '--length', '40', '--seed', '3']);
+    expect(sm.code, sm.stderr).toBe(0);
+    expect([...sm.stdout.trimEnd()].length).toBeGreaterThan(0);
+    // lstm train --resume continues it (the text is where the checkpoint names it, in its folder).
+    const tr = lstm(['train', '--resume', ck, 'corpus.txt', '--steps', String(paused + 4), '--quiet'], { cwd: dir });
+    expect(tr.code, tr.stderr).toBe(0);
+
+    expect(await message(page)).toBe('');
+    await page.close();
+  });
+
+  it('bad input gets one sentence and loses nothing: a binary file, a hostile checkpoint, a setting out of range', async () => {
+    const page = await open();
+    await setSettings(page, SETTINGS);
+    await page.click('#step');
+    await page.waitForFunction(() => document.querySelector('#run-facts dd[data-fact="step"]')?.textContent?.startsWith('1 of'));
+    writeFileSync(join(dir, 'photo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]));
+    const file = await page.$('#file');
+    await (file as unknown as { uploadFile(p: string): Promise<void> }).uploadFile(join(dir, 'photo.png'));
+    await page.waitForFunction(() => !(document.getElementById('message') as HTMLElement).hidden);
+    expect(await message(page)).toBe('corpus photo.png looks binary, not text (NUL byte at offset 8).');
+    expect(await text(page, '#text-info dd[data-fact="name"]')).toBe('corpus.txt');
+    expect(await stepOf(page)).toBe(1);
+
+    writeFileSync(join(dir, 'evil.json'), JSON.stringify({ format: 'lstm-checkpoint', version: 1, model: { cell: 'lstm', vocabSize: 3, hidden: 1e9, layers: 1 } }));
+    const load = await page.$('#load');
+    await (load as unknown as { uploadFile(p: string): Promise<void> }).uploadFile(join(dir, 'evil.json'));
+    await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '').includes('evil.json'));
+    expect(await message(page)).toMatch(/^evil\.json is not a valid checkpoint: [^\n]+\.$/);
+    expect(await stepOf(page)).toBe(1);
+
+    await setSettings(page, { hidden: '0' });
+    await page.click('#reset');
+    await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '').includes('hidden'));
+    expect(await message(page)).toMatch(/^invalid training setting hidden: [^\n]+\.$/);
+    expect(await stepOf(page)).toBe(1);
+    await page.close();
+  });
+
+  it('a run in progress survives a reload and continues', async () => {
+    const page = await open();
+    await setSettings(page, SETTINGS);
+    await page.click('#start');
+    await page.waitForFunction(() => Number(document.body.dataset.kept ?? 0) >= 30, { timeout: 90_000 });
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 60_000 });
+    expect(await page.$eval('#resume', (e) => (e as HTMLElement).hidden)).toBe(false);
+    const kept = Number((await text(page, '#resume-text')).match(/step ([\d,]+)/)![1].replace(/,/g, ''));
+    expect(kept).toBeGreaterThanOrEqual(30);
+    await page.click('#resume-continue');
+    await page.waitForFunction((s) => document.querySelector('#run-facts dd[data-fact="step"]')?.textContent?.startsWith(`${s.toLocaleString('en-US')} of`), {}, kept);
+    // Its history came back with it: the chart has its validation points.
+    expect(await valPoints(page)).toBeGreaterThanOrEqual(3);
+    await page.click('#start');
+    await page.waitForFunction((s) => Number(document.querySelector('#run-facts dd[data-fact="step"]')?.textContent?.split(' of ')[0].replace(/,/g, '')) > s + 5, { timeout: 60_000 }, kept);
+    await page.click('#pause');
+    await page.waitForFunction(() => !(document.getElementById('start') as HTMLButtonElement).disabled);
+    expect(await message(page)).toBe('');
+    await page.close();
+  });
+
+  it('asked the network for nothing and logged no error', () => {
+    expect(outside).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+});
