@@ -31,7 +31,7 @@ const CORPUS = Array.from({ length: 120 }, (_, j) => LINES[j % LINES.length]).jo
 
 /** The tiny run every scenario trains (the Train panel's fields). */
 const SETTINGS: Record<string, string> = {
-  hidden: '16', seqLen: '16', batchSize: '4', steps: '100000', evalEvery: '10', sampleEvery: '20', saveEvery: '10', lr: '0.01',
+  hidden: '16', seqLen: '16', batchSize: '4', steps: '100000', evalEvery: '10', sampleEvery: '20', keepEvery: '10', lr: '0.01',
 };
 
 const HEADERS = {
@@ -255,6 +255,50 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     await page.waitForFunction((s) => Number(document.querySelector('#run-facts dd[data-fact="step"]')?.textContent?.split(' of ')[0].replace(/,/g, '')) > s + 5, { timeout: 60_000 }, kept);
     await page.click('#pause');
     await page.waitForFunction(() => !(document.getElementById('start') as HTMLButtonElement).disabled);
+    expect(await message(page)).toBe('');
+    await page.close();
+  });
+
+  it('loads a checkpoint made by lstm train: continues it on its text to the same bits as lstm train --resume, inspects one made on another text', async () => {
+    const small = ['--hidden', '8', '--batch-size', '4', '--seq-len', '16', '--eval-every', '10', '--save-every', '0', '--quiet'];
+    const tr = lstm(['train', 'corpus.txt', ...small, '--steps', '20', '--out', 'cli.json'], { cwd: dir });
+    expect(tr.code, tr.stderr).toBe(0);
+    const page = await open();
+    const load = await page.$('#load');
+    await (load as unknown as { uploadFile(p: string): Promise<void> }).uploadFile(join(dir, 'cli.json'));
+    await page.waitForFunction(() => (document.getElementById('save-note')?.textContent ?? '').startsWith('Loaded cli.json'));
+    expect(await text(page, '#save-note')).toBe('Loaded cli.json at step 20: press Start to continue its run.');
+    expect(await page.$eval('#settings [name="hidden"]', (e) => (e as HTMLInputElement).value)).toBe('8');
+    expect(await stepOf(page)).toBe(20);
+    // A new target, as lstm train --resume cli.json --steps 40 gives it: the same weights, bit for bit.
+    await setSettings(page, { steps: '40' });
+    await page.click('#start');
+    await page.waitForFunction(() => document.querySelector('#run-facts dd[data-fact="step"]')?.textContent === '40 of 40'
+      && !(document.getElementById('start') as HTMLButtonElement).disabled, { timeout: 60_000 });
+    for (const f of readdirSync(dir).filter((f) => f.startsWith('corpus-'))) rmSync(join(dir, f));
+    await page.click('#save');
+    let saved: string | undefined;
+    for (let k = 0; k < 100 && !saved; k++) {
+      saved = readdirSync(dir).find((f) => f.startsWith('corpus-') && f.endsWith('.json'));
+      if (!saved) await new Promise((r) => setTimeout(r, 100));
+    }
+    const resumed = lstm(['train', 'corpus.txt', '--resume', 'cli.json', '--steps', '40', '--quiet'], { cwd: dir });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const page40 = JSON.parse(readFileSync(join(dir, saved!), 'utf8')), cli40 = JSON.parse(readFileSync(join(dir, 'cli.json'), 'utf8'));
+    expect(page40.position).toEqual(cli40.position);
+    expect(page40.tensors).toEqual(cli40.tensors);
+    expect(page40.history).toEqual(cli40.history);
+
+    // Another text's checkpoint: inspected and sampled, not trained on here.
+    writeFileSync(join(dir, 'other.txt'), 'abc abd abe\n'.repeat(200));
+    const other = lstm(['train', 'other.txt', ...small, '--steps', '10', '--out', 'other.json'], { cwd: dir });
+    expect(other.code, other.stderr).toBe(0);
+    await (load as unknown as { uploadFile(p: string): Promise<void> }).uploadFile(join(dir, 'other.json'));
+    await page.waitForFunction(() => (document.getElementById('save-note')?.textContent ?? '').startsWith('Loaded other.json'));
+    expect(await text(page, '#save-note')).toMatch(/^Loaded other\.json to inspect and sample \(the text it was trained on \(other\.txt, 2,400 characters\) is not the one loaded\)\.$/);
+    expect(await page.$eval('#start', (e) => (e as HTMLButtonElement).disabled)).toBe(true);
+    await page.click('#sample-now');
+    await page.waitForFunction(() => /^[abcde \n]+$/.test(document.getElementById('sample')?.textContent ?? ''));
     expect(await message(page)).toBe('');
     await page.close();
   });

@@ -136,7 +136,7 @@ function settings(): StudioSettings {
   };
   return {
     cell: v('cell') as StudioSettings['cell'], layers: n('layers'), hidden: n('hidden'), seqLen: n('seqLen'), batchSize: n('batchSize'),
-    lr: n('lr'), clip: n('clip'), seed: n('seed'), steps: n('steps'), evalEvery: n('evalEvery'), sampleEvery: n('sampleEvery'), saveEvery: n('saveEvery'),
+    lr: n('lr'), clip: n('clip'), seed: n('seed'), steps: n('steps'), evalEvery: n('evalEvery'), sampleEvery: n('sampleEvery'), keepEvery: n('keepEvery'),
   };
 }
 
@@ -259,7 +259,7 @@ function showSample(step: number, text: string): void {
 async function start(): Promise<void> {
   unsay();
   if (!runInfo || (settingsDirty && runInfo.step === 0 && runInfo.resumable)) await resetRun();
-  await ask({ type: 'start' });
+  await ask({ type: 'start', steps: settings().steps });
 }
 
 // ---- 5) Samples, evaluation ------------------------------------------------------------------------
@@ -315,7 +315,7 @@ async function save(): Promise<void> {
 }
 
 async function loadCheckpoint(name: string, json: string): Promise<void> {
-  const r = await ask<{ resumed: boolean; why: string | null; run: RunInfo }>({ type: 'checkpoint', name, json, resume: true });
+  const r = await ask<{ resumed: boolean; why: string | null; run: RunInfo }>({ type: 'checkpoint', name, json, resume: true, keepEvery: settings().keepEvery || 25 });
   training = false;
   showSettings(r.run.settings);
   setRun(r.run);
@@ -368,7 +368,7 @@ function wire(): void {
   click('step', async () => {
     unsay();
     if (!runInfo || (settingsDirty && runInfo.step === 0)) await resetRun();
-    setRun(await ask<RunInfo>({ type: 'step' }));
+    setRun(await ask<RunInfo>({ type: 'step', steps: settings().steps }));
   });
   click('reset', async () => {
     unsay();

@@ -21,8 +21,9 @@ export interface StudioSettings {
   evalEvery: number;
   /** A sample every N steps (--sample-every; the page draws its own with the Sample controls). */
   sampleEvery: number;
-  /** The checkpoint is kept (IndexedDB) every N steps (--save-every) and on pause. */
-  saveEvery: number;
+  /** The run is kept in the browser (IndexedDB) every N steps and on pause: the page's own, not
+   *  the run's (its checkpoint's schedule keeps lstm train's saveEvery). */
+  keepEvery: number;
 }
 
 /** What the Sample controls ask for (lstm sample's --temperature, --prime, --length). */
@@ -33,11 +34,12 @@ export type Request =
   | { type: 'text'; name: string; bytes: Uint8Array }
   /** Plan and build a new run on the text with these settings (nothing trains yet). */
   | { type: 'reset'; settings: StudioSettings }
-  /** Train until the target or a pause. */
-  | { type: 'start' }
+  /** Train until the target (`steps`: the Train panel's; a new one replaces the run's, as
+   *  lstm train --resume --steps does) or a pause. */
+  | { type: 'start'; steps: number }
   | { type: 'pause' }
   /** Exactly one training step, then pause. */
-  | { type: 'step' }
+  | { type: 'step'; steps: number }
   | { type: 'sample'; ask: SampleAsk }
   /** The validation text's bits per character as `lstm eval` computes them (batch 1, from a zero state). */
   | { type: 'evaluate' }
@@ -45,7 +47,7 @@ export type Request =
   | { type: 'save' }
   /** A checkpoint's JSON text (a file made by lstm train, or the page's own kept run): inspect it,
    *  or continue it on the current text when `resume` is true. */
-  | { type: 'checkpoint'; name: string; json: string; resume: boolean }
+  | { type: 'checkpoint'; name: string; json: string; resume: boolean; keepEvery: number }
   | { type: 'inside'; req: InsideRequest };
 
 export type RequestOf<T extends Request['type']> = Extract<Request, { type: T }>;

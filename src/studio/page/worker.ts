@@ -15,7 +15,7 @@ import { platform } from '../../platform/platform.js';
 import { corpusFromBytes, type CorpusText } from '../../data/corpus-text.js';
 import { CheckpointError, parseCheckpoint, type Checkpoint } from '../../io/checkpoint-codec.js';
 import { modelFromCheckpoint } from '../../io/checkpoint-model.js';
-import { planRun, TrainSpecSchema, type RunPlan, type TrainSpec } from '../../train/plan.js';
+import { planRun, TRAIN_DEFAULTS, TrainSpecSchema, type RunPlan, type TrainSpec } from '../../train/plan.js';
 import { buildCheckpoint, buildRun, runLoop, type CheckpointSink, type RunParts } from '../../train/loop.js';
 import type { TrainEvent } from '../../train/events.js';
 import { evaluate } from '../../train/evaluate.js';
@@ -90,16 +90,16 @@ let sampleAsk = { temperature: 0.8, prime: '', length: 200, seed: 1 };
 function specOf(s: StudioSettings): TrainSpec {
   return parseArgument(TrainSpecSchema, {
     cell: s.cell, layers: s.layers, hidden: s.hidden, seqLen: s.seqLen, batchSize: s.batchSize, lr: s.lr, clip: s.clip,
-    seed: s.seed, steps: s.steps, evalEvery: s.evalEvery, sampleEvery: s.sampleEvery, saveEvery: s.saveEvery,
+    seed: s.seed, steps: s.steps, evalEvery: s.evalEvery, sampleEvery: s.sampleEvery,
   }, 'training setting');
 }
 
-function settingsOf(ck: Checkpoint, target: number): StudioSettings {
+function settingsOf(ck: Checkpoint, target: number, keepEvery: number): StudioSettings {
   const sc = ck.schedule;
   return {
     cell: ck.model.cell, layers: ck.model.layers, hidden: ck.model.hidden, seqLen: ck.train.seqLen, batchSize: ck.train.batchSize,
     lr: ck.train.lr, clip: ck.train.clip, seed: ck.train.seed, steps: target,
-    evalEvery: sc?.evalEvery ?? 100, sampleEvery: sc?.sampleEvery ?? 100, saveEvery: sc?.saveEvery ?? 50,
+    evalEvery: sc?.evalEvery ?? TRAIN_DEFAULTS.evalEvery, sampleEvery: sc?.sampleEvery ?? TRAIN_DEFAULTS.sampleEvery, keepEvery,
   };
 }
 
@@ -111,6 +111,7 @@ function releaseRun(): void {
 
 /** A new run of `settings` on `corpus`, planned before anything is replaced: a refusal leaves the old one. */
 function newRun(settings: StudioSettings, corpus: CorpusText): Run {
+  if (!Number.isInteger(settings.keepEvery) || settings.keepEvery < 0) throw new UserError('keep in browser every: must be a whole number of steps, 0 or more (0: only on pause)');
   const plan = planRun(specOf(settings), null, corpus);
   const parts = buildRun(plan);
   return { plan, parts, model: parts.model, vocab: plan.vocab, settings, loaded: null, refs: null };
@@ -146,10 +147,29 @@ function checkpointNow(): Checkpoint {
   return buildCheckpoint(parts.model, plan.vocab, plan.settings, plan.corpus, parts.trainer, history.train, history.val.slice(), history.best, plan.schedule);
 }
 
+/**
+ * A new target for the run: planned as `lstm train --resume CKPT --steps N` plans it, from the
+ * run as a checkpoint now (so it goes on bit for bit), and built again; its schedule records it.
+ */
+function retarget(steps: number): void {
+  const current = run!;
+  if (!text || current.plan!.schedule.steps === steps) return;
+  const ck = checkpointNow();
+  const plan = planRun({ resume: 'the run', steps }, ck, text);
+  for (const w of plan.warnings.run) post({ type: 'warning', message: w.message });
+  plan.warnings.run = [];
+  const parts = buildRun(plan);
+  (current.model.kernels as { close?: () => void }).close?.();
+  run = { ...current, plan, parts, model: parts.model, settings: { ...current.settings, steps } };
+}
+
 /** Trains from where the run is until the target, a pause (stop.abort()), or `once`: one step. */
-function startLoop(once: boolean): void {
+function startLoop(once: boolean, steps: number): void {
   if (!run?.plan || !run.parts) throw new UserError(run ? 'this checkpoint is loaded to inspect: load the text it was trained on to continue training it' : 'load a text first');
   if (loop) return;
+  if (!Number.isInteger(steps) || steps < 1) throw new UserError(`invalid training setting steps: must be a whole number, 1 or more`);
+  if (steps <= run.parts.trainer.step && !once) throw new UserError(`the run is at step ${run.parts.trainer.step}: set Steps higher to train on`);
+  retarget(once ? Math.max(steps, run.parts.trainer.step + 1) : steps);
   const { plan, parts } = run;
   const current = run;
   const controller = new AbortController();
@@ -175,6 +195,8 @@ function startLoop(once: boolean): void {
         // The rate over this stretch of training (the loop's chars_per_s), and what is left at it.
         const perStep = (performance.now() - t0) / 1000 / Math.max(1, e.step - s0);
         post({ type: 'step', step: e.step, bpc: e.bpc, charsPerSec: e.chars_per_s, etaSeconds: (plan.schedule.steps - e.step) * perStep });
+        const every = current.settings.keepEvery;
+        if (every > 0 && e.step % every === 0) post({ type: 'keep', step: e.step, json: JSON.stringify(checkpointNow()) });
         if (once) controller.abort();
         break;
       }
@@ -240,7 +262,7 @@ function evaluateNow(): { bpc: number; predictions: number; chars: number } {
   return { bpc: r.bpc, predictions: r.predictions, chars: val.length };
 }
 
-function loadCheckpoint(name: string, json: string, resume: boolean): { resumed: boolean; why: string | null } {
+function loadCheckpoint(name: string, json: string, resume: boolean, keepEvery: number): { resumed: boolean; why: string | null } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(json.charCodeAt(0) === 0xfeff ? json.slice(1) : json);
@@ -254,14 +276,14 @@ function loadCheckpoint(name: string, json: string, resume: boolean): { resumed:
     const plan = planRun({ resume: name }, ck, text);
     const parts = buildRun(plan);
     releaseRun();
-    run = { plan, parts, model: parts.model, vocab: plan.vocab, settings: settingsOf(ck, plan.schedule.steps), loaded: null, refs: null };
+    run = { plan, parts, model: parts.model, vocab: plan.vocab, settings: settingsOf(ck, plan.schedule.steps, keepEvery), loaded: null, refs: null };
     return { resumed: true, why };
   }
   if (!ck.optimizer || !ck.carried) why = 'it holds weights only (no optimiser state)';
   else if (!text || text.sha256 !== ck.corpus.sha256) why = `the text it was trained on (${ck.corpus.source}, ${ck.corpus.chars.toLocaleString('en-US')} characters) is not the one loaded`;
   const { model, vocab } = modelFromCheckpoint(ck, name);
   releaseRun();
-  run = { plan: null, parts: null, model, vocab, settings: settingsOf(ck, ck.schedule?.steps ?? ck.position.step), loaded: ck, refs: null };
+  run = { plan: null, parts: null, model, vocab, settings: settingsOf(ck, ck.schedule?.steps ?? ck.position.step, keepEvery), loaded: ck, refs: null };
   return { resumed: false, why };
 }
 
@@ -290,11 +312,11 @@ async function answer(req: Request): Promise<unknown> {
       return runInfo();
     }
     case 'start':
-      startLoop(false);
+      startLoop(false, req.steps);
       return null;
     case 'step':
       if (loop) throw new UserError('pause first: one step is taken from a paused run');
-      startLoop(true);
+      startLoop(true, req.steps);
       await loop;
       return runInfo();
     case 'pause':
@@ -309,7 +331,7 @@ async function answer(req: Request): Promise<unknown> {
       return JSON.stringify(checkpointNow());
     case 'checkpoint': {
       await pause();
-      const r = loadCheckpoint(req.name, req.json, req.resume);
+      const r = loadCheckpoint(req.name, req.json, req.resume, req.keepEvery);
       return { ...r, run: runInfo() };
     }
     case 'inside':
