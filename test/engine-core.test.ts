@@ -20,7 +20,8 @@ import { sha256Hex } from '../src/data/sha256.js';
 import { decodeBase64, encodeBase64 } from '../src/data/base64.js';
 import { corpusFromString } from '../src/io/corpus.js';
 import { corpusFromText } from '../src/data/corpus-text.js';
-import { installPlatform, platform, type EngineWorker, type Platform } from '../src/platform/platform.js';
+import { installPlatform, MAX_STRING_LENGTH, platform, type EngineWorker, type Platform } from '../src/platform/platform.js';
+import { constants as bufferConstants } from 'node:buffer';
 import { nodePlatform } from '../src/platform/node.js';
 import { WasmKernels } from '../src/nn/wasm/kernels.js';
 import { kernelBytes } from '../src/nn/budget.js';
@@ -122,6 +123,10 @@ describe('what the platform may or may not supply gives the same results', () =>
   it('SHA-256: the core\'s equals node:crypto\'s, at every length around a block', () => {
     for (const b of inputs) expect(sha256Hex(b), `${b.length} bytes`).toBe(createHash('sha256').update(b).digest('hex'));
     expect(sha256Hex(new TextEncoder().encode('abc'))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  it('the longest string the core plans for is V8\'s (Node\'s buffer.constants.MAX_STRING_LENGTH)', () => {
+    expect(MAX_STRING_LENGTH).toBe(bufferConstants.MAX_STRING_LENGTH);
   });
 
   it('base64: the core\'s equals Buffer\'s both ways', () => {
