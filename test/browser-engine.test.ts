@@ -1,16 +1,19 @@
 // The engine in a browser: the browser library (src/browser.ts) trained in a Web Worker of a
 // page in headless Chromium gives the very bits `lstm train` gives for the same settings and
 // seed, on one thread and two, and one thread works where the page is not cross-origin
-// isolated (no SharedArrayBuffer: the wasm memory is not shared). Skipped, saying so, where
+// isolated (no SharedArrayBuffer: the wasm memory is not shared); a user's bundle of
+// `import { train, sample } from 'lstm'` (esbuild --platform=browser) runs there. Skipped, saying so, where
 // /usr/bin/chromium is absent (.ci/run installs it).
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, startHarness, type Harness } from '../src/bench/browser-harness.js';
 import { decodeF32, type Checkpoint } from '../src/io/checkpoint.js';
-import { lstm } from './cli-helpers.js';
+import { build } from 'esbuild';
+import { lstm, ROOT } from './cli-helpers.js';
+import { loadCheckpoint, sample as sampleInNode } from '../src/index.js';
 
 const available = existsSync(CHROMIUM);
 if (!available) console.warn(`SKIPPED: the browser engine tests need ${CHROMIUM} (apt-get install chromium; .ci/run does)`);
@@ -91,5 +94,46 @@ describe.skipIf(!available)('the engine in chromium', () => {
       const answer = await h.trainInWorker({ ...SETTINGS, threads: 2 }, TEXT);
       expect(answer.error).toMatch(/^Error: 2 threads need memory shared between threads.*cross-origin isolated.*use 1 thread$/);
     });
+  });
+
+  it("a user's browser bundle of `import { train, sample } from 'lstm'` trains and samples in a worker, as Node samples its checkpoint", async () => {
+    // A project of a user's with lstm installed (this package, linked), bundled as a page's bundler would.
+    const project = join(dir, 'project');
+    mkdirSync(join(project, 'node_modules'), { recursive: true });
+    symlinkSync(ROOT, join(project, 'node_modules', 'lstm'), 'dir');
+    writeFileSync(join(project, 'worker.js'), `
+      import { train, sample } from 'lstm';
+      self.onmessage = async (e) => {
+        try {
+          const trained = await train({ hidden: 8, batchSize: 2, seqLen: 8, steps: 6, valFrac: 0, ngram: 0 }, e.data.text);
+          let fromResult = '';
+          for await (const ch of sample(trained, { length: 40, seed: 5 })) fromResult += ch;
+          const json = JSON.stringify(trained.checkpoint());
+          let fromJson = '';
+          for await (const ch of sample(json, { length: 40, seed: 5 })) fromJson += ch;
+          postMessage({ json, fromResult, fromJson, steps: trained.summary.steps });
+        } catch (err) {
+          postMessage({ error: String(err) });
+        }
+      };
+    `);
+    const out = await build({ absWorkingDir: project, entryPoints: ['worker.js'], bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'silent' });
+    const bundle = out.outputFiles[0].text;
+    expect(bundle).not.toMatch(/["']node:/); // the "browser" condition: the Node-free entry
+    const h = await startHarness({ isolated: false, worker: bundle });
+    try {
+      const answer = await h.askWorker({ text: TEXT }) as { error?: string; json: string; fromResult: string; fromJson: string; steps: number };
+      expect(answer.error).toBeUndefined();
+      expect(answer.steps).toBe(6);
+      expect([...answer.fromResult]).toHaveLength(40);
+      expect(answer.fromJson).toBe(answer.fromResult);
+      // The checkpoint the page made is the CLI's format: Node reads it and samples the same text.
+      writeFileSync(join(dir, 'page.json'), answer.json);
+      let inNode = '';
+      for await (const ch of sampleInNode(loadCheckpoint(join(dir, 'page.json')), { length: 40, seed: 5 })) inNode += ch;
+      expect(inNode).toBe(answer.fromResult);
+    } finally {
+      await h.close();
+    }
   });
 });

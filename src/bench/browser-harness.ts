@@ -30,6 +30,8 @@ export interface Harness {
   page: Page;
   /** Train in a new Web Worker of the page; its answer (engine-worker.ts). */
   trainInWorker(spec: BrowserTrainSpec, text: string): Promise<WorkerAnswer>;
+  /** Post `message` to a new Web Worker of the page running the worker script; its first answer. */
+  askWorker(message: unknown): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -67,9 +69,9 @@ function serve(files: Record<string, string>, isolated: boolean): Promise<{ serv
   }));
 }
 
-/** Starts the server and the browser, and opens the page. */
-export async function startHarness(opts: { isolated: boolean }): Promise<Harness> {
-  const worker = await bundleWorker();
+/** Starts the server and the browser, and opens the page. worker: the worker script (default: bundleWorker's). */
+export async function startHarness(opts: { isolated: boolean; worker?: string }): Promise<Harness> {
+  const worker = opts.worker ?? await bundleWorker();
   const { server, url } = await serve({ 'index.html': '<!doctype html><meta charset="utf-8"><title>lstm engine</title>', 'worker.js': worker }, opts.isolated);
   const profile = mkdtempSync(join(tmpdir(), 'lstm-chromium-'));
   let browser: Browser | null = null;
@@ -85,15 +87,17 @@ export async function startHarness(opts: { isolated: boolean }): Promise<Harness
     page.on('pageerror', (e) => problems.push((e as Error).message));
     await page.goto(url, { waitUntil: 'load' });
     const b = browser;
+    const ask = (message: unknown) => page.evaluate((message) => new Promise<WorkerAnswer>((resolve) => {
+      const w = new Worker('worker.js', { type: 'module' });
+      w.onmessage = (e) => { w.terminate(); resolve(e.data as WorkerAnswer); };
+      w.onerror = (e) => { w.terminate(); resolve({ error: `worker error: ${e.message}` }); };
+      w.postMessage(message);
+    }), message).then((answer) => (problems.length ? { ...answer, error: `${answer.error ?? ''} page errors: ${problems.join('; ')}` } : answer));
     return {
       url,
       page,
-      trainInWorker: (spec, text) => page.evaluate((spec, text) => new Promise<WorkerAnswer>((resolve) => {
-        const w = new Worker('worker.js', { type: 'module' });
-        w.onmessage = (e) => { w.terminate(); resolve(e.data as WorkerAnswer); };
-        w.onerror = (e) => { w.terminate(); resolve({ error: `worker error: ${e.message}` }); };
-        w.postMessage({ spec, text });
-      }), spec, text).then((answer) => (problems.length ? { ...answer, error: `${answer.error ?? ''} page errors: ${problems.join('; ')}` } : answer)),
+      trainInWorker: (spec, text) => ask({ spec, text }),
+      askWorker: ask,
       async close() {
         await b.close();
         await new Promise((resolve) => server.close(resolve));
