@@ -10,7 +10,7 @@
 
 import { UserError } from '../errors.js';
 import { ReferenceKernels, type Kernels } from './kernels.js';
-import { WasmKernels } from './wasm/kernels.js';
+import { sharedMemoryAvailable, WasmKernels } from './wasm/kernels.js';
 import { ModuleBuilder } from './wasm/emitter.js';
 import { relaxedSimdSupported } from './wasm/runtime.js';
 import { platform } from '../platform/platform.js';
@@ -22,20 +22,27 @@ export function isBackend(name: string): name is BackendName {
   return (BACKENDS as readonly string[]).includes(name);
 }
 
-/** Threads for training by default: both cores of a 2-core machine, never more than 2. */
+/** Threads for training by default: both cores of a 2-core machine, never more than 2; one
+ *  where memory cannot be shared between threads (a page that is not cross-origin isolated). */
 export function defaultThreads(): number {
-  return Math.min(2, platform().cores());
+  return sharedMemoryAvailable() ? Math.min(2, platform().cores()) : 1;
 }
 
-export function createKernels(name: BackendName, threads = 1): Kernels {
+/**
+ * Kernels of a backend on `threads` threads. `bytes`: the memory they will need (nn/budget.ts's
+ * kernelBytes), made up front where the wasm memory cannot be shared (and so cannot grow once
+ * in use); where it can, it grows as needed and `bytes` is not used.
+ */
+export function createKernels(name: BackendName, threads = 1, bytes?: number): Kernels {
   if (name === 'js') return new ReferenceKernels('f32');
   const t = Math.max(1, Math.floor(threads));
-  if (name === 'wasm') return WasmKernels.createSync({ threads: t });
+  const memory = sharedMemoryAvailable() ? {} : { shared: false, initialBytes: bytes };
+  if (name === 'wasm') return WasmKernels.createSync({ threads: t, ...memory });
   if (!enableRelaxedSimd()) {
     const p = platform(), flag = p.relaxedSimdFlag;
     throw new UserError(`the wasm-fma backend needs WebAssembly relaxed SIMD, which this engine (${p.engine}) does not accept${flag ? ` even with ${flag.name}` : ''}; use the wasm backend`);
   }
-  return WasmKernels.createSync({ threads: t, fma: true });
+  return WasmKernels.createSync({ threads: t, fma: true, ...memory });
 }
 
 /** A module of one function that uses f32x4.relaxed_madd: valid where relaxed SIMD is. */

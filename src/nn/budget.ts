@@ -64,6 +64,17 @@ export function activationCount(c: ModelConfig, B: number, T: number): number {
   return T * B * (L * (3 * gateWidth(c.cell, H) + 6 * H) + V);
 }
 
+/**
+ * The wasm memory to make up front for a memory that cannot grow once in use (one not shared:
+ * see WasmKernelsOptions.shared): a run's trainingBytes, or with null a model's weights and
+ * their gradients (sampling, evaluation), with a quarter and 32 MiB to spare for the
+ * kernels' scratch, evaluation and the graphs of samples drawn on the way.
+ */
+export function kernelBytes(c: ModelConfig, run: { batch: number; seqLen: number; optimizer: string; momentum: number } | null): number {
+  const bytes = run ? trainingBytes(c, run.batch, run.seqLen, optimizerBuffers(run.optimizer, run.momentum)) : 4 * 2 * paramCount(c);
+  return Math.min(WASM_BYTES, Math.ceil(bytes * 1.25) + 32 * 2 ** 20);
+}
+
 /** The memory a backend can use: 4 GiB for wasm (its memory is 32-bit), and at most three
  *  quarters of the machine's either way. */
 export function memoryLimit(backend: string): number {

@@ -1,11 +1,13 @@
 // Node's platform (see platform.ts): cores and memory from node:os, the wasm threads as
-// worker_threads, V8's relaxed-SIMD flag, and Buffer's base64. Importing this module installs
-// it; every Node entry point does (src/index.ts, bin/lstm.js, the bench programs, and the
-// tests' setup file).
+// worker_threads, V8's relaxed-SIMD flag, Buffer's base64, node:crypto's SHA-256 and
+// setImmediate. Importing this module installs it; every Node entry point does (src/index.ts,
+// bin/lstm.js, the bench programs, and the tests' setup file).
 
 import { Buffer } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { availableParallelism, totalmem } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { installPlatform, type EngineWorker, type Platform, type WorkerData } from './platform.js';
 
@@ -43,6 +45,8 @@ export const nodePlatform: Platform = {
     encode: (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
     decode: (text) => Buffer.from(text, 'base64'),
   },
+  sha256Hex: (bytes) => createHash('sha256').update(bytes).digest('hex'),
+  yieldTurn: () => nextTurn(),
 };
 
 installPlatform(nodePlatform);

@@ -4,8 +4,8 @@
 // module and uses no Node global (tsconfig.core.json type-checks it without Node's types, and
 // test/engine-core.test.ts checks its imports); it asks the platform installed here instead.
 // src/platform/node.ts is Node's and installs itself when imported (src/index.ts, bin/lstm.js
-// and the bench entry points import it); a page's would be a thin adapter over navigator and
-// Web Workers.
+// and the bench entry points import it); src/platform/browser.ts is a page's (navigator and
+// Web Workers), installed the same way by a browser entry (src/browser.ts, a page's worker).
 //
 // Only call-time questions go through the platform: nothing in the core asks it while its
 // modules load, so the order in which an entry point imports the core and the platform does
@@ -15,7 +15,7 @@
 export interface WorkerData {
   /** The compiled WebAssembly.Module. */
   module: unknown;
-  /** The shared WebAssembly.Memory. */
+  /** The WebAssembly.Memory (shared: a worker only exists where threads > 1). */
   memory: unknown;
   /** Byte offset of the control block (an Int32Array of CTL.INTS). */
   ctlOffset: number;
@@ -52,6 +52,13 @@ export interface Platform {
   /** A native base64 codec, faster than the core's (data/base64.ts) and with the same bytes
    *  for every text the checkpoint schema accepts; absent: the core's is used. */
   readonly base64?: { encode(bytes: Uint8Array): string; decode(text: string): Uint8Array };
+  /** A native SHA-256 as lower-case hex, faster than the core's (data/sha256.ts) and with the
+   *  same digest; absent: the core's is used. */
+  readonly sha256Hex?: (bytes: Uint8Array) => string;
+  /** Lets the host in (signals, messages, a worker's start) and resolves soon after: between
+   *  training steps. Node: setImmediate; a page: a MessageChannel message (setTimeout would be
+   *  clamped to 4 ms once nested). */
+  yieldTurn(): Promise<void>;
 }
 
 /**

@@ -12,9 +12,9 @@ import { createKernels, defaultThreads, type BackendName } from '../nn/backend.j
 import {
   decodeF32, decodeFiniteF32, encodeArrays, encodeF32, loadTensors, tensorsOf,
   type Checkpoint, type Schedule, type TrainSettings, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
-} from '../io/checkpoint.js';
+} from '../io/checkpoint-codec.js';
 import { SettingsError, settingName, UserError } from '../errors.js';
-import { checkTrainingBudget } from '../nn/budget.js';
+import { checkTrainingBudget, kernelBytes } from '../nn/budget.js';
 import type { Vocab } from '../data/text.js';
 import type { Ids } from '../data/utf8.js';
 import { Generator } from '../nn/generate.js';
@@ -76,7 +76,9 @@ export function buildRun(plan: RunPlan): RunParts {
     batch: settings.batchSize, seqLen: settings.seqLen, steps: plan.budgetSteps, optimizer: settings.optimizer,
     momentum: settings.momentum, backend: settings.backend,
   });
-  const kernels = createKernels(settings.backend as BackendName, plan.threads ?? defaultThreads());
+  const kernels = createKernels(settings.backend as BackendName, plan.threads ?? defaultThreads(), kernelBytes(config, {
+    batch: settings.batchSize, seqLen: settings.seqLen, optimizer: settings.optimizer, momentum: settings.momentum,
+  }));
   const model = new Model(config, kernels);
   const rng = new Rng(settings.seed);
   if (from) loadTensors(model, from.checkpoint.tensors, from.path);
