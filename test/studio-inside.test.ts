@@ -136,6 +136,16 @@ describe('studio inside views vs the CLI on one checkpoint', () => {
     expect(err({ kind: 'units' }, 'ABC€€')).toMatch(/this model has never seen/);
     expect(err({ kind: 'nope' })).toMatch(/inside request/);
   });
+
+  it('a whole corpus is read as its last lines (insideText), as visualize reads the bundled corpus', () => {
+    const whole = as(handleInside(m, CORPUS, { kind: 'step', t: 5, layer: 0, unit: 0 }), 'step');
+    const cut = as(handleInside(m, insideText(CORPUS), { kind: 'step', t: 5, layer: 0, unit: 0 }), 'step');
+    expect(whole).toEqual(cut);
+    const lines = insideText(CORPUS);
+    expect(lines.endsWith('\n') && CORPUS.trimEnd().endsWith(lines.trimEnd())).toBe(true);
+    expect([...lines].length).toBeLessThanOrEqual(2000);
+    expect([...lines].length).toBeGreaterThan(1500);
+  });
 });
 
 describe('one step with the engine’s numbers', () => {

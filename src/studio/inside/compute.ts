@@ -33,8 +33,9 @@ import type {
   NextChars, PositionProbs, StepResult, UnitsResult,
 } from './types.js';
 
-/** The longest text the views read: visualize's recording keeps every quantity of every unit at
- *  every character (5,000 characters of a 1×512 lstm ≈ 61 MB); the page passes ~2,000. */
+/** The longest text the views read as given: visualize's recording keeps every quantity of every
+ *  unit at every character (5,000 characters of a 1×512 lstm ≈ 61 MB). A longer one (a whole
+ *  corpus) is read as insideText(text). */
 export const MAX_INSIDE_CHARS = 20_000;
 
 /** What the page should pass as the views' text: visualize's default, the last whole lines of
@@ -123,11 +124,18 @@ interface TextRead {
   start: number;
 }
 
-function readText(vocab: Vocab, text: string): TextRead {
-  if (typeof text !== 'string') throw new UserError('the text must be a string', 2);
+/** The last long text given and the part of it the views read (a corpus is cut once, not per request). */
+let lastLong: { text: string; cut: string } | null = null;
+
+function readText(vocab: Vocab, given: string): TextRead {
+  if (typeof given !== 'string') throw new UserError('the text must be a string', 2);
+  let text = given;
+  if (given.length > MAX_INSIDE_CHARS) {
+    if (lastLong?.text !== given) lastLong = { text: given, cut: insideText(given) };
+    text = lastLong.cut;
+  }
   const chars = [...text];
   if (chars.length < 2) throw new UserError(`the text has ${chars.length} character${chars.length === 1 ? '' : 's'}; the views need at least 2`, 2);
-  if (chars.length > MAX_INSIDE_CHARS) throw new UserError(`the text has ${chars.length} characters; the views read at most ${MAX_INSIDE_CHARS}`, 2);
   const unknown = vocab.unknown(text);
   if (unknown.length > 0) throw new UserError(`the text has ${describeChars(unknown, 'this model has never seen', 10)} (its vocabulary: ${vocab.size} characters)`);
   return { chars, ids: vocab.encode(text).ids, start: vocab.has('\n') ? vocab.id('\n') : -1 };
