@@ -1,13 +1,20 @@
-// Where the worker meets the inside views (src/studio/inside/compute.ts): until they are part
-// of this build, every request is answered with one sentence, and the page shows a placeholder.
+// Where the worker meets the inside views (src/studio/inside/compute.ts): each request is
+// answered on the views' text, the last whole lines of the training text (insideText, as
+// `lstm visualize` picks them), with the model as it is between two training steps.
 
-import { UserError } from '../../errors.js';
 import type { Model } from '../../nn/model.js';
 import type { Vocab } from '../../data/text.js';
-import type { InsideRequest, InsideResult } from './inside-types.js';
+import { handleInside as compute, insideText } from '../inside/compute.js';
+import type { InsideRequest, InsideResult } from '../inside/types.js';
 
-export const INSIDE_AVAILABLE = false;
+let cached: { corpus: string; text: string } | null = null;
 
-export function handleInside(_model: Model, _vocab: Vocab, _text: string, _req: InsideRequest): InsideResult {
-  throw new UserError('the inside views are not part of this build yet');
+/** The views' text of `corpus` (computed once per text). */
+export function viewText(corpus: string): string {
+  if (cached?.corpus !== corpus) cached = { corpus, text: insideText(corpus) };
+  return cached.text;
+}
+
+export function handleInside(model: Model, vocab: Vocab, corpus: string, req: InsideRequest): InsideResult {
+  return compute({ model, vocab }, viewText(corpus), req);
 }

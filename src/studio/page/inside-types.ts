@@ -1,5 +1,3 @@
-// The inside views' request and result, as the page and the worker carry them. Until the inside
-// views (src/studio/inside/) are part of this build, any request; the page shows a placeholder.
+// The inside views' request and result, as the page and the worker carry them (src/studio/inside/types.ts).
 
-export type InsideRequest = { kind: string } & Record<string, unknown>;
-export type InsideResult = unknown;
+export type { InsideRequest, InsideResult } from '../inside/types.js';
