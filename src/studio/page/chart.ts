@@ -38,7 +38,7 @@ export function drawChart(svg: SVGSVGElement, d: ChartData): void {
   const xmax = Math.max(steps, Math.min(d.target, steps * 1.25));
   const values = [...d.train, ...d.val.map(([, v]) => v), ...d.refs.map((r) => r.bpc)].filter(Number.isFinite);
   const ymax = values.length ? Math.ceil(Math.max(...values) + 0.25) : 8;
-  const ymin = values.length ? Math.max(0, Math.floor(Math.min(...values) - 0.25)) : 0;
+  const ymin = 0; // bits are never negative: the whole way down to a perfect guess
   const x = (s: number) => L + ((W - L - R) * s) / xmax;
   const y = (v: number) => T + ((H - T - B) * (ymax - v)) / Math.max(ymax - ymin, 1e-9);
 

@@ -184,7 +184,11 @@ function setControls(): void {
   ($('start') as HTMLButtonElement).disabled = training || !can;
   ($('step') as HTMLButtonElement).disabled = training || !can;
   ($('pause') as HTMLButtonElement).disabled = !training;
-  $('state').textContent = training ? 'training' : runInfo ? (can ? `paused at step ${fmt(runInfo.step)}` : 'inspecting a checkpoint') : 'idle';
+  $('state').textContent = training ? 'training'
+    : !runInfo ? 'no run yet'
+      : !can ? 'inspecting a checkpoint'
+        : runInfo.step === 0 ? 'ready: press Start'
+          : runInfo.step >= runInfo.target ? `done: ${fmt(runInfo.step)} steps` : `paused at step ${fmt(runInfo.step)}`;
   $('state').classList.toggle('on', training);
 }
 
