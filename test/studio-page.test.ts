@@ -16,7 +16,8 @@ import { extname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lstm, ROOT, run } from './cli-helpers.js';
+import { spawn } from 'node:child_process';
+import { BIN, lstm, ROOT, run } from './cli-helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
@@ -66,10 +67,36 @@ function serveStudio(root: string, corpusFile: string): Promise<{ url: string; s
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server })));
 }
 
+/** `lstm studio corpus.txt` on a free port, where this build has the command (it prints its
+ *  URL); else null, and the test serves the same tree itself (serveStudio). */
+async function startLstmStudio(corpusFile: string): Promise<{ url: string; stop: () => void } | null> {
+  if (!existsSync(join(ROOT, 'dist', 'commands', 'studio.js'))) return null;
+  const free = createServer();
+  const port = await new Promise<number>((resolve) => free.listen(0, '127.0.0.1', () => resolve((free.address() as AddressInfo).port)));
+  await new Promise((resolve) => free.close(resolve));
+  const child = spawn(process.execPath, [BIN, 'studio', corpusFile, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`lstm studio printed no URL: ${out}`)), 30_000);
+    const seen = (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const m = out.match(/http:\/\/127\.0\.0\.1:\d+\/?/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[0].endsWith('/') ? m[0] : `${m[0]}/`);
+      }
+    };
+    child.stdout.on('data', seen);
+    child.stderr.on('data', seen);
+    child.once('exit', (code) => reject(new Error(`lstm studio exited (${code}): ${out}`)));
+  });
+  return { url, stop: () => child.kill('SIGINT') };
+}
+
 let dir: string;
 let browser: Browser;
 let url: string;
-let server: Server;
+let stopServer: () => void = () => {};
 const problems: string[] = [];
 const outside: string[] = [];
 
@@ -121,7 +148,13 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     expect(built.code, built.stderr).toBe(0);
     dir = mkdtempSync(join(tmpdir(), 'lstm-studio-'));
     writeFileSync(join(dir, 'corpus.txt'), CORPUS);
-    ({ url, server } = await serveStudio(join(ROOT, 'dist', 'studio'), join(dir, 'corpus.txt')));
+    const studio = await startLstmStudio(join(dir, 'corpus.txt'));
+    if (studio) ({ url, stop: stopServer } = studio);
+    else {
+      const served = await serveStudio(join(ROOT, 'dist', 'studio'), join(dir, 'corpus.txt'));
+      url = served.url;
+      stopServer = () => served.server.close();
+    }
     browser = await puppeteer.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -133,7 +166,7 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
   });
   afterAll(async () => {
     await browser?.close();
-    server?.close();
+    stopServer();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -161,7 +194,6 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     await page.waitForFunction(() => (document.getElementById('sample')?.textContent ?? '').length > 0, { timeout: 60_000 });
     expect(await text(page, '#speed')).toMatch(/^\d/);
     expect(await text(page, '#eta')).not.toBe('–');
-    await shot(page, 'studio-training.png');
 
     // Pause, then one step at a time.
     await page.click('#pause');
@@ -300,6 +332,26 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     await page.click('#sample-now');
     await page.waitForFunction(() => /^[abcde \n]+$/.test(document.getElementById('sample')?.textContent ?? ''));
     expect(await message(page)).toBe('');
+    await page.close();
+  });
+
+  // Only for docs/studio.md's pictures: the bundled corpus with the page's default settings.
+  it.skipIf(!SHOTS)('photographs a run on the bundled corpus (STUDIO_SCREENSHOTS=1)', async () => {
+    const page = await open();
+    await page.click('#resume-discard').catch(() => {});
+    await page.click('#use-default');
+    await page.waitForFunction(() => document.querySelector('#text-info dd[data-fact="name"]')?.textContent === 'default');
+    await page.click('#start');
+    await page.waitForFunction(() => Number(document.querySelector('#run-facts dd[data-fact="step"]')?.textContent?.split(' of ')[0].replace(/,/g, '')) >= 900, { timeout: 120_000 });
+    await page.click('#pause');
+    await page.waitForFunction(() => !(document.getElementById('start') as HTMLButtonElement).disabled);
+    await page.click('#evaluate');
+    await page.waitForFunction(() => (document.getElementById('eval-result')?.textContent ?? '').length > 0, { timeout: 60_000 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(ROOT, 'docs', 'studio-training.png') });
+    await page.setViewport({ width: 420, height: 900 });
+    await page.evaluate(() => document.getElementById('chart-panel')!.scrollIntoView());
+    await page.screenshot({ path: join(ROOT, 'docs', 'studio-narrow.png') });
     await page.close();
   });
 

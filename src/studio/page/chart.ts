@@ -18,16 +18,15 @@ function el<K extends keyof SVGElementTagNameMap>(name: K, attrs: Record<string,
   return e;
 }
 
-/** A moving average, so that the training curve reads through its noise. */
+/** A centred moving average over 2k + 1 steps (fewer at the ends), so that the training curve
+ *  reads through its noise without lagging behind it. */
 function smooth(xs: number[], k: number): number[] {
-  const out = new Array<number>(xs.length);
-  let sum = 0;
-  for (let j = 0; j < xs.length; j++) {
-    sum += xs[j];
-    if (j >= k) sum -= xs[j - k];
-    out[j] = sum / Math.min(j + 1, k);
-  }
-  return out;
+  const prefix = new Float64Array(xs.length + 1);
+  for (let j = 0; j < xs.length; j++) prefix[j + 1] = prefix[j] + xs[j];
+  return xs.map((_, j) => {
+    const a = Math.max(0, j - k), b = Math.min(xs.length, j + k + 1);
+    return (prefix[b] - prefix[a]) / (b - a);
+  });
 }
 
 export function drawChart(svg: SVGSVGElement, d: ChartData): void {
@@ -65,12 +64,14 @@ export function drawChart(svg: SVGSVGElement, d: ChartData): void {
   if (d.train.length) {
     const raw = d.train.map((v, j) => `${x(j + 1).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
     svg.append(el('polyline', { points: raw, class: 'train-raw' }));
-    const sm = smooth(d.train, Math.max(1, Math.round(d.train.length / 40)));
+    const sm = smooth(d.train, Math.max(1, Math.round(d.train.length / 80)));
     svg.append(el('polyline', { points: sm.map((v, j) => `${x(j + 1).toFixed(1)},${y(v).toFixed(1)}`).join(' '), class: 'train' }));
   }
   if (d.val.length) {
     svg.append(el('polyline', { points: d.val.map(([s, v]) => `${x(s).toFixed(1)},${y(v).toFixed(1)}`).join(' '), class: 'val' }));
-    for (const [s, v] of d.val) svg.append(el('circle', { cx: x(s), cy: y(v), r: 3, class: 'val-point' }));
+    // Points where they can be told apart; a dense history is its line (the points stay, unseen, for reading).
+    const r = d.val.length > 60 ? 0 : 3;
+    for (const [s, v] of d.val) svg.append(el('circle', { cx: x(s), cy: y(v), r, class: 'val-point' }));
   }
   svg.append(el('title', {}, 'Bits per character by training step'));
 }

@@ -234,6 +234,7 @@ function onProgress(p: Progress): void {
       break;
     case 'state':
       training = p.training;
+      if (!training) $('eta').textContent = '–';
       if (runInfo) runInfo.step = p.step;
       showRun();
       break;
