@@ -30,7 +30,9 @@ function smooth(xs: number[], k: number): number[] {
 }
 
 export function drawChart(svg: SVGSVGElement, d: ChartData): void {
-  const W = 640, H = 300, L = 44, R = 92, T = 12, B = 30;
+  // Drawn at the size it is shown, so that its labels are the page's size on any window.
+  const W = Math.max(300, Math.round(svg.getBoundingClientRect().width) || 640);
+  const H = Math.round(Math.min(320, Math.max(200, W * 0.46))), L = 40, R = W < 500 ? 88 : 96, T = 12, B = 30;
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   svg.replaceChildren();
   const steps = Math.max(d.train.length, d.val.length ? d.val[d.val.length - 1][0] : 0, 10);

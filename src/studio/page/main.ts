@@ -421,6 +421,7 @@ function wire(): void {
     settingsDirty = true;
   });
   $('settings').addEventListener('submit', (e) => e.preventDefault());
+  new ResizeObserver(() => queueChart()).observe($('chart-panel'));
 }
 
 async function boot(): Promise<void> {
