@@ -8,6 +8,8 @@
 // corpus or checkpoint (data/manifest.json), else the bundled corpus; then the kept run, if any.
 
 import { drawChart } from './chart.js';
+import { mountInside, type InsideView } from '../inside/render.js';
+import type { InsideRequest, InsideResult } from '../inside/types.js';
 import { forget, keep, readKept, type KeptRun, type KeptText } from './storage.js';
 import type { Progress, Request, RunInfo, StudioSettings, TextInfo, WorkerMessage } from './protocol.js';
 
@@ -163,6 +165,7 @@ async function resetRun(): Promise<void> {
 function setRun(info: RunInfo): void {
   runInfo = info;
   queueChart();
+  showInside();
 }
 
 function showRun(): void {
@@ -206,6 +209,31 @@ function queueChart(): void {
   });
 }
 
+// The inside views (src/studio/inside/render.ts): mounted once there is a model, asked again
+// (only the view shown, one request at a time) after each validation while training, and
+// whenever the run changes.
+let inside: InsideView | null = null;
+let insideAsked = 0;
+
+function showInside(): void {
+  if (!runInfo) return;
+  if (!inside) {
+    const root = $('inside');
+    root.replaceChildren();
+    inside = mountInside(root, (req: InsideRequest) => ask<InsideResult>({ type: 'inside', req }));
+    insideAsked = performance.now();
+  } else refreshInside(true);
+}
+
+/** Every validation at most once in two seconds: the views' numbers are a look, not the training. */
+function refreshInside(now = false): void {
+  if (!inside) return;
+  const t = performance.now();
+  if (!now && t - insideAsked < 2000) return;
+  insideAsked = t;
+  inside.refresh();
+}
+
 const samples: Array<{ step: number; text: string }> = [];
 
 function onProgress(p: Progress): void {
@@ -225,6 +253,7 @@ function onProgress(p: Progress): void {
       if (!runInfo) return;
       runInfo.val.push([p.step, p.bpc]);
       queueChart();
+      refreshInside();
       break;
     case 'sample':
       showSample(p.step, p.text);
@@ -234,7 +263,10 @@ function onProgress(p: Progress): void {
       break;
     case 'state':
       training = p.training;
-      if (!training) $('eta').textContent = '–';
+      if (!training) {
+        $('eta').textContent = '–';
+        refreshInside(true);
+      }
       if (runInfo) runInfo.step = p.step;
       showRun();
       break;
