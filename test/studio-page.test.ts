@@ -18,6 +18,9 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { BIN, lstm, ROOT, run } from './cli-helpers.js';
+import { parseCheckpoint } from '../src/io/checkpoint.js';
+import { modelFromCheckpoint } from '../src/io/checkpoint-model.js';
+import { handleInside, insideText } from '../src/studio/inside/compute.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
@@ -237,6 +240,49 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     const tr = lstm(['train', '--resume', ck, 'corpus.txt', '--steps', String(paused + 4), '--quiet'], { cwd: dir });
     expect(tr.code, tr.stderr).toBe(0);
 
+    // The inside views, on the same model: the one-step view's numbers are the library's for
+    // this checkpoint, character and unit (computed here, in Node), and clamping a unit changes
+    // the probabilities the Intervene view shows.
+    // (the checkpoint as saved: lstm train --resume above has since trained it on)
+    const { model, vocab } = modelFromCheckpoint(parseCheckpoint(json, ck), ck);
+    const T = 30, UNIT = 3;
+    const lib = handleInside({ model, vocab }, insideText(CORPUS), { kind: 'step', t: T, layer: 0, unit: UNIT });
+    if (lib.kind !== 'step') throw new Error(`the library answered ${JSON.stringify(lib)}`);
+    await page.click('#li-tab-step');
+    await page.waitForSelector('#li-panel-step .li-gates');
+    const stepInputs = await page.$$('#li-panel-step .li-row input');
+    for (const [k, v] of [[1, UNIT], [2, T]] as const) {
+      await stepInputs[k].evaluate((e, value) => {
+        (e as HTMLInputElement).value = String(value);
+        e.dispatchEvent(new Event('change', { bubbles: true }));
+      }, v);
+    }
+    await page.waitForFunction((t, u) => {
+      const h = document.querySelector('#li-panel-step h4')?.textContent ?? '';
+      return h.includes(`step t = ${t}:`) && h.includes(`unit ${u} of`);
+    }, { timeout: 30_000 }, T, UNIT);
+    const rows = await page.$$eval('#li-panel-step .li-gates tr', (rs) => rs.slice(1).map((r) => {
+      const tds = [...r.querySelectorAll('td')];
+      return { name: tds[0].querySelector('b')?.textContent ?? '', pre: tds[4].textContent ?? '', value: tds[6].querySelector('b')?.textContent ?? '' };
+    }));
+    const fmt3 = (x: number) => (x < 0 ? '−' : '') + Math.abs(x).toFixed(3);
+    expect(rows).toEqual(lib.gates.map((g) => ({ name: g.name, pre: fmt3(g.pre), value: fmt3(g.value) })));
+    const top = await page.$$eval('#li-panel-step .li-next tr', (rs) => rs.map((r) => r.querySelectorAll('td')[1].textContent));
+    expect(top).toEqual(lib.next.probs.map((p) => `${(100 * p).toFixed(1)}%`));
+
+    await page.click('#li-tab-intervene');
+    const inputs = await page.$$('#li-panel-intervene .li-row input');
+    await inputs[1].evaluate((e, u) => { (e as HTMLInputElement).value = String(u); }, UNIT);
+    await inputs[2].evaluate((e) => { (e as HTMLInputElement).value = '10'; });
+    await page.select('#li-panel-intervene .li-row select', 'clamp');
+    await inputs[3].evaluate((e) => { (e as HTMLInputElement).value = '5'; });
+    await page.click('#li-panel-intervene button.li-primary');
+    await page.waitForFunction(() => (document.querySelector('#li-panel-intervene .li-summary')?.textContent ?? '').includes('held at 5 from character 10'), { timeout: 30_000 });
+    await page.hover('#li-panel-intervene .li-text span:nth-child(16)');
+    await page.waitForFunction(() => document.querySelectorAll('#li-panel-intervene .li-box .li-next').length === 2);
+    const [plain, clamped] = await page.$$eval('#li-panel-intervene .li-box .li-next', (ts) => ts.map((t) => [...t.querySelectorAll('tr')].map((r) => r.textContent).join(' ')));
+    expect(clamped).not.toBe(plain);
+
     expect(await message(page)).toBe('');
     await page.close();
   });
@@ -349,6 +395,12 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     await page.waitForFunction(() => (document.getElementById('eval-result')?.textContent ?? '').length > 0, { timeout: 60_000 });
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(ROOT, 'docs', 'studio-training.png') });
+    await page.waitForSelector('#li-panel-units .li-text span');
+    await (await page.$('#inside-panel'))!.screenshot({ path: join(ROOT, 'docs', 'studio-units.png') });
+    await page.click('#li-tab-step');
+    await page.waitForSelector('#li-panel-step .li-gates');
+    await (await page.$('#inside-panel'))!.screenshot({ path: join(ROOT, 'docs', 'studio-step.png') });
+    await page.click('#li-tab-units');
     await page.setViewport({ width: 420, height: 900 });
     await page.evaluate(() => document.getElementById('chart-panel')!.scrollIntoView());
     await page.screenshot({ path: join(ROOT, 'docs', 'studio-narrow.png') });
