@@ -287,7 +287,7 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     await page.close();
   });
 
-  it('bad input gets one sentence and loses nothing: a binary file, a hostile checkpoint, a setting out of range', async () => {
+  it('bad input gets one sentence and loses nothing: a binary file, a text too short, a hostile checkpoint, a setting out of range', async () => {
     const page = await open();
     await setSettings(page, SETTINGS);
     await page.click('#step');
@@ -297,6 +297,15 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     await (file as unknown as { uploadFile(p: string): Promise<void> }).uploadFile(join(dir, 'photo.png'));
     await page.waitForFunction(() => !(document.getElementById('message') as HTMLElement).hidden);
     expect(await message(page)).toBe('corpus photo.png looks binary, not text (NUL byte at offset 8).');
+    expect(await text(page, '#text-info dd[data-fact="name"]')).toBe('corpus.txt');
+    expect(await stepOf(page)).toBe(1);
+
+    // A pasted text too short for the settings: one sentence naming what to change; the text and the run stay.
+    await page.click('#paste-box summary');
+    await page.type('#paste', 'abcabc');
+    await page.click('#use-paste');
+    await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '').includes('too short'));
+    expect(await message(page)).toMatch(/^pasted text is too short: 6 characters for training, but one batch of 4 streams × 16 steps needs at least \d+; use a smaller batchSize or seqLen\.$/);
     expect(await text(page, '#text-info dd[data-fact="name"]')).toBe('corpus.txt');
     expect(await stepOf(page)).toBe(1);
 

@@ -96,11 +96,13 @@ let textBytes: KeptText | null = null;
 
 async function loadText(name: string, data: Uint8Array): Promise<void> {
   // A copy goes to the worker: the page keeps its own for the kept run.
-  const info = await ask<TextInfo>({ type: 'text', name, bytes: data.slice() });
-  textInfo = info;
+  const r = await ask<{ text: TextInfo; run: RunInfo }>({ type: 'text', name, bytes: data.slice(), settings: settings() });
+  textInfo = r.text;
   textBytes = { name, bytes: data };
   showText();
-  await resetRun();
+  settingsDirty = false;
+  clearSamples();
+  setRun(r.run);
 }
 
 function showText(): void {
@@ -154,12 +156,16 @@ function showSettings(s: StudioSettings): void {
 async function resetRun(): Promise<void> {
   const info = await ask<RunInfo>({ type: 'reset', settings: settings() });
   settingsDirty = false;
+  clearSamples();
+  setRun(info);
+}
+
+function clearSamples(): void {
   samples.length = 0;
   $('samples').replaceChildren();
   $('sample').textContent = '';
   $('sample-step').textContent = '';
   $('eval-result').textContent = '';
-  setRun(info);
 }
 
 function setRun(info: RunInfo): void {
@@ -351,8 +357,18 @@ async function save(): Promise<void> {
   $('save-note').textContent = `Saved ${name}: try lstm sample --checkpoint ${name}`;
 }
 
-async function loadCheckpoint(name: string, json: string): Promise<void> {
-  const r = await ask<{ resumed: boolean; why: string | null; run: RunInfo }>({ type: 'checkpoint', name, json, resume: true, keepEvery: settings().keepEvery || 25 });
+async function loadCheckpoint(name: string, json: string, text?: KeptText): Promise<void> {
+  const keepEvery = settings().keepEvery;
+  const r = await ask<{ resumed: boolean; why: string | null; run: RunInfo; text: TextInfo | null }>({
+    type: 'checkpoint', name, json, resume: true, keepEvery: Number.isInteger(keepEvery) && keepEvery >= 0 ? keepEvery : 25,
+    ...(text ? { text: { name: text.name, bytes: text.bytes.slice() } } : {}),
+  });
+  if (text && r.text) {
+    textInfo = r.text;
+    textBytes = text;
+    showText();
+  }
+  clearSamples();
   training = false;
   showSettings(r.run.settings);
   setRun(r.run);
@@ -362,11 +378,7 @@ async function loadCheckpoint(name: string, json: string): Promise<void> {
 }
 
 async function continueKept(k: KeptRun): Promise<void> {
-  const info = await ask<TextInfo>({ type: 'text', name: k.text.name, bytes: k.text.bytes.slice() });
-  textInfo = info;
-  textBytes = k.text;
-  showText();
-  await loadCheckpoint('the kept run', k.checkpoint);
+  await loadCheckpoint('the kept run', k.checkpoint, k.text);
 }
 
 // ---- 7) The guide ---------------------------------------------------------------------------------

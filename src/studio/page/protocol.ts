@@ -30,8 +30,9 @@ export interface StudioSettings {
 export interface SampleAsk { temperature: number; prime: string; length: number; seed: number }
 
 export type Request =
-  /** A text for training: the bytes as read (a file, the bundled corpus, the command line's) or typed. */
-  | { type: 'text'; name: string; bytes: Uint8Array }
+  /** A text for training: the bytes as read (a file, the bundled corpus, the command line's) or
+   *  typed, and a new run of `settings` on it; both are made before either replaces the old. */
+  | { type: 'text'; name: string; bytes: Uint8Array; settings: StudioSettings }
   /** Plan and build a new run on the text with these settings (nothing trains yet). */
   | { type: 'reset'; settings: StudioSettings }
   /** Train until the target (`steps`: the Train panel's; a new one replaces the run's, as
@@ -46,8 +47,8 @@ export type Request =
   /** The run as a checkpoint's JSON text, in the CLI's format. */
   | { type: 'save' }
   /** A checkpoint's JSON text (a file made by lstm train, or the page's own kept run): inspect it,
-   *  or continue it on the current text when `resume` is true. */
-  | { type: 'checkpoint'; name: string; json: string; resume: boolean; keepEvery: number }
+   *  or continue it on the current text (or on `text`, which then replaces it) when `resume` is true. */
+  | { type: 'checkpoint'; name: string; json: string; resume: boolean; keepEvery: number; text?: { name: string; bytes: Uint8Array } }
   | { type: 'inside'; req: InsideRequest };
 
 export type RequestOf<T extends Request['type']> = Extract<Request, { type: T }>;

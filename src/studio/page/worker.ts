@@ -27,7 +27,7 @@ import { UserError } from '../../errors.js';
 import { parseArgument } from '../../schema.js';
 import { formatBytes } from '../../ui/format.js';
 import { handleInside } from './inside-bridge.js';
-import type { Progress, Request, RequestOf, RunInfo, StudioSettings, TextInfo, WorkerMessage } from './protocol.js';
+import type { Progress, Request, RunInfo, StudioSettings, TextInfo, WorkerMessage } from './protocol.js';
 
 interface WorkerScope {
   onmessage: ((e: { data: { id: number; req: Request } }) => void) | null;
@@ -262,7 +262,11 @@ function evaluateNow(): { bpc: number; predictions: number; chars: number } {
   return { bpc: r.bpc, predictions: r.predictions, chars: val.length };
 }
 
-function loadCheckpoint(name: string, json: string, resume: boolean, keepEvery: number): { resumed: boolean; why: string | null } {
+/** Loads a checkpoint to continue (on `given`, else the text loaded) or to inspect; everything is
+ *  read and planned before the text or the run is replaced. */
+function loadCheckpoint(name: string, json: string, resume: boolean, keepEvery: number, given?: { name: string; bytes: Uint8Array }): { resumed: boolean; why: string | null } {
+  const read = given ? readText(given.name, given.bytes) : null;
+  const corpus = read ? read.corpus : text;
   let parsed: unknown;
   try {
     parsed = JSON.parse(json.charCodeAt(0) === 0xfeff ? json.slice(1) : json);
@@ -272,17 +276,24 @@ function loadCheckpoint(name: string, json: string, resume: boolean, keepEvery: 
   const ck = parseCheckpoint(parsed, name);
   // Continue it when the text loaded is the text it was trained on; else inspect it.
   let why: string | null = null;
-  if (resume && text && ck.optimizer && ck.carried && text.sha256 === ck.corpus.sha256) {
-    const plan = planRun({ resume: name }, ck, text);
+  const adopt = () => {
+    if (!read) return;
+    text = read.corpus;
+    textString = read.string;
+  };
+  if (resume && corpus && ck.optimizer && ck.carried && corpus.sha256 === ck.corpus.sha256) {
+    const plan = planRun({ resume: name }, ck, corpus);
     const parts = buildRun(plan);
     releaseRun();
+    adopt();
     run = { plan, parts, model: parts.model, vocab: plan.vocab, settings: settingsOf(ck, plan.schedule.steps, keepEvery), loaded: null, refs: null };
     return { resumed: true, why };
   }
   if (!ck.optimizer || !ck.carried) why = 'it holds weights only (no optimiser state)';
-  else if (!text || text.sha256 !== ck.corpus.sha256) why = `the text it was trained on (${ck.corpus.source}, ${ck.corpus.chars.toLocaleString('en-US')} characters) is not the one loaded`;
+  else if (!corpus || corpus.sha256 !== ck.corpus.sha256) why = `the text it was trained on (${ck.corpus.source}, ${ck.corpus.chars.toLocaleString('en-US')} characters) is not the one loaded`;
   const { model, vocab } = modelFromCheckpoint(ck, name);
   releaseRun();
+  adopt();
   run = { plan: null, parts: null, model, vocab, settings: settingsOf(ck, ck.schedule?.steps ?? ck.position.step, keepEvery), loaded: ck, refs: null };
   return { resumed: false, why };
 }
@@ -297,11 +308,15 @@ function messageOf(e: unknown): string {
 async function answer(req: Request): Promise<unknown> {
   switch (req.type) {
     case 'text': {
-      const r = req as RequestOf<'text'>;
-      const read = readText(r.name, r.bytes);
+      // The text and its run are made first: a text or a setting refused leaves both as they were.
+      const read = readText(req.name, req.bytes);
+      const next = newRun(req.settings, read.corpus);
+      await pause();
+      releaseRun();
       text = read.corpus;
       textString = read.string;
-      return textInfo();
+      run = next;
+      return { text: textInfo(), run: runInfo() };
     }
     case 'reset': {
       if (!text) throw new UserError('load a text first');
@@ -331,8 +346,8 @@ async function answer(req: Request): Promise<unknown> {
       return JSON.stringify(checkpointNow());
     case 'checkpoint': {
       await pause();
-      const r = loadCheckpoint(req.name, req.json, req.resume, req.keepEvery);
-      return { ...r, run: runInfo() };
+      const r = loadCheckpoint(req.name, req.json, req.resume, req.keepEvery, req.text);
+      return { ...r, run: runInfo(), text: textInfo() };
     }
     case 'inside':
       if (!run) throw new UserError('there is no model yet: load a text and press Start');
