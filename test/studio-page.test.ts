@@ -316,6 +316,12 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     expect(await message(page)).toMatch(/^evil\.json is not a valid checkpoint: [^\n]+\.$/);
     expect(await stepOf(page)).toBe(1);
 
+    // A prime with a character the model has never seen, for the samples: one sentence.
+    await page.type('#prime', 'Zürich €');
+    await page.$eval('#prime', (e) => e.dispatchEvent(new Event('change', { bubbles: true })));
+    await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '').includes('prime'));
+    expect(await message(page)).toMatch(/^the prime has \d+ characters this model has never seen[^\n]*\.$/);
+
     await setSettings(page, { hidden: '0' });
     await page.click('#reset');
     await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '').includes('hidden'));

@@ -313,10 +313,7 @@ function sampleAsk() {
 }
 
 async function sampleNow(): Promise<void> {
-  const ask0 = sampleAsk();
-  if (!Number.isFinite(ask0.temperature) || ask0.temperature < 0) throw new Error('the temperature must be a number, 0 or more');
-  if (!Number.isInteger(ask0.length) || ask0.length < 1 || ask0.length > 5000) throw new Error('the length must be a whole number from 1 to 5000');
-  const text = await ask<string>({ type: 'sample', ask: ask0 });
+  const text = await ask<string>({ type: 'sample', ask: sampleAsk() });
   showSample(runInfo?.step ?? 0, text);
 }
 
@@ -429,6 +426,12 @@ function wire(): void {
     await loadText('pasted text', new TextEncoder().encode(s));
   });
   click('sample-now', sampleNow);
+  for (const id of ['temperature', 'length', 'prime']) {
+    $(id).addEventListener('change', () => void guarded(async () => {
+      unsay();
+      await ask({ type: 'sampling', ask: sampleAsk() });
+    }));
+  }
   click('evaluate', evaluateNow);
   click('save', save);
   click('guide-open', async () => showGuide(0));

@@ -41,7 +41,10 @@ export type Request =
   | { type: 'pause' }
   /** Exactly one training step, then pause. */
   | { type: 'step'; steps: number }
+  /** Draw a sample now with these settings (and use them for the samples every N steps). */
   | { type: 'sample'; ask: SampleAsk }
+  /** Use these settings for the samples every N steps. */
+  | { type: 'sampling'; ask: SampleAsk }
   /** The validation text's bits per character as `lstm eval` computes them (batch 1, from a zero state). */
   | { type: 'evaluate' }
   /** The run as a checkpoint's JSON text, in the CLI's format. */

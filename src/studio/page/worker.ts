@@ -19,15 +19,15 @@ import { planRun, TRAIN_DEFAULTS, TrainSpecSchema, type RunPlan, type TrainSpec 
 import { buildCheckpoint, buildRun, runLoop, type CheckpointSink, type RunParts } from '../../train/loop.js';
 import type { TrainEvent } from '../../train/events.js';
 import { evaluate } from '../../train/evaluate.js';
-import { Generator, SAMPLE_DEFAULTS } from '../../nn/generate.js';
+import { Generator, SAMPLE_DEFAULTS, SAMPLE_RULES } from '../../nn/generate.js';
 import { Rng } from '../../nn/rng.js';
-import { Vocab } from '../../data/text.js';
+import { describeChars, Vocab } from '../../data/text.js';
 import type { Model } from '../../nn/model.js';
 import { UserError } from '../../errors.js';
 import { parseArgument } from '../../schema.js';
 import { formatBytes } from '../../ui/format.js';
 import { handleInside } from './inside-bridge.js';
-import type { Progress, Request, RunInfo, StudioSettings, TextInfo, WorkerMessage } from './protocol.js';
+import type { Progress, Request, RunInfo, SampleAsk, StudioSettings, TextInfo, WorkerMessage } from './protocol.js';
 
 interface WorkerScope {
   onmessage: ((e: { data: { id: number; req: Request } }) => void) | null;
@@ -237,6 +237,21 @@ async function pause(): Promise<void> {
 
 // ---- 3) Samples, evaluation, saving, loading ----------------------------------------------------
 
+/** The Sample controls, checked as lstm sample checks its options (the prime against the model's vocabulary too). */
+function checkSampleAsk(a: SampleAsk): SampleAsk {
+  const R = SAMPLE_RULES;
+  const temperature = parseArgument(R.temperature, a.temperature, 'sample setting temperature');
+  const length = parseArgument(R.length, a.length, 'sample setting length');
+  // A sample is drawn between two training steps: the page's field stops at 5,000 characters.
+  if (length > 5000) throw new UserError(`invalid sample setting length: at most 5000 characters in the studio, not ${length}`);
+  const prime = parseArgument(R.prime, a.prime, 'sample setting prime');
+  if (run && prime) {
+    const unknown = run.vocab.unknown(prime);
+    if (unknown.length > 0) throw new UserError(`the prime has ${describeChars(unknown, 'this model has never seen', Infinity)}`);
+  }
+  return { temperature, length, prime, seed: a.seed };
+}
+
 /** A sample as `lstm sample` draws it (sample(): the default warm-up, then the prime, then
  *  `length` characters), with the Sample controls' settings; its own generator and RNG, so
  *  sampling never changes the training run. */
@@ -338,8 +353,11 @@ async function answer(req: Request): Promise<unknown> {
       await pause();
       return runInfo();
     case 'sample':
-      sampleAsk = req.ask;
+      sampleAsk = checkSampleAsk(req.ask);
       return drawSample(run?.parts?.trainer.step ?? 0);
+    case 'sampling':
+      sampleAsk = checkSampleAsk(req.ask);
+      return null;
     case 'evaluate':
       return evaluateNow();
     case 'save':
