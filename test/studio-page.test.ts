@@ -12,7 +12,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,18 +47,25 @@ const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.j
 
 /** The studio's URL contract (docs/studio-design): dist/studio/'s files and data/, with its
  *  headers; what `lstm studio corpus.txt` serves. */
-function serveStudio(root: string, corpusFile: string): Promise<{ url: string; server: Server }> {
-  const corpus = readFileSync(corpusFile);
+function serveStudio(root: string, given: { corpus?: string; checkpoint?: string }): Promise<{ url: string; server: Server }> {
+  const corpus = given.corpus ? readFileSync(given.corpus) : null;
+  const checkpoint = given.checkpoint ? readFileSync(given.checkpoint) : null;
   const files = new Set(readdirSync(root));
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://studio').pathname;
     const name = path === '/' ? 'index.html' : path.slice(1);
     if (name === 'data/manifest.json') {
       res.writeHead(200, { ...HEADERS, 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ corpus: { name: 'corpus.txt', url: 'data/corpus', bytes: corpus.length }, checkpoint: null }));
-    } else if (name === 'data/corpus') {
+      res.end(JSON.stringify({
+        corpus: corpus && { name: basename(given.corpus!), url: 'data/corpus', bytes: corpus.length },
+        checkpoint: checkpoint && { name: basename(given.checkpoint!), url: 'data/checkpoint', bytes: checkpoint.length },
+      }));
+    } else if (name === 'data/corpus' && corpus) {
       res.writeHead(200, { ...HEADERS, 'Content-Type': 'application/octet-stream' });
       res.end(corpus);
+    } else if (name === 'data/checkpoint' && checkpoint) {
+      res.writeHead(200, { ...HEADERS, 'Content-Type': 'application/json' });
+      res.end(checkpoint);
     } else if (files.has(name)) {
       res.writeHead(200, { ...HEADERS, 'Content-Type': TYPES[extname(name)] ?? 'application/octet-stream' });
       res.end(readFileSync(join(root, name)));
@@ -70,14 +77,14 @@ function serveStudio(root: string, corpusFile: string): Promise<{ url: string; s
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server })));
 }
 
-/** `lstm studio corpus.txt` on a free port, where this build has the command (it prints its
- *  URL); else null, and the test serves the same tree itself (serveStudio). */
-async function startLstmStudio(corpusFile: string): Promise<{ url: string; stop: () => void } | null> {
+/** `lstm studio FILE` (a corpus or a checkpoint) on a free port, where this build has the
+ *  command (it prints its URL); else null, and the test serves the same tree itself (serveStudio). */
+async function startLstmStudio(file: string): Promise<{ url: string; stop: () => void } | null> {
   if (!existsSync(join(ROOT, 'dist', 'commands', 'studio.js'))) return null;
   const free = createServer();
   const port = await new Promise<number>((resolve) => free.listen(0, '127.0.0.1', () => resolve((free.address() as AddressInfo).port)));
   await new Promise((resolve) => free.close(resolve));
-  const child = spawn(process.execPath, [BIN, 'studio', corpusFile, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [BIN, 'studio', file, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`lstm studio printed no URL: ${out}`)), 30_000);
@@ -96,6 +103,14 @@ async function startLstmStudio(corpusFile: string): Promise<{ url: string; stop:
   return { url, stop: () => child.kill('SIGINT') };
 }
 
+/** The studio serving what the command line gives it: `lstm studio FILE`, or the test's own server. */
+async function studioFor(given: { corpus: string } | { checkpoint: string }): Promise<{ url: string; stop: () => void }> {
+  const studio = await startLstmStudio('corpus' in given ? given.corpus : given.checkpoint);
+  if (studio) return studio;
+  const served = await serveStudio(join(ROOT, 'dist', 'studio'), given);
+  return { url: served.url, stop: () => served.server.close() };
+}
+
 let dir: string;
 let browser: Browser;
 let url: string;
@@ -103,10 +118,10 @@ let stopServer: () => void = () => {};
 const problems: string[] = [];
 const outside: string[] = [];
 
-async function open(): Promise<Page> {
+async function open(at = url): Promise<Page> {
   const page = await browser.newPage();
   await page.setViewport({ width: 1280, height: 800 });
-  const origin = new URL(url).origin;
+  const origin = new URL(at).origin;
   page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warn') problems.push(`console ${m.type()}: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`page error: ${(e as Error).message}`));
   page.on('dialog', async (d) => { problems.push(`dialog: ${d.message()}`); await d.dismiss(); });
@@ -115,7 +130,7 @@ async function open(): Promise<Page> {
     const u = r.url();
     if (!(u.startsWith(`${origin}/`) || u.startsWith(`blob:${origin}/`) || u.startsWith('data:'))) outside.push(u);
   });
-  await page.goto(url, { waitUntil: 'load' });
+  await page.goto(at, { waitUntil: 'load' });
   await page.waitForSelector('body[data-ready="1"]', { timeout: 60_000 });
   return page;
 }
@@ -151,13 +166,7 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     expect(built.code, built.stderr).toBe(0);
     dir = mkdtempSync(join(tmpdir(), 'lstm-studio-'));
     writeFileSync(join(dir, 'corpus.txt'), CORPUS);
-    const studio = await startLstmStudio(join(dir, 'corpus.txt'));
-    if (studio) ({ url, stop: stopServer } = studio);
-    else {
-      const served = await serveStudio(join(ROOT, 'dist', 'studio'), join(dir, 'corpus.txt'));
-      url = served.url;
-      stopServer = () => served.server.close();
-    }
+    ({ url, stop: stopServer } = await studioFor({ corpus: join(dir, 'corpus.txt') }));
     browser = await puppeteer.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -342,8 +351,9 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     expect(kept).toBeGreaterThanOrEqual(30);
     await page.click('#resume-continue');
     await page.waitForFunction((s) => document.querySelector('#run-facts dd[data-fact="step"]')?.textContent?.startsWith(`${s.toLocaleString('en-US')} of`), {}, kept);
-    // Its history came back with it: the chart has its validation points.
-    expect(await valPoints(page)).toBeGreaterThanOrEqual(3);
+    // Its history came back with it: the chart has its validation points, the kept step's too
+    // (validation and keep every 10 steps).
+    expect(await valPoints(page)).toBe(kept / 10);
     await page.click('#start');
     await page.waitForFunction((s) => Number(document.querySelector('#run-facts dd[data-fact="step"]')?.textContent?.split(' of ')[0].replace(/,/g, '')) > s + 5, { timeout: 60_000 }, kept);
     await page.click('#pause');
@@ -394,6 +404,27 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     await page.waitForFunction(() => /^[abcde \n]+$/.test(document.getElementById('sample')?.textContent ?? ''));
     expect(await message(page)).toBe('');
     await page.close();
+  });
+
+  it('lstm studio run.json: the page opens with the checkpoint, continued on the bundled corpus it was trained on', async () => {
+    const tr = lstm(['train', '--hidden', '8', '--batch-size', '4', '--seq-len', '16', '--steps', '10', '--eval-every', '5', '--save-every', '0', '--ngram', '0', '--out', 'run.json', '--quiet'], { cwd: dir });
+    expect(tr.code, tr.stderr).toBe(0);
+    const studio = await studioFor({ checkpoint: join(dir, 'run.json') });
+    try {
+      const page = await open(studio.url);
+      await page.waitForFunction(() => (document.getElementById('save-note')?.textContent ?? '').startsWith('Loaded run.json'));
+      expect(await text(page, '#save-note')).toBe('Loaded run.json at step 10: press Start to continue its run.');
+      expect(await text(page, '#text-info dd[data-fact="name"]')).toBe('default');
+      expect(await stepOf(page)).toBe(10);
+      await setSettings(page, { steps: '12' });
+      await page.click('#start');
+      await page.waitForFunction(() => document.querySelector('#run-facts dd[data-fact="step"]')?.textContent === '12 of 12'
+        && !(document.getElementById('start') as HTMLButtonElement).disabled, { timeout: 60_000 });
+      expect(await message(page)).toBe('');
+      await page.close();
+    } finally {
+      studio.stop();
+    }
   });
 
   // Only for docs/studio.md's pictures: the bundled corpus with the page's default settings.

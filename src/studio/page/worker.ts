@@ -196,7 +196,7 @@ function startLoop(once: boolean, steps: number): void {
         const perStep = (performance.now() - t0) / 1000 / Math.max(1, e.step - s0);
         post({ type: 'step', step: e.step, bpc: e.bpc, charsPerSec: e.chars_per_s, etaSeconds: (plan.schedule.steps - e.step) * perStep });
         const every = current.settings.keepEvery;
-        if (every > 0 && e.step % every === 0) post({ type: 'keep', step: e.step, json: JSON.stringify(checkpointNow()) });
+        keepDue = every > 0 && e.step % every === 0;
         if (once) controller.abort();
         break;
       }
@@ -218,7 +218,17 @@ function startLoop(once: boolean, steps: number): void {
     }
   };
   post({ type: 'state', training: true, step: parts.trainer.step });
-  loop = runLoop(plan, parts, sink, { onEvent, signal: controller.signal, yieldTurn: () => platform().yieldTurn() }).then(
+  // The keep is made when the step is done (its validation and sample included), just before the
+  // loop lets messages in: a reload goes on from a run whose chart has that step's validation.
+  let keepDue = false;
+  const yieldTurn = () => {
+    if (keepDue) {
+      keepDue = false;
+      post({ type: 'keep', step: parts.trainer.step, json: JSON.stringify(checkpointNow()) });
+    }
+    return platform().yieldTurn();
+  };
+  loop = runLoop(plan, parts, sink, { onEvent, signal: controller.signal, yieldTurn }).then(
     (r) => post({ type: 'state', training: false, step: parts.trainer.step, stopped: r.summary.stopped }),
     (err) => {
       post({ type: 'error', message: messageOf(err) });
