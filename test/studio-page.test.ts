@@ -193,7 +193,13 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     // A newcomer sees the guide; it walks through the panels and closes.
     expect(await page.$eval('#guide', (e) => (e as HTMLElement).hidden)).toBe(false);
     await shot(page, 'studio-guide.png');
-    for (let k = 0; k < 4; k++) await page.click('#guide-next');
+    const steps = await page.$$eval('#guide li', (ls) => ls.length);
+    expect(steps).toBe(5);
+    for (let k = 0; k < steps; k++) {
+      // Each step outlines the panel it is about.
+      expect(await page.$$eval('.panel.highlight', (ps) => ps.length)).toBe(1);
+      await page.click('#guide-next');
+    }
     expect(await page.$eval('#guide', (e) => (e as HTMLElement).hidden)).toBe(true);
 
     await setSettings(page, SETTINGS);
@@ -216,7 +222,9 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     expect(await stepOf(page)).toBe(paused);
     await page.click('#step');
     await page.waitForFunction((s) => document.querySelector('#run-facts dd[data-fact="step"]')?.textContent?.startsWith(`${(s + 1).toLocaleString('en-US')} of`), {}, paused);
-    await page.click('#step');
+    // From the keyboard: the controls are real buttons.
+    await page.focus('#step');
+    await page.keyboard.press('Enter');
     await page.waitForFunction((s) => document.querySelector('#run-facts dd[data-fact="step"]')?.textContent?.startsWith(`${(s + 2).toLocaleString('en-US')} of`), {}, paused);
 
     // Evaluate: the validation text's bits per character, as lstm eval computes them.
