@@ -90,7 +90,7 @@ async function startLstmStudio(file: string): Promise<{ url: string; stop: () =>
     const timer = setTimeout(() => reject(new Error(`lstm studio printed no URL: ${out}`)), 30_000);
     const seen = (chunk: Buffer) => {
       out += chunk.toString('utf8');
-      const m = out.match(/http:\/\/127\.0\.0\.1:\d+\/?/);
+      const m = out.match(/http:\/\/(?:127\.0\.0\.1|localhost|\[::1\]):\d+\/?/);
       if (m) {
         clearTimeout(timer);
         resolve(m[0].endsWith('/') ? m[0] : `${m[0]}/`);
