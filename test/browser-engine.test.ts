@@ -99,13 +99,14 @@ describe.skipIf(!available)('the engine in chromium', () => {
     });
   });
 
-  it("a user's browser bundle of `import { train, sample } from 'lstm'` trains and samples in a worker, as Node samples its checkpoint", async () => {
-    // A project of a user's with lstm installed (this package, linked), bundled as a page's bundler would.
-    const project = join(dir, 'project');
+  for (const from of ['lstm', 'lstm/browser']) it(`a user's browser bundle of \`import { train, sample } from '${from}'\` trains and samples in a worker, as Node samples its checkpoint`, async () => {
+    // A project of a user's with lstm installed (this package, linked), bundled as a page's
+    // bundler would: 'lstm' under the "browser" condition, or the ready-made dist/lstm.browser.js.
+    const project = join(dir, `project-${from.replace('/', '-')}`);
     mkdirSync(join(project, 'node_modules'), { recursive: true });
     symlinkSync(ROOT, join(project, 'node_modules', 'lstm'), 'dir');
     writeFileSync(join(project, 'worker.js'), `
-      import { train, sample } from 'lstm';
+      import { train, sample } from '${from}';
       self.onmessage = async (e) => {
         try {
           const trained = await train({ hidden: 8, batchSize: 2, seqLen: 8, steps: 6, valFrac: 0, ngram: 0 }, e.data.text);
@@ -131,9 +132,9 @@ describe.skipIf(!available)('the engine in chromium', () => {
       expect([...answer.fromResult]).toHaveLength(40);
       expect(answer.fromJson).toBe(answer.fromResult);
       // The checkpoint the page made is the CLI's format: Node reads it and samples the same text.
-      writeFileSync(join(dir, 'page.json'), answer.json);
+      writeFileSync(join(project, 'page.json'), answer.json);
       let inNode = '';
-      for await (const ch of sampleInNode(loadCheckpoint(join(dir, 'page.json')), { length: 40, seed: 5 })) inNode += ch;
+      for await (const ch of sampleInNode(loadCheckpoint(join(project, 'page.json')), { length: 40, seed: 5 })) inNode += ch;
       expect(inNode).toBe(answer.fromResult);
     } finally {
       await h.close();
