@@ -50,6 +50,7 @@ async function shot(page: Page, name: string): Promise<void> {
   if (!SHOTS) return;
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+  await page.screenshot({ path: join(SHOTS, `${name}-full.png`), fullPage: true });
 }
 
 describe.skipIf(!available)('studio inside views in chromium', () => {
@@ -138,6 +139,12 @@ describe.skipIf(!available)('studio inside views in chromium', () => {
     // Intervene: two continuations and a summary; the text coloured by the change, with its legend.
     await page.click('#li-tab-intervene');
     await settle(page);
+    // The best unit of a feature, chosen from the Units view's ranking.
+    const option = await page.$eval('#li-panel-intervene select', (sel) => (sel as HTMLSelectElement).options[1].value);
+    await page.select('#li-panel-intervene select', option);
+    await settle(page);
+    const [ol, ou] = option.split(':').map(Number);
+    expect(await page.$eval('#li-panel-intervene .li-summary', (e) => e.textContent)).toContain(`Layer ${ol + 1}, unit ${ou}'s cell`);
     await page.click('#li-panel-intervene .li-text span:nth-child(20)');
     await settle(page);
     const conts = await page.$$eval('#li-panel-intervene .li-cont', (ps) => ps.map((p) => p.textContent ?? ''));
