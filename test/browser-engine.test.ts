@@ -14,6 +14,8 @@ import { decodeF32, type Checkpoint } from '../src/io/checkpoint.js';
 import { build } from 'esbuild';
 import { lstm, ROOT } from './cli-helpers.js';
 import { loadCheckpoint, sample as sampleInNode } from '../src/index.js';
+import { installPlatform, platform } from '../src/platform/platform.js';
+import { nodePlatform } from '../src/platform/node.js';
 
 const available = existsSync(CHROMIUM);
 if (!available) console.warn(`SKIPPED: the browser engine tests need ${CHROMIUM} (apt-get install chromium; .ci/run does)`);
@@ -49,6 +51,7 @@ function cliCheckpoint(threads: number): Checkpoint {
 
 describe.skipIf(!available)('the engine in chromium', () => {
   beforeAll(() => {
+    expect(platform()).toBe(nodePlatform); // this process's side: Node's
     dir = mkdtempSync(join(tmpdir(), 'lstm-browser-engine-'));
     writeFileSync(join(dir, 'corpus.txt'), TEXT);
   });
@@ -96,13 +99,14 @@ describe.skipIf(!available)('the engine in chromium', () => {
     });
   });
 
-  it("a user's browser bundle of `import { train, sample } from 'lstm'` trains and samples in a worker, as Node samples its checkpoint", async () => {
-    // A project of a user's with lstm installed (this package, linked), bundled as a page's bundler would.
-    const project = join(dir, 'project');
+  for (const from of ['lstm', 'lstm/browser']) it(`a user's browser bundle of \`import { train, sample } from '${from}'\` trains and samples in a worker, as Node samples its checkpoint`, async () => {
+    // A project of a user's with lstm installed (this package, linked), bundled as a page's
+    // bundler would: 'lstm' under the "browser" condition, or the ready-made dist/lstm.browser.js.
+    const project = join(dir, `project-${from.replace('/', '-')}`);
     mkdirSync(join(project, 'node_modules'), { recursive: true });
     symlinkSync(ROOT, join(project, 'node_modules', 'lstm'), 'dir');
     writeFileSync(join(project, 'worker.js'), `
-      import { train, sample } from 'lstm';
+      import { train, sample } from '${from}';
       self.onmessage = async (e) => {
         try {
           const trained = await train({ hidden: 8, batchSize: 2, seqLen: 8, steps: 6, valFrac: 0, ngram: 0 }, e.data.text);
@@ -128,12 +132,50 @@ describe.skipIf(!available)('the engine in chromium', () => {
       expect([...answer.fromResult]).toHaveLength(40);
       expect(answer.fromJson).toBe(answer.fromResult);
       // The checkpoint the page made is the CLI's format: Node reads it and samples the same text.
-      writeFileSync(join(dir, 'page.json'), answer.json);
+      writeFileSync(join(project, 'page.json'), answer.json);
       let inNode = '';
-      for await (const ch of sampleInNode(loadCheckpoint(join(dir, 'page.json')), { length: 40, seed: 5 })) inNode += ch;
+      for await (const ch of sampleInNode(loadCheckpoint(join(project, 'page.json')), { length: 40, seed: 5 })) inNode += ch;
       expect(inNode).toBe(answer.fromResult);
     } finally {
       await h.close();
     }
+  });
+});
+
+describe('the browser entry (src/browser.ts), run here on the browser platform', () => {
+  const spec = { hidden: 8, batchSize: 2, seqLen: 8, valFrac: 0.1, ngram: 0, evalEvery: 3, saveEvery: 4, seed: 3 };
+  let browser: typeof import('../src/browser.js');
+  let browserPlatform: typeof import('../src/platform/browser.js')['browserPlatform'];
+  beforeAll(async () => {
+    // Imported here, not at the top: the import installs the browser platform (for this block only).
+    browser = await import('../src/browser.js');
+    browserPlatform = (await import('../src/platform/browser.js')).browserPlatform;
+  });
+  afterAll(() => installPlatform(nodePlatform));
+
+  it('is installed by the import, and has no native hash or base64 (the core\'s stand in)', () => {
+    expect(platform()).toBe(browserPlatform);
+    expect(browserPlatform.sha256Hex).toBeUndefined();
+    expect(browserPlatform.base64).toBeUndefined();
+  });
+
+  it('a run stopped and resumed from its checkpoint (JSON text) ends with the bits of one run; saves go to onSave', async () => {
+    const straight = await browser.train({ ...spec, steps: 10 }, TEXT);
+    const saves: Array<[string, number]> = [];
+    const first = await browser.train({ ...spec, steps: 6 }, TEXT, { onSave: (kind, ck) => saves.push([kind, ck.position.step]) });
+    expect(saves).toContainEqual(['latest', 4]);
+    expect(saves).toContainEqual(['latest', 6]);
+    expect(saves.some(([kind]) => kind === 'best')).toBe(true);
+    const resumed = await browser.train({ steps: 10 }, TEXT, { resume: JSON.stringify(first.checkpoint()) });
+    expect(resumed.summary.steps).toBe(10);
+    expect(numbers(resumed.checkpoint())).toEqual(numbers(straight.checkpoint()));
+    expect(resumed.checkpoint().history).toEqual(straight.checkpoint().history); // the losses (as float32) and the validations
+  });
+
+  it('refuses what the CLI refuses, in one line: another text for a resume, a checkpoint that is not JSON', async () => {
+    const first = await browser.train({ ...spec, steps: 2 }, TEXT);
+    await expect(browser.train({ steps: 4 }, TEXT + 'x', { resume: first.checkpoint() })).rejects.toThrow(/the checkpoint needs the text that run was trained on, but text is not the same text/);
+    await expect(browser.train({ steps: 4 }, TEXT, { resume: '{"format": "lstm-checkpoint", ' })).rejects.toThrow(/^the checkpoint is not JSON: /);
+    expect(() => browser.sample('[]')).toThrow(/^the checkpoint is not an lstm checkpoint/);
   });
 });
