@@ -390,6 +390,13 @@ function saturationFigure(layer: number, gate: string, left: ArrayLike<number>, 
   return el('figure', {}, s, el('figcaption', {}, el('b', { text: `layer ${layer + 1} · ${gate} gate` }), ...lines.map((l) => el('span', { text: l }))));
 }
 
+const CELL_STORY: Record<string, string> = {
+  lstm: 'An LSTM carries a cell state c from step to step: the forget gate f decides how much of it to keep, the input gate i how much of the candidate g to write; h = o·tanh(c) is what the layer shows the layer above and the softmax.',
+  'lstm-nofg': 'Without a forget gate the cell can only add: c_t = c_{t−1} + i·g. It can count, but it cannot let go.',
+  gru: 'A GRU has no separate cell: the update gate z mixes the old h with a candidate n, which sees the old h through the reset gate r.',
+  rnn: 'A plain RNN squashes its weighted input and previous h through tanh: only the weights decide how long anything is kept.',
+};
+
 const sig0 = (name: string) => !(name === 'g' || name === 'n' || name === 'h');
 
 const GATE_ROLE: Record<string, string> = {
@@ -458,9 +465,14 @@ class StepView implements View {
   private drawStep(r: StepResult): void {
     if (this.chars.length > 0) this.text.setCursor(r.t);
     const u = r.unitNumbers;
+    // The numbers in full, for a test (or a curious reader's devtools) to compare with the library.
+    const b = this.body.dataset;
+    b.t = String(r.t); b.layer = String(r.layer); b.unit = String(r.unit); b.h = String(u.h);
+    if (u.c !== null) b.c = String(u.c); else delete b.c;
+    b.gates = r.gates.map((g) => `${g.name}=${g.value}`).join(' ');
     const cell = r.model.cell;
     const hdr = `step t = ${r.t}: reads “${shown(r.char)}”${r.prevChar !== null ? ` (after “${shown(r.prevChar)}”)` : ''} · layer ${r.layer + 1} of ${r.model.layers} · unit ${r.unit} of ${r.model.hidden} · ${cell}`;
-    this.body.append(el('h4', { text: hdr }));
+    this.body.append(el('h4', { text: hdr }), el('p', { class: 'li-desc', text: CELL_STORY[cell] }));
     // 1) The inputs.
     const inputs = el('div', { class: 'li-flow' },
       card('x_t', r.input.kind === 'char' ? `“${shown(r.input.char)}”` : `h of layer ${r.layer} (${r.input.h.length} numbers)`, r.input.kind === 'char' ? 'the character, one-hot' : 'the layer below at t'),
@@ -809,6 +821,7 @@ class InterveneView implements View {
     }
     const what = r.value === 0 ? 'set to 0' : `held at ${r.value}`;
     const bpc = counted > 0 ? ` Bits per character on the text: ${fmt(-sumA / counted, 3)} as trained, ${fmt(-sumB / counted, 3)} with the unit ${what}.` : '';
+    this.summary.dataset.meanChange = String(sum / Math.max(1, n));
     this.summary.textContent = `Layer ${r.layer + 1}, unit ${r.unit}'s ${r.quantity === 'c' ? 'cell' : 'h'} ${what} from character ${r.from} (“${shown(r.chars[0])}”) on, over ${n} characters: the distribution changed by ${fmt(sum / Math.max(1, n), 3)} on average, ${fmt(max, 3)} at most.${bpc}`;
     this.plain.textContent = r.continuation;
     this.withIt.textContent = r.continuationWith;
