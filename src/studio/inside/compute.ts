@@ -17,7 +17,6 @@ import { UserError } from '../../errors.js';
 import { num, parseArgument } from '../../schema.js';
 import { describeChars, type Vocab } from '../../data/text.js';
 import { kernelBytes } from '../../nn/budget.js';
-import { createKernels } from '../../nn/backend.js';
 import { Graph } from '../../nn/graph.js';
 import type { FloatArray } from '../../nn/kernels.js';
 import { gateWidth, hasCellState, Model, RecurrentState, type CellType, type ModelConfig } from '../../nn/model.js';
@@ -135,24 +134,25 @@ export function handleInside(m: { model: Model; vocab: Vocab }, text: string, re
  *  (the kernels' results do not depend on the thread count: the same bits), replaced once they
  *  have handed out this much; the GC takes the old ones. */
 const RECYCLE_BYTES = 64 * 2 ** 20;
-let engine: { fma: boolean; config: ModelConfig; model: Model } | null = null;
+let engine: { key: string; model: Model } | null = null;
 
 function insideModel(model: Model): Model {
   const k = model.kernels;
   // Plain arrays (the js backend): the GC frees what the graphs take.
   if (!(k instanceof WasmKernels)) return model;
   const c = model.config;
-  const same = engine && engine.fma === k.fma && engine.config.cell === c.cell && engine.config.vocabSize === c.vocabSize &&
-    engine.config.hidden === c.hidden && engine.config.layers === c.layers;
-  if (!same) {
+  // Everything that shapes the kernels' arithmetic (the thread count does not).
+  const options = { fma: k.fma, nr: k.nr, mc: k.mc, kc: k.kc, exactGates: k.exactGates };
+  const key = JSON.stringify([c.cell, c.vocabSize, c.hidden, c.layers, options]);
+  if (engine?.key !== key) {
     engine?.model.kernels.close();
     // Room for what RECYCLE_BYTES lets pile up and one more request's graphs (less than a
     // training graph of 2 streams × 256 steps), where the memory cannot grow once in use.
-    const bytes = RECYCLE_BYTES + kernelBytes(c, { batch: 2, seqLen: 256, optimizer: 'sgd', momentum: 0 });
-    engine = { fma: k.fma, config: { ...c }, model: new Model(c, createKernels(k.fma ? 'wasm-fma' : 'wasm', 1, bytes)) };
+    const initialBytes = RECYCLE_BYTES + kernelBytes(c, { batch: 2, seqLen: 256, optimizer: 'sgd', momentum: 0 });
+    engine = { key, model: new Model(c, WasmKernels.createSync({ threads: 1, initialBytes, ...options })) };
   }
-  engine!.model.params.set(model.params);
-  return engine!.model;
+  engine.model.params.set(model.params);
+  return engine.model;
 }
 
 function recycle(): void {
