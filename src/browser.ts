@@ -24,7 +24,7 @@ import { corpusFromText } from './data/corpus-text.js';
 import { parseArgument, kindOf } from './schema.js';
 import { UserError } from './errors.js';
 import { planRun, TrainSpecSchema } from './train/plan.js';
-import { buildRun, runLoop, type CheckpointSink } from './train/loop.js';
+import { buildRunAsync, runLoop, type CheckpointSink } from './train/loop.js';
 import type { TrainEvent, TrainResult } from './train/events.js';
 import { sample as sampleModel, type SampleSettings } from './nn/generate.js';
 import type { Model } from './nn/model.js';
@@ -114,7 +114,7 @@ export async function train(spec: BrowserTrainSpec = {}, text: string, options: 
   const sink: CheckpointSink = onSave
     ? { latest: 'latest', best: 'best', save: (kind, checkpoint) => { onSave(kind, checkpoint()); return kind; } }
     : { latest: '', best: null, save: () => {} };
-  const parts = buildRun(plan);
+  const parts = await buildRunAsync(plan);
   return runLoop(plan, parts, sink, { onEvent: emit, signal: o.signal, yieldTurn: () => platform().yieldTurn() });
 }
 

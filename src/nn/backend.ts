@@ -10,7 +10,7 @@
 
 import { UserError } from '../errors.js';
 import { ReferenceKernels, type Kernels } from './kernels.js';
-import { sharedMemoryAvailable, WasmKernels } from './wasm/kernels.js';
+import { sharedMemoryAvailable, WasmKernels, type WasmKernelsOptions } from './wasm/kernels.js';
 import { ModuleBuilder } from './wasm/emitter.js';
 import { relaxedSimdSupported } from './wasm/runtime.js';
 import { platform } from '../platform/platform.js';
@@ -34,15 +34,29 @@ export function defaultThreads(): number {
  * in use); where it can, it grows as needed and `bytes` is not used.
  */
 export function createKernels(name: BackendName, threads = 1, bytes?: number): Kernels {
-  if (name === 'js') return new ReferenceKernels('f32');
+  const opts = wasmOptions(name, threads, bytes);
+  return opts ? WasmKernels.createSync(opts) : new ReferenceKernels('f32');
+}
+
+/** createKernels, compiling asynchronously and with the worker threads ready before it
+ *  resolves (WasmKernels.create): what a page uses (a browser starts a worker only once the
+ *  thread that made it lets its event loop run). The same kernels, the same bits. */
+export async function createKernelsAsync(name: BackendName, threads = 1, bytes?: number): Promise<Kernels> {
+  const opts = wasmOptions(name, threads, bytes);
+  return opts ? WasmKernels.create(opts) : new ReferenceKernels('f32');
+}
+
+/** The options of a wasm backend's kernels, or null for the js backend. */
+function wasmOptions(name: BackendName, threads: number, bytes: number | undefined): WasmKernelsOptions | null {
+  if (name === 'js') return null;
   const t = Math.max(1, Math.floor(threads));
   const memory = sharedMemoryAvailable() ? {} : { shared: false, initialBytes: bytes };
-  if (name === 'wasm') return WasmKernels.createSync({ threads: t, ...memory });
+  if (name === 'wasm') return { threads: t, ...memory };
   if (!enableRelaxedSimd()) {
     const p = platform(), flag = p.relaxedSimdFlag;
     throw new UserError(`the wasm-fma backend needs WebAssembly relaxed SIMD, which this engine (${p.engine}) does not accept${flag ? ` even with ${flag.name}` : ''}; use the wasm backend`);
   }
-  return WasmKernels.createSync({ threads: t, fma: true, ...memory });
+  return { threads: t, fma: true, ...memory };
 }
 
 /** A module of one function that uses f32x4.relaxed_madd: valid where relaxed SIMD is. */

@@ -205,7 +205,7 @@ export class WasmKernels extends ReferenceKernels {
   readonly sharedMemory: boolean;
 
   private readonly x: GemmExports;
-  /** Every SharedArrayBuffer object the memory has shown us: one per size it has had.
+  /** Every buffer object the memory has shown us: one per size it has had.
    *  A view is ours when its .buffer is one of them. */
   private readonly buffers = new Set<ArrayBufferLike>();
   private current: ArrayBufferLike;
@@ -283,8 +283,9 @@ export class WasmKernels extends ReferenceKernels {
     return { bytes, memory, shared, nr: base.nr, mc: base.mc, kc: base.kc, fma };
   }
 
-  /** Builds the kernels, compiling asynchronously (a page's main thread may not compile a
-   *  module this large synchronously), and with threads > 1 waits until the workers are ready. */
+  /** Builds the kernels, compiling asynchronously (WebAssembly.compile: off this thread, which
+   *  a browser's main thread prefers, and may require of a large module), and with threads > 1
+   *  waits until the workers are ready. */
   static async create(opts: WasmKernelsOptions = {}): Promise<WasmKernels> {
     const { bytes, ...p } = WasmKernels.prepare(opts);
     const k = new WasmKernels({ ...p, module: await WA.compile(bytes) }, opts);
