@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lstmInProcess } from './cli-helpers.js';
 import { tempDir } from './helpers.js';
-import { handleInside, insideText } from '../src/studio/inside/compute.js';
+import { handleInside, INSIDE_MEMORY, insideText } from '../src/studio/inside/compute.js';
 import type { GradientsResult, InsideResult, InterveneResult, StepResult, UnitsResult } from '../src/studio/inside/types.js';
 import { loadModel } from '../src/io/load.js';
 import { createKernels } from '../src/nn/backend.js';
@@ -222,6 +222,14 @@ describe('one step with the engine’s numbers', () => {
       }
     }
     expect(k.bytesUsed).toBe(before);
+    // Kernels replaced after every request: the same answers.
+    const limit = INSIDE_MEMORY.recycleBytes;
+    INSIDE_MEMORY.recycleBytes = 1;
+    try {
+      for (let n = 0; n < 3; n++) expect(as(handleInside({ model, vocab }, TEXT, { kind: 'step', t: 300, layer: 1, unit: 2 }), 'step')).toEqual(first);
+    } finally {
+      INSIDE_MEMORY.recycleBytes = limit;
+    }
     // The weights are read afresh at every request: change them and the step changes with them.
     expect(as(handleInside({ model, vocab }, TEXT, { kind: 'step', t: 300, layer: 1, unit: 2 }), 'step')).toEqual(first);
     model.params[model.layout.layers[1].b.offset + 2] += 0.5;

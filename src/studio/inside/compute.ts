@@ -132,8 +132,8 @@ export function handleInside(m: { model: Model; vocab: Vocab }, text: string, re
  *  refreshing its views for an hour would take gigabytes. So the views run on a copy of the
  *  model (its weights as they are now) on kernels of their own of the same backend, one thread
  *  (the kernels' results do not depend on the thread count: the same bits), replaced once they
- *  have handed out this much; the GC takes the old ones. */
-const RECYCLE_BYTES = 64 * 2 ** 20;
+ *  have handed out INSIDE_MEMORY.recycleBytes (a test may lower it); the GC takes the old ones. */
+export const INSIDE_MEMORY = { recycleBytes: 64 * 2 ** 20 };
 let engine: { key: string; model: Model } | null = null;
 
 function insideModel(model: Model): Model {
@@ -146,9 +146,9 @@ function insideModel(model: Model): Model {
   const key = JSON.stringify([c.cell, c.vocabSize, c.hidden, c.layers, options]);
   if (engine?.key !== key) {
     engine?.model.kernels.close();
-    // Room for what RECYCLE_BYTES lets pile up and one more request's graphs (less than a
+    // Room for what recycleBytes lets pile up and one more request's graphs (less than a
     // training graph of 2 streams × 256 steps), where the memory cannot grow once in use.
-    const initialBytes = RECYCLE_BYTES + kernelBytes(c, { batch: 2, seqLen: 256, optimizer: 'sgd', momentum: 0 });
+    const initialBytes = INSIDE_MEMORY.recycleBytes + kernelBytes(c, { batch: 2, seqLen: 256, optimizer: 'sgd', momentum: 0 });
     engine = { key, model: new Model(c, WasmKernels.createSync({ threads: 1, initialBytes, ...options })) };
   }
   engine.model.params.set(model.params);
@@ -157,7 +157,7 @@ function insideModel(model: Model): Model {
 
 function recycle(): void {
   const k = engine?.model.kernels;
-  if (k instanceof WasmKernels && k.bytesUsed > RECYCLE_BYTES) {
+  if (k instanceof WasmKernels && k.bytesUsed > INSIDE_MEMORY.recycleBytes) {
     k.close();
     engine = null;
   }
