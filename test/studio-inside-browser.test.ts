@@ -27,7 +27,7 @@ const SHOTS = process.env.INSIDE_SHOTS;
 let dir: string;
 let browser: Browser;
 
-async function open(width: number, height: number): Promise<{ page: Page; problems: string[]; requests: string[] }> {
+async function open(width: number, height: number, file = 'index.html'): Promise<{ page: Page; problems: string[]; requests: string[] }> {
   const page = await browser.newPage();
   await page.setViewport({ width, height });
   const problems: string[] = [], requests: string[] = [];
@@ -36,7 +36,7 @@ async function open(width: number, height: number): Promise<{ page: Page; proble
   page.on('pageerror', (e) => problems.push(`page error: ${(e as Error).message}`));
   page.on('dialog', async (d) => { problems.push(`dialog: ${d.message()}`); await d.dismiss(); });
   page.on('request', (r) => { if (!r.url().startsWith(base)) requests.push(r.url()); });
-  await page.goto(pathToFileURL(join(dir, 'index.html')).href, { waitUntil: 'load' });
+  await page.goto(pathToFileURL(join(dir, file)).href, { waitUntil: 'load' });
   await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
   return { page, problems, requests };
 }
@@ -50,6 +50,7 @@ async function shot(page: Page, name: string): Promise<void> {
   if (!SHOTS) return;
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+  await page.screenshot({ path: join(SHOTS, `${name}-full.png`), fullPage: true });
 }
 
 describe.skipIf(!available)('studio inside views in chromium', () => {
@@ -59,9 +60,13 @@ describe.skipIf(!available)('studio inside views in chromium', () => {
       entryPoints: [resolve(__dirname, 'studio-inside-harness.ts')], outfile: join(dir, 'harness.js'),
       bundle: true, format: 'iife', platform: 'browser', target: 'es2022', logLevel: 'warning',
     });
-    const data = JSON.stringify({ text: TEXT, cell: 'lstm', hidden: 12, layers: 1, train: TRAIN }).replace(/</g, '\\u003c');
-    writeFileSync(join(dir, 'index.html'), `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>inside</title></head>
+    const page = (file: string, cell: string, layers: number) => {
+      const data = JSON.stringify({ text: TEXT, cell, hidden: 12, layers, train: TRAIN }).replace(/</g, '\\u003c');
+      writeFileSync(join(dir, file), `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>inside</title></head>
 <body style="margin:0;padding:12px;background:#f6f7f9"><div id="inside"></div><script type="application/json" id="data">${data}</script><script src="harness.js"></script></body></html>`);
+    };
+    page('index.html', 'lstm', 1);
+    page('gru.html', 'gru', 2);
     browser = await puppeteer.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -138,6 +143,12 @@ describe.skipIf(!available)('studio inside views in chromium', () => {
     // Intervene: two continuations and a summary; the text coloured by the change, with its legend.
     await page.click('#li-tab-intervene');
     await settle(page);
+    // The best unit of a feature, chosen from the Units view's ranking.
+    const option = await page.$eval('#li-panel-intervene select', (sel) => (sel as HTMLSelectElement).options[1].value);
+    await page.select('#li-panel-intervene select', option);
+    await settle(page);
+    const [ol, ou] = option.split(':').map(Number);
+    expect(await page.$eval('#li-panel-intervene .li-summary', (e) => e.textContent)).toContain(`Layer ${ol + 1}, unit ${ou}'s cell`);
     await page.click('#li-panel-intervene .li-text span:nth-child(20)');
     await settle(page);
     const conts = await page.$$eval('#li-panel-intervene .li-cont', (ps) => ps.map((p) => p.textContent ?? ''));
@@ -164,15 +175,21 @@ describe.skipIf(!available)('studio inside views in chromium', () => {
     await page.close();
   });
 
-  it('fits a narrow window: no sideways scrolling', async () => {
-    const { page, problems } = await open(420, 800);
+  it('a 2-layer GRU in a narrow window: its own step, no sideways scrolling', async () => {
+    const { page, problems } = await open(420, 800, 'gru.html');
     await settle(page);
     for (const tab of ['units', 'step', 'gradients', 'intervene']) {
       await page.click(`#li-tab-${tab}`);
       await settle(page);
       expect(await page.evaluate(() => document.documentElement.scrollWidth), tab).toBeLessThanOrEqual(420);
       await shot(page, `${tab}-420`);
+      if (tab === 'step') {
+        expect(await page.$$eval('#li-panel-step .li-gates tr', (rs) => rs.length)).toBe(4); // the header and r z n
+        expect(await page.$eval('#li-panel-step .li-eq', (e) => e.textContent)).toMatch(/h_t = \(1 − z\)·n \+ z·h_\{t−1\}/);
+        expect(await page.$eval('#li-panel-step .li-step', (e) => (e as HTMLElement).dataset.gates)).toMatch(/^r=\S+ z=\S+ n=\S+$/);
+      }
     }
+    expect(await page.$eval('#li-panel-intervene .li-summary', (e) => e.textContent)).toMatch(/unit \d+'s h set to 0/);
     expect(problems).toEqual([]);
     await page.close();
   });

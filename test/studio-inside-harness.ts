@@ -7,7 +7,8 @@ import { handleInside } from '../src/studio/inside/compute.js';
 import { mountInside } from '../src/studio/inside/render.js';
 import type { InsideRequest } from '../src/studio/inside/types.js';
 import { Vocab } from '../src/data/text.js';
-import { ReferenceKernels } from '../src/nn/kernels.js';
+import { createKernels } from '../src/nn/backend.js';
+import { kernelBytes } from '../src/nn/budget.js';
 import { Model, type CellType } from '../src/nn/model.js';
 import { Rng } from '../src/nn/rng.js';
 import { Trainer } from '../src/train/trainer.js';
@@ -16,10 +17,13 @@ interface Harness { text: string; cell: CellType; hidden: number; layers: number
 const cfg = JSON.parse(document.getElementById('data')!.textContent!) as Harness;
 const vocab = Vocab.fromText(cfg.train + cfg.text);
 const rng = new Rng(1);
-const model = new Model({ cell: cfg.cell, vocabSize: vocab.size, hidden: cfg.hidden, layers: cfg.layers }, new ReferenceKernels('f32')).init(rng);
-const trainer = new Trainer(model, vocab.encode(cfg.train).ids, {
-  batchSize: 4, seqLen: 24, dropout: 0, optimizer: 'adam', lr: 1e-2, lrDecay: 1, momentum: 0, clip: 5, clipValue: 0,
-}, rng);
+// The studio's default backend, as its worker makes it (a file:// page is not cross-origin
+// isolated: one thread, a memory that is not shared, sized up front).
+const config = { cell: cfg.cell, vocabSize: vocab.size, hidden: cfg.hidden, layers: cfg.layers };
+const hyper = { batchSize: 4, seqLen: 24, dropout: 0, optimizer: 'adam', lr: 1e-2, lrDecay: 1, momentum: 0, clip: 5, clipValue: 0 } as const;
+const kernels = createKernels('wasm', 1, kernelBytes(config, { batch: hyper.batchSize, seqLen: hyper.seqLen, optimizer: hyper.optimizer, momentum: 0 }));
+const model = new Model(config, kernels).init(rng);
+const trainer = new Trainer(model, vocab.encode(cfg.train).ids, hyper, rng);
 
 const w = window as unknown as Record<string, unknown>;
 let inFlight = 0, maxInFlight = 0, asked = 0;

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lstmInProcess } from './cli-helpers.js';
 import { tempDir } from './helpers.js';
-import { handleInside, insideText } from '../src/studio/inside/compute.js';
+import { handleInside, INSIDE_MEMORY, insideText } from '../src/studio/inside/compute.js';
 import type { GradientsResult, InsideResult, InterveneResult, StepResult, UnitsResult } from '../src/studio/inside/types.js';
 import { loadModel } from '../src/io/load.js';
 import { createKernels } from '../src/nn/backend.js';
@@ -162,7 +162,7 @@ describe('one step with the engine’s numbers', () => {
         const H = 6, G = gateWidth(cell, H), V = vocab.size;
         const rec = record(model, ids, nl);
         const P = model.params;
-        for (const [t, layer, unit] of [[0, 0, 1], [25, 0, 4], [25, 1, 2], [70, 1, 5]]) {
+        for (const [t, layer, unit] of [[0, 0, 1], [25, 0, 4], [25, 1, 2], [255, 1, 5], [256, 0, 3], [700, 1, 0]]) {
           const s = as(handleInside({ model, vocab }, TEXT, { kind: 'step', t, layer, unit }), 'step');
           const q = rec.layers[layer].q;
           expect(s.char).toBe([...TEXT][t]);
@@ -210,6 +210,31 @@ describe('one step with the engine’s numbers', () => {
       });
     }
   }
+
+  it('the views run on kernels of their own: a wasm model\'s memory does not grow however often they are asked', () => {
+    const model = fresh('lstm', vocab, 2, 6, createKernels('wasm'));
+    const k = model.kernels as unknown as { bytesUsed: number };
+    const before = k.bytesUsed;
+    const first = as(handleInside({ model, vocab }, TEXT, { kind: 'step', t: 300, layer: 1, unit: 2 }), 'step');
+    for (let n = 0; n < 10; n++) {
+      for (const req of [{ kind: 'units' }, { kind: 'step', t: 300, layer: 1, unit: 2 }, { kind: 'intervene', layer: 0, unit: 1, from: 5, to: 50, mode: 'zero', length: 10 }] as const) {
+        expect(handleInside({ model, vocab }, TEXT, req).kind).toBe(req.kind);
+      }
+    }
+    expect(k.bytesUsed).toBe(before);
+    // Kernels replaced after every request: the same answers.
+    const limit = INSIDE_MEMORY.recycleBytes;
+    INSIDE_MEMORY.recycleBytes = 1;
+    try {
+      for (let n = 0; n < 3; n++) expect(as(handleInside({ model, vocab }, TEXT, { kind: 'step', t: 300, layer: 1, unit: 2 }), 'step')).toEqual(first);
+    } finally {
+      INSIDE_MEMORY.recycleBytes = limit;
+    }
+    // The weights are read afresh at every request: change them and the step changes with them.
+    expect(as(handleInside({ model, vocab }, TEXT, { kind: 'step', t: 300, layer: 1, unit: 2 }), 'step')).toEqual(first);
+    model.params[model.layout.layers[1].b.offset + 2] += 0.5;
+    expect(as(handleInside({ model, vocab }, TEXT, { kind: 'step', t: 300, layer: 1, unit: 2 }), 'step').gates[0].pre).not.toBe(first.gates[0].pre);
+  });
 
   it('intervene on gru and rnn sets h; one that clamps nothing visible still leaves the plain run alone', () => {
     for (const cell of ['gru', 'rnn'] as const) {

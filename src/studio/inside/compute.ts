@@ -16,9 +16,11 @@ import { z } from 'zod';
 import { UserError } from '../../errors.js';
 import { num, parseArgument } from '../../schema.js';
 import { describeChars, type Vocab } from '../../data/text.js';
+import { kernelBytes } from '../../nn/budget.js';
 import { Graph } from '../../nn/graph.js';
 import type { FloatArray } from '../../nn/kernels.js';
-import { gateWidth, hasCellState, RecurrentState, type CellType, type Model, type ModelConfig } from '../../nn/model.js';
+import { gateWidth, hasCellState, Model, RecurrentState, type CellType, type ModelConfig } from '../../nn/model.js';
+import { WasmKernels } from '../../nn/wasm/kernels.js';
 import { checkPair } from '../../nn/model-argument.js';
 import { Rng } from '../../nn/rng.js';
 import { Sampler } from '../../nn/sampler.js';
@@ -105,15 +107,59 @@ export function handleInside(m: { model: Model; vocab: Vocab }, text: string, re
     checkPair(m.model, m.vocab);
     const r = parseArgument(RequestSchema, req, 'inside request');
     const read = readText(m.vocab, text);
-    switch (r.kind) {
-      case 'units': return units(m.model, m.vocab, read, r);
-      case 'step': return step(m.model, m.vocab, read, r);
-      case 'gradients': return gradients(m.model, m.vocab, read, r);
-      case 'intervene': return intervene(m.model, m.vocab, read, r);
+    if (r.kind === 'gradients') return gradients(m.model, m.vocab, read, r); // float64 copies of its own
+    const model = insideModel(m.model);
+    try {
+      switch (r.kind) {
+        case 'units': return units(model, m.vocab, read, r);
+        case 'step': return step(model, m.vocab, read, r);
+        case 'intervene': return intervene(model, m.vocab, read, r);
+      }
+    } finally {
+      recycle();
     }
   } catch (e) {
     if (e instanceof UserError) return { kind: 'error', request: typeof kind === 'string' ? (kind as InsideRequest['kind']) : 'units', message: e.message };
     throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The model the views run: the same kernels, memory that is given back
+
+/** A wasm backend's memory is a bump allocator that never frees (the cells allocate once at
+ *  set-up), and every view makes graphs: run on the training model's own kernels, a studio
+ *  refreshing its views for an hour would take gigabytes. So the views run on a copy of the
+ *  model (its weights as they are now) on kernels of their own of the same backend, one thread
+ *  (the kernels' results do not depend on the thread count: the same bits), replaced once they
+ *  have handed out INSIDE_MEMORY.recycleBytes (a test may lower it); the GC takes the old ones. */
+export const INSIDE_MEMORY = { recycleBytes: 64 * 2 ** 20 };
+let engine: { key: string; model: Model } | null = null;
+
+function insideModel(model: Model): Model {
+  const k = model.kernels;
+  // Plain arrays (the js backend): the GC frees what the graphs take.
+  if (!(k instanceof WasmKernels)) return model;
+  const c = model.config;
+  // Everything that shapes the kernels' arithmetic (the thread count does not).
+  const options = { fma: k.fma, nr: k.nr, mc: k.mc, kc: k.kc, exactGates: k.exactGates };
+  const key = JSON.stringify([c.cell, c.vocabSize, c.hidden, c.layers, options]);
+  if (engine?.key !== key) {
+    engine?.model.kernels.close();
+    // Room for what recycleBytes lets pile up and one more request's graphs (less than a
+    // training graph of 2 streams × 256 steps), where the memory cannot grow once in use.
+    const initialBytes = INSIDE_MEMORY.recycleBytes + kernelBytes(c, { batch: 2, seqLen: 256, optimizer: 'sgd', momentum: 0 });
+    engine = { key, model: new Model(c, WasmKernels.createSync({ threads: 1, initialBytes, ...options })) };
+  }
+  engine.model.params.set(model.params);
+  return engine.model;
+}
+
+function recycle(): void {
+  const k = engine?.model.kernels;
+  if (k instanceof WasmKernels && k.bytesUsed > INSIDE_MEMORY.recycleBytes) {
+    k.close();
+    engine = null;
   }
 }
 
@@ -239,33 +285,44 @@ function step(model: Model, vocab: Vocab, read: TextRead, r: { t: number; layer:
   checkUnit(c, l, a);
   checkPosition(t, read.ids.length, 'character');
   const G = gateWidth(cell, H);
-  // 1) One forward pass over characters 0 … t, seeing layer l's pre-activations at step t.
+  // 1) One forward pass over characters 0 … t, in chunks of 256 as record() reads them, seeing
+  //    layer l's pre-activations at step t (s0 + s in the last chunk).
   const pre = new Float64Array(G), hidden = new Float64Array(G);
-  const graph = new Graph(model, 1, t + 1, {
+  const CHUNK = 256;
+  const s0 = Math.floor(t / CHUNK) * CHUNK, s = t - s0;
+  let last = false;
+  const graph = new Graph(model, 1, Math.min(CHUNK, read.ids.length), {
     train: false,
-    observePre: (layer, s, p, off, hg, hOff) => {
-      if (layer !== l || s !== t) return;
+    observePre: (layer, k, p, off, hg, hOff) => {
+      if (!last || layer !== l || k !== s) return;
       for (let j = 0; j < G; j++) pre[j] = p[off + j];
       if (hg) for (let j = 0; j < G; j++) hidden[j] = hg[hOff + j];
     },
   });
   const state = startState(model, read.start);
-  graph.forward(read.ids.subarray(0, t + 1), state, false, false, null);
+  const tokens = new Int32Array(graph.T);
+  for (let t0 = 0; t0 <= s0; t0 += CHUNK) {
+    last = t0 === s0;
+    const n = Math.min(graph.T, read.ids.length - t0);
+    tokens.fill(read.ids[read.ids.length - 1]);
+    tokens.set(read.ids.subarray(t0, t0 + n));
+    graph.forward(tokens, state, true, false, null);
+  }
   // 2) What the pass left: h_{t−1}, h_t (and c), the gate activations, the layer's input.
   const hs = graph.hs[l];
-  const hPrev = Float32Array.from(hs.subarray(t * H, (t + 1) * H));
-  const h = Float32Array.from(hs.subarray((t + 1) * H, (t + 2) * H));
+  const hPrev = Float32Array.from(hs.subarray(s * H, (s + 1) * H));
+  const h = Float32Array.from(hs.subarray((s + 1) * H, (s + 2) * H));
   const lstm = hasCellState(cell);
-  const cPrev = lstm ? Float32Array.from(graph.cs[l].subarray(t * H, (t + 1) * H)) : null;
-  const cNow = lstm ? Float32Array.from(graph.cs[l].subarray((t + 1) * H, (t + 2) * H)) : null;
-  const below = l > 0 ? Float32Array.from(graph.hs[l - 1].subarray((t + 1) * H, (t + 2) * H)) : null;
+  const cPrev = lstm ? Float32Array.from(graph.cs[l].subarray(s * H, (s + 1) * H)) : null;
+  const cNow = lstm ? Float32Array.from(graph.cs[l].subarray((s + 1) * H, (s + 2) * H)) : null;
+  const below = l > 0 ? Float32Array.from(graph.hs[l - 1].subarray((s + 1) * H, (s + 2) * H)) : null;
   const P = model.params;
   const lt = model.layout.layers[l];
   const gates: GateNumbers[] = GATES[cell].map((name, q) => {
     const col = q * H + a;
-    const value = cell === 'rnn' ? h[a] : graph.gates[l][t * G + col];
+    const value = cell === 'rnn' ? h[a] : graph.gates[l][s * G + col];
     if (cell === 'gru') {
-      const total = name === 'n' ? pre[col] + graph.gates[l][t * G + a] * hidden[col] : pre[col] + hidden[col];
+      const total = name === 'n' ? pre[col] + graph.gates[l][s * G + a] * hidden[col] : pre[col] + hidden[col];
       return { name, pre: total, value, inputPart: pre[col], recurrentPart: hidden[col], bias: null };
     }
     // The three terms of the engine's sum, in float64 from its weights and values.
@@ -279,7 +336,7 @@ function step(model: Model, vocab: Vocab, read: TextRead, r: { t: number; layer:
   const gate = (n: string) => gates.find((g) => g.name === n)?.value ?? null;
   const iv = gate('i'), gv = gate('g'), fv = cell === 'lstm' ? gate('f') : lstm ? 1 : null;
   // 3) The softmax after the step.
-  const logp = new Float64Array(V), probs = softmax(graph.logits, t * V, logp, new Float64Array(V));
+  const logp = new Float64Array(V), probs = softmax(graph.logits, s * V, logp, new Float64Array(V));
   const next = nextChars(probs, vocab);
   const nextId = t + 1 < read.ids.length ? read.ids[t + 1] : -1;
   return {
@@ -290,10 +347,10 @@ function step(model: Model, vocab: Vocab, read: TextRead, r: { t: number; layer:
     unitNumbers: {
       hPrev: hPrev[a], h: h[a],
       cPrev: cPrev ? cPrev[a] : null, c: cNow ? cNow[a] : null,
-      tanhC: lstm ? graph.tc[l][t * H + a] : null,
+      tanhC: lstm ? graph.tc[l][s * H + a] : null,
       keep: lstm ? fv! * cPrev![a] : null,
       write: lstm ? iv! * gv! : null,
-      resetHidden: cell === 'gru' ? graph.gates[l][t * G + a] * hidden[2 * H + a] : null,
+      resetHidden: cell === 'gru' ? graph.gates[l][s * G + a] * hidden[2 * H + a] : null,
     },
     next,
     actualNext: nextId >= 0 ? { char: read.chars[t + 1], prob: probs[nextId] } : null,

@@ -390,6 +390,15 @@ function saturationFigure(layer: number, gate: string, left: ArrayLike<number>, 
   return el('figure', {}, s, el('figcaption', {}, el('b', { text: `layer ${layer + 1} · ${gate} gate` }), ...lines.map((l) => el('span', { text: l }))));
 }
 
+const CELL_STORY: Record<string, string> = {
+  lstm: 'An LSTM carries a cell state c from step to step: the forget gate f decides how much of it to keep, the input gate i how much of the candidate g to write; h = o·tanh(c) is what the layer shows the layer above and the softmax.',
+  'lstm-nofg': 'Without a forget gate the cell can only add: c_t = c_{t−1} + i·g. It can count, but it cannot let go.',
+  gru: 'A GRU has no separate cell: the update gate z mixes the old h with a candidate n, which sees the old h through the reset gate r.',
+  rnn: 'A plain RNN squashes its weighted input and previous h through tanh: only the weights decide how long anything is kept.',
+};
+
+const sig0 = (name: string) => !(name === 'g' || name === 'n' || name === 'h');
+
 const GATE_ROLE: Record<string, string> = {
   i: 'input gate: how much of the candidate to write',
   f: 'forget gate: how much of the old cell to keep',
@@ -423,7 +432,7 @@ class StepView implements View {
     prev.addEventListener('click', () => { this.pos.input.value = String(Math.max(0, int(this.pos.input, 0) - 1)); this.again(); });
     next.addEventListener('click', () => { this.pos.input.value = String(int(this.pos.input, 0) + 1); this.again(); });
     this.panel = el('div', { class: 'li-short' },
-      intro('One step of the cell at the character you pick, with the model\'s own numbers. Each gate adds up its weights times the input, its weights times the previous h, and a bias (the pre-activation), then squashes it: σ into 0 … 1, tanh into −1 … 1. The LSTM keeps f·c₍t−1₎ of its cell, writes i·g into it, and shows h = o·tanh(c). Click a character (or use the arrow keys and Enter), choose the unit by number.'),
+      intro('One step of the cell at the character you pick, with the model\'s own numbers. Each gate adds up its weights times the input, its weights times the previous h, and a bias (the pre-activation), then squashes it: σ into 0 … 1, tanh into −1 … 1. The LSTM keeps f·c_{t−1} of its cell, writes i·g into it, and shows h = o·tanh(c). Click a character (or use the arrow keys and Enter), choose the unit by number.'),
       el('div', { class: 'li-row' }, this.layer.wrap, this.unit.wrap, this.pos.wrap, prev, next),
       this.err, this.text.box, this.body);
   }
@@ -456,9 +465,14 @@ class StepView implements View {
   private drawStep(r: StepResult): void {
     if (this.chars.length > 0) this.text.setCursor(r.t);
     const u = r.unitNumbers;
+    // The numbers in full, for a test (or a curious reader's devtools) to compare with the library.
+    const b = this.body.dataset;
+    b.t = String(r.t); b.layer = String(r.layer); b.unit = String(r.unit); b.h = String(u.h);
+    if (u.c !== null) b.c = String(u.c); else delete b.c;
+    b.gates = r.gates.map((g) => `${g.name}=${g.value}`).join(' ');
     const cell = r.model.cell;
     const hdr = `step t = ${r.t}: reads “${shown(r.char)}”${r.prevChar !== null ? ` (after “${shown(r.prevChar)}”)` : ''} · layer ${r.layer + 1} of ${r.model.layers} · unit ${r.unit} of ${r.model.hidden} · ${cell}`;
-    this.body.append(el('h4', { text: hdr }));
+    this.body.append(el('h4', { text: hdr }), el('p', { class: 'li-desc', text: CELL_STORY[cell] }));
     // 1) The inputs.
     const inputs = el('div', { class: 'li-flow' },
       card('x_t', r.input.kind === 'char' ? `“${shown(r.input.char)}”` : `h of layer ${r.layer} (${r.input.h.length} numbers)`, r.input.kind === 'char' ? 'the character, one-hot' : 'the layer below at t'),
@@ -472,7 +486,7 @@ class StepView implements View {
     for (const g of r.gates) {
       const squash = g.name === 'g' || g.name === 'n' || g.name === 'h' ? 'tanh' : 'σ';
       const sig = squash === 'σ';
-      const bar = el('span', { class: 'li-vbar' }, el('i', { style: `width:${Math.round(100 * (sig ? g.value : (g.value + 1) / 2))}%;background:${diverging(sig ? 2 * g.value - 1 : g.value)}` }));
+      const bar = el('span', { class: 'li-vbar', title: sig0(g.name) ? 'σ: 0 … 1' : 'tanh: −1 … +1' }, el('i', { style: `width:${Math.round(100 * (sig ? g.value : (g.value + 1) / 2))}%;background:${diverging(sig ? 2 * g.value - 1 : g.value)}` }));
       const preText = cell === 'gru' && g.name === 'n' ? `${fmt(g.inputPart)} + r·${fmt(g.recurrentPart)} = ${fmt(g.pre)}` : fmt(g.pre);
       table.append(el('tr', {},
         el('td', {}, el('b', { text: g.name }), el('span', { class: 'li-desc', text: ` ${GATE_ROLE[g.name] ?? ''}` })),
@@ -481,9 +495,13 @@ class StepView implements View {
         el('td', {}, el('b', { text: fmt(g.value) }), bar)));
     }
     this.body.append(el('div', { class: 'li-scroll' }, table));
-    if (cell === 'gru') this.body.append(el('p', { class: 'li-desc', text: 'GRU: the input part is W_ih·x + b_ih, the recurrent part W_hh·h₍t−1₎ + b_hh; r and z add them, n adds r times its recurrent part.' }));
-    else this.body.append(el('p', { class: 'li-desc', text: 'pre-activation = input part (W_ih·x) + recurrent part (W_hh·h₍t−1₎) + bias; the three parts are float64 sums of the model\'s weights, the pre-activation and value are the engine\'s own.' }));
-    // 3) The update.
+    if (cell === 'gru') this.body.append(el('p', { class: 'li-desc', text: 'GRU: the input part is W_ih·x + b_ih, the recurrent part W_hh·h_{t−1} + b_hh; r and z add them, n adds r times its recurrent part.' }));
+    else this.body.append(el('p', { class: 'li-desc', text: 'pre-activation = input part (W_ih·x) + recurrent part (W_hh·h_{t−1}) + bias; the three parts are float64 sums of the model\'s weights, the pre-activation and value are the engine\'s own.' }));
+    // 3) The update: the classic picture of the cell with these numbers, then the equations.
+    if (cell === 'lstm' || cell === 'lstm-nofg') {
+      this.body.append(el('div', { class: 'li-diagram' }, lstmDiagram(r)),
+        legend('0 / −1', '1 / +1', `linear-gradient(90deg,${diverging(-1)},${diverging(0)},${diverging(1)})`, 'a gate\'s colour: its value, 0 … 1 for σ gates, −1 … +1 for tanh (g)'));
+    }
     const g = (n: string) => r.gates.find((x) => x.name === n)?.value ?? NaN;
     const eq: string[] = [];
     if (cell === 'lstm') {
@@ -506,6 +524,73 @@ class StepView implements View {
     this.body.append(nextTable(r.next, r.actualNext?.char ?? null));
     if (r.actualNext) this.body.append(el('p', { class: 'li-desc', text: `The text goes on with “${shown(r.actualNext.char)}”: the model gave it ${pct(r.actualNext.prob)}.` }));
   }
+}
+
+/**
+ * The LSTM step as the classic explanations draw it (Olah, "Understanding LSTM Networks"): the
+ * cell state runs along the top, kept by f (×) and written with i·g (+); the gates sit below on
+ * h_{t−1} and x_t; h_t = o·tanh(c_t) leaves at the right. Every node carries the step's number.
+ */
+function lstmDiagram(r: StepResult): SVGElement {
+  const u = r.unitNumbers;
+  const forget = r.model.cell === 'lstm';
+  const gate = (n: string) => r.gates.find((g) => g.name === n);
+  const W = 640, H = 270;
+  const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'li-svg li-cell', role: 'img',
+    'aria-label': `the LSTM cell at step ${r.t}, unit ${r.unit}: c from ${fmt(u.cPrev)} to ${fmt(u.c)}, h from ${fmt(u.hPrev)} to ${fmt(u.h)}` });
+  const line = (pts: Array<[number, number]>, cls = 'li-wire') => s.append(svg('path', { d: pts.map(([x, y], k) => `${k ? 'L' : 'M'}${x} ${y}`).join(''), class: cls, fill: 'none' }));
+  const label = (x: number, y: number, text: string, cls = '', anchor = 'middle') => s.append(svg('text', { x, y, 'text-anchor': anchor, class: cls }, text));
+  const op = (x: number, y: number, sym: string) => { s.append(svg('circle', { cx: x, cy: y, r: 11, class: 'li-op' })); label(x, y + 5, sym, 'li-opt'); };
+  const box = (cx: number, name: string, squash: string) => {
+    const g = gate(name);
+    if (!g) return;
+    const sig = squash === 'σ';
+    s.append(svg('rect', { x: cx - 46, y: 150, width: 92, height: 40, rx: 6, class: 'li-gate', fill: diverging(sig ? 2 * g.value - 1 : g.value) }));
+    label(cx, 166, `${name}=${squash}(${fmt(g.pre, 2)})`, 'li-small');
+    label(cx, 183, fmt(g.value), 'li-val');
+    line([[cx, 190], [cx, 222]]);
+  };
+  // The cell state along the top.
+  const yC = 40, xF = 165, xI = 262, xG = 359, xIn = 310, xT = 535;
+  label(8, yC - 12, 'c_{t−1}', 'li-small', 'start');
+  label(8, yC + 20, fmt(u.cPrev), 'li-val', 'start');
+  line([[60, yC], [W - 70, yC]], 'li-belt');
+  label(W - 8, yC - 12, 'c_t', 'li-small', 'end');
+  label(W - 8, yC + 20, fmt(u.c), 'li-val', 'end');
+  if (forget) {
+    op(xF, yC, '×');
+    label(xF, yC - 16, `f·c = ${fmt(u.keep)}`, 'li-small');
+    line([[xF, 150], [xF, yC + 11]]);
+  } else {
+    label(xF, yC - 16, 'no forget gate: all of c_{t−1} is kept', 'li-small');
+  }
+  op(xIn, yC, '+');
+  op(xIn, 100, '×');
+  label(xIn + 16, 96, `i·g = ${fmt(u.write)}`, 'li-small', 'start');
+  line([[xIn, 89], [xIn, yC + 11]]);
+  line([[xI, 150], [xI, 100], [xIn - 11, 100]]);
+  line([[xG, 150], [xG, 120], [xIn, 120], [xIn, 111]]);
+  // The output: tanh(c) times o.
+  s.append(svg('ellipse', { cx: xT, cy: 95, rx: 30, ry: 13, class: 'li-op' }));
+  label(xT, 99, `tanh ${fmt(u.tanhC, 2)}`, 'li-small');
+  line([[xT, yC], [xT, 82]]);
+  op(xT, 170, '×');
+  line([[xT, 108], [xT, 159]]);
+  line([[506, 170], [xT - 11, 170]]);
+  line([[xT, 181], [xT, 236], [W - 70, 236]]);
+  label(W - 8, 230, 'h_t', 'li-small', 'end');
+  label(W - 8, 252, fmt(u.h), 'li-val', 'end');
+  // The gates on h_{t−1} and x_t.
+  if (forget) box(xF, 'f', 'σ');
+  box(xI, 'i', 'σ');
+  box(xG, 'g', 'tanh');
+  box(460, 'o', 'σ');
+  line([[60, 222], [460, 222]]);
+  label(8, 218, 'h_{t−1}', 'li-small', 'start');
+  label(8, 240, fmt(u.hPrev), 'li-val', 'start');
+  line([[100, 262], [100, 222]]);
+  label(112, 262, r.input.kind === 'char' ? `x_t = “${shown(r.input.char)}”` : 'x_t = h of the layer below', 'li-small', 'start');
+  return s;
 }
 
 function card(name: string, value: string, note: string): HTMLElement {
@@ -632,17 +717,23 @@ class InterveneView implements View {
   private readonly seed = numberInput('seed', 1, { min: 0 });
   private last: InterveneResult | null = null;
   private allChars: string[] = [];
+  /** The best unit of each feature (from the Units view), to intervene on with one choice. */
+  private readonly suggest = select('a unit that tracks…', [['', '(choose)']], '');
 
   constructor(private readonly again: () => void) {
     this.text = new TextStrip('the text: pick where the intervention starts', (t) => { this.from.input.value = String(t); this.again(); }, (t, a) => this.hoverAt(t, a));
     const run = el('button', { type: 'button', class: 'li-primary', text: 'Intervene' });
     run.addEventListener('click', () => this.again());
+    this.suggest.input.addEventListener('change', () => {
+      const [layer, unit] = this.suggest.input.value.split(':').map(Number);
+      if (Number.isInteger(layer) && Number.isInteger(unit)) { this.setUnit(layer, unit); this.again(); }
+    });
     const sync = () => { this.value.input.disabled = this.mode.input.value === 'zero'; };
     this.mode.input.addEventListener('change', sync);
     sync();
     this.panel = el('div', { class: 'li-short' },
       intro('Set one unit\'s cell (h for a GRU or RNN) to a value — zero switches it off — before every character from the one you pick, and compare what the model expects and writes with and without. The text is coloured by how much the model\'s next-character distribution changed there (white: not at all; the darkest colour is the largest change, as the legend says). Try the unit that tracks the country, then watch the language go wrong.'),
-      el('div', { class: 'li-row' }, this.layer.wrap, this.unit.wrap, this.from.wrap, this.mode.wrap, this.value.wrap, this.length.wrap, this.temp.wrap, this.seed.wrap, run),
+      el('div', { class: 'li-row' }, this.suggest.wrap, this.layer.wrap, this.unit.wrap, this.from.wrap, this.mode.wrap, this.value.wrap, this.length.wrap, this.temp.wrap, this.seed.wrap, run),
       this.err, this.summary, this.legendBox, this.text.box,
       el('div', { class: 'li-two' },
         el('div', {}, el('h4', { text: 'What it writes next, as trained' }), this.plain),
@@ -671,6 +762,21 @@ class InterveneView implements View {
   setUnit(layer: number, unit: number): void {
     this.layer.input.value = String(layer + 1);
     this.unit.input.value = String(unit);
+  }
+
+  /** Each feature's best unit, as the Units view ranks them. */
+  setSuggestions(features: UnitsResult['features']): void {
+    const opts: Array<[string, string]> = [['', '(choose)']];
+    for (const f of features) {
+      const best = f.ranked[0];
+      if (best) opts.push([`${best.layer}:${best.unit}`, `${f.name}: layer ${best.layer + 1} · unit ${best.unit} (${best.scoreText})`]);
+    }
+    const q = this.suggest.input;
+    if (q.options.length === opts.length && opts.every(([v, t], k) => q.options[k].value === v && q.options[k].text === t)) return;
+    const was = q.value;
+    q.textContent = '';
+    for (const [v, t] of opts) q.append(el('option', { value: v, text: t }));
+    q.value = opts.some(([v]) => v === was) ? was : '';
   }
 
   /** The change, on a scale up to the largest one (the legend says how large). */
@@ -715,6 +821,7 @@ class InterveneView implements View {
     }
     const what = r.value === 0 ? 'set to 0' : `held at ${r.value}`;
     const bpc = counted > 0 ? ` Bits per character on the text: ${fmt(-sumA / counted, 3)} as trained, ${fmt(-sumB / counted, 3)} with the unit ${what}.` : '';
+    this.summary.dataset.meanChange = String(sum / Math.max(1, n));
     this.summary.textContent = `Layer ${r.layer + 1}, unit ${r.unit}'s ${r.quantity === 'c' ? 'cell' : 'h'} ${what} from character ${r.from} (“${shown(r.chars[0])}”) on, over ${n} characters: the distribution changed by ${fmt(sum / Math.max(1, n), 3)} on average, ${fmt(max, 3)} at most.${bpc}`;
     this.plain.textContent = r.continuation;
     this.withIt.textContent = r.continuationWith;
@@ -764,6 +871,9 @@ const STYLE = `
 .li-eq{font:13px/1.8 ui-monospace,Menlo,monospace;background:#f6f7f9;border-radius:6px;padding:6px 10px;margin:8px 0;overflow-x:auto}
 .li-vec{display:flex;flex-wrap:wrap;gap:1px;margin:2px 0}.li-vec button{width:12px;height:16px;padding:0;border:1px solid rgba(0,0,0,.08);border-radius:2px}.li-vec button.li-sel{outline:2px solid #1d2330}
 .li-vecwrap{margin:6px 0}
+.li-diagram{max-width:700px;margin:8px 0}.li-cell .li-wire{stroke:#8a93a3;stroke-width:1.5}.li-cell .li-belt{stroke:#1d2330;stroke-width:3}
+.li-cell .li-op{fill:#fff;stroke:#5b6475;stroke-width:1.5}.li-cell .li-gate{stroke:#5b6475}.li svg .li-opt{font-size:15px;fill:#1d2330}
+.li svg .li-small{font-size:11px;fill:#3c4454}.li svg .li-val{font:600 13px ui-monospace,Menlo,monospace;fill:#1d2330}
 .li-chart{max-width:760px}.li-svg{width:100%;height:auto;background:#fff;border:1px solid #e1e4ea;border-radius:6px}
 .li-curves{list-style:none;padding:0;margin:6px 0;display:flex;flex-direction:column;gap:2px;font-size:12.5px}.li-sw{display:inline-block;width:26px;border-top:3px solid;margin-right:8px;vertical-align:middle}.li-sw.li-dash{border-top-style:dashed}
 .li-slice code{font-size:12px;word-break:break-all}
@@ -814,6 +924,7 @@ export function mountInside(root: HTMLElement, ask: Ask, opts: InsideOptions = {
     haveText = true;
     stepView.setChars(r.chars);
     interveneView.setChars(r.chars);
+    interveneView.setSuggestions(r.features);
     const key = `${r.shown.layer}:${r.shown.unit}`;
     if (key !== followed) {
       // a unit newly shown (picked, or the first answer): the other views follow it
