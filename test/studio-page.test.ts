@@ -291,7 +291,7 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     const inputs = await page.$$('#li-panel-intervene .li-row input');
     await inputs[1].evaluate((e, u) => { (e as HTMLInputElement).value = String(u); }, UNIT);
     await inputs[2].evaluate((e) => { (e as HTMLInputElement).value = '10'; });
-    await page.select('#li-panel-intervene .li-row select', 'clamp');
+    await page.select('#li-panel-intervene .li-row select:has(option[value="clamp"])', 'clamp');
     await inputs[3].evaluate((e) => { (e as HTMLInputElement).value = '5'; });
     await page.click('#li-panel-intervene button.li-primary');
     await page.waitForFunction(() => (document.querySelector('#li-panel-intervene .li-summary')?.textContent ?? '').includes('held at 5 from character 10'), { timeout: 30_000 });

@@ -27,6 +27,7 @@ import { UserError } from '../../errors.js';
 import { parseArgument } from '../../schema.js';
 import { formatBytes } from '../../ui/format.js';
 import { handleInside } from './inside-bridge.js';
+import { recycleScratch, scratchModel } from '../inside/compute.js';
 import type { Progress, Request, RunInfo, SampleAsk, StudioSettings, TextInfo, WorkerMessage } from './protocol.js';
 
 interface WorkerScope {
@@ -90,8 +91,13 @@ let sampleAsk = { temperature: 0.8, prime: '', length: 200, seed: 1 };
 function specOf(s: StudioSettings): TrainSpec {
   return parseArgument(TrainSpecSchema, {
     cell: s.cell, layers: s.layers, hidden: s.hidden, seqLen: s.seqLen, batchSize: s.batchSize, lr: s.lr, clip: s.clip,
-    seed: s.seed, steps: s.steps, evalEvery: s.evalEvery, sampleEvery: s.sampleEvery,
+    seed: s.seed, steps: s.steps, evalEvery: s.evalEvery,
+    // The page draws its samples itself (drawSample, on a copy of the model), with the Sample
+    // controls' settings: the loop's own would be made on the training kernels, whose memory a
+    // long visit would fill.
+    sampleEvery: 0,
   }, 'training setting');
+  if (!Number.isInteger(s.sampleEvery) || s.sampleEvery < 0) throw new UserError('invalid training setting sampleEvery: must be a whole number of steps, 0 or more (0: none)');
 }
 
 function settingsOf(ck: Checkpoint, target: number, keepEvery: number): StudioSettings {
@@ -195,21 +201,14 @@ function startLoop(once: boolean, steps: number): void {
         // The rate over this stretch of training (the loop's chars_per_s), and what is left at it.
         const perStep = (performance.now() - t0) / 1000 / Math.max(1, e.step - s0);
         post({ type: 'step', step: e.step, bpc: e.bpc, charsPerSec: e.chars_per_s, etaSeconds: (plan.schedule.steps - e.step) * perStep });
-        const every = current.settings.keepEvery;
+        const every = current.settings.keepEvery, sampleEvery = current.settings.sampleEvery;
         keepDue = every > 0 && e.step % every === 0;
+        sampleDue = sampleEvery > 0 && e.step % sampleEvery === 0;
         if (once) controller.abort();
         break;
       }
       case 'eval':
         post({ type: 'eval', step: e.step, bpc: e.val_bpc });
-        break;
-      case 'sample':
-        // The loop's sample is lstm train's (temperature 0.8); the page shows one drawn with its own controls.
-        try {
-          post({ type: 'sample', step: e.step, text: drawSample(e.step) });
-        } catch (err) {
-          post({ type: 'warning', message: messageOf(err) });
-        }
         break;
       case 'warning':
         post({ type: 'warning', message: e.message });
@@ -220,8 +219,16 @@ function startLoop(once: boolean, steps: number): void {
   post({ type: 'state', training: true, step: parts.trainer.step });
   // The keep is made when the step is done (its validation and sample included), just before the
   // loop lets messages in: a reload goes on from a run whose chart has that step's validation.
-  let keepDue = false;
+  let keepDue = false, sampleDue = false;
   const yieldTurn = () => {
+    if (sampleDue) {
+      sampleDue = false;
+      try {
+        post({ type: 'sample', step: parts.trainer.step, text: drawSample(parts.trainer.step) });
+      } catch (err) {
+        post({ type: 'warning', message: messageOf(err) });
+      }
+    }
     if (keepDue) {
       keepDue = false;
       post({ type: 'keep', step: parts.trainer.step, json: JSON.stringify(checkpointNow()) });
@@ -263,16 +270,21 @@ function checkSampleAsk(a: SampleAsk): SampleAsk {
 }
 
 /** A sample as `lstm sample` draws it (sample(): the default warm-up, then the prime, then
- *  `length` characters), with the Sample controls' settings; its own generator and RNG, so
- *  sampling never changes the training run. */
+ *  `length` characters), with the Sample controls' settings; its own generator and RNG on a copy
+ *  of the model (scratchModel: the same bits, memory given back), so sampling never changes the
+ *  training run. */
 function drawSample(step: number): string {
   if (!run) throw new UserError('there is no model yet: load a text and press Start');
   const a = sampleAsk;
-  const gen = new Generator(run.model, run.vocab);
-  const rng = new Rng(a.seed + step);
-  const opts = { temperature: a.temperature, topK: SAMPLE_DEFAULTS.topK, topP: SAMPLE_DEFAULTS.topP };
-  gen.prime(a.prime, SAMPLE_DEFAULTS.warmup, rng, opts);
-  return gen.generate(a.length, opts, rng);
+  try {
+    const gen = new Generator(scratchModel(run.model), run.vocab);
+    const rng = new Rng(a.seed + step);
+    const opts = { temperature: a.temperature, topK: SAMPLE_DEFAULTS.topK, topP: SAMPLE_DEFAULTS.topP };
+    gen.prime(a.prime, SAMPLE_DEFAULTS.warmup, rng, opts);
+    return gen.generate(a.length, opts, rng);
+  } finally {
+    recycleScratch();
+  }
 }
 
 function evaluateNow(): { bpc: number; predictions: number; chars: number } {
@@ -283,8 +295,12 @@ function evaluateNow(): { bpc: number; predictions: number; chars: number } {
   const val = plan.valIds, chars = plan.vocab.chars;
   let s = '';
   for (let j = 0; j < val.length; j++) s += chars[val[j]];
-  const r = evaluate({ model: run.model, vocab: run.vocab }, s);
-  return { bpc: r.bpc, predictions: r.predictions, chars: val.length };
+  try {
+    const r = evaluate({ model: scratchModel(run.model), vocab: run.vocab }, s);
+    return { bpc: r.bpc, predictions: r.predictions, chars: val.length };
+  } finally {
+    recycleScratch();
+  }
 }
 
 /** Loads a checkpoint to continue (on `given`, else the text loaded) or to inspect; everything is
