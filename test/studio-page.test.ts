@@ -304,7 +304,7 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     await page.close();
   });
 
-  it('bad input gets one sentence and loses nothing: a binary file, a text too short, a hostile checkpoint, a setting out of range', async () => {
+  it('bad input gets one sentence and loses nothing: a binary file, a text too short, a hostile checkpoint, a prime, a setting out of range; then a dropped file is the text', async () => {
     const page = await open();
     await setSettings(page, SETTINGS);
     await page.click('#step');
@@ -344,6 +344,18 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '').includes('hidden'));
     expect(await message(page)).toMatch(/^invalid training setting hidden: [^\n]+\.$/);
     expect(await stepOf(page)).toBe(1);
+
+    // A text file dropped on the Text panel is the new text, with a new run on it.
+    await setSettings(page, { hidden: '16' });
+    await page.$eval('#text-panel', (panel, body) => {
+      const data = new DataTransfer();
+      data.items.add(new File([body], 'dropped.txt', { type: 'text/plain' }));
+      panel.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    }, CORPUS.toUpperCase());
+    await page.waitForFunction(() => document.querySelector('#text-info dd[data-fact="name"]')?.textContent === 'dropped.txt');
+    expect(await stepOf(page)).toBe(0);
+    expect(await fact(page, 'model')).toMatch(/^1 × 16 lstm/);
+    expect(await message(page)).toBe('');
     await page.close();
   });
 

@@ -42,6 +42,7 @@ worker.onerror = (e) => say(`the engine stopped: ${e.message || 'its worker fail
 
 /** Runs `work`; a refusal is one sentence in the message bar, and nothing else changes. */
 async function guarded(work: () => Promise<void>): Promise<void> {
+  unsay(); // the last refusal was about the last thing asked
   try {
     await work();
   } catch (e) {
