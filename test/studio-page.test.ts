@@ -322,7 +322,7 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     await page.type('#paste', 'abcabc');
     await page.click('#use-paste');
     await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '').includes('too short'));
-    expect(await message(page)).toMatch(/^pasted text is too short: 6 characters for training, but one batch of 4 streams × 16 steps needs at least \d+; use a smaller batchSize or seqLen\.$/);
+    expect(await message(page)).toMatch(/^pasted text is too short: 6 characters for training, but one batch of 4 streams × 16 steps needs at least \d+; use a smaller Batch or Sequence length\.$/);
     expect(await text(page, '#text-info dd[data-fact="name"]')).toBe('corpus.txt');
     expect(await stepOf(page)).toBe(1);
 
@@ -341,8 +341,8 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
 
     await setSettings(page, { hidden: '0' });
     await page.click('#reset');
-    await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '').includes('hidden'));
-    expect(await message(page)).toMatch(/^invalid training setting hidden: [^\n]+\.$/);
+    await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '').includes('Hidden units'));
+    expect(await message(page)).toBe('Hidden units: must be at least 1.');
     expect(await stepOf(page)).toBe(1);
 
     // A text file dropped on the Text panel is the new text, with a new run on it.

@@ -23,7 +23,7 @@ import { Generator, SAMPLE_DEFAULTS, SAMPLE_RULES } from '../../nn/generate.js';
 import { Rng } from '../../nn/rng.js';
 import { describeChars, Vocab } from '../../data/text.js';
 import type { Model } from '../../nn/model.js';
-import { UserError } from '../../errors.js';
+import { SettingsError, UserError } from '../../errors.js';
 import { parseArgument } from '../../schema.js';
 import { formatBytes } from '../../ui/format.js';
 import { handleInside } from './inside-bridge.js';
@@ -341,8 +341,21 @@ function loadCheckpoint(name: string, json: string, resume: boolean, keepEvery: 
 
 // ---- 5) The messages -----------------------------------------------------------------------------
 
+/** The Train panel's names of the settings the library's sentences name. */
+const LABELS: Record<string, string> = {
+  cell: 'Cell', layers: 'Layers', hidden: 'Hidden units', seqLen: 'Sequence length', batchSize: 'Batch', lr: 'Learning rate',
+  clip: 'Clip', seed: 'Seed', steps: 'Steps', evalEvery: 'Validate every', sampleEvery: 'Sample every',
+};
+
+/** A refusal in the page's words: a setting is named as its field is labelled. */
 function messageOf(e: unknown): string {
-  if (e instanceof UserError) return e.message;
+  if (e instanceof UserError) {
+    const invalid = /^invalid training setting (\w+):/.exec(e.message);
+    if (invalid && LABELS[invalid[1]]) return `${LABELS[invalid[1]]}${e.message.slice(invalid[0].length - 1)}`;
+    // In a sentence, only the names that cannot be ordinary words ("steps", "clip" are).
+    if (e instanceof SettingsError) return e.message.replace(/\b(batchSize|seqLen|lr|evalEvery|sampleEvery)\b/g, (k) => LABELS[k]);
+    return e.message;
+  }
   return `an internal error (a bug of lstm studio): ${(e as Error)?.message ?? String(e)}`;
 }
 
