@@ -30,6 +30,12 @@ import { sample as sampleModel, type SampleSettings } from './nn/generate.js';
 import type { Model } from './nn/model.js';
 import type { Vocab } from './data/text.js';
 
+// zod's fast path compiles its parsers with new Function, which a page's Content-Security-Policy
+// without 'unsafe-eval' refuses (and reports even zod's probe for it as a violation): the
+// browser build never tries it. It is zod's global setting, so a page's own zod schemas, when
+// the bundle shares lstm's copy of zod, are parsed the same way (same results, a little slower).
+z.config({ jitless: true });
+
 export { TRAIN_DEFAULTS } from './train/plan.js';
 export type {
   TrainEvent, ReadingEvent, PreparedEvent, WarningEvent, StartEvent, StepEvent, EvalEvent, SaveEvent, SampleEvent, EndEvent,
