@@ -417,11 +417,15 @@ describe('lstm studio --out DIR', () => {
   it('writes the page, data/manifest.json and the data, and no hidden file or folder', async () => {
     const r = await lstmAsync(['studio', join(dir, 'notes.txt'), '--out', site]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^lstm studio: wrote 9 files to .*site; for threads a host must send Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp/);
+    expect(r.stdout).toMatch(/^lstm studio: wrote 10 files to .*site; for threads a host must send Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp/);
     for (const [name, [body]] of Object.entries(PAGE_FILES)) expect(readFileSync(join(site, name)).equals(Buffer.from(body)), name).toBe(true);
     expect(readFileSync(join(site, 'data', 'corpus'), 'utf8')).toBe(CORPUS);
     expect(JSON.parse(readFileSync(join(site, 'data', 'manifest.json'), 'utf8'))).toEqual({ corpus: { name: 'notes.txt', url: 'data/corpus', bytes: Buffer.byteLength(CORPUS) }, checkpoint: null });
-    expect(readdirSync(site).sort()).toEqual(['.lstm-studio.json', 'data', ...Object.keys(PAGE_FILES)].sort());
+    expect(readdirSync(site).sort()).toEqual(['.lstm-studio.json', '_headers', 'data', ...Object.keys(PAGE_FILES)].sort());
+    // The headers lstm studio sends, for the hosts that read a _headers file (Netlify, Cloudflare Pages).
+    const headers = readFileSync(join(site, '_headers'), 'utf8');
+    expect(headers.startsWith('/*\n')).toBe(true);
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) expect(headers.toLowerCase()).toContain(`  ${k}: ${v}\n`.toLowerCase());
     expect(readdirSync(join(site, 'data')).sort()).toEqual(['corpus', 'manifest.json']);
   }, LIMIT_MS);
 

@@ -20,7 +20,7 @@ import { DEFAULT_CORPUS, PACKAGE_ROOT, readCorpus } from '../io/corpus.js';
 import { readCheckpoint } from '../io/checkpoint.js';
 import { checkOutputFile, isRegularFile, makeFolder, MAX_CORPUS_BYTES, MAX_STRING_BYTES, readFileOrExplain, writeOutputFile } from '../io/files.js';
 import { looksLikeCheckpoint } from '../io/load.js';
-import { isLoopback, startStudio, type StudioFile } from '../studio/server.js';
+import { isLoopback, SECURITY_HEADERS, startStudio, type StudioFile } from '../studio/server.js';
 import type { Ui } from '../ui/ui.js';
 
 /** A fixed port, so the page's origin (and with it the runs it saved in IndexedDB) is the same
@@ -191,6 +191,9 @@ export function writeStudio(dir: string, root: string, pageNames: string[], data
     manifest[what] = { name: f.name, url: `data/${what}`, bytes: bytes.length };
   }
   files.set('data/manifest.json', JSON.stringify(manifest));
+  // The server's headers in the file Netlify and Cloudflare Pages read (other hosts ignore it):
+  // there the page is cross-origin isolated, and trains on threads, as served by lstm studio.
+  if (!files.has('_headers')) files.set('_headers', `/*\n${Object.entries(SECURITY_HEADERS).map(([k, v]) => `  ${k}: ${v}\n`).join('')}`);
   // 1) The mark first, listing the old files too: a run cut short leaves a folder it may finish.
   const mark = (names: string[]) => JSON.stringify({ format: 'lstm-studio', files: [...new Set(names)].sort() }) + '\n';
   const markPath = join(dir, STUDIO_MARK);
