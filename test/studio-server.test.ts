@@ -455,7 +455,7 @@ describe('lstm studio in the help', () => {
     const r = lstm(['studio', '--help']);
     expect(r.code).toBe(0);
     for (const flag of ['--port', '--host', '--open', '--out']) expect(r.stdout).toContain(flag);
-    expect(r.stdout).toContain('Cross-Origin-Opener-Policy: same-origin');
+    expect(r.stdout).toContain('Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy:\nrequire-corp');
     expect(r.stdout).toMatch(/Examples:\n\s+\$ lstm studio/);
   });
 });

@@ -14,8 +14,10 @@ export function registerStudio(program: Command): void {
     .option('--open', 'open the page in the system\'s browser')
     .option('--out <dir>', 'instead of serving, write the studio as static files to a new or empty folder (or one it wrote before), for any static web host')
     .addHelpText('after', `
-For threads, a static host must send Cross-Origin-Opener-Policy: same-origin and
-Cross-Origin-Embedder-Policy: require-corp with every file; without them the page trains on one thread.
+The page is cross-origin isolated, so the engine trains on threads. For that, a static host
+(--out) must send Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy:
+require-corp with every file (--out writes them in a _headers file, which Netlify and Cloudflare
+Pages read); without them the page trains on one thread.
 
 Examples:
   $ lstm studio                                  # the bundled corpus
