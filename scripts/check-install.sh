@@ -17,7 +17,7 @@ fail() { echo "check-install: FAILED: $*" >&2; exit 1; }
 npm pack --pack-destination "$work" >"$work/pack.log" 2>&1 || { cat "$work/pack.log" >&2; fail "npm pack"; }
 tgz=$(ls "$work"/lstm-*.tgz)
 tar -tzf "$tgz" > "$work/contents"
-for f in package/dist/cli/main.js package/dist/index.js package/dist/index.d.ts package/bin/lstm.js package/corpora/default.txt package/LICENSE package/README.md; do
+for f in package/dist/cli/main.js package/dist/index.js package/dist/index.d.ts package/dist/browser.js package/dist/browser.d.ts package/dist/lstm.browser.js package/bin/lstm.js package/corpora/default.txt package/LICENSE package/README.md; do
   grep -qx "$f" "$work/contents" || fail "the tarball lacks $f"
 done
 if grep -E '^package/(test|\.ci|src)/|^package/dist/bench/' "$work/contents"; then fail "the tarball ships the files above, which a user does not need"; fi

@@ -64,7 +64,7 @@ export class OutOfMemoryError extends UserError {
 /** Whether `e` is the engine refusing memory for an array or a buffer of a valid length (an
  *  invalid length is a bug, and says "Invalid …"). */
 export function isMemoryRefusal(e: unknown): boolean {
-  return (e instanceof RangeError && e.message === 'Array buffer allocation failed') || (e as NodeJS.ErrnoException | null)?.code === 'ERR_MEMORY_ALLOCATION_FAILED';
+  return (e instanceof RangeError && e.message === 'Array buffer allocation failed') || (e as { code?: unknown } | null)?.code === 'ERR_MEMORY_ALLOCATION_FAILED';
 }
 
 /** The one line for memory the system would not give, with the size where it is known. */
@@ -93,10 +93,10 @@ export function finiteOutput(x: number, what: string): number {
  *  number, as a shell reports a process the signal ended: 130 (SIGINT), 129 (SIGHUP), 143 (SIGTERM). */
 export class Interrupted extends Error {
   readonly exitCode: number;
-  constructor(readonly signal: NodeJS.Signals = 'SIGINT') {
+  constructor(readonly signal: string = 'SIGINT') {
     super(`interrupted by ${signal}`);
     this.exitCode = 128 + (SIGNAL_NUMBERS[signal] ?? 2);
   }
 }
 
-const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+const SIGNAL_NUMBERS: Partial<Record<string, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };

@@ -6,6 +6,9 @@
 //   const trained = await train({ hidden: 64, steps: 500, save: false }, 'notes.txt', { onEvent, signal });
 //   for await (const ch of sample(trained, { length: 200, temperature: 0.8 })) process.stdout.write(ch);
 
+// The engine core runs on Node's platform (src/platform/platform.ts), installed on import.
+import './platform/node.js';
+
 // Training: settings and a corpus in, a model, its history and typed events out.
 export {
   train, TRAIN_DEFAULTS, TrainSpecSchema,

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import '../platform/node.js'; // the engine core's platform (src/platform/platform.ts)
 import { BACKENDS, isBackend, type BackendName } from '../nn/backend.js';
 import { PACKAGE_ROOT } from '../io/corpus.js';
 import type { BenchConfig } from './engine.js';

@@ -1,6 +1,7 @@
 // Training and sampling throughput of the engine itself, on tinyshakespeare-like data.
 // Shared by `npm run bench` (src/bench/run.ts).
 
+import '../platform/node.js'; // the engine core's platform (src/platform/platform.ts)
 import { ReferenceKernels, type Kernels } from '../nn/kernels.js';
 import { Model, type CellType } from '../nn/model.js';
 import { Rng } from '../nn/rng.js';

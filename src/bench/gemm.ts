@@ -12,6 +12,7 @@
 //   dHd    NT  dLogits·Wdᵀ   M=2048, K=V,    N=H
 // --fma needs `node --experimental-wasm-relaxed-simd`.
 
+import '../platform/node.js'; // the engine core's platform (src/platform/platform.ts)
 import { ReferenceKernels, type Kernels } from '../nn/kernels.js';
 import { WasmKernels, type WasmKernelsOptions } from '../nn/wasm/kernels.js';
 

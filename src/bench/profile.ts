@@ -64,6 +64,7 @@ function timed(inner: Kernels, timer: Timer, phase: () => string): Kernels {
     name: inner.name,
     dtype: inner.dtype,
     alloc: (n) => inner.alloc(n),
+    close: () => inner.close(),
     gemm(tA, tB, M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, acc): void {
       const t = performance.now();
       inner.gemm(tA, tB, M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, acc);

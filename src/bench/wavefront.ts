@@ -15,6 +15,7 @@
 // the second side's worker.
 
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import '../platform/node.js'; // the engine core's platform (src/platform/platform.ts)
 import { WasmKernels } from '../nn/wasm/kernels.js';
 import { Rng } from '../nn/rng.js';
 import type { FloatArray, PackedMatrix } from '../nn/kernels.js';

@@ -18,7 +18,7 @@ import { describeChars, listChars } from '../data/text.js';
 import { encodeUtf8 } from '../data/utf8.js';
 import { EVAL_CHUNK, Evaluator } from '../train/evaluate.js';
 import { loadModel } from '../io/load.js';
-import { EVAL_NGRAM, fitForCheckpoint } from '../ngram/reference.js';
+import { EVAL_NGRAM, fitForCheckpoint } from '../ngram/checkpoint-text.js';
 import { printable } from '../ui/format.js';
 
 export const EvalOptionsSchema = z.object({

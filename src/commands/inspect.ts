@@ -13,7 +13,7 @@ import { num, parseOptions } from '../cli/options.js';
 import type { Ui } from '../ui/ui.js';
 import { DEFAULT_CORPUS, loadCorpus } from '../io/corpus.js';
 import { describeChar, describeChars, Vocab } from '../data/text.js';
-import { freshModel, gradientProfile, scaleRecurrent, toFloat64, type GradientProfile } from '../inspect/gradients.js';
+import { corpusSlice, freshModel, gradientProfile, scaleRecurrent, toFloat64, type GradientProfile } from '../inspect/gradients.js';
 import {
   chartSeries, explain, formatTable, perStep, PLOT_QUANTITIES, sci, summarize, toCsv, toJson, type InspectedModel,
 } from '../inspect/report.js';
@@ -81,22 +81,8 @@ interface TextChoice {
   from: string;
 }
 
-/**
- * A slice of a training corpus: from its held-out tail (the last valFrac, which training never
- * saw) the first whole line long enough, cut to its last n characters, so that the target is a
- * line's last character; failing that, the last n characters of the corpus.
- */
-export function corpusSlice(text: string, n: number, valFrac: number): string[] {
-  const cps = [...text];
-  const start = Math.floor(cps.length * (1 - valFrac));
-  let lineStart = -1;
-  for (let i = Math.max(0, start - 1); i < cps.length; i++) {
-    if (cps[i] !== '\n') continue;
-    if (lineStart >= 0 && i - lineStart >= n) return cps.slice(i - n, i);
-    lineStart = i + 1;
-  }
-  return cps.slice(Math.max(0, cps.length - n));
-}
+// corpusSlice lives beside the gradient profiles (the studio's gradient view picks its text with it).
+export { corpusSlice };
 
 async function chooseText(o: z.infer<typeof InspectOptionsSchema>, ck: Loaded | null, ui: Ui): Promise<TextChoice> {
   const n = (o.length ?? INSPECT_DEFAULTS.length) + 1;

@@ -21,7 +21,7 @@ import { Rng } from '../nn/rng.js';
 import type { Ui } from '../ui/ui.js';
 import { extractFeatures, type Feature } from '../visualize/features.js';
 import { QUANTITIES, SIGMOID_GATES, record, unitSeries, type Recording } from '../visualize/record.js';
-import { categoryMeans, describeSaturation, saturation, scoreFeature, strengthOf, strongestUnit, type FeatureScores, type GateSaturation, type UnitScore } from '../visualize/score.js';
+import { categoryMeans, describeSaturation, formatScore, saturation, scoreFeature, strengthOf, strongestUnit, unitLabel, type FeatureScores, type GateSaturation, type UnitScore } from '../visualize/score.js';
 import { colourText, legend, scatter, toUnit } from '../visualize/terminal.js';
 import { renderPage, saturationSvg, type PageEntry } from '../visualize/html.js';
 import { ngramComparison, type NgramComparison } from '../visualize/vs-ngram.js';
@@ -199,13 +199,8 @@ function pickUnit(rec: Recording, features: FeatureScores[], o: VisualizeOptions
   return make(best.s.layer, best.s.unit, best.s.quantity, `the unit that tracks ${best.f.feature.name} best (${formatScore(best.f.feature, best.s.score)})`);
 }
 
-export function formatScore(f: Feature, score: number): string {
-  return f.kind === 'numeric' ? `r = ${score >= 0 ? '+' : '−'}${Math.abs(score).toFixed(2)}` : `η² = ${score.toFixed(2)}`;
-}
-
-export function unitLabel(s: { layer: number; unit: number; quantity: string }): string {
-  return `layer ${s.layer + 1} · unit ${s.unit} · ${s.quantity}`;
-}
+// formatScore and unitLabel live beside the scores (the studio's views print them too).
+export { formatScore, unitLabel };
 
 function shownName(q: string): string {
   return q === 'c' ? 'tanh(c)' : q;

@@ -104,6 +104,23 @@ export function gradientProfile(model: Model, ids: Int32Array, layer: number): G
   return { steps: T, gradH, gradC, jacobian, paramGradNorm: norm(model.grads, 0, model.grads.length), loss };
 }
 
+/**
+ * A slice of a training corpus: from its held-out tail (the last valFrac, which training never
+ * saw) the first whole line long enough, cut to its last n characters, so that the target is a
+ * line's last character; failing that, the last n characters of the corpus.
+ */
+export function corpusSlice(text: string, n: number, valFrac: number): string[] {
+  const cps = [...text];
+  const start = Math.floor(cps.length * (1 - valFrac));
+  let lineStart = -1;
+  for (let i = Math.max(0, start - 1); i < cps.length; i++) {
+    if (cps[i] !== '\n') continue;
+    if (lineStart >= 0 && i - lineStart >= n) return cps.slice(i - n, i);
+    lineStart = i + 1;
+  }
+  return cps.slice(Math.max(0, cps.length - n));
+}
+
 /** A freshly initialised float64 model, exactly as `lstm train` initialises one with this seed. */
 export function freshModel(config: ModelConfig, seed: number, forgetBias: number): Model {
   return new Model(config, new ReferenceKernels('f64')).init(new Rng(seed), { forgetBias });

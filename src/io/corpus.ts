@@ -1,7 +1,6 @@
 // Reading a training or evaluation text: a file, standard input ("-"), or the bundled default
 // corpus. Every way it can be wrong is one line naming the file.
 
-import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,7 +9,9 @@ import { UserError } from '../errors.js';
 import { parseArgument } from '../schema.js';
 import { isRegularFile, MAX_CORPUS_BYTES, MAX_STRING_BYTES, readFileOrExplain, readStreamOrExplain } from './files.js';
 import { decodeUtf8 } from '../data/text.js';
-import { scanUtf8, type Utf8Text } from '../data/utf8.js';
+import { corpusFromBytes, corpusFromText, fingerprint, type CorpusText } from '../data/corpus-text.js';
+
+export type { CorpusText };
 
 /** The package's own folder (this file sits in src/io/ or dist/io/, two levels below it). */
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -42,26 +43,13 @@ export async function loadCorpus(source: string | undefined, what = 'corpus'): P
 }
 
 /** A corpus checked and measured but not decoded: encodeUtf8 turns it into ids. */
-export interface CorpusText {
-  /** As the user named it: a path, "-", or "default". */
-  source: string;
-  /** How errors name it: "corpus FILE", "standard input", …. */
-  label: string;
-  sha256: string;
-  utf8: Utf8Text;
-  /** Characters (code points), a byte order mark left out. */
-  chars: number;
-}
-
 /** Read a corpus for training or evaluation: the same checks and errors as loadCorpus, in two
  *  fast passes over the bytes instead of a string as long as the text. */
 export async function readCorpus(source: string | undefined, what = 'corpus'): Promise<CorpusText> {
   checkSource(source, what);
   const raw = await readSource(source, what, MAX_CORPUS_BYTES);
   const { bytes, label } = raw;
-  const utf8 = scanUtf8(bytes, label);
-  if (utf8.length === 0) throw new UserError(`${label} is empty`);
-  return { source: raw.source, label, sha256: sha256Of(bytes), utf8, chars: utf8.length };
+  return corpusFromBytes(bytes, raw.source, label);
 }
 
 /** A corpus's name, as the library is given it: a file, '-', 'default' or undefined. */
@@ -103,7 +91,7 @@ function isUserFile(path: string): boolean {
 }
 
 function sha256Of(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return fingerprint(bytes);
 }
 
 function readBytes(path: string, label: string, limit: number): Buffer {
@@ -114,11 +102,7 @@ function readBytes(path: string, label: string, limit: number): Buffer {
 export function corpusFromString(text: string, source = 'text'): CorpusText {
   parseArgument(z.string(), text, 'text');
   parseArgument(z.string().min(1), source, 'corpus name');
-  const bytes = Buffer.from(text, 'utf8');
-  const label = `corpus ${source}`;
-  const utf8 = scanUtf8(bytes, label);
-  if (utf8.length === 0) throw new UserError(`${label} is empty`);
-  return { source, label, sha256: sha256Of(bytes), utf8, chars: utf8.length };
+  return corpusFromText(text, source);
 }
 
 /**

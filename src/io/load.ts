@@ -3,8 +3,9 @@
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { BACKENDS, createKernels, isBackend, type BackendName } from '../nn/backend.js';
-import { loadTensors, parseCheckpoint, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
+import { BACKENDS, type BackendName } from '../nn/backend.js';
+import { modelFromCheckpoint } from './checkpoint-model.js';
+import { parseCheckpoint, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { checkOutputFile } from './files.js';
 import { UserError } from '../errors.js';
 import { kindOf, parseArgument } from '../schema.js';
@@ -87,20 +88,8 @@ export function loadModel(path: string | undefined, backend?: BackendName, dir?:
   const p = path ?? latestCheckpoint(dir);
   const ck = readCheckpoint(p);
   const threads = typeof threadsFor === 'number' ? threadsFor : threadsFor(ck);
-  // The backend the model was trained on (wasm-fma too: its user chose the speed), or wasm
-  // for a name this lstm does not have, or where this engine cannot run wasm-fma (reading a
-  // model needs no particular rounding; training on does, and lstm train says so).
-  const trainedOn = isBackend(ck.train.backend) ? ck.train.backend : 'wasm';
-  let kernels;
-  try {
-    kernels = createKernels(backend ?? trainedOn, threads);
-  } catch (e) {
-    if (backend !== undefined || trainedOn !== 'wasm-fma' || !(e instanceof UserError)) throw e;
-    kernels = createKernels('wasm', threads);
-  }
-  const model = new Model(ck.model, kernels);
-  loadTensors(model, ck.tensors, p);
-  return { path: p, ck, model, vocab: new Vocab(ck.vocab) };
+  const { model, vocab } = modelFromCheckpoint(ck, p, backend, threads);
+  return { path: p, ck, model, vocab };
 }
 
 /**

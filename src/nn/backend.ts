@@ -8,13 +8,12 @@
 // choice on each CPU (fused, or a multiply and an add), so a run repeats bit for bit on one
 // machine — with any number of threads — but not necessarily on another.
 
-import { availableParallelism } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
 import { UserError } from '../errors.js';
 import { ReferenceKernels, type Kernels } from './kernels.js';
-import { WasmKernels } from './wasm/kernels.js';
+import { sharedMemoryAvailable, WasmKernels, type WasmKernelsOptions } from './wasm/kernels.js';
 import { ModuleBuilder } from './wasm/emitter.js';
 import { relaxedSimdSupported } from './wasm/runtime.js';
+import { platform } from '../platform/platform.js';
 
 export const BACKENDS = ['wasm', 'wasm-fma', 'js'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -23,19 +22,41 @@ export function isBackend(name: string): name is BackendName {
   return (BACKENDS as readonly string[]).includes(name);
 }
 
-/** Threads for training by default: both cores of a 2-core machine, never more than 2. */
+/** Threads for training by default: both cores of a 2-core machine, never more than 2; one
+ *  where memory cannot be shared between threads (a page that is not cross-origin isolated). */
 export function defaultThreads(): number {
-  return Math.min(2, availableParallelism());
+  return sharedMemoryAvailable() ? Math.min(2, platform().cores()) : 1;
 }
 
-export function createKernels(name: BackendName, threads = 1): Kernels {
-  if (name === 'js') return new ReferenceKernels('f32');
+/**
+ * Kernels of a backend on `threads` threads. `bytes`: the memory they will need (nn/budget.ts's
+ * kernelBytes), made up front where the wasm memory cannot be shared (and so cannot grow once
+ * in use); where it can, it grows as needed and `bytes` is not used.
+ */
+export function createKernels(name: BackendName, threads = 1, bytes?: number): Kernels {
+  const opts = wasmOptions(name, threads, bytes);
+  return opts ? WasmKernels.createSync(opts) : new ReferenceKernels('f32');
+}
+
+/** createKernels, compiling asynchronously and with the worker threads ready before it
+ *  resolves (WasmKernels.create): what a page uses (a browser starts a worker only once the
+ *  thread that made it lets its event loop run). The same kernels, the same bits. */
+export async function createKernelsAsync(name: BackendName, threads = 1, bytes?: number): Promise<Kernels> {
+  const opts = wasmOptions(name, threads, bytes);
+  return opts ? WasmKernels.create(opts) : new ReferenceKernels('f32');
+}
+
+/** The options of a wasm backend's kernels, or null for the js backend. */
+function wasmOptions(name: BackendName, threads: number, bytes: number | undefined): WasmKernelsOptions | null {
+  if (name === 'js') return null;
   const t = Math.max(1, Math.floor(threads));
-  if (name === 'wasm') return WasmKernels.createSync({ threads: t });
+  const memory = sharedMemoryAvailable() ? {} : { shared: false, initialBytes: bytes };
+  if (name === 'wasm') return { threads: t, ...memory };
   if (!enableRelaxedSimd()) {
-    throw new UserError(`the wasm-fma backend needs WebAssembly relaxed SIMD, which this engine (Node ${process.versions.node}, V8 ${process.versions.v8}) does not accept even with --experimental-wasm-relaxed-simd; use the wasm backend`);
+    const p = platform(), flag = p.relaxedSimdFlag;
+    throw new UserError(`the wasm-fma backend needs WebAssembly relaxed SIMD, which this engine (${p.engine}) does not accept${flag ? ` even with ${flag.name}` : ''}; use the wasm backend`);
   }
-  return WasmKernels.createSync({ threads: t, fma: true });
+  return { threads: t, fma: true, ...memory };
 }
 
 /** A module of one function that uses f32x4.relaxed_madd: valid where relaxed SIMD is. */
@@ -49,8 +70,8 @@ let relaxed: boolean | null = null;
 
 /**
  * Makes relaxed SIMD available if it is not already, and says whether it now is. Node 20
- * compiles it only behind V8's --experimental-wasm-relaxed-simd; setting that flag at run
- * time works as long as it happens before the module that uses it is compiled (V8 reads the
+ * compiles it only behind V8's --experimental-wasm-relaxed-simd (the platform's
+ * relaxedSimdFlag); setting that flag at run time works as long as it happens before the module that uses it is compiled (V8 reads the
  * flags when it compiles a module). Flags are per process, so the worker thread of
  * threads: 2 — which only instantiates the module compiled here — is covered too. Newer
  * engines accept relaxed SIMD without the flag; then no flag is touched. Done once.
@@ -58,7 +79,7 @@ let relaxed: boolean | null = null;
 export function enableRelaxedSimd(): boolean {
   if (relaxed !== null) return relaxed;
   const probe = relaxedProbe();
-  if (!relaxedSimdSupported(probe)) setFlagsFromString('--experimental-wasm-relaxed-simd');
+  if (!relaxedSimdSupported(probe)) platform().relaxedSimdFlag?.set();
   relaxed = relaxedSimdSupported(probe);
   return relaxed;
 }

@@ -7,13 +7,12 @@
 // Legend: L layers, H hidden units, G gate width (4H lstm, 3H gru and lstm-nofg, H rnn),
 // V vocabulary, B batch streams, T steps per chunk, P parameters.
 
-import { constants as bufferConstants } from 'node:buffer';
-import { totalmem } from 'node:os';
 import { BudgetError } from '../errors.js';
+import { MAX_STRING_LENGTH, platform } from '../platform/platform.js';
 import { gateWidth, hasCellState, type ModelConfig } from './model.js';
 
 /** The longest JSON text V8 can build (about 512 MiB), hence the largest checkpoint. */
-export const MAX_CHECKPOINT_CHARS = bufferConstants.MAX_STRING_LENGTH;
+export const MAX_CHECKPOINT_CHARS = MAX_STRING_LENGTH;
 
 /** WebAssembly memory is addressed with 32 bits: the wasm backends hold everything in 4 GiB. */
 const WASM_BYTES = 2 ** 32;
@@ -65,10 +64,21 @@ export function activationCount(c: ModelConfig, B: number, T: number): number {
   return T * B * (L * (3 * gateWidth(c.cell, H) + 6 * H) + V);
 }
 
+/**
+ * The wasm memory to make up front for a memory that cannot grow once in use (one not shared:
+ * see WasmKernelsOptions.shared): a run's trainingBytes, or with null a model's weights and
+ * their gradients (sampling, evaluation), with a quarter and 32 MiB to spare for the
+ * kernels' scratch, evaluation and the graphs of samples drawn on the way.
+ */
+export function kernelBytes(c: ModelConfig, run: { batch: number; seqLen: number; optimizer: string; momentum: number } | null): number {
+  const bytes = run ? trainingBytes(c, run.batch, run.seqLen, optimizerBuffers(run.optimizer, run.momentum)) : 4 * 2 * paramCount(c);
+  return Math.min(WASM_BYTES, Math.ceil(bytes * 1.25) + 32 * 2 ** 20);
+}
+
 /** The memory a backend can use: 4 GiB for wasm (its memory is 32-bit), and at most three
  *  quarters of the machine's either way. */
 export function memoryLimit(backend: string): number {
-  const machine = Math.floor(totalmem() * 0.75);
+  const machine = Math.floor(platform().totalMemory() * 0.75);
   return backend.startsWith('wasm') ? Math.min(WASM_BYTES, machine) : machine;
 }
 

@@ -1,7 +1,6 @@
 // Generating text from a model one character at a time: warm the state on a prime, then
 // repeatedly sample the next character and feed it back in.
 
-import { constants } from 'node:buffer';
 import { z } from 'zod';
 import { Graph } from './graph.js';
 import { RecurrentState, type Model } from './model.js';
@@ -11,6 +10,7 @@ import { kindOf, num, parseArgument } from '../schema.js';
 import { Sampler, type SampleOptions } from './sampler.js';
 import { describeChars, type Vocab } from '../data/text.js';
 import { checkPair, modelArgument } from './model-argument.js';
+import { MAX_STRING_LENGTH } from '../platform/platform.js';
 
 /** The most characters a warm-up writes. It stops at the model's first line break; one that has
  *  written this many without one will not start a line soon, and more warm-up would only cost
@@ -23,7 +23,7 @@ export const MAX_SAMPLES = 4096;
 /** The most text generateMany keeps at once, all samples together: a character may take two
  *  UTF-16 units and up to 6 characters escaped in JSON (\u001b), within the longest string V8
  *  builds (what `lstm sample --json` prints as one string). */
-export const MAX_TEXT_LENGTH = Math.floor(constants.MAX_STRING_LENGTH / 12);
+export const MAX_TEXT_LENGTH = Math.floor(MAX_STRING_LENGTH / 12);
 
 /** The rule of each setting of a sample, one for the library (sample, Generator, generateMany)
  *  and `lstm sample`'s flags (src/commands/sample.ts) alike. */

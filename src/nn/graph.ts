@@ -37,6 +37,16 @@ import type { Rng } from './rng.js';
  */
 export type BackwardObserver = (layer: number, t: number, dh: FloatArray, dcNext: FloatArray | null) => void;
 
+/**
+ * Called during forward at every layer l and step t, just before the cell's non-linearity, with
+ * the B rows of that step's pre-activations: pre[off …] holds B·G numbers (lstm [i f g o],
+ * lstm-nofg [i g o], gru its input part W_ih·x + b_ih [r z n], rnn B·H: W_ih·x + W_hh·h + b);
+ * for gru, hidden[hOff …] holds W_hh·h + b_hh [r z n] (else null). What the studio's one-step
+ * view shows: the kernels overwrite these with the activations. Read them; do not keep or
+ * change them.
+ */
+export type PreActivationObserver = (layer: number, t: number, pre: FloatArray, off: number, hidden: FloatArray | null, hOff: number) => void;
+
 export interface GraphOptions {
   /** Allocate the buffers backward needs. */
   train: boolean;
@@ -48,6 +58,9 @@ export interface GraphOptions {
    *  weights by every Graph that uses them, when it is made: they do not follow changes of
    *  the weights made later. */
   packWeights?: boolean;
+  /** Inference: see every step's pre-activations (the fused one-row LSTM step, which keeps
+   *  them inside the kernel, is then not used; the same bits). Unset in training. */
+  observePre?: PreActivationObserver;
 }
 
 /** Packed copies of weights, by parameter array, then by what is packed where, and how. */
@@ -112,6 +125,7 @@ export class Graph {
 
   private tokens: Int32Array | null = null;
   private trainingPass = false;
+  private readonly observePre: PreActivationObserver | null;
 
   constructor(readonly model: Model, B: number, T: number, opts: GraphOptions) {
     const { cell, hidden: H, layers: L, vocabSize: V } = model.config;
@@ -126,6 +140,7 @@ export class Graph {
     this.lstm = hasCellState(cell);
     this.forget = cell === 'lstm';
     this.dropout = opts.dropout ?? 0;
+    this.observePre = opts.observePre ?? null;
     if (!(this.dropout >= 0 && this.dropout < 1)) throw new Error(`dropout must be in [0, 1), got ${this.dropout}`);
     const N = this.N, G = this.G;
     const each = (n: number, when = true) => Array.from({ length: L }, () => (when ? k.alloc(n) : k.alloc(0)));
@@ -147,7 +162,7 @@ export class Graph {
       for (let l = 0; l < L; l++) {
         const lt = layout.layers[l];
         // one row, one step of an LSTM (sampling): a layer's products and gates as one job
-        const row = this.lstm && B === 1 && T === 1 && k.packLstmRow && k.repackLstmRow && k.lstmRow
+        const row = this.lstm && B === 1 && T === 1 && !this.observePre && k.packLstmRow && k.repackLstmRow && k.lstmRow
           ? cachedCopy(P, `lstm row ${lt.w_hh.offset}`, () => k.packLstmRow!(H, l > 0 ? H : 0, G / H, P, lt.w_ih.offset, lt.w_hh.offset), (w) => k.repackLstmRow!(w))
           : null;
         this.packedRow.push(row);
@@ -222,6 +237,7 @@ export class Graph {
       // 2) The recurrence, one step at a time.
       hs.set(state.h[l], 0);
       if (this.lstm) this.cs[l].set(state.c![l], 0);
+      const see = this.observePre;
       for (let t = 0; t < T; t++) {
         const hPrev = t * BH, hNext = (t + 1) * BH, g = t * B * G;
         switch (cell) {
@@ -232,17 +248,20 @@ export class Graph {
               break;
             }
             this.product(this.packedHh[l], B, G, H, hs, hPrev, H, P, lt.w_hh.offset, G, pre, g, G, true);
+            if (see) see(l, t, pre, g, null, 0);
             k.lstmForward(B, H, this.forget, pre, g, this.cs[l], hPrev, this.cs[l], hNext, this.tc[l], t * BH, hs, hNext);
             break;
           case 'gru': {
             const hg = this.hg[l];
             this.product(this.packedHh[l], B, G, H, hs, hPrev, H, P, lt.w_hh.offset, G, hg, g, G, false);
             k.addBias(B, G, P, lt.b_hh!.offset, hg, g);
+            if (see) see(l, t, pre, g, hg, g);
             k.gruForward(B, H, pre, g, hg, g, hs, hPrev, hs, hNext);
             break;
           }
           case 'rnn':
             this.product(this.packedHh[l], B, H, H, hs, hPrev, H, P, lt.w_hh.offset, H, hs, hNext, H, true);
+            if (see) see(l, t, hs, hNext, null, 0);
             k.tanhForward(BH, hs, hNext);
             break;
         }

@@ -23,6 +23,11 @@ export interface Kernels {
    *  hands out views of its own memory). Called at set-up, never in the per-step loop. */
   alloc(n: number): FloatArray;
 
+  /** Ends the kernels' lifetime: their threads stop and nothing of theirs (a WebAssembly
+   *  backend's memory) is held but by the caller's arrays, so it goes when they go. The
+   *  kernels still work after it, on one thread; it may be called twice. */
+  close(): void;
+
   /**
    * C[M×N] = (accumulate ? C : 0) + op(A)·op(B), where op(A) is M×K and op(B) is K×N.
    * op(X) = X when not transposed, else Xᵀ (then X is stored K×M, resp. N×K).
@@ -184,6 +189,8 @@ export class ReferenceKernels implements Kernels {
   constructor(readonly dtype: DType = 'f32') {
     this.name = `reference-${dtype}`;
   }
+
+  close(): void {} // nothing to release: plain arrays
 
   alloc(n: number): FloatArray {
     try {

@@ -2,7 +2,7 @@
 // prints), the summary, the history and the result. Types only: the plan (plan.ts), the loop
 // (loop.ts) and the Node adapter (run.ts) share them, and none of them needs anything to run.
 
-import type { Checkpoint, Schedule, TrainSettings } from '../io/checkpoint.js';
+import type { Checkpoint, Schedule, TrainSettings } from '../io/checkpoint-codec.js';
 import type { Vocab } from '../data/text.js';
 import type { Model, ModelConfig } from '../nn/model.js';
 

@@ -8,13 +8,14 @@
 // start, 3) saving, 4) the loop: step, evaluate, sample, save, stop early or on the signal,
 // 5) the end: the last evaluation and saves, the summary.
 
-import { createKernels, defaultThreads, type BackendName } from '../nn/backend.js';
+import { createKernels, createKernelsAsync, defaultThreads, type BackendName } from '../nn/backend.js';
+import type { Kernels } from '../nn/kernels.js';
 import {
   decodeF32, decodeFiniteF32, encodeArrays, encodeF32, loadTensors, tensorsOf,
   type Checkpoint, type Schedule, type TrainSettings, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
-} from '../io/checkpoint.js';
+} from '../io/checkpoint-codec.js';
 import { SettingsError, settingName, UserError } from '../errors.js';
-import { checkTrainingBudget } from '../nn/budget.js';
+import { checkTrainingBudget, kernelBytes } from '../nn/budget.js';
 import type { Vocab } from '../data/text.js';
 import type { Ids } from '../data/utf8.js';
 import { Generator } from '../nn/generate.js';
@@ -71,12 +72,36 @@ export interface LoopHooks {
  * default where the plan asks for none.
  */
 export function buildRun(plan: RunPlan): RunParts {
-  const { config, settings, from } = plan;
+  checkRun(plan);
+  return buildOn(plan, createKernels(...kernelsFor(plan)));
+}
+
+/** buildRun with the kernels made asynchronously (createKernelsAsync: compiled off the thread,
+ *  the worker threads ready before the first step): a page's. The same parts and bits. */
+export async function buildRunAsync(plan: RunPlan): Promise<RunParts> {
+  checkRun(plan);
+  return buildOn(plan, await createKernelsAsync(...kernelsFor(plan)));
+}
+
+/** Whether the run fits: memory, and the checkpoint format. */
+function checkRun(plan: RunPlan): void {
+  const { config, settings } = plan;
   checkTrainingBudget(config, {
     batch: settings.batchSize, seqLen: settings.seqLen, steps: plan.budgetSteps, optimizer: settings.optimizer,
     momentum: settings.momentum, backend: settings.backend,
   });
-  const kernels = createKernels(settings.backend as BackendName, plan.threads ?? defaultThreads());
+}
+
+/** The backend, threads and memory of a plan's kernels. */
+function kernelsFor(plan: RunPlan): [BackendName, number, number] {
+  const { config, settings } = plan;
+  return [settings.backend as BackendName, plan.threads ?? defaultThreads(), kernelBytes(config, {
+    batch: settings.batchSize, seqLen: settings.seqLen, optimizer: settings.optimizer, momentum: settings.momentum,
+  })];
+}
+
+function buildOn(plan: RunPlan, kernels: Kernels): RunParts {
+  const { config, settings, from } = plan;
   const model = new Model(config, kernels);
   const rng = new Rng(settings.seed);
   if (from) loadTensors(model, from.checkpoint.tensors, from.path);

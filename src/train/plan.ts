@@ -11,7 +11,7 @@
 
 import { z } from 'zod';
 import { BACKENDS, isBackend } from '../nn/backend.js';
-import type { Checkpoint, Schedule, TrainSettings } from '../io/checkpoint.js';
+import type { Checkpoint, Schedule, TrainSettings } from '../io/checkpoint-codec.js';
 import { SettingsError, settingName, UserError } from '../errors.js';
 import { num } from '../schema.js';
 import { Vocab, describeChars } from '../data/text.js';

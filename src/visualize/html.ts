@@ -11,7 +11,8 @@
 // The script builds one span per character once; recolouring a unit sets T background colours
 // from a 255-entry palette.
 
-import { createHash } from 'node:crypto';
+import { encodeBase64 } from '../data/base64.js';
+import { sha256 } from '../data/sha256.js';
 import { rgb } from './terminal.js';
 
 export interface PageEntry {
@@ -156,9 +157,9 @@ export function renderPage(p: PageInput): string {
     topP: Array.from(p.topP, (x) => Math.round(x * 1000) / 1000),
     selected: p.selected,
     entries: p.entries.map((e) => ({ label: e.label, note: e.note, strength: Math.round(e.strength * 1000) / 1000, valueName: e.valueName, gate: e.gate })),
-    values: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+    values: encodeBase64(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
   };
-  const scriptHash = createHash('sha256').update(SCRIPT).digest('base64');
+  const scriptHash = encodeBase64(sha256(new TextEncoder().encode(SCRIPT)));
   const [lr, lg, lb] = rgb(-1), [hr, hg, hb] = rgb(1);
   const features = p.features.map((f) => `<div><h2>${escapeHtml(f.name)} <small style="font-weight:400;color:#5b6475">${escapeHtml(f.description)}</small></h2>` +
     `<table class="f"><tr><th>unit</th><th>score</th></tr>${f.rows.map((r) => `<tr data-entry="${r.entry}"><td>${escapeHtml(r.label)}</td><td>${escapeHtml(r.score)}</td></tr>`).join('')}</table></div>`).join('');

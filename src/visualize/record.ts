@@ -100,7 +100,8 @@ export function record(model: Model, ids: Int32Array, start = -1, K = 5, chunk =
   return { cell, T, H, L, K, layers, top, topP, logProb };
 }
 
-function logSoftmax(logits: ArrayLike<number>, off: number, V: number, out: Float64Array): void {
+/** out = log softmax(logits[off … off+V)), in float64. */
+export function logSoftmax(logits: ArrayLike<number>, off: number, V: number, out: Float64Array): void {
   let max = -Infinity;
   for (let j = 0; j < V; j++) max = Math.max(max, logits[off + j]);
   let sum = 0;
@@ -110,7 +111,7 @@ function logSoftmax(logits: ArrayLike<number>, off: number, V: number, out: Floa
 }
 
 /** The K largest of probs (ties: lower index first), written at off. */
-function topK(probs: Float64Array, K: number, ids: Int32Array, ps: Float32Array, off: number): void {
+export function topK(probs: Float64Array, K: number, ids: Int32Array, ps: Float32Array, off: number): void {
   for (let k = 0; k < K; k++) { ids[off + k] = -1; ps[off + k] = -1; }
   for (let j = 0; j < probs.length; j++) {
     const p = probs[j];

@@ -37,6 +37,16 @@ export function scoreFeature(rec: Recording, f: Feature): FeatureScores {
   return { feature: f, ranked };
 }
 
+/** A score as `lstm visualize` prints it: "r = +0.93" (numeric) or "η² = 0.41" (categorical). */
+export function formatScore(f: Feature, score: number): string {
+  return f.kind === 'numeric' ? `r = ${score >= 0 ? '+' : '−'}${Math.abs(score).toFixed(2)}` : `η² = ${score.toFixed(2)}`;
+}
+
+/** "layer 1 · unit 37 · c": layers 1-based, as the CLI names them. */
+export function unitLabel(s: { layer: number; unit: number; quantity: string }): string {
+  return `layer ${s.layer + 1} · unit ${s.unit} · ${s.quantity}`;
+}
+
 /** How strongly a unit tracks a feature, on one scale for both kinds: |r|, or η (√η²). */
 export function strengthOf(f: Feature, score: number): number {
   return f.kind === 'numeric' ? Math.abs(score) : Math.sqrt(score);

@@ -7,7 +7,7 @@
 // must still be there unchanged (same SHA-256), or the comparison would be unfair.
 
 import type { Loaded } from '../io/load.js';
-import { fitForCheckpoint, type NgramAsker } from '../ngram/reference.js';
+import { fitForCheckpoint, type NgramAsker } from '../ngram/checkpoint-text.js';
 import type { Recording } from './record.js';
 
 const VS_NGRAM: NgramAsker = { needs: "--quantity vs-ngram compares with an n-gram fitted on the model's training text" };

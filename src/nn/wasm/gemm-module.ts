@@ -54,9 +54,11 @@ export interface GemmModuleOptions {
   mc?: number;
   /** Depth of each K block (256 by default). */
   kc?: number;
-  /** Initial and maximum size of the imported shared memory, in 64 KiB pages. */
+  /** Initial and maximum size of the imported memory, in 64 KiB pages. */
   minPages?: number;
   maxPages?: number;
+  /** Whether the imported memory is shared (default true; see WasmKernelsOptions.shared). */
+  shared?: boolean;
 }
 
 export interface GemmModuleLayout {
@@ -686,12 +688,12 @@ function emitRunChunk(m: ModuleBuilder, gemmChunk: Fn, gemv: Fn, lstmRow: Fn, op
   }
 }
 
-/** Builds the module bytes. The memory is imported as env.memory (shared). */
+/** Builds the module bytes. The memory is imported as env.memory (shared unless opts.shared is false). */
 export function buildGemmModule(opts: GemmModuleOptions = {}): GemmModuleLayout {
   const nr = opts.nr ?? 8;
   if (nr % 4 !== 0 || nr < 4) throw new Error(`nr must be a positive multiple of 4, got ${nr}`);
   const m = new ModuleBuilder();
-  m.importMemory({ module: 'env', field: 'memory', min: opts.minPages ?? 1, max: opts.maxPages ?? 65536, shared: true });
+  m.importMemory({ module: 'env', field: 'memory', min: opts.minPages ?? 1, max: opts.maxPages ?? 65536, shared: opts.shared ?? true });
   const tiles: Fn[] = [];
   for (let mr = 1; mr <= MR; mr++) for (let nc = 1; nc <= nr; nc++) tiles.push(emitTile(m, mr, nc, opts.fma ?? false));
   m.table(tiles);

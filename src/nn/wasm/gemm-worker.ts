@@ -44,8 +44,15 @@
 // worker starved of a core and keeps small jobs to itself (SPIN = 0, see ThreadTeam.welcome in
 // wasm/threads.ts), so that its polling does not take CPU time from the main thread.
 //
-// The worker's code is a string run with `eval: true`: it needs no file of its own, so it
-// works the same from dist/ (compiled) and from src/ under the test runner.
+// The worker's code is a string (a classic script that defines run(data, ready)), which the
+// platform starts as a thread of its own (Platform.startWorker: Node's passes it to
+// worker_threads with `eval: true`, a page's would make it a Blob URL for a Web Worker): it
+// needs no file of its own, so it works the same from dist/ (compiled), from src/ under the
+// test runner, and from a bundle.
+
+import type { WorkerData } from '../../platform/platform.js';
+
+export type { WorkerData };
 
 /** Workers a control block has room for. */
 export const MAX_WORKERS = 63;
@@ -66,56 +73,51 @@ export const CTL = {
   INTS: 64 + 3 * MAX_WORKERS,
 } as const;
 
-export interface WorkerData {
-  module: unknown;
-  memory: unknown;
-  /** Byte offset of the control block (an Int32Array of CTL.INTS). */
-  ctlOffset: number;
-  /** Which worker this is (0 … n − 2): where its scratch pointers are. */
-  index: number;
-}
+/** The worker: `run(data, ready)` instantiates the module on the memory, calls ready(), then
+ *  claims and runs chunks until the main thread sets ctl[STOP]. It uses nothing but
+ *  WebAssembly, Atomics and performance.now(), which every platform's threads have. */
+export const WORKER_SCRIPT = `
+function run(data, ready) {
+  const { module, memory, ctlOffset, index } = data;
+  const C = ${JSON.stringify(CTL)};
+  const x = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const ctl = new Int32Array(memory.buffer, ctlOffset, C.INTS);
+  const job = ctlOffset + 4 * C.JOB;
+  const ws = C.WS + 3 * index;
 
-export const WORKER_SOURCE = `
-const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, ctlOffset, index } = workerData;
-const C = ${JSON.stringify(CTL)};
-const x = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const ctl = new Int32Array(memory.buffer, ctlOffset, C.INTS);
-const job = ctlOffset + 4 * C.JOB;
-const ws = C.WS + 3 * index;
-
-// Claims and runs chunks until none are left; returns whether it ran any.
-function work() {
-  let ran = false;
-  for (;;) {
-    const v = Atomics.load(ctl, C.NEXT), e = Atomics.load(ctl, C.END);
-    if (((e - v) | 0) <= 0) return ran;
-    if (Atomics.compareExchange(ctl, C.NEXT, v, (v + 1) | 0) !== v) continue;
-    try {
-      x.runChunk(job, (v - ctl[C.BASE]) | 0, ctl[ws], ctl[ws + 1], ctl[ws + 2]);
-    } catch (e) {
-      Atomics.store(ctl, C.ERROR, 1); // never leave the main thread waiting
+  // Claims and runs chunks until none are left; returns whether it ran any.
+  function work() {
+    let ran = false;
+    for (;;) {
+      const v = Atomics.load(ctl, C.NEXT), e = Atomics.load(ctl, C.END);
+      if (((e - v) | 0) <= 0) return ran;
+      if (Atomics.compareExchange(ctl, C.NEXT, v, (v + 1) | 0) !== v) continue;
+      try {
+        x.runChunk(job, (v - ctl[C.BASE]) | 0, ctl[ws], ctl[ws + 1], ctl[ws + 2]);
+      } catch (e) {
+        Atomics.store(ctl, C.ERROR, 1); // never leave the main thread waiting
+      }
+      Atomics.add(ctl, C.FINISHED, 1);
+      if (Atomics.load(ctl, C.M_SLEEPS) !== 0) Atomics.notify(ctl, C.FINISHED);
+      ran = true;
     }
-    Atomics.add(ctl, C.FINISHED, 1);
-    if (Atomics.load(ctl, C.M_SLEEPS) !== 0) Atomics.notify(ctl, C.FINISHED);
-    ran = true;
   }
-}
 
-parentPort.postMessage('ready');
-for (;;) {
-  const posted = Atomics.load(ctl, C.POSTED);
-  if (work()) continue;
-  if (Atomics.load(ctl, C.STOP) !== 0) break;
-  const until = performance.now() + Atomics.load(ctl, C.SPIN) / 1000;
-  let changed = false;
-  do {
-    for (let i = 0; i < 256 && !changed; i++) changed = Atomics.load(ctl, C.POSTED) !== posted;
-  } while (!changed && performance.now() < until);
-  if (!changed) {
-    Atomics.add(ctl, C.W_SLEEPS, 1);
-    Atomics.wait(ctl, C.POSTED, posted);
-    Atomics.sub(ctl, C.W_SLEEPS, 1);
+  ready();
+  for (;;) {
+    const posted = Atomics.load(ctl, C.POSTED);
+    if (work()) continue;
+    if (Atomics.load(ctl, C.STOP) !== 0) break;
+    const until = performance.now() + Atomics.load(ctl, C.SPIN) / 1000;
+    let changed = false;
+    do {
+      for (let i = 0; i < 256 && !changed; i++) changed = Atomics.load(ctl, C.POSTED) !== posted;
+    } while (!changed && performance.now() < until);
+    if (!changed) {
+      Atomics.add(ctl, C.W_SLEEPS, 1);
+      Atomics.wait(ctl, C.POSTED, posted);
+      Atomics.sub(ctl, C.W_SLEEPS, 1);
+    }
   }
 }
 `;

@@ -13,7 +13,11 @@
 // a bump allocator (never freed; the cells allocate once at set-up). The memory is shared
 // for two reasons: growing a shared memory never detaches views handed out earlier (they
 // keep their old length but stay valid), and a worker thread runs the same kernels on the
-// very same buffers.
+// very same buffers. Where no memory can be shared (a page that is not cross-origin
+// isolated), one thread runs on a memory that is not shared: growing it would detach every
+// view handed out, so it is made as large as its user says it needs (initialBytes, from
+// nn/budget.ts's kernelBytes) and never grows once a view is out (a test checks that it
+// gives the same bits).
 //
 // Layout of the memory:
 //   [0, CONTROL_BYTES)        control block of the worker hand-off (see wasm/gemm-worker.ts)
@@ -40,7 +44,7 @@ import { CTL } from './gemm-worker.js';
 import { ThreadTeam, type Scratch } from './threads.js';
 import { PAGE_BYTES, WA, type WasmMemory, type WasmModule } from './runtime.js';
 import { gateWidth, hasCellState, type CellType } from '../model.js';
-import { OutOfMemoryError } from '../../errors.js';
+import { OutOfMemoryError, UserError } from '../../errors.js';
 import { formatBytes } from '../../ui/format.js';
 
 export interface WasmKernelsOptions {
@@ -55,8 +59,13 @@ export interface WasmKernelsOptions {
    *  'auto' uses it when available. Off by default, so that results do not depend on flags
    *  (a fused multiply-add rounds once instead of twice). */
   fma?: boolean | 'auto';
-  /** Initial memory, in bytes. */
+  /** Initial memory, in bytes (a memory that is not shared keeps this size once it has
+   *  handed out a view: see `shared`). */
   initialBytes?: number;
+  /** Whether the memory is shared (default: where the engine can share memory, see
+   *  sharedMemoryAvailable). Threads need it; one thread works without, on a memory of
+   *  initialBytes. */
+  shared?: boolean;
   /** Compute lstmForward and tanhForward as the reference does (f64 Math.exp/tanh, one
    *  rounding) instead of with the f32x4 versions (a few ulp, several times faster). */
   exactGates?: boolean;
@@ -124,10 +133,21 @@ function roundUp(x: number, m: number): number {
 interface Prepared {
   module: WasmModule;
   memory: WasmMemory;
+  shared: boolean;
   nr: number;
   mc: number;
   kc: number;
   fma: boolean;
+}
+
+/**
+ * Whether this engine can share a WebAssembly.Memory between threads: Node always can; a page
+ * only when it is cross-origin isolated (served with COOP: same-origin and COEP: require-corp),
+ * which is when it has SharedArrayBuffer.
+ */
+export function sharedMemoryAvailable(): boolean {
+  const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean };
+  return typeof g.SharedArrayBuffer === 'function' && g.crossOriginIsolated !== false;
 }
 
 /** WasmKernelsOptions.splitGemv's default: 262144 numbers (1 MB) of weights. */
@@ -181,12 +201,14 @@ export class WasmKernels extends ReferenceKernels {
   readonly splitAdam: number;
   readonly splitUnits: number;
   readonly exactGates: boolean;
+  /** Whether the memory is shared (see WasmKernelsOptions.shared). */
+  readonly sharedMemory: boolean;
 
   private readonly x: GemmExports;
-  /** Every SharedArrayBuffer object the memory has shown us: one per size it has had.
+  /** Every buffer object the memory has shown us: one per size it has had.
    *  A view is ours when its .buffer is one of them. */
   private readonly buffers = new Set<ArrayBufferLike>();
-  private current: SharedArrayBuffer;
+  private current: ArrayBufferLike;
   private top: number;
   private readonly scratch: Scratch;
 
@@ -205,6 +227,7 @@ export class WasmKernels extends ReferenceKernels {
     this.kc = p.kc;
     this.nr = p.nr;
     this.fma = p.fma;
+    this.sharedMemory = p.shared;
     this.threads = opts.threads ?? 1;
     if (!(Number.isInteger(this.threads) && this.threads >= 1)) throw new Error(`threads must be a whole number ≥ 1, got ${opts.threads}`);
     this.splitFlops = opts.splitFlops ?? 1e6;
@@ -218,7 +241,7 @@ export class WasmKernels extends ReferenceKernels {
     this.name = `wasm-simd${p.fma ? '-fma' : ''}`;
     const instance = new WA.Instance(p.module, { env: { memory: p.memory } });
     this.x = instance.exports as unknown as GemmExports;
-    this.current = p.memory.buffer as SharedArrayBuffer;
+    this.current = p.memory.buffer;
     this.buffers.add(this.current);
     this.ctl = new Int32Array(this.current, 0, CTL.INTS);
     this.top = CONTROL_BYTES;
@@ -230,8 +253,14 @@ export class WasmKernels extends ReferenceKernels {
     }
   }
 
-  private static prepare(opts: WasmKernelsOptions): Prepared {
-    const base = { nr: opts.nr ?? DEFAULT_NR, mc: opts.mc ?? 128, kc: opts.kc ?? 256, maxPages: MAX_PAGES };
+  /** The module's bytes and the memory: everything but the compilation. */
+  private static prepare(opts: WasmKernelsOptions): Omit<Prepared, 'module'> & { bytes: Uint8Array } {
+    const shared = opts.shared ?? sharedMemoryAvailable();
+    const threads = opts.threads ?? 1;
+    if (!shared && threads > 1) {
+      throw new UserError(`${threads} threads need memory shared between threads, which this engine does not have (a page must be cross-origin isolated: served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp); use 1 thread`);
+    }
+    const base = { nr: opts.nr ?? DEFAULT_NR, mc: opts.mc ?? 128, kc: opts.kc ?? 256, maxPages: MAX_PAGES, shared };
     let fma = opts.fma === true;
     let bytes = buildGemmModule({ ...base, fma }).bytes;
     if (opts.fma === 'auto') {
@@ -241,35 +270,40 @@ export class WasmKernels extends ReferenceKernels {
         bytes = fmaBytes;
       }
     }
-    const initialPages = Math.max(16, Math.ceil((opts.initialBytes ?? 16 * 1024 * 1024) / PAGE_BYTES));
+    const initialPages = Math.min(MAX_PAGES, Math.max(16, Math.ceil((opts.initialBytes ?? 16 * 1024 * 1024) / PAGE_BYTES)));
     let memory: WasmMemory;
     try {
-      memory = new WA.Memory({ initial: initialPages, maximum: MAX_PAGES, shared: true });
+      memory = new WA.Memory({ initial: initialPages, maximum: MAX_PAGES, shared });
     } catch (e) {
       // The engine reserves the addresses of the largest memory at once (4 GiB, and guard
       // regions around it: about 10 GiB of virtual memory on 64-bit V8), whatever is used.
       if (!(e instanceof RangeError)) throw e;
       throw new OutOfMemoryError(`could not get memory for the wasm kernels: WebAssembly reserves about 10 GiB of virtual memory at once (its 4 GiB of addresses and their guard regions), more than this process may have (is its virtual memory limited, as by ulimit -v?); raise the limit, or train with the js backend (slower)`);
     }
-    return { module: new WA.Module(bytes), memory, nr: base.nr, mc: base.mc, kc: base.kc, fma };
+    return { bytes, memory, shared, nr: base.nr, mc: base.mc, kc: base.kc, fma };
   }
 
-  /** Builds the kernels, and with threads > 1 waits until the workers are ready. */
+  /** Builds the kernels, compiling asynchronously (WebAssembly.compile: off this thread, which
+   *  a browser's main thread prefers, and may require of a large module), and with threads > 1
+   *  waits until the workers are ready. */
   static async create(opts: WasmKernelsOptions = {}): Promise<WasmKernels> {
-    const k = new WasmKernels(WasmKernels.prepare(opts), opts);
+    const { bytes, ...p } = WasmKernels.prepare(opts);
+    const k = new WasmKernels({ ...p, module: await WA.compile(bytes) }, opts);
     await k.team?.ready();
     return k;
   }
 
-  /** Builds the kernels synchronously (new WebAssembly.Module is allowed in Node for a
-   *  module this small). Workers may still be starting: until they are, this thread runs
-   *  every chunk itself. */
+  /** Builds the kernels synchronously (new WebAssembly.Module is allowed in Node and in a
+   *  page's Web Worker). Workers may still be starting (a browser starts them only once this
+   *  thread lets its event loop run): until they are, this thread runs every chunk itself. */
   static createSync(opts: WasmKernelsOptions = {}): WasmKernels {
-    return new WasmKernels(WasmKernels.prepare(opts), opts);
+    const { bytes, ...p } = WasmKernels.prepare(opts);
+    return new WasmKernels({ ...p, module: new WA.Module(bytes) }, opts);
   }
 
-  /** Stops the worker threads, if any. The kernels keep working, on one thread. */
-  close(): void {
+  /** Stops the worker threads, if any (they are terminated: their copies of the memory go
+   *  with them). The kernels keep working, on one thread; nothing else holds their memory. */
+  override close(): void {
     this.team?.close();
     this.team = null;
   }
@@ -297,6 +331,10 @@ export class WasmKernels extends ReferenceKernels {
     const ptr = roundUp(this.top, ALIGN);
     const end = ptr + 4 * n + SLACK;
     const size = this.current.byteLength;
+    if (end > size && !this.sharedMemory) {
+      // Growing would detach every view handed out (and the control block's).
+      throw new OutOfMemoryError(`the wasm kernels need ${formatBytes(end)} of memory, more than the ${formatBytes(size)} they were made with: their memory is not shared (no cross-origin isolation), so it cannot grow once in use; make them with a larger initialBytes`);
+    }
     if (end > size) {
       // Grow at least by half so a run of small allocations does not grow page by page.
       const pages = Math.min(MAX_PAGES - size / PAGE_BYTES, Math.max(Math.ceil((end - size) / PAGE_BYTES), size / PAGE_BYTES / 2));
@@ -309,7 +347,7 @@ export class WasmKernels extends ReferenceKernels {
         if (!(e instanceof RangeError)) throw e;
         throw new OutOfMemoryError(`could not grow the wasm kernels' memory from ${formatBytes(size)} to ${formatBytes(size + pages * PAGE_BYTES)}: the system would not give it`);
       }
-      this.current = this.memory.buffer as SharedArrayBuffer;
+      this.current = this.memory.buffer;
       this.buffers.add(this.current);
     }
     this.top = end;

@@ -9,9 +9,9 @@
 // left. Every chunk computes the same numbers whichever thread runs it, so the results never
 // depend on the number of threads, on timing or on who took what.
 
-import { Worker } from 'node:worker_threads';
-import { CTL, MAX_WORKERS, WORKER_SOURCE, type WorkerData } from './gemm-worker.js';
+import { CTL, MAX_WORKERS, WORKER_SCRIPT, type WorkerData } from './gemm-worker.js';
 import type { WasmMemory, WasmModule } from './runtime.js';
+import { platform, type EngineWorker } from '../../platform/platform.js';
 
 /** Per-thread scratch areas (byte offsets into the memory). */
 export interface Scratch {
@@ -36,7 +36,7 @@ const STALL_WINDOW_MS = 100;
 export class ThreadTeam {
   /** Threads, the main one included. */
   readonly size: number;
-  private workers: Worker[];
+  private workers: EngineWorker[];
   private readonly ctl: Int32Array;
   /** Id of the next chunk to hand out (see the protocol in wasm/gemm-worker.ts). */
   private nextChunk = 0;
@@ -65,20 +65,16 @@ export class ThreadTeam {
     if (this.size - 1 > MAX_WORKERS) throw new Error(`at most ${MAX_WORKERS + 1} threads, got ${this.size}`);
     this.ctl = new Int32Array(memory.buffer, 0, CTL.INTS);
     this.ctl[CTL.SPIN] = spinMicros;
+    const p = platform();
     this.workers = Array.from({ length: this.size - 1 }, (_, w) => {
       const data: WorkerData = { module, memory, ctlOffset: 0, index: w };
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data });
-      worker.unref(); // an idle helper must not keep the process alive
-      return worker;
+      return p.startWorker(WORKER_SCRIPT, data);
     });
   }
 
   /** Resolves once every worker is ready. */
   ready(): Promise<void> {
-    return Promise.all(this.workers.map((w) => new Promise<void>((resolve, reject) => {
-      w.once('message', () => resolve());
-      w.once('error', reject);
-    }))).then(() => undefined);
+    return Promise.all(this.workers.map((w) => w.ready())).then(() => undefined);
   }
 
   /** Stops the workers. */
@@ -89,7 +85,7 @@ export class ThreadTeam {
     Atomics.store(this.ctl, CTL.STOP, 1);
     Atomics.add(this.ctl, CTL.POSTED, 1);
     Atomics.notify(this.ctl, CTL.POSTED);
-    for (const w of ws) void w.terminate();
+    for (const w of ws) w.terminate();
   }
 
   /**

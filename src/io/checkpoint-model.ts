@@ -1,0 +1,30 @@
+// A checkpoint (already read and checked: io/checkpoint-codec.ts's parseCheckpoint) as a
+// ready model, on the backend it was trained on. Part of the engine core: the CLI's
+// loadModel (io/load.ts) and a page (src/browser.ts) make their models here.
+
+import { createKernels, isBackend, type BackendName } from '../nn/backend.js';
+import { kernelBytes } from '../nn/budget.js';
+import { loadTensors, type Checkpoint } from './checkpoint-codec.js';
+import { UserError } from '../errors.js';
+import { Vocab } from '../data/text.js';
+import { Model } from '../nn/model.js';
+
+/** `ck`'s model and vocabulary; `where` names the checkpoint in errors. threads: for the wasm
+ *  backends (the results are the same bits for any number). */
+export function modelFromCheckpoint(ck: Checkpoint, where: string, backend?: BackendName, threads = 1): { model: Model; vocab: Vocab } {
+  // The backend the model was trained on (wasm-fma too: its user chose the speed), or wasm
+  // for a name this lstm does not have, or where this engine cannot run wasm-fma (reading a
+  // model needs no particular rounding; training on does, and lstm train says so).
+  const trainedOn = isBackend(ck.train.backend) ? ck.train.backend : 'wasm';
+  const bytes = kernelBytes(ck.model, null);
+  let kernels;
+  try {
+    kernels = createKernels(backend ?? trainedOn, threads, bytes);
+  } catch (e) {
+    if (backend !== undefined || trainedOn !== 'wasm-fma' || !(e instanceof UserError)) throw e;
+    kernels = createKernels('wasm', threads, bytes);
+  }
+  const model = new Model(ck.model, kernels);
+  loadTensors(model, ck.tensors, where);
+  return { model, vocab: new Vocab(ck.vocab) };
+}
