@@ -41,6 +41,8 @@ beforeAll(() => {
   mkdirSync(join(page, 'sub'), { recursive: true });
   for (const [name, [body]] of Object.entries(PAGE_FILES)) writeFileSync(join(page, name), body);
   writeFileSync(join(page, '.hidden'), SECRET);
+  // What tsc writes into dist/studio/ beside the page (it compiles src/studio/ there): not the page's.
+  for (const name of ['server.js', 'server.d.ts', 'server.js.map', 'studio.js.map']) writeFileSync(join(page, name), SECRET);
   writeFileSync(join(page, 'sub', 'secret.txt'), SECRET);
   writeFileSync(join(dir, 'secret.txt'), SECRET); // beside the root: what a traversal would reach
   writeFileSync(join(dir, 'notes.txt'), CORPUS);
@@ -186,8 +188,8 @@ describe('lstm studio notes.txt: what it serves', () => {
     expect(resp.split('\r\n\r\n')[1]).toBe('');
   });
 
-  it('only names in the root: no hidden file, no folder, no file in a folder, nothing else', async () => {
-    for (const target of ['/.hidden', '/sub', '/sub/', '/sub/secret.txt', '/nope.js', '/data', '/data/', '/data/nope', '/data/manifest.json/x', '/index.htm']) {
+  it("only the page in the root: no hidden file, none of tsc's output (server.js, .d.ts, .map), no folder, nothing else", async () => {
+    for (const target of ['/.hidden', '/server.js', '/server.d.ts', '/server.js.map', '/studio.js.map', '/sub', '/sub/', '/sub/secret.txt', '/nope.js', '/data', '/data/', '/data/nope', '/data/manifest.json/x', '/index.htm']) {
       const resp = await get(s, target);
       expect([400, 404], target).toContain(statusOf(resp));
       expect(resp, target).not.toContain(SECRET);

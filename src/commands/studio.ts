@@ -20,7 +20,7 @@ import { DEFAULT_CORPUS, PACKAGE_ROOT, readCorpus } from '../io/corpus.js';
 import { readCheckpoint } from '../io/checkpoint.js';
 import { checkOutputFile, isRegularFile, makeFolder, MAX_CORPUS_BYTES, MAX_STRING_BYTES, readFileOrExplain, writeOutputFile } from '../io/files.js';
 import { looksLikeCheckpoint } from '../io/load.js';
-import { isLoopback, SECURITY_HEADERS, startStudio, type StudioFile } from '../studio/server.js';
+import { isLoopback, pageNames, SECURITY_HEADERS, startStudio, type StudioFile } from '../studio/server.js';
 import type { Ui } from '../ui/ui.js';
 
 /** A fixed port, so the page's origin (and with it the runs it saved in IndexedDB) is the same
@@ -65,18 +65,18 @@ export async function studioData(input: string | undefined): Promise<StudioData>
   return { corpus: { path, name, limit: MAX_CORPUS_BYTES, snapshot } };
 }
 
-/** The page's files: regular files directly in the root, not hidden (what the server serves). */
+/** The page's files in the root: what the server serves (pageNames). */
 function pageFiles(root: string): string[] {
   let names: string[];
   try {
-    names = readdirSync(root, { withFileTypes: true }).filter((e) => e.isFile() && /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(e.name)).map((e) => e.name);
+    names = pageNames(readdirSync(root, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name));
   } catch {
     names = [];
   }
   if (!names.includes('index.html')) {
     throw new UserError(`the studio page is not built (${join(root, 'index.html')} is missing); build it with: npm run build`);
   }
-  return names.sort();
+  return names;
 }
 
 export async function runStudio(raw: Record<string, unknown>, ui: Ui, out: (line: string) => void): Promise<void> {

@@ -135,12 +135,21 @@ async function readLimited(path: string, limit: number): Promise<Buffer | null> 
   }
 }
 
-/** The root's allow-list, listed at each request (a page rebuilt while serving is served new):
- *  regular files directly in it, not hidden. */
-async function listRoot(root: string): Promise<Set<string>> {
-  const names = new Set<string>();
-  for (const e of await readdir(root, { withFileTypes: true })) if (e.isFile() && NAME.test(e.name)) names.add(e.name);
-  return names;
+/**
+ * The page's files among the regular files directly in its root: not hidden, and not what tsc
+ * puts there. dist/studio/ is both the page build's output and where tsc compiles src/studio/
+ * (this server, the inside module: their .js beside a .d.ts, their .d.ts and .js.map files), and
+ * the CLI's code is no part of the page (folders, such as tsc's dist/studio/inside/, never are).
+ */
+export function pageNames(files: readonly string[]): string[] {
+  const all = new Set(files);
+  return files.filter((name) => NAME.test(name) && !name.endsWith('.d.ts') && !name.endsWith('.js.map')
+    && !(name.endsWith('.js') && all.has(`${name.slice(0, -'.js'.length)}.d.ts`))).sort();
+}
+
+/** The root's allow-list, listed at each request (a page rebuilt while serving is served new). */
+export async function listPage(root: string): Promise<Set<string>> {
+  return new Set(pageNames((await readdir(root, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name)));
 }
 
 /** Whether `host` is this machine only (localhost, 127.x.x.x, ::1): nobody else can connect. */
@@ -242,7 +251,7 @@ export async function startStudio(opts: StudioOptions): Promise<Studio> {
     }
     if (parts.length !== 1 || !NAME.test(parts[0])) return refuse(res, 404);
     const [name] = parts;
-    if (!(await listRoot(root)).has(name)) return refuse(res, 404);
+    if (!(await listPage(root)).has(name)) return refuse(res, 404);
     const bytes = await readLimited(join(root, name), 256 << 20); // a name from the root's own listing
     if (!bytes) return refuse(res, 404);
     return send(res, contentType(name), bytes);
