@@ -5,7 +5,7 @@
 // and the server is asked again after each kind: it serves on.
 
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +43,7 @@ beforeAll(() => {
   writeFileSync(join(page, '.hidden'), SECRET);
   // What tsc writes into dist/studio/ beside the page (it compiles src/studio/ there): not the page's.
   for (const name of ['server.js', 'server.d.ts', 'server.js.map', 'studio.js.map']) writeFileSync(join(page, name), SECRET);
+  symlinkSync(join(dir, 'secret.txt'), join(page, 'link.txt')); // a link out of the root: not a file of it
   writeFileSync(join(page, 'sub', 'secret.txt'), SECRET);
   writeFileSync(join(dir, 'secret.txt'), SECRET); // beside the root: what a traversal would reach
   writeFileSync(join(dir, 'notes.txt'), CORPUS);
@@ -58,14 +59,15 @@ const running: Studio[] = [];
 afterAll(async () => { await Promise.all(running.map((s) => s.stop())); });
 
 /** `lstm studio ARGS` spawned, once it has printed its URL. */
-function studio(args: string[], env: Record<string, string> = {}): Promise<Studio> {
+function studio(args: string[], env: Record<string, string> = {}, input?: string): Promise<Studio> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'studio', ...args], { env: { ...process.env, NO_COLOR: '1', LSTM_STUDIO_ROOT: page, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'studio', ...args], { env: { ...process.env, NO_COLOR: '1', LSTM_STUDIO_ROOT: page, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (input !== undefined) child.stdin!.end(input);
     let stdout = '', stderr = '', done = false;
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('close', (code, signal) => res({ code, signal })));
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no URL after ${LIMIT_MS} ms: ${stderr}`)); }, LIMIT_MS);
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.stdout.on('data', (d) => {
+    child.stderr!.on('data', (d) => { stderr += d; });
+    child.stdout!.on('data', (d) => {
       stdout += d;
       const m = /^lstm studio: (http:\/\/\S+:(\d+)\/) \(Ctrl-C to stop\)$/m.exec(stdout);
       if (!m || done) return;
@@ -189,7 +191,7 @@ describe('lstm studio notes.txt: what it serves', () => {
   });
 
   it("only the page in the root: no hidden file, none of tsc's output (server.js, .d.ts, .map), no folder, nothing else", async () => {
-    for (const target of ['/.hidden', '/server.js', '/server.d.ts', '/server.js.map', '/studio.js.map', '/sub', '/sub/', '/sub/secret.txt', '/nope.js', '/data', '/data/', '/data/nope', '/data/manifest.json/x', '/index.htm']) {
+    for (const target of ['/.hidden', '/server.js', '/server.d.ts', '/server.js.map', '/studio.js.map', '/link.txt', '/sub', '/sub/', '/sub/secret.txt', '/nope.js', '/data', '/data/', '/data/nope', '/data/manifest.json/x', '/index.htm']) {
       const resp = await get(s, target);
       expect([400, 404], target).toContain(statusOf(resp));
       expect(resp, target).not.toContain(SECRET);
@@ -298,6 +300,13 @@ describe('lstm studio with a checkpoint, with nothing, on another host', () => {
     expectSecurityHeaders(r.headers, 'checkpoint');
     expect(Buffer.from(await r.arrayBuffer()).equals(bytes)).toBe(true);
     expect((await fetch(`${s.url}data/corpus`)).status).toBe(404);
+    expect(await s.stop()).toBe(0);
+  }, LIMIT_MS);
+
+  it('standard input (-): read once, as train reads it, and served as it was read', async () => {
+    const s = await studio(['-', '--port', '0'], {}, CORPUS);
+    expect(await (await fetch(`${s.url}data/manifest.json`)).json()).toEqual({ corpus: { name: 'standard input', url: 'data/corpus', bytes: Buffer.byteLength(CORPUS) }, checkpoint: null });
+    expect(await (await fetch(`${s.url}data/corpus`)).text()).toBe(CORPUS);
     expect(await s.stop()).toBe(0);
   }, LIMIT_MS);
 
