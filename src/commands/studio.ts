@@ -132,7 +132,8 @@ function openBrowser(url: string, ui: Ui): void {
       : ['xdg-open', [url]];
   const failed = (why: string): void => ui.warn(`could not open a browser (${cmd}: ${why}); open ${url} yourself`);
   try {
-    const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+    // cmd's start takes its first quoted word as a window title: "" is one, passed verbatim.
+    const child = spawn(cmd, args, { stdio: 'ignore', detached: true, windowsVerbatimArguments: process.platform === 'win32' });
     child.on('error', (e: NodeJS.ErrnoException) => failed(e.code ?? e.message));
     child.on('exit', (code) => { if (code) failed(`exit code ${code}`); });
     child.unref();
