@@ -468,3 +468,8 @@ function intervene(model: Model, vocab: Vocab, read: TextRead, r: {
     chars: read.chars.slice(from, to), positions, continuation: contA, continuationWith: contB, unitPlain, unitWith,
   };
 }
+
+/** The same copy of a model for the studio's samples and evaluations (its worker), which would
+ *  otherwise make their graphs on the training model's kernels, whose memory is never given back:
+ *  scratchModel(model) before, recycleScratch() after. */
+export { insideModel as scratchModel, recycle as recycleScratch };
