@@ -20,6 +20,7 @@ import { registerInterop } from './interop.js';
 import { registerProbe } from './probe.js';
 import { CHECKPOINT_HELP, checkpointDirOption, oneCheckpoint } from './checkpoint.js';
 import { registerVisualize } from './visualize.js';
+import { registerStudio } from './studio.js';
 import { stopSpinners, Ui } from '../ui/ui.js';
 
 function version(): string {
@@ -148,6 +149,7 @@ Examples:
   registerInterop(program);
   registerProbe(program);
   registerVisualize(program);
+  registerStudio(program);
   // Further commands wire themselves (one file each under src/cli/, one line each here).
   return program;
 }
