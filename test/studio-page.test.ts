@@ -10,9 +10,9 @@
 // docs/ (the screenshots of docs/studio.md).
 
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { basename, extname, join } from 'node:path';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,49 +38,8 @@ const SETTINGS: Record<string, string> = {
   hidden: '16', seqLen: '16', batchSize: '4', steps: '100000', evalEvery: '10', sampleEvery: '20', keepEvery: '10', lr: '0.01',
 };
 
-const HEADERS = {
-  'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin',
-  'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store',
-  'Content-Security-Policy': "default-src 'self'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-};
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.txt': 'text/plain; charset=utf-8' };
-
-/** The studio's URL contract (docs/studio-design): dist/studio/'s files and data/, with its
- *  headers; what `lstm studio corpus.txt` serves. */
-function serveStudio(root: string, given: { corpus?: string; checkpoint?: string }): Promise<{ url: string; server: Server }> {
-  const corpus = given.corpus ? readFileSync(given.corpus) : null;
-  const checkpoint = given.checkpoint ? readFileSync(given.checkpoint) : null;
-  const files = new Set(readdirSync(root));
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://studio').pathname;
-    const name = path === '/' ? 'index.html' : path.slice(1);
-    if (name === 'data/manifest.json') {
-      res.writeHead(200, { ...HEADERS, 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({
-        corpus: corpus && { name: basename(given.corpus!), url: 'data/corpus', bytes: corpus.length },
-        checkpoint: checkpoint && { name: basename(given.checkpoint!), url: 'data/checkpoint', bytes: checkpoint.length },
-      }));
-    } else if (name === 'data/corpus' && corpus) {
-      res.writeHead(200, { ...HEADERS, 'Content-Type': 'application/octet-stream' });
-      res.end(corpus);
-    } else if (name === 'data/checkpoint' && checkpoint) {
-      res.writeHead(200, { ...HEADERS, 'Content-Type': 'application/json' });
-      res.end(checkpoint);
-    } else if (files.has(name)) {
-      res.writeHead(200, { ...HEADERS, 'Content-Type': TYPES[extname(name)] ?? 'application/octet-stream' });
-      res.end(readFileSync(join(root, name)));
-    } else {
-      res.writeHead(404, HEADERS);
-      res.end('not found');
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server })));
-}
-
-/** `lstm studio FILE` (a corpus or a checkpoint) on a free port, where this build has the
- *  command (it prints its URL); else null, and the test serves the same tree itself (serveStudio). */
-async function startLstmStudio(file: string): Promise<{ url: string; stop: () => void } | null> {
-  if (!existsSync(join(ROOT, 'dist', 'commands', 'studio.js'))) return null;
+/** `lstm studio FILE` (a corpus or a checkpoint) on a free port (it prints its URL). */
+async function startLstmStudio(file: string): Promise<{ url: string; stop: () => void }> {
   const free = createServer();
   const port = await new Promise<number>((resolve) => free.listen(0, '127.0.0.1', () => resolve((free.address() as AddressInfo).port)));
   await new Promise((resolve) => free.close(resolve));
@@ -103,12 +62,9 @@ async function startLstmStudio(file: string): Promise<{ url: string; stop: () =>
   return { url, stop: () => child.kill('SIGINT') };
 }
 
-/** The studio serving what the command line gives it: `lstm studio FILE`, or the test's own server. */
-async function studioFor(given: { corpus: string } | { checkpoint: string }): Promise<{ url: string; stop: () => void }> {
-  const studio = await startLstmStudio('corpus' in given ? given.corpus : given.checkpoint);
-  if (studio) return studio;
-  const served = await serveStudio(join(ROOT, 'dist', 'studio'), given);
-  return { url: served.url, stop: () => served.server.close() };
+/** The studio serving what the command line gives it: `lstm studio FILE`. */
+function studioFor(given: { corpus: string } | { checkpoint: string }): Promise<{ url: string; stop: () => void }> {
+  return startLstmStudio('corpus' in given ? given.corpus : given.checkpoint);
 }
 
 let dir: string;
