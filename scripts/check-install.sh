@@ -17,7 +17,7 @@ fail() { echo "check-install: FAILED: $*" >&2; exit 1; }
 npm pack --pack-destination "$work" >"$work/pack.log" 2>&1 || { cat "$work/pack.log" >&2; fail "npm pack"; }
 tgz=$(ls "$work"/lstm-*.tgz)
 tar -tzf "$tgz" > "$work/contents"
-for f in package/dist/cli/main.js package/dist/index.js package/dist/index.d.ts package/dist/browser.js package/dist/browser.d.ts package/dist/lstm.browser.js package/bin/lstm.js package/corpora/default.txt package/LICENSE package/README.md; do
+for f in package/dist/cli/main.js package/dist/index.js package/dist/index.d.ts package/dist/browser.js package/dist/browser.d.ts package/dist/lstm.browser.js package/dist/studio/index.html package/dist/studio/studio.js package/dist/studio/worker.js package/dist/studio/studio.css package/dist/studio/default.txt package/bin/lstm.js package/corpora/default.txt package/LICENSE package/README.md; do
   grep -qx "$f" "$work/contents" || fail "the tarball lacks $f"
 done
 if grep -E '^package/(test|\.ci|src)/|^package/dist/bench/' "$work/contents"; then fail "the tarball ships the files above, which a user does not need"; fi
@@ -59,4 +59,29 @@ ls "$work"/store/default-lstm-1x8-*.json >/dev/null 2>&1 || fail "train did not 
 cd "$work/other"
 LSTM_CHECKPOINTS="$work/store" run 'LSTM_CHECKPOINTS=DIR lstm info (elsewhere)' '1×8 lstm' "$lstm" info
 run 'lstm sample --checkpoint-dir DIR (elsewhere)' '.' "$lstm" sample --checkpoint-dir "$work/store" --length 50
+
+# 5) The studio from the installed package: written as static files, and served (the page and
+#    its worker over HTTP, cross-origin isolated).
+cd "$work/elsewhere"
+run 'lstm studio --out site' '.' "$lstm" studio --out site
+for f in index.html studio.js worker.js studio.css data/manifest.json; do [ -s "site/$f" ] || fail "lstm studio --out wrote no site/$f"; done
+"$lstm" studio --port 0 >"$work/studio.out" 2>"$work/studio.err" &
+studio_pid=$!
+url=
+for _ in $(seq 1 100); do
+  url=$(grep -Eo 'http://127\.0\.0\.1:[0-9]+/' "$work/studio.out" || true)
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+[ -n "$url" ] || { kill "$studio_pid" 2>/dev/null; cat "$work/studio.err" >&2; fail "lstm studio printed no URL"; }
+node -e '
+  const url = process.argv[1];
+  const page = await fetch(url);
+  const worker = await fetch(new URL("worker.js", url));
+  if (page.status !== 200 || !(await page.text()).includes("studio.js")) throw new Error(`the page: ${page.status}`);
+  if (worker.status !== 200 || page.headers.get("cross-origin-embedder-policy") !== "require-corp") throw new Error("the worker or the isolation headers");
+' --input-type=module "$url" || { kill "$studio_pid" 2>/dev/null; fail "lstm studio did not serve its page at $url"; }
+kill -INT "$studio_pid"
+wait "$studio_pid" || fail "lstm studio did not exit 0 on Ctrl-C"
+echo "check-install: ok: lstm studio (served at $url, stopped by Ctrl-C)"
 echo "check-install: the installed package works from any folder"
