@@ -142,6 +142,7 @@ function settings(): StudioSettings {
   return {
     cell: v('cell') as StudioSettings['cell'], layers: n('layers'), hidden: n('hidden'), seqLen: n('seqLen'), batchSize: n('batchSize'),
     lr: n('lr'), clip: n('clip'), seed: n('seed'), steps: n('steps'), evalEvery: n('evalEvery'), sampleEvery: n('sampleEvery'), keepEvery: n('keepEvery'),
+    threads: n('threads'),
   };
 }
 
@@ -272,6 +273,11 @@ function onProgress(p: Progress): void {
       training = p.training;
       if (!training) {
         $('eta').textContent = '–';
+        // The loop's own rate over the stretch it ran (what lstm train reports at its end).
+        if (p.charsPerSec !== undefined) {
+          $('speed').textContent = rate(p.charsPerSec);
+          $('speed').dataset.charsPerSec = String(p.charsPerSec);
+        }
         refreshInside(true);
       }
       if (runInfo) runInfo.step = p.step;
@@ -358,7 +364,7 @@ async function save(): Promise<void> {
 async function loadCheckpoint(name: string, json: string, text?: KeptText): Promise<void> {
   const keepEvery = settings().keepEvery;
   const r = await ask<{ resumed: boolean; why: string | null; run: RunInfo; text: TextInfo | null }>({
-    type: 'checkpoint', name, json, resume: true, keepEvery: Number.isInteger(keepEvery) && keepEvery >= 0 ? keepEvery : 25,
+    type: 'checkpoint', name, json, resume: true, keepEvery: Number.isInteger(keepEvery) && keepEvery >= 0 ? keepEvery : 25, threads: settings().threads,
     ...(text ? { text: { name: text.name, bytes: text.bytes.slice() } } : {}),
   });
   if (text && r.text) {

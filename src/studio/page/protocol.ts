@@ -24,6 +24,10 @@ export interface StudioSettings {
   /** The run is kept in the browser (IndexedDB) every N steps and on pause: the page's own, not
    *  the run's (its checkpoint's schedule keeps lstm train's saveEvery). */
   keepEvery: number;
+  /** The engine's threads (lstm train's --threads; the same bits for any number); absent or
+   *  NaN (the field left empty): the engine's default, 2 on a cross-origin isolated page of a
+   *  machine with 2 cores or more, else 1. */
+  threads?: number;
 }
 
 /** What the Sample controls ask for (lstm sample's --temperature, --prime, --length). */
@@ -51,7 +55,7 @@ export type Request =
   | { type: 'save' }
   /** A checkpoint's JSON text (a file made by lstm train, or the page's own kept run): inspect it,
    *  or continue it on the current text (or on `text`, which then replaces it) when `resume` is true. */
-  | { type: 'checkpoint'; name: string; json: string; resume: boolean; keepEvery: number; text?: { name: string; bytes: Uint8Array } }
+  | { type: 'checkpoint'; name: string; json: string; resume: boolean; keepEvery: number; threads?: number; text?: { name: string; bytes: Uint8Array } }
   | { type: 'inside'; req: InsideRequest };
 
 export type RequestOf<T extends Request['type']> = Extract<Request, { type: T }>;
@@ -91,7 +95,9 @@ export type Progress =
   | { type: 'sample'; step: number; text: string }
   /** A checkpoint to keep (IndexedDB): every saveEvery steps and on pause. */
   | { type: 'keep'; step: number; json: string }
-  | { type: 'state'; training: boolean; step: number; stopped?: string }
+  /** Training started or stopped; when it stops, the loop's own characters per second over the
+   *  stretch it ran (its summary's charsPerSec: the end event's chars_per_sec of lstm train --json). */
+  | { type: 'state'; training: boolean; step: number; stopped?: string; charsPerSec?: number }
   | { type: 'warning'; message: string }
   /** Training stopped on an error (a diverged run): the one sentence. */
   | { type: 'error'; message: string };

@@ -91,13 +91,18 @@ let sampleAsk = { temperature: 0.8, prime: '', length: 200, seed: 1 };
 function specOf(s: StudioSettings): TrainSpec {
   return parseArgument(TrainSpecSchema, {
     cell: s.cell, layers: s.layers, hidden: s.hidden, seqLen: s.seqLen, batchSize: s.batchSize, lr: s.lr, clip: s.clip,
-    seed: s.seed, steps: s.steps, evalEvery: s.evalEvery,
+    seed: s.seed, steps: s.steps, evalEvery: s.evalEvery, ...threadsOf(s.threads),
     // The page draws its samples itself (drawSample, on a copy of the model), with the Sample
     // controls' settings: the loop's own would be made on the training kernels, whose memory a
     // long visit would fill.
     sampleEvery: 0,
   }, 'training setting');
   if (!Number.isInteger(s.sampleEvery) || s.sampleEvery < 0) throw new UserError('invalid training setting sampleEvery: must be a whole number of steps, 0 or more (0: none)');
+}
+
+/** The Threads field: empty (NaN) or absent is the engine's default; anything else is checked as --threads is. */
+function threadsOf(threads: number | undefined): { threads?: number } {
+  return threads === undefined || Number.isNaN(threads) ? {} : { threads };
 }
 
 function settingsOf(ck: Checkpoint, target: number, keepEvery: number): StudioSettings {
@@ -161,7 +166,8 @@ function retarget(steps: number): void {
   const current = run!;
   if (!text || current.plan!.schedule.steps === steps) return;
   const ck = checkpointNow();
-  const plan = planRun({ resume: 'the run', steps }, ck, text);
+  // On the threads the run has (the same bits on any number).
+  const plan = planRun({ resume: 'the run', steps, ...threadsOf((current.model.kernels as { threads?: number }).threads) }, ck, text);
   for (const w of plan.warnings.run) post({ type: 'warning', message: w.message });
   plan.warnings.run = [];
   const parts = buildRun(plan);
@@ -236,7 +242,7 @@ function startLoop(once: boolean, steps: number): void {
     return platform().yieldTurn();
   };
   loop = runLoop(plan, parts, sink, { onEvent, signal: controller.signal, yieldTurn }).then(
-    (r) => post({ type: 'state', training: false, step: parts.trainer.step, stopped: r.summary.stopped }),
+    (r) => post({ type: 'state', training: false, step: parts.trainer.step, stopped: r.summary.stopped, charsPerSec: r.summary.charsPerSec }),
     (err) => {
       post({ type: 'error', message: messageOf(err) });
       post({ type: 'state', training: false, step: parts.trainer.step, stopped: 'error' });
@@ -305,7 +311,7 @@ function evaluateNow(): { bpc: number; predictions: number; chars: number } {
 
 /** Loads a checkpoint to continue (on `given`, else the text loaded) or to inspect; everything is
  *  read and planned before the text or the run is replaced. */
-function loadCheckpoint(name: string, json: string, resume: boolean, keepEvery: number, given?: { name: string; bytes: Uint8Array }): { resumed: boolean; why: string | null } {
+function loadCheckpoint(name: string, json: string, resume: boolean, keepEvery: number, threads: number | undefined, given?: { name: string; bytes: Uint8Array }): { resumed: boolean; why: string | null } {
   const read = given ? readText(given.name, given.bytes) : null;
   const corpus = read ? read.corpus : text;
   let parsed: unknown;
@@ -323,7 +329,7 @@ function loadCheckpoint(name: string, json: string, resume: boolean, keepEvery: 
     textString = read.string;
   };
   if (resume && corpus && ck.optimizer && ck.carried && corpus.sha256 === ck.corpus.sha256) {
-    const plan = planRun({ resume: name }, ck, corpus);
+    const plan = planRun(parseArgument(TrainSpecSchema, { resume: name, ...threadsOf(threads) }, 'training setting'), ck, corpus);
     const parts = buildRun(plan);
     releaseRun();
     adopt();
@@ -344,7 +350,7 @@ function loadCheckpoint(name: string, json: string, resume: boolean, keepEvery: 
 /** The Train panel's names of the settings the library's sentences name. */
 const LABELS: Record<string, string> = {
   cell: 'Cell', layers: 'Layers', hidden: 'Hidden units', seqLen: 'Sequence length', batchSize: 'Batch', lr: 'Learning rate',
-  clip: 'Clip', seed: 'Seed', steps: 'Steps', evalEvery: 'Validate every', sampleEvery: 'Sample every',
+  clip: 'Clip', seed: 'Seed', steps: 'Steps', evalEvery: 'Validate every', sampleEvery: 'Sample every', threads: 'Threads',
 };
 
 /** A refusal in the page's words: a setting is named as its field is labelled. */
@@ -403,7 +409,7 @@ async function answer(req: Request): Promise<unknown> {
       return JSON.stringify(checkpointNow());
     case 'checkpoint': {
       await pause();
-      const r = loadCheckpoint(req.name, req.json, req.resume, req.keepEvery, req.text);
+      const r = loadCheckpoint(req.name, req.json, req.resume, req.keepEvery, req.threads, req.text);
       return { ...r, run: runInfo(), text: textInfo() };
     }
     case 'inside':
