@@ -108,11 +108,12 @@ function startStudio(): Promise<{ url: string; child: ChildProcess }> {
 }
 
 /** One run in a fresh tab: the fields set, Start, the end; the loop's rate and the threads it ran on. */
-async function studioRun(browser: Browser, url: string): Promise<{ charsPerSec: number; threads: string }> {
+async function studioRun(browser: Browser, url: string): Promise<{ charsPerSec: number; threads: string; pageBusy: { task: number; layout: number; script: number } }> {
   const page: Page = await browser.newPage();
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push((e as Error).message));
   try {
+    if (process.env.NOINSIDE) await page.evaluateOnNewDocument(() => { (globalThis as any).NOINSIDE = 1; });
     await page.goto(url, { waitUntil: 'load' });
     await page.waitForSelector('body[data-ready="1"]', { timeout: 120_000 });
     if (!await page.evaluate(() => crossOriginIsolated)) fail('the studio page is not cross-origin isolated');
@@ -122,6 +123,16 @@ async function studioRun(browser: Browser, url: string): Promise<{ charsPerSec: 
         e.dispatchEvent(new Event('input', { bubbles: true }));
       }, value);
     }
+    // The page's own thread's busy time over the run (Chromium's Performance metrics): what
+    // drawing the progress takes from the cores the worker and its threads train on.
+    const cdp = await page.createCDPSession();
+    await cdp.send('Performance.enable');
+    const busy = async () => {
+      const { metrics } = await cdp.send('Performance.getMetrics');
+      const get = (name: string) => metrics.find((m) => m.name === name)?.value ?? 0;
+      return { task: get('TaskDuration'), layout: get('LayoutDuration') + get('RecalcStyleDuration'), script: get('ScriptDuration') };
+    };
+    const before = await busy();
     await page.click('#start');
     await page.waitForFunction(() => document.querySelector<HTMLElement>('#speed')?.dataset.charsPerSec !== undefined || !document.querySelector<HTMLElement>('#message')!.hidden,
       { timeout: 0, polling: 200 });
@@ -132,7 +143,9 @@ async function studioRun(browser: Browser, url: string): Promise<{ charsPerSec: 
     if (!step.startsWith(`${steps.toLocaleString('en-US')} of`)) fail(`the studio page stopped at step ${step}`);
     const charsPerSec = Number(await page.$eval('#speed', (e) => (e as HTMLElement).dataset.charsPerSec));
     const ran = await page.$eval('#run-facts dd[data-fact="threads"]', (e) => e.textContent ?? '');
-    return { charsPerSec, threads: ran };
+    const after = await busy();
+    const pageBusy = { task: after.task - before.task, layout: after.layout - before.layout, script: after.script - before.script };
+    return { charsPerSec, threads: ran, pageBusy };
   } finally {
     await page.close();
   }
@@ -161,7 +174,9 @@ try {
     const s = await studioRun(browser, studio.url);
     if (s.threads !== String(threads)) fail(`the studio's run has ${s.threads} threads, not ${threads}`);
     page.push(s.charsPerSec);
-    let line = `  round ${round}: lstm train ${fmt(node[round - 1])} chars/s, lstm studio ${fmt(s.charsPerSec)} chars/s (${(100 * s.charsPerSec / node[round - 1]).toFixed(1)}%)`;
+    let line = `  round ${round}: lstm train ${fmt(node[round - 1])} chars/s, lstm studio ${fmt(s.charsPerSec)} chars/s (${(100 * s.charsPerSec / node[round - 1]).toFixed(1)}%; ` +
+      `its page's thread busy ${s.pageBusy.task.toFixed(2)} s of the loop's ${(steps * batchSize * seqLen / s.charsPerSec).toFixed(2)} s, ` +
+      `${s.pageBusy.layout.toFixed(2)} s of it style and layout, ${s.pageBusy.script.toFixed(2)} s script)`;
     if (harness) {
       const answer = await harness.trainInWorker({ hidden, layers, batchSize, seqLen, steps, threads, lr, clip, seed, backend: 'wasm', evalEvery: 0, saveEvery: 0, sampleEvery: 0 }, text);
       if (answer.error || !answer.summary) fail(`the library's worker: ${answer.error ?? 'no summary'}`);

@@ -203,18 +203,35 @@ function setControls(): void {
   $('state').classList.toggle('on', training);
 }
 
+/** While training, the chart, the facts and the rate are drawn at most this often: each drawing
+ *  (style, layout, paint of the page) costs a core some 15 ms, taken from the worker's on a
+ *  2-core machine if drawn at every step (npm run bench:studio measured the page's thread busy
+ *  a third of the loop's time); five a second still reads as live. */
+const DRAW_EVERY_MS = 200;
+let drawnAt = -Infinity;
+/** The latest step's rate and time left, shown when the chart is next drawn. */
+let speed: { charsPerSec: number; etaSeconds: number } | null = null;
+
 function queueChart(): void {
   if (chartQueued) return;
   chartQueued = true;
-  requestAnimationFrame(() => {
+  const wait = training ? Math.max(0, drawnAt + DRAW_EVERY_MS - performance.now()) : 0;
+  const draw = () => requestAnimationFrame(() => {
     chartQueued = false;
+    drawnAt = performance.now();
     const r = runInfo;
     if (!r) return;
+    if (speed && training) {
+      $('speed').textContent = rate(speed.charsPerSec);
+      $('eta').textContent = duration(speed.etaSeconds);
+    }
     showRun();
     const refs = [{ name: 'uniform', bpc: r.chanceBpc, cls: 'uniform' }, { name: 'unigram', bpc: r.unigramBpc, cls: 'unigram' }];
     if (r.ngram) refs.push({ name: `${r.ngram.order}-gram`, bpc: r.ngram.bpc, cls: 'ngram' });
     drawChart($('chart') as unknown as SVGSVGElement, { train: r.train, val: r.val, refs, target: r.target });
   });
+  if (wait > 0) setTimeout(draw, wait);
+  else draw();
 }
 
 // The inside views (src/studio/inside/render.ts): mounted once there is a model, asked again
@@ -247,14 +264,18 @@ const samples: Array<{ step: number; text: string }> = [];
 function onProgress(p: Progress): void {
   switch (p.type) {
     case 'run':
-      setRun(p.run);
+      // The loop's start: the model is the one the views were last asked about (at the text,
+      // Reset, Pause or a load), so they are not asked again here, which would take the worker
+      // from its first steps.
+      runInfo = p.run;
+      queueChart();
+      if (!inside) showInside();
       break;
     case 'step':
       if (!runInfo) return;
       runInfo.step = p.step;
       runInfo.train.push(p.bpc);
-      $('speed').textContent = rate(p.charsPerSec);
-      $('eta').textContent = duration(p.etaSeconds);
+      speed = { charsPerSec: p.charsPerSec, etaSeconds: p.etaSeconds };
       queueChart();
       break;
     case 'eval':
@@ -272,6 +293,7 @@ function onProgress(p: Progress): void {
     case 'state':
       training = p.training;
       if (!training) {
+        speed = null;
         $('eta').textContent = '–';
         // The loop's own rate over the stretch it ran (what lstm train reports at its end).
         if (p.charsPerSec !== undefined) {
