@@ -434,3 +434,16 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     expect(problems).toEqual([]);
   });
 });
+
+// npm run bench:studio's code path (src/bench/studio.ts: lstm studio, the Train panel's fields,
+// Threads included, Start, the loop's rate the page shows), run tiny so that it cannot rot; no
+// timing is checked.
+describe.skipIf(!available)('npm run bench:studio', () => {
+  it('trains the same tiny run with lstm train and in the studio page, and prints both rates', () => {
+    const r = run(process.execPath, [join(ROOT, 'dist', 'bench', 'studio.js'), '--steps', '2', '--rounds', '1', '--hidden', '8', '--seq-len', '16', '--threads', '1', '--chars', '20000']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/round 1: lstm train [\d,]+ chars\/s, lstm studio [\d,]+ chars\/s/);
+    expect(r.stdout).toMatch(/median: lstm train --backend wasm [\d,]+ chars\/s; lstm studio [\d,]+ chars\/s: [\d.]+% of the CLI's/);
+  });
+});

@@ -51,20 +51,27 @@ const { values } = parseArgs({
 
 function whole(name: keyof typeof values, min: number): number {
   const n = Number(values[name]);
-  if (!Number.isInteger(n) || n < min) fail(`--${name} takes a whole number ≥ ${min}; got ${JSON.stringify(values[name])}`);
+  if (!Number.isInteger(n) || n < min) refuse(`--${name} takes a whole number ≥ ${min}; got ${JSON.stringify(values[name])}`);
   return n;
 }
 
-function fail(message: string): never {
+/** A refusal before anything is started. */
+function refuse(message: string): never {
   console.error(`bench:studio: ${message}`);
   process.exit(2);
+}
+
+/** A failure once the studio and the browser run: thrown, so that they are closed on the way out. */
+class BenchFailure extends Error {}
+function fail(message: string): never {
+  throw new BenchFailure(message);
 }
 
 const hidden = whole('hidden', 1), layers = whole('layers', 1), batchSize = whole('batch-size', 1), seqLen = whole('seq-len', 1);
 const steps = whole('steps', 1), threads = whole('threads', 1), rounds = whole('rounds', 1), chars = whole('chars', 1), seed = whole('seed', 0);
 const lr = Number(values.lr), clip = Number(values.clip);
-if (!(lr > 0) || !(clip >= 0)) fail(`--lr takes a number > 0 and --clip one ≥ 0; got ${values.lr}, ${values.clip}`);
-if (!existsSync(CHROMIUM)) fail(`needs Chromium at ${CHROMIUM} (apt-get install chromium, or set LSTM_CHROMIUM)`);
+if (!(lr > 0) || !(clip >= 0)) refuse(`--lr takes a number > 0 and --clip one ≥ 0; got ${values.lr}, ${values.clip}`);
+if (!existsSync(CHROMIUM)) refuse(`needs Chromium at ${CHROMIUM} (apt-get install chromium, or set LSTM_CHROMIUM)`);
 // The first `chars` code points of the text (the bundled corpus by default): both sides train on exactly this.
 const text = [...readFileSync(values.from!, 'utf8')].slice(0, chars).join('');
 const dir = mkdtempSync(join(tmpdir(), 'lstm-bench-studio-'));
@@ -113,7 +120,6 @@ async function studioRun(browser: Browser, url: string): Promise<{ charsPerSec: 
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push((e as Error).message));
   try {
-    if (process.env.NOINSIDE) await page.evaluateOnNewDocument(() => { (globalThis as any).NOINSIDE = 1; });
     await page.goto(url, { waitUntil: 'load' });
     await page.waitForSelector('body[data-ready="1"]', { timeout: 120_000 });
     if (!await page.evaluate(() => crossOriginIsolated)) fail('the studio page is not cross-origin isolated');
@@ -188,6 +194,9 @@ try {
   const p = median(page), n = median(node);
   console.log(`median: lstm train --backend wasm ${fmt(n)} chars/s; lstm studio ${fmt(p)} chars/s: ${(100 * p / n).toFixed(1)}% of the CLI's` +
     (lib.length ? `; the browser library ${fmt(median(lib))} chars/s: ${(100 * median(lib) / n).toFixed(1)}%` : ''));
+} catch (e) {
+  console.error(`bench:studio: ${e instanceof BenchFailure ? e.message : (e as Error).stack ?? String(e)}`);
+  process.exitCode = e instanceof BenchFailure ? 2 : 1;
 } finally {
   await harness?.close();
   await browser?.close();
