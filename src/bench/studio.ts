@@ -129,8 +129,9 @@ async function studioRun(browser: Browser, url: string): Promise<{ charsPerSec: 
         e.dispatchEvent(new Event('input', { bubbles: true }));
       }, value);
     }
-    // The page's own thread's busy time over the run (Chromium's Performance metrics): what
-    // drawing the progress takes from the cores the worker and its threads train on.
+    // The page's own thread's busy time while it trains (Chromium's Performance metrics, from
+    // the page saying 'training' to the end): what showing the progress takes from the cores the
+    // worker and its threads train on.
     const cdp = await page.createCDPSession();
     await cdp.send('Performance.enable');
     const busy = async () => {
@@ -138,18 +139,19 @@ async function studioRun(browser: Browser, url: string): Promise<{ charsPerSec: 
       const get = (name: string) => metrics.find((m) => m.name === name)?.value ?? 0;
       return { task: get('TaskDuration'), layout: get('LayoutDuration') + get('RecalcStyleDuration'), script: get('ScriptDuration') };
     };
-    const before = await busy();
     await page.click('#start');
-    await page.waitForFunction(() => document.querySelector<HTMLElement>('#speed')?.dataset.charsPerSec !== undefined || !document.querySelector<HTMLElement>('#message')!.hidden,
-      { timeout: 0, polling: 200 });
+    const ended = () => document.querySelector<HTMLElement>('#speed')?.dataset.charsPerSec !== undefined || !document.querySelector<HTMLElement>('#message')!.hidden;
+    await page.waitForFunction(`document.getElementById('state').classList.contains('on') || (${ended.toString()})()`, { polling: 'mutation' });
+    const before = await busy();
+    await page.waitForFunction(ended, { timeout: 0, polling: 200 });
     const said = await page.$eval('#message', (e) => ((e as HTMLElement).hidden ? '' : e.textContent ?? ''));
     if (said) fail(`the studio page said: ${said}`);
     if (problems.length) fail(`the studio page failed: ${problems.join('; ')}`);
     const step = await page.$eval('#run-facts dd[data-fact="step"]', (e) => e.textContent ?? '');
     if (!step.startsWith(`${steps.toLocaleString('en-US')} of`)) fail(`the studio page stopped at step ${step}`);
+    const after = await busy();
     const charsPerSec = Number(await page.$eval('#speed', (e) => (e as HTMLElement).dataset.charsPerSec));
     const ran = await page.$eval('#run-facts dd[data-fact="threads"]', (e) => e.textContent ?? '');
-    const after = await busy();
     const pageBusy = { task: after.task - before.task, layout: after.layout - before.layout, script: after.script - before.script };
     return { charsPerSec, threads: ran, pageBusy };
   } finally {
