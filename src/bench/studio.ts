@@ -194,7 +194,11 @@ try {
     console.log(line);
   }
   const p = median(page), n = median(node);
-  console.log(`median: lstm train --backend wasm ${fmt(n)} chars/s; lstm studio ${fmt(p)} chars/s: ${(100 * p / n).toFixed(1)}% of the CLI's` +
+  // The rounds' own shares too: each is a CLI run and a page run side by side, so their median
+  // is the less shaken by the machine's load changing between rounds.
+  const shares = page.map((x, j) => x / node[j]);
+  console.log(`median: lstm train --backend wasm ${fmt(n)} chars/s; lstm studio ${fmt(p)} chars/s: ${(100 * p / n).toFixed(1)}% of the CLI's ` +
+    `(the rounds' shares: median ${(100 * median(shares)).toFixed(1)}%)` +
     (lib.length ? `; the browser library ${fmt(median(lib))} chars/s: ${(100 * median(lib) / n).toFixed(1)}%` : ''));
 } catch (e) {
   console.error(`bench:studio: ${e instanceof BenchFailure ? e.message : (e as Error).stack ?? String(e)}`);
