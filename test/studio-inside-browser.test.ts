@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
+import { CHROMIUM, launchChromium } from '../src/bench/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 
-const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
 if (!available) console.warn(`SKIPPED: the inside views' browser tests need ${CHROMIUM} (apt-get install chromium; .ci/run does)`);
 
@@ -67,12 +67,7 @@ describe.skipIf(!available)('studio inside views in chromium', () => {
     };
     page('index.html', 'lstm', 1);
     page('gru.html', 'gru', 2);
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'lstm-chromium-'))}`],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

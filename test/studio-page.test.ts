@@ -14,7 +14,8 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
+import { CHROMIUM, launchChromium } from '../src/bench/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { BIN, lstm, ROOT, run } from './cli-helpers.js';
@@ -22,7 +23,6 @@ import { parseCheckpoint } from '../src/io/checkpoint.js';
 import { modelFromCheckpoint } from '../src/io/checkpoint-model.js';
 import { handleInside, insideText } from '../src/studio/inside/compute.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
 if (!available) console.warn(`SKIPPED: the studio page browser tests need ${CHROMIUM} (apt-get install chromium; .ci/run does)`);
 const SHOTS = process.env.STUDIO_SCREENSHOTS === '1';
@@ -123,12 +123,7 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     dir = mkdtempSync(join(tmpdir(), 'lstm-studio-'));
     writeFileSync(join(dir, 'corpus.txt'), CORPUS);
     ({ url, stop: stopServer } = await studioFor({ corpus: join(dir, 'corpus.txt') }));
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'lstm-chromium-'))}`],
-    });
+    browser = await launchChromium();
     const session = await browser.target().createCDPSession();
     await session.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: dir });
   });

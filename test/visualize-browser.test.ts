@@ -9,11 +9,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
+import { CHROMIUM, launchChromium } from '../src/bench/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lstm } from './cli-helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
 if (!available) console.warn(`SKIPPED: the --html page browser tests need ${CHROMIUM} (apt-get install chromium; .ci/run does)`);
 
@@ -46,12 +46,7 @@ describe.skipIf(!available)('lstm visualize --html in chromium', () => {
     writeFileSync(join(dir, 'corpus.txt'), CORPUS);
     const tr = lstm(['train', join(dir, 'corpus.txt'), '--hidden', '24', '--batch-size', '4', '--seq-len', '32', '--steps', '30', '--val-frac', '0', '--save-every', '0', '--out', join(dir, 'm.json'), '--quiet']);
     expect(tr.code, tr.stderr).toBe(0);
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'lstm-chromium-'))}`],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

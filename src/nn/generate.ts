@@ -95,6 +95,14 @@ export class Generator {
     this.primed = true;
   }
 
+  /** Read the weights as they are now: a Generator copies them when it is made (its packed
+   *  copies, where the kernels pack them), and after the weights change (training between
+   *  previews) the next prime then writes what a new Generator would, bit for bit, without
+   *  allocating another one (the wasm kernels' memory is never freed). */
+  refreshWeights(): void {
+    this.graph.refreshWeights();
+  }
+
   private feed(id: number): void {
     this.token[0] = id;
     this.graph.forward(this.token, this.state, true, false, null);

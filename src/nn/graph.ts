@@ -194,6 +194,20 @@ export class Graph {
     }
   }
 
+  /** Inference with packWeights: copy the weights as they are now into the packed copies this
+   *  Graph reads (what a new Graph does when it is made, without allocating one), so that one
+   *  Graph serves again after the weights have changed, with the bits of a new one. */
+  refreshWeights(): void {
+    const k = this.k;
+    for (let l = 0; l < this.L; l++) {
+      const row = this.packedRow[l], ih = this.packedIh[l], hh = this.packedHh[l];
+      if (row) k.repackLstmRow!(row);
+      if (ih) k.repack!(ih);
+      if (hh) k.repack!(hh);
+    }
+    if (this.packedDec) k.repack!(this.packedDec);
+  }
+
   /**
    * Forward through T steps from `state`, leaving the logits of every step in `logits`.
    * tokens: T·B input characters, time-major. If `carry`, the final h (and c) are written back

@@ -169,6 +169,10 @@ export async function runLoop(plan: RunPlan, parts: RunParts, sink: CheckpointSi
   let lastEvalStep = -1;
   let lastVal = lastValLoss;
   let last: StepResult | null = null;
+  // One generator for every sample, made at the first: a new one at each would allocate its
+  // graph and state again, in kernels whose memory is never freed (the wasm backend's grew by
+  // that much at every sample, without bound in a long run).
+  let previews: Generator | null = null;
 
   /** Measure validation loss; returns whether it is the best so far (saveBest: save it now). */
   const evaluate = (saveBest = true): boolean => {
@@ -213,7 +217,7 @@ export async function runLoop(plan: RunPlan, parts: RunParts, sink: CheckpointSi
     emit({ event: 'step', step: last.step, epoch: last.epoch, loss: last.loss, bpc: last.loss / LN2, grad_norm: last.gradNorm, clipped: last.clipped, lr: last.lr, chars_per_s: rate });
     if (evalEvery > 0 && trainer.step % evalEvery === 0) evaluate();
     if (sampleEvery > 0 && trainer.step % sampleEvery === 0) {
-      emit({ event: 'sample', step: trainer.step, text: sampleText(model, vocab, settings.seed + trainer.step) });
+      emit({ event: 'sample', step: trainer.step, text: sampleText(previews ??= new Generator(model, vocab), settings.seed + trainer.step) });
     }
     if (saveEvery > 0 && trainer.step % saveEvery === 0) save('latest');
     if (patience > 0 && evalsWithoutImprovement >= patience) {
@@ -306,9 +310,10 @@ export function buildCheckpoint(
   };
 }
 
-function sampleText(model: Model, vocab: Vocab, seed: number): string {
-  // Its own generator and RNG: sampling while training must not change the training run.
-  const g = new Generator(model, vocab);
+function sampleText(g: Generator, seed: number): string {
+  // Its own generator and RNG: sampling while training must not change the training run. The
+  // weights as they are now, from a zero state (prime): the text a new Generator writes.
+  g.refreshWeights();
   const rng = new Rng(seed), opts = { temperature: 0.8 };
   g.prime('', 300, rng, opts);
   return g.generate(200, opts, rng);

@@ -1,0 +1,21 @@
+// Headless Chromium, as the browser tests and bench:studio drive it: Debian's chromium (or the
+// one $LSTM_CHROMIUM names) through puppeteer-core, with a fresh profile each time and nothing
+// that reaches for the network on its own (updates, sync, QUIC), so that a test can assert the
+// page asks for nothing outside its origin.
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import puppeteer, { type Browser } from 'puppeteer-core';
+
+export const CHROMIUM = process.env.LSTM_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Starts headless Chromium on a profile of its own (a new temporary folder). */
+export function launchChromium(): Promise<Browser> {
+  return puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'lstm-chromium-'))}`],
+  });
+}
