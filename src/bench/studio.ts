@@ -26,10 +26,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import { DEFAULT_CORPUS, PACKAGE_ROOT } from '../io/corpus.js';
 import { TRAIN_DEFAULTS } from '../train/plan.js';
-import { CHROMIUM, startHarness, type Harness } from './browser-harness.js';
+import { startHarness, type Harness } from './browser-harness.js';
+import { CHROMIUM, launchChromium } from './chromium.js';
 
 const { values } = parseArgs({
   options: {
@@ -163,16 +164,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 
 const studio = await startStudio();
-const profile = mkdtempSync(join(tmpdir(), 'lstm-chromium-'));
 let browser: Browser | null = null;
 let harness: Harness | null = null;
 try {
-  browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
-  });
+  browser = await launchChromium();
   if (values.library) harness = await startHarness({ isolated: true });
   console.log(`bench:studio: ${layers}×${hidden} lstm, batch ${batchSize} × ${seqLen}, ${steps} steps, ${threads} thread${threads > 1 ? 's' : ''}, ` +
     `${fmt([...text].length)} characters of ${values.from}; ${rounds} rounds; the studio at ${studio.url}`);
@@ -207,6 +202,5 @@ try {
   await harness?.close();
   await browser?.close();
   studio.child.kill('SIGINT');
-  rmSync(profile, { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
 }
