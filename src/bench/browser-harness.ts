@@ -5,16 +5,14 @@
 // Development only (dist/bench/ is not shipped): esbuild and puppeteer-core are devDependencies.
 
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import type { BrowserTrainSpec } from '../browser.js';
 import type { TrainSummary } from '../train/events.js';
 
-export const CHROMIUM = process.env.LSTM_CHROMIUM ?? '/usr/bin/chromium';
+import { launchChromium } from './chromium.js';
+export { CHROMIUM } from './chromium.js';
 
 /** The worker's bundle: engine-worker.ts beside this file (src/ under the test runner, dist/ for the bench). */
 export async function bundleWorker(): Promise<string> {
@@ -73,15 +71,9 @@ function serve(files: Record<string, string>, isolated: boolean): Promise<{ serv
 export async function startHarness(opts: { isolated: boolean; worker?: string }): Promise<Harness> {
   const worker = opts.worker ?? await bundleWorker();
   const { server, url } = await serve({ 'index.html': '<!doctype html><meta charset="utf-8"><title>lstm engine</title>', 'worker.js': worker }, opts.isolated);
-  const profile = mkdtempSync(join(tmpdir(), 'lstm-chromium-'));
   let browser: Browser | null = null;
   try {
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage();
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push((e as Error).message));
@@ -101,13 +93,11 @@ export async function startHarness(opts: { isolated: boolean; worker?: string })
       async close() {
         await b.close();
         await new Promise((resolve) => server.close(resolve));
-        rmSync(profile, { recursive: true, force: true });
       },
     };
   } catch (e) {
     await browser?.close();
     server.close();
-    rmSync(profile, { recursive: true, force: true });
     throw e;
   }
 }
