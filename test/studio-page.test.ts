@@ -95,6 +95,13 @@ const text = (page: Page, sel: string) => page.$eval(sel, (e) => e.textContent ?
 const fact = (page: Page, key: string) => text(page, `#run-facts dd[data-fact="${key}"]`);
 const stepOf = async (page: Page) => Number((await fact(page, 'step')).split(' of ')[0].replace(/,/g, ''));
 const message = (page: Page) => page.$eval('#message', (e) => ((e as HTMLElement).hidden ? '' : e.textContent ?? ''));
+/** Waits until the page's message line says `words`. */
+const messageSays = (page: Page, words: string) => page.waitForFunction((w) => (document.getElementById('message')?.textContent ?? '').includes(w), {}, words);
+/** Chooses `file` in the file input `selector`, as a person does with its dialog. */
+async function upload(page: Page, selector: string, file: string): Promise<void> {
+  const input = await page.$(selector);
+  await (input as unknown as { uploadFile(p: string): Promise<void> }).uploadFile(file);
+}
 
 async function setSettings(page: Page, values: Record<string, string>): Promise<void> {
   for (const [name, value] of Object.entries(values)) {
@@ -261,8 +268,7 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     await page.click('#step');
     await page.waitForFunction(() => document.querySelector('#run-facts dd[data-fact="step"]')?.textContent?.startsWith('1 of'));
     writeFileSync(join(dir, 'photo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]));
-    const file = await page.$('#file');
-    await (file as unknown as { uploadFile(p: string): Promise<void> }).uploadFile(join(dir, 'photo.png'));
+    await upload(page, '#file', join(dir, 'photo.png'));
     await page.waitForFunction(() => !(document.getElementById('message') as HTMLElement).hidden);
     expect(await message(page)).toBe('corpus photo.png looks binary, not text (NUL byte at offset 8).');
     expect(await text(page, '#text-info dd[data-fact="name"]')).toBe('corpus.txt');
@@ -272,27 +278,26 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     await page.click('#paste-box summary');
     await page.type('#paste', 'abcabc');
     await page.click('#use-paste');
-    await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '').includes('too short'));
+    await messageSays(page, 'too short');
     expect(await message(page)).toMatch(/^pasted text is too short: 6 characters for training, but one batch of 4 streams × 16 steps needs at least \d+; use a smaller Batch or Sequence length\.$/);
     expect(await text(page, '#text-info dd[data-fact="name"]')).toBe('corpus.txt');
     expect(await stepOf(page)).toBe(1);
 
     writeFileSync(join(dir, 'evil.json'), JSON.stringify({ format: 'lstm-checkpoint', version: 1, model: { cell: 'lstm', vocabSize: 3, hidden: 1e9, layers: 1 } }));
-    const load = await page.$('#load');
-    await (load as unknown as { uploadFile(p: string): Promise<void> }).uploadFile(join(dir, 'evil.json'));
-    await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '').includes('evil.json'));
+    await upload(page, '#load', join(dir, 'evil.json'));
+    await messageSays(page, 'evil.json');
     expect(await message(page)).toMatch(/^evil\.json is not a valid checkpoint: [^\n]+\.$/);
     expect(await stepOf(page)).toBe(1);
 
     // A prime with a character the model has never seen, for the samples: one sentence.
     await page.type('#prime', 'Zürich €');
     await page.$eval('#prime', (e) => e.dispatchEvent(new Event('change', { bubbles: true })));
-    await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '').includes('prime'));
+    await messageSays(page, 'prime');
     expect(await message(page)).toMatch(/^the prime has \d+ characters this model has never seen[^\n]*\.$/);
 
     await setSettings(page, { hidden: '0' });
     await page.click('#reset');
-    await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '').includes('Hidden units'));
+    await messageSays(page, 'Hidden units');
     expect(await message(page)).toBe('Hidden units: must be at least 1.');
     expect(await stepOf(page)).toBe(1);
 
@@ -338,8 +343,7 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     const tr = lstm(['train', 'corpus.txt', ...small, '--steps', '20', '--out', 'cli.json'], { cwd: dir });
     expect(tr.code, tr.stderr).toBe(0);
     const page = await open();
-    const load = await page.$('#load');
-    await (load as unknown as { uploadFile(p: string): Promise<void> }).uploadFile(join(dir, 'cli.json'));
+    await upload(page, '#load', join(dir, 'cli.json'));
     await page.waitForFunction(() => (document.getElementById('save-note')?.textContent ?? '').startsWith('Loaded cli.json'));
     expect(await text(page, '#save-note')).toBe('Loaded cli.json at step 20: press Start to continue its run.');
     expect(await page.$eval('#settings [name="hidden"]', (e) => (e as HTMLInputElement).value)).toBe('8');
@@ -367,7 +371,7 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
     writeFileSync(join(dir, 'other.txt'), 'abc abd abe\n'.repeat(200));
     const other = lstm(['train', 'other.txt', ...small, '--steps', '10', '--out', 'other.json'], { cwd: dir });
     expect(other.code, other.stderr).toBe(0);
-    await (load as unknown as { uploadFile(p: string): Promise<void> }).uploadFile(join(dir, 'other.json'));
+    await upload(page, '#load', join(dir, 'other.json'));
     await page.waitForFunction(() => (document.getElementById('save-note')?.textContent ?? '').startsWith('Loaded other.json'));
     expect(await text(page, '#save-note')).toMatch(/^Loaded other\.json to inspect and sample \(the text it was trained on \(other\.txt, 2,400 characters\) is not the one loaded\)\.$/);
     expect(await page.$eval('#start', (e) => (e as HTMLButtonElement).disabled)).toBe(true);
