@@ -9,7 +9,10 @@ import { availableParallelism, totalmem } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import { installPlatform, type EngineWorker, type Platform, type WorkerData } from './platform.js';
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { installPlatform, type EngineWorker, type NativeAddon, type Platform, type WorkerData } from './platform.js';
 
 /** The worker script's run(data, ready), started with worker_threads' workerData and port. */
 function nodeWorkerSource(script: string): string {
@@ -32,6 +35,26 @@ function startWorker(source: string, data: WorkerData): EngineWorker {
   };
 }
 
+/** Where the package keeps the native binary for this platform (scripts/build-native.mjs
+ *  writes it; `npm pack` ships it): prebuilds/<platform>-<arch>/lstm.node. */
+export const NATIVE_BINARY = fileURLToPath(new URL(`../../prebuilds/${process.platform}-${process.arch}/lstm.node`, import.meta.url));
+
+let native: NativeAddon | string | null = null;
+
+/** Loads the native addon once, inside a try: a missing or broken binary is a reason, never
+ *  an error (the wasm kernels take over). LSTM_NATIVE=0 leaves it unloaded. */
+function loadNative(): NativeAddon | string {
+  if (native !== null) return native;
+  if (process.env.LSTM_NATIVE === '0') return (native = 'LSTM_NATIVE=0 turned the native kernels off');
+  if (!existsSync(NATIVE_BINARY)) return (native = `no native kernels were built for ${process.platform}-${process.arch}`);
+  try {
+    native = createRequire(import.meta.url)(NATIVE_BINARY) as NativeAddon;
+  } catch (e) {
+    native = `the native kernels did not load (${String((e as Error).message ?? e).split('\n')[0]})`;
+  }
+  return native;
+}
+
 export const nodePlatform: Platform = {
   engine: `Node ${process.versions.node}, V8 ${process.versions.v8}`,
   cores: () => availableParallelism(),
@@ -46,6 +69,7 @@ export const nodePlatform: Platform = {
     decode: (text) => Buffer.from(text, 'base64'),
   },
   sha256Hex: (bytes) => createHash('sha256').update(bytes).digest('hex'),
+  native: loadNative,
   yieldTurn: () => nextTurn(),
 };
 

@@ -32,6 +32,27 @@ export interface EngineWorker {
   terminate(): void;
 }
 
+/** A kernels instance of the native addon (opaque). */
+export type NativeHandle = object;
+
+/** The native addon's functions, as native/addon.cc defines them (src/nn/native/kernels.ts
+ *  uses them). */
+export interface NativeAddon {
+  /** The paths this CPU can run, best first: some of avx512, avx2, portable. */
+  paths(): string[];
+  /** Kernels on `path` with `threads` threads, reading each call's arguments from `args`;
+   *  splitAll: share even the smallest jobs between the threads (tests). */
+  open(path: string, threads: number, args: Float64Array, splitAll?: boolean): NativeHandle;
+  /** Runs op with the arguments in args; 0, or −1 for an unknown op. */
+  run(handle: NativeHandle, op: number): number;
+  /** Runs a gather or scatter op over the rows idx names; −1 − r when row r is outside the table. */
+  rows(handle: NativeHandle, op: number, idx: Int32Array): number;
+  /** Stops the handle's threads (it keeps working on one). */
+  close(handle: NativeHandle): void;
+  /** The address of an ArrayBuffer's first byte. */
+  address(buffer: ArrayBuffer): number;
+}
+
 export interface Platform {
   /** What runs the engine, for messages: "Node 20.20.2, V8 11.3.244.8". */
   readonly engine: string;
@@ -55,6 +76,9 @@ export interface Platform {
   /** A native SHA-256 as lower-case hex, faster than the core's (data/sha256.ts) and with the
    *  same digest; absent: the core's is used. */
   readonly sha256Hex?: (bytes: Uint8Array) => string;
+  /** The native kernels' addon, loaded on first call; or why there is none here, in words
+   *  (no binary for this platform, it failed to load…). Absent: no native code (a page). */
+  readonly native?: () => NativeAddon | string;
   /** Lets the host in (signals, messages, a worker's start) and resolves soon after: between
    *  training steps. Node: setImmediate; a page: a MessageChannel message (setTimeout would be
    *  clamped to 4 ms once nested). */
