@@ -52,7 +52,8 @@ describe('lstm train', () => {
   });
 
   // [backend, threads of the whole run, threads of the resumed half]: 3 and 4 threads too, more than this machine's cores
-  for (const [backend, t1, t2] of [['wasm', '2', '2'], ['wasm-fma', '2', '2'], ['wasm', '3', '4']]) it(`--resume continues bit for bit on ${backend}: 8 steps on ${t1} threads = 4 steps on one thread, then --resume to 8 on ${t2}`, () => {
+  // A run on wasm resumes on native (the default, the same bits) where native loads.
+  for (const [backend, t1, t2] of [['wasm', '2', '2'], ['wasm-fma', '2', '2'], ['wasm', '3', '4'], ['native', '2', '3']]) it(`--resume continues bit for bit on ${backend}: 8 steps on ${t1} threads = 4 steps on one thread, then --resume to 8 on ${t2}${backend === 'wasm' ? ' (on native)' : ''}`, () => {
     const full = fresh(`full-${backend}-${t1}.json`), half = fresh(`half-${backend}-${t1}.json`);
     // 8 × 128: products big enough for the second thread to take a share (2·8·512·128 flops)
     const args = [...TINY, '--hidden', '128', '--batch-size', '8', '--layers', '2', '--dropout', '0.2', '--seed', '3', '--backend', backend];
@@ -60,9 +61,9 @@ describe('lstm train', () => {
     expect(lstm(['train', corpus, ...args, '--steps', '4', '--threads', '1', '--out', half]).code).toBe(0);
     const r = lstm(['train', corpus, '--resume', half, '--steps', '8', '--threads', t2]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`on ${backend}:`);
+    expect(r.stdout).toMatch(backend === 'wasm-fma' ? /on wasm-simd-fma:/ : /on (native-\w+|wasm-simd):/);
     const a = ck(full), b = ck(half);
-    expect(b.train.backend).toBe(backend);
+    expect(b.train.backend).toBe(backend === 'wasm' ? 'native' : backend);
     expect(b.position).toEqual(a.position);
     expect(b.tensors).toEqual(a.tensors);
     expect(b.optimizer).toEqual(a.optimizer);
@@ -316,10 +317,10 @@ describe('bad input: one line, non-zero exit, no stack trace, nothing overwritte
     const before = readFileSync(out);
     expectOneLineError(lstm(['train', corpus, '--resume', out, '--hidden', '32']), /--hidden 32 differs from the checkpoint's 16/, 2);
     expectOneLineError(lstm(['train', corpus, '--resume', out, '--lr', '0.1']), /--lr 0\.1 differs .*--init-from/, 2);
-    expectOneLineError(lstm(['train', corpus, '--resume', out, '--backend', 'wasm-fma']), /--backend wasm-fma differs from the checkpoint's wasm .*--init-from/, 2);
+    expectOneLineError(lstm(['train', corpus, '--resume', out, '--backend', 'wasm-fma']), /--backend wasm-fma differs from the checkpoint's native .*--init-from/, 2);
     const c = ck(out);
     c.train.backend = 'webgpu';
-    expectOneLineError(lstm(['train', corpus, '--resume', bad('webgpu.json', JSON.stringify(c)), '--steps', '4']), /webgpu\.json was trained on a backend this lstm does not have \(webgpu\); it has wasm, wasm-fma, js/, 2);
+    expectOneLineError(lstm(['train', corpus, '--resume', bad('webgpu.json', JSON.stringify(c)), '--steps', '4']), /webgpu\.json was trained on a backend this lstm does not have \(webgpu\); it has native, wasm, wasm-fma, js/, 2);
     expectOneLineError(lstm(['train', bad('other.txt', TEXT + 'x'), '--resume', out, '--steps', '4']), /--resume .*r\.json needs the text that run was trained on, but .*other\.txt is not the same text/, 2);
     // No text given: the one the checkpoint names, only if it is still there and unchanged.
     const from = (source: string) => { const d = ck(out); d.corpus.source = source; return bad('src.json', JSON.stringify(d)); };

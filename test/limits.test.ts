@@ -3,6 +3,7 @@
 // what float32 cannot hold (a model whose outputs overflow) said in one line with exit 1, not
 // reported as a bug; and an export written in pieces, whatever the size of its text.
 
+import { nativePlatformAddon } from './native-helpers.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -157,8 +158,8 @@ describe('lstm-torch/1 sizes are checked against the file before anything is all
 
 describe('memory the system would not give: one line, exit 1, not "internal error … this is a bug"', () => {
   /** lstm under a limit on its virtual memory (KiB), as `ulimit -v` sets it. */
-  const limited = (kib: number, args: string[]) =>
-    run('/bin/bash', ['-c', `ulimit -v ${kib} && exec "$0" "$@"`, process.execPath, BIN, ...args], { cwd: dir });
+  const limited = (kib: number, args: string[], env = '') =>
+    run('/bin/bash', ['-c', `ulimit -v ${kib} && ${env} exec "$0" "$@"`, process.execPath, BIN, ...args], { cwd: dir });
 
   // Node itself takes under 1 GiB of virtual memory, but WebAssembly reserves about 10 GiB at
   // once for the wasm kernels' memory (4 GiB of addresses and guard regions): under 4,000,000
@@ -166,11 +167,20 @@ describe('memory the system would not give: one line, exit 1, not "internal erro
   const WASM = /^lstm: could not get memory for the wasm kernels: WebAssembly reserves about 10 GiB of virtual memory at once .*ulimit -v.*; raise the limit, or train with the js backend \(slower\)$/;
 
   it('sample, eval and train on the wasm kernels (was exit 70, "WebAssembly.Memory(): could not allocate memory")', () => {
-    expectOneLineError(limited(4_000_000, ['sample', 'tiny.json', '--length', '5']), WASM, 1);
-    expectOneLineError(limited(4_000_000, ['eval', 'tiny.json', 'ab.txt']), WASM, 1);
-    const t = limited(4_000_000, ['train', 'ab.txt', ...TINY, '--out', 'limited.json']);
+    // (the native kernels off: LSTM_NATIVE=0, the native backend runs the wasm kernels)
+    expectOneLineError(limited(4_000_000, ['sample', 'tiny.json', '--length', '5'], 'LSTM_NATIVE=0'), WASM, 1);
+    expectOneLineError(limited(4_000_000, ['eval', 'tiny.json', 'ab.txt'], 'LSTM_NATIVE=0'), WASM, 1);
+    const t = limited(4_000_000, ['train', 'ab.txt', ...TINY, '--out', 'limited.json', '--backend', 'wasm']);
     expectOneLineError(t, WASM, 1);
     expect(existsSync(p('limited.json'))).toBe(false);
+  });
+
+  it.runIf(nativePlatformAddon() !== null)('the native kernels reserve no such memory: under the same limit they train', () => {
+    const t = limited(4_000_000, ['train', 'ab.txt', ...TINY, '--out', 'native-limited.json']);
+    expect(t.code, t.stderr).toBe(0);
+    expect(existsSync(p('native-limited.json'))).toBe(true);
+    const s = limited(4_000_000, ['sample', 'native-limited.json', '--length', '5']);
+    expect(s.code, s.stderr).toBe(0);
   });
 
   it('training on the js backend, whose arrays the system would not give, says how much', () => {

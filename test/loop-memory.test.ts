@@ -19,10 +19,10 @@ const TEXT = 'the cat sat on the mat.\nthe dog sat on the log.\n'.repeat(30);
 /** Trains `spec`, reading the kernels' bytesUsed after each sample and evaluation, and keeping
  *  each sample with a copy of the weights it was drawn from. */
 async function run(spec: TrainSpec) {
-  const plan = planRun({ batchSize: 2, seqLen: 16, seed: 5, ...spec }, null, corpusFromString(TEXT, 'pets'));
+  const plan = planRun({ batchSize: 2, seqLen: 16, seed: 5, backend: 'wasm', ...spec }, null, corpusFromString(TEXT, 'pets'));
   const parts = buildRun(plan);
   const k = parts.model.kernels;
-  expect(k).toBeInstanceOf(WasmKernels); // the default backend
+  expect(k).toBeInstanceOf(WasmKernels);
   const used = () => (k as WasmKernels).bytesUsed;
   const at = { sample: [] as number[], eval: [] as number[] };
   const samples: Array<{ step: number; text: string; params: Float32Array }> = [];

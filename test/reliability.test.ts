@@ -260,7 +260,7 @@ describe.concurrent('nothing hangs or grows without bound', () => {
     expectOneLineError(inspect, /needs about [\d.]+ GiB of memory; this machine has [\d.]+ GiB/, 2);
     const train = await lstm(['train', corpus, '--hidden', '8192', '--layers', '16', '--batch-size', '2', '--seq-len', '8'], { limit: 30_000 });
     noHang(train);
-    expectOneLineError(train, /training a 16×8192 lstm .* needs about [\d.]+ GiB of memory; the wasm backend on this machine has/, 2);
+    expectOneLineError(train, /training a 16×8192 lstm .* needs about [\d.]+ GiB of memory; the native backend on this machine has/, 2);
   });
 });
 

@@ -8,6 +8,7 @@ import type { Ui } from '../ui/ui.js';
 import { lossChart } from '../ui/losschart.js';
 import { formatBytes, printable } from '../ui/format.js';
 import { loadModel } from '../io/load.js';
+import { describeNative } from '../nn/backend.js';
 
 export const InfoOptionsSchema = z.object({
   checkpoint: z.string().min(1).optional(),
@@ -39,6 +40,9 @@ export async function runInfo(raw: Record<string, unknown>, ui: Ui) {
     best_val_step: ck.best ? ck.best.step : null,
     val_history: ck.history.val.map(([step, loss]) => ({ step, bpc: loss / Math.LN2 })),
     resumable: ck.optimizer !== null && ck.carried !== null,
+    /** What the native backend (the default) runs on this machine: "native avx512 (…)", or
+     *  "wasm: <why the native kernels do not load here>" (the same bits either way). */
+    kernels: describeNative(),
   };
   ui.event(info);
   if (!ui.human) return info;
@@ -59,6 +63,7 @@ export async function runInfo(raw: Record<string, unknown>, ui: Ui) {
   }
   row('loss', `${info.last_train_bpc === null ? 'no training steps' : `train ${info.last_train_bpc.toFixed(3)} bits/char (last steps)`}${info.best_val_bpc === null ? '' : `; best validation ${info.best_val_bpc.toFixed(3)} bits/char at step ${info.best_val_step}`}`);
   row('vocabulary', JSON.stringify(ck.vocab.join('')));
+  row('kernels', `${info.kernels} (this machine)`);
   if (train.length >= 2) {
     ui.line();
     ui.line(lossChart(train, ck.history.val, { width: Math.min(80, ui.stream.columns || 80), height: 10, color: ui.fancy }));

@@ -2,7 +2,7 @@
 // ready model, on the backend it was trained on. Part of the engine core: the CLI's
 // loadModel (io/load.ts) and a page (src/browser.ts) make their models here.
 
-import { createKernels, isBackend, type BackendName } from '../nn/backend.js';
+import { createKernels, DEFAULT_BACKEND, isBackend, sameBits, type BackendName } from '../nn/backend.js';
 import { kernelBytes } from '../nn/budget.js';
 import { loadTensors, type Checkpoint } from './checkpoint-codec.js';
 import { UserError } from '../errors.js';
@@ -14,15 +14,17 @@ import { Model } from '../nn/model.js';
 export function modelFromCheckpoint(ck: Checkpoint, where: string, backend?: BackendName, threads = 1): { model: Model; vocab: Vocab } {
   // The backend the model was trained on (wasm-fma too: its user chose the speed), or wasm
   // for a name this lstm does not have, or where this engine cannot run wasm-fma (reading a
-  // model needs no particular rounding; training on does, and lstm train says so).
-  const trainedOn = isBackend(ck.train.backend) ? ck.train.backend : 'wasm';
+  // model needs no particular rounding; training on does, and lstm train says so). A model
+  // trained on wasm runs on the default (native) where that gives the same bits.
+  const named = isBackend(ck.train.backend) ? ck.train.backend : 'wasm';
+  const trainedOn = sameBits(named, DEFAULT_BACKEND) ? DEFAULT_BACKEND : named;
   const bytes = kernelBytes(ck.model, null);
   let kernels;
   try {
     kernels = createKernels(backend ?? trainedOn, threads, bytes);
   } catch (e) {
     if (backend !== undefined || trainedOn !== 'wasm-fma' || !(e instanceof UserError)) throw e;
-    kernels = createKernels('wasm', threads, bytes);
+    kernels = createKernels(DEFAULT_BACKEND, threads, bytes);
   }
   const model = new Model(ck.model, kernels);
   loadTensors(model, ck.tensors, where);

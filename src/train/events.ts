@@ -26,6 +26,9 @@ export interface WarningEvent {
 export interface StartEvent {
   event: 'start'; corpus: string; chars: number; vocab_size: number; train_chars: number; val_chars: number;
   model: ModelConfig; settings: TrainSettings;
+  /** The kernels the run computes on (native-avx512, native-avx2, native-portable, wasm-simd,
+   *  reference-f32…): the backend native runs wasm-simd where its addon does not load. */
+  kernels: string;
   /** The target (schedule.steps = target_steps) and the schedule this run follows, as its checkpoint stores them. */
   schedule: Schedule;
   parameters: number; step: number; target_steps: number; steps_per_epoch: number;

@@ -147,7 +147,7 @@ export async function runLoop(plan: RunPlan, parts: RunParts, sink: CheckpointSi
   emit({ event: 'prepared', distinct: plan.distinct, last_val_loss: lastValLoss });
   emit({
     event: 'start', corpus: info.source, chars: trainIds.length + valIds.length, vocab_size: vocab.size, train_chars: trainIds.length, val_chars: valIds.length,
-    model: config, settings, schedule, parameters: model.layout.count, step: trainer.step, target_steps: target, steps_per_epoch: trainer.stepsPerEpoch,
+    model: config, settings, kernels: model.kernels.name, schedule, parameters: model.layout.count, step: trainer.step, target_steps: target, steps_per_epoch: trainer.stepsPerEpoch,
     checkpoint: sink.latest, resumed: plan.resumed, chance_bpc: chance, unigram_bpc: unigram,
     ngram: ngram && { order: ngram.order, bpc: ngram.bpc, fit_chars: ngram.fitChars },
   });

@@ -10,7 +10,7 @@
 // go and what to do on the way (the schedule).
 
 import { z } from 'zod';
-import { BACKENDS, isBackend } from '../nn/backend.js';
+import { BACKENDS, DEFAULT_BACKEND, isBackend, sameBits } from '../nn/backend.js';
 import type { Checkpoint, Schedule, TrainSettings } from '../io/checkpoint-codec.js';
 import { SettingsError, settingName, UserError } from '../errors.js';
 import { num } from '../schema.js';
@@ -45,7 +45,7 @@ export const TRAIN_DEFAULTS = {
   logEvery: 500,
   patience: 0,           // early stopping after this many evaluations without improvement; 0 = off
   seed: 1,
-  backend: 'wasm',
+  backend: DEFAULT_BACKEND,
   ngram: NGRAM_REFERENCE.order, // the Kneser-Ney reference beside the validation loss; 0 = none
 } as const;
 
@@ -191,7 +191,8 @@ export function checkCheckpoint(o: TrainSpec, ck: Checkpoint | null): void {
     const mine = (o as Record<string, unknown>)[key];
     if (mine === undefined) continue;
     const theirs = key in ck.model ? (ck.model as Record<string, unknown>)[key] : (ck.train as Record<string, unknown>)[key];
-    if (mine !== theirs) {
+    // native and wasm give the same bits: a run may resume on either
+    if (key === 'backend' ? !sameBits(String(mine), String(theirs)) : mine !== theirs) {
       const hint = (cli: boolean) => o.resume && !(ARCHITECTURE as readonly string[]).includes(key)
         ? ` (${resume(cli)} continues the same run; to change it, start a new run with ${initFrom(cli)})`
         : ' (the architecture comes from the checkpoint)';
@@ -229,7 +230,11 @@ export function planRun(o: TrainSpec, ck: Checkpoint | null, text: CorpusFacts):
   if (ck) {
     vocab = new Vocab(ck.vocab);
     config = ck.model;
-    settings = o.resume ? ck.train : settingsFrom(o);
+    // Resuming: the checkpoint's settings, on the backend named or else the default where it
+    // gives the checkpoint's bits (a run trained on wasm goes on natively).
+    settings = o.resume
+      ? { ...ck.train, backend: o.backend ?? (sameBits(ck.train.backend, DEFAULT_BACKEND) ? DEFAULT_BACKEND : ck.train.backend) }
+      : settingsFrom(o);
   } else {
     vocab = Vocab.fromCodePoints(text.utf8.distinct);
     config = { cell: o.cell ?? D.cell, vocabSize: vocab.size, hidden: o.hidden ?? D.hidden, layers: o.layers ?? D.layers };
