@@ -21,10 +21,18 @@ for f in package/dist/cli/main.js package/dist/index.js package/dist/index.d.ts 
   grep -qx "$f" "$work/contents" || fail "the tarball lacks $f"
 done
 if grep -E '^package/(test|\.ci|src)/|^package/dist/bench/' "$work/contents"; then fail "the tarball ships the files above, which a user does not need"; fi
+# The native kernels, prebuilt at pack time for this platform (prepack: build-native --require).
+native="package/prebuilds/$(node -p 'process.platform + "-" + process.arch')/lstm.node"
+grep -qx "$native" "$work/contents" || fail "the tarball lacks $native"
+if grep -E '^package/(build|node_modules)/' "$work/contents"; then fail "the tarball ships build output it should not"; fi
 echo "check-install: $(basename "$tgz"): $(wc -l < "$work/contents") files, $(du -k "$tgz" | cut -f1) KB"
 
-# 2) A global install into a prefix of our own (no compiler: the tarball carries dist/).
-npm install -g "$tgz" --prefix "$work/prefix" --no-audit --no-fund >"$work/install.log" 2>&1 || { cat "$work/install.log" >&2; fail "npm install -g"; }
+# 2) A global install into a prefix of our own, with no compiler on the PATH (nothing but node
+#    and npm): the tarball carries dist/ and the native binary; nothing is built at install.
+mkdir "$work/nocc"
+ln -s "$(command -v node)" "$work/nocc/node"
+ln -s "$(command -v npm)" "$work/nocc/npm"
+PATH="$work/nocc" npm install -g "$tgz" --prefix "$work/prefix" --no-audit --no-fund >"$work/install.log" 2>&1 || { cat "$work/install.log" >&2; fail "npm install -g (no compiler on the PATH)"; }
 lstm="$work/prefix/bin/lstm"
 [ -x "$lstm" ] || fail "no $lstm after the install"
 
@@ -47,9 +55,12 @@ run() {
 version=$(node -p "require('$repo/package.json').version")
 run 'lstm --version' "^$version\$" "$lstm" --version
 run 'lstm train --steps 5 --hidden 16' 'Trained to step 5' "$lstm" train --steps 5 --hidden 16
+# the prebuilt native kernels load from the installed package, with no compiler on the PATH
+run 'lstm train on the prebuilt native kernels (no compiler on the PATH)' 'on native-' env PATH="$work/nocc" "$lstm" train --steps 2 --hidden 8 --out native.json
 ls checkpoints/default-lstm-1x16-*.json >/dev/null 2>&1 || fail "train wrote no checkpoints/default-lstm-1x16-*.json here"
 run 'lstm sample' '.' "$lstm" sample --length 200
 run 'lstm info' '1×16 lstm' "$lstm" info
+run 'lstm info: the native kernels' 'kernels +native ' "$lstm" info
 run 'lstm inspect-gradients' 'lstm-nofg' "$lstm" inspect-gradients
 
 # 4) The checkpoint folder from the environment: train writes there, sample finds it from elsewhere.
