@@ -5,7 +5,11 @@
 // every job split, however small). Without the addon (no binary built for this platform)
 // the tests say so and skip; on CI, where .ci/run builds it, they must run.
 
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { lstm } from './cli-helpers.js';
+import { tempDir } from './helpers.js';
 import { nativePlatformAddon } from './native-helpers.js';
 import { Graph } from '../src/nn/graph.js';
 import type { FloatArray, Kernels } from '../src/nn/kernels.js';
@@ -233,5 +237,55 @@ describe('native kernels are there where they must be', () => {
   });
   it.runIf(!addon)('skipped: no native addon here (node scripts/build-native.mjs builds it; LSTM_NATIVE=0 turns it off)', () => {
     console.warn('native-kernels.test.ts: no native addon (or LSTM_NATIVE=0), the native tests were skipped');
+  });
+});
+
+describe.skipIf(!addon)('native backend through the command line: the same files and text as wasm', () => {
+  const dir = tempDir('lstm-native-cli-');
+  const corpus = join(dir, 'c.txt');
+  writeFileSync(corpus, 'Native kernels, the same bits: a seed repeats a run on any machine. '.repeat(40));
+  const wasmEnv = { LSTM_NATIVE: '0' }; // the default backend on the wasm kernels
+  const args = ['--hidden', '32', '--layers', '2', '--batch-size', '4', '--seq-len', '16', '--seed', '7', '--val-frac', '0.1', '--eval-every', '3', '--quiet'];
+  const trainAt = (name: string, steps: number, env: Record<string, string> = {}, more: string[] = []) => {
+    const out = join(dir, name);
+    const r = lstm(['train', corpus, ...args, '--steps', String(steps), '--out', out, ...more], { env });
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(readFileSync(out, 'utf8'));
+  };
+
+  for (const cell of ['lstm', 'gru'] as const) {
+    it(`${cell}: train on native and on wasm gives the same checkpoint; a run resumes from one onto the other; sample and --num-samples 32 give the same text`, () => {
+      const forced = paths[paths.length - 1]; // the portable path, forced through the platform
+      const a = trainAt(`${cell}-native.json`, 8, {}, ['--cell', cell]);
+      const b = trainAt(`${cell}-wasm.json`, 8, wasmEnv, ['--cell', cell]);
+      const c = trainAt(`${cell}-portable.json`, 8, { LSTM_NATIVE_PATH: forced }, ['--cell', cell, '--threads', '3']);
+      for (const other of [b, c]) {
+        expect(other.tensors).toEqual(a.tensors);
+        expect(other.optimizer).toEqual(a.optimizer);
+        expect(other.carried).toEqual(a.carried);
+        expect(other.history).toEqual(a.history);
+      }
+      // 4 steps on wasm, resumed to 8 on native (the default)
+      trainAt(`${cell}-half.json`, 4, wasmEnv, ['--cell', cell, '--backend', 'wasm']);
+      const r = lstm(['train', corpus, '--resume', join(dir, `${cell}-half.json`), '--steps', '8', '--quiet']);
+      expect(r.code, r.stderr).toBe(0);
+      const resumed = JSON.parse(readFileSync(join(dir, `${cell}-half.json`), 'utf8'));
+      expect(resumed.train.backend).toBe('native');
+      expect(resumed.tensors).toEqual(a.tensors);
+      expect(resumed.optimizer).toEqual(a.optimizer);
+      for (const s of [['--length', '300', '--seed', '3'], ['--num-samples', '32', '--length', '40', '--seed', '1', '--threads', '2']]) {
+        const on = (env: Record<string, string>) => lstm(['sample', '--checkpoint', join(dir, `${cell}-native.json`), ...s], { env });
+        const n = on({}), w = on(wasmEnv), p = on({ LSTM_NATIVE_PATH: forced });
+        expect(n.code, n.stderr).toBe(0);
+        expect(w.stdout).toBe(n.stdout);
+        expect(p.stdout).toBe(n.stdout);
+      }
+    });
+  }
+
+  it('LSTM_NATIVE_PATH naming a path this CPU cannot run is one line, exit 2', () => {
+    const r = lstm(['train', corpus, ...args, '--steps', '1', '--out', join(dir, 'x.json')], { env: { LSTM_NATIVE_PATH: 'sse9' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^lstm: LSTM_NATIVE_PATH=sse9 names a path this CPU cannot run; it runs (avx512, )?(avx2, )?portable$/);
   });
 });
