@@ -27,6 +27,9 @@
 #include <cstdint>
 #include <cstring>
 #include "kernels.h"
+#if defined(LSTM_AVX512) || defined(LSTM_AVX2)
+#include <immintrin.h>
+#endif
 
 #ifndef LSTM_ISA
 #error "compile with -DLSTM_ISA=avx512|avx2|portable (see scripts/build-native.mjs)"
@@ -51,7 +54,13 @@ constexpr int MR = 4, NV = 2;
 constexpr int VW = LSTM_VW;
 constexpr int NR = VW * NV;
 /** Depth of a K block, and rows of C per block of packed A. */
-constexpr int KC = 256, MC = 16 * MR;
+#ifndef LSTM_KC
+#define LSTM_KC 256
+#endif
+#ifndef LSTM_MC
+#define LSTM_MC (16 * MR)
+#endif
+constexpr int KC = LSTM_KC, MC = LSTM_MC;
 /** Columns of C per block of packed B. */
 constexpr int NC = 2048;
 
@@ -68,6 +77,13 @@ template <class V> inline V splat(float x) {
   return v;
 }
 template <> inline float splat<float>(float x) { return x; }
+// One broadcast instruction (from memory, where x is there), not the two shuffles GCC makes of
+// the loop above for 16 lanes.
+#if defined(LSTM_AVX512)
+template <> inline vf splat<vf>(float x) { return (vf)_mm512_set1_ps(x); }
+#elif defined(LSTM_AVX2)
+template <> inline vf splat<vf>(float x) { return (vf)_mm256_set1_ps(x); }
+#endif
 
 inline vu bits(vf x) { return (vu)x; }
 inline vf fromBits(vu x) { return (vf)x; }
