@@ -37,6 +37,7 @@ namespace {
 enum Op {
   GEMM = 1, PACK = 3, ADD_ROWS = 4, SUM_ROWS = 5, LSTM_FWD = 6, LSTM_BWD = 7, GRU_FWD = 8, GRU_BWD = 9,
   TANH = 10, TANH_BWD = 11, SOFTMAX_STATS = 12, SOFTMAX_GRAD = 13, ADAM = 14, GATHER = 15, SCATTER = 16,
+  GEMV_BLOCKS = 17,
 };
 
 /** Sizes below which a job stays on one thread (as the wasm kernels' defaults). */
@@ -200,6 +201,16 @@ struct GemvJob : Job {
   }
 };
 
+/** A one-row product whose B is stored as column blocks (block i: columns i·width … as K rows
+ *  of width floats, one block after another): one block a chunk, each streamed contiguously. */
+struct GemvBlocksJob : Job {
+  const Table* k; int N, K, width; const float* x; const float* b; float* c; int acc;
+  void chunk(int i, int) override {
+    const int lo = i * width, w = std::min(width, N - lo);
+    k->gemv(0, w, K, x, 1, b + (long)i * K * width, width, c + lo, acc);
+  }
+};
+
 /** Row ranges of an element-wise kernel: fn(r0, r1). */
 template <class F>
 struct RowsJob : Job {
@@ -268,6 +279,12 @@ int runOp(Context* ctx, int op) {
   const Table* k = ctx->k;
   switch (op) {
     case GEMM: gemm(ctx, a); return 0;
+    case GEMV_BLOCKS: {
+      GemvBlocksJob job;
+      job.k = k; job.N = I(a[0]); job.K = I(a[1]); job.x = F(a[2]); job.b = F(a[3]); job.width = I(a[4]); job.c = F(a[5]); job.acc = I(a[6]);
+      ctx->pool->run(job, (job.N + job.width - 1) / job.width);
+      return 0;
+    }
     case PACK: k->pack(I(a[0]), I(a[1]), F(a[2]), (long)a[3], I(a[4]), F(a[5])); return 0;
     case ADD_ROWS: k->addRows(I(a[0]), I(a[1]), F(a[2]), F(a[3])); return 0;
     case SUM_ROWS: k->sumRows(I(a[0]), I(a[1]), F(a[2]), F(a[3])); return 0;

@@ -77,7 +77,7 @@ describe.skipIf(!addon)('native kernels: the same bits as wasm, kernel by kernel
       it(`${label}: products with B packed (and its transpose) give the bits of gemm`, () => {
         const n = native(path, threads);
         const rng = new Rng(4);
-        for (const [M, N, K] of [[6, 1024, 256], [32, 70, 300], [2, 33, 5], [1, 40, 8]]) {
+        for (const [M, N, K] of [[6, 1024, 256], [32, 70, 300], [2, 33, 5], [1, 40, 8], [1, 1024, 256], [1, 1030, 300]]) {
           for (const tB of [false, true]) {
             const ldb = tB ? K : N;
             const B = fill(n, (tB ? N : K) * ldb, rng), A = fill(n, M * K, rng);
@@ -88,6 +88,8 @@ describe.skipIf(!addon)('native kernels: the same bits as wasm, kernel by kernel
             else n.gemm(false, tB, M, N, K, A, 0, K, B, 0, ldb, C2, 0, N, true);
             wasm.gemm(false, tB, M, N, K, copy(wasm, A), 0, K, copy(wasm, B), 0, ldb, C3, 0, N, true);
             expect(same(C1, C2), `packed ${M}×${N}×${K} tB ${tB}`).toBe(true);
+            // one row of a large B on several threads: column blocks, one a thread
+            if (M === 1 && !tB && K * N >= 262144) expect(P !== null, 'blocks for one row').toBe(threads > 1);
             expect(same(C1, C3), `wasm ${M}×${N}×${K} tB ${tB}`).toBe(true);
           }
         }

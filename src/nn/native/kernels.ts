@@ -22,6 +22,7 @@ import type { NativeAddon, NativeHandle } from '../../platform/platform.js';
 const OP = {
   gemm: 1, pack: 3, addRows: 4, sumRows: 5, lstmFwd: 6, lstmBwd: 7, gruFwd: 8, gruBwd: 9,
   tanh: 10, tanhBwd: 11, softmaxStats: 12, softmaxGrad: 13, adam: 14, gather: 15, scatter: 16,
+  gemvBlocks: 17,
 } as const;
 
 export interface NativeKernelsOptions {
@@ -35,6 +36,16 @@ export interface NativeKernelsOptions {
 
 /** Columns of a register tile of each path (native/kernels.cc's NR): packB's panel width. */
 const PANEL: Record<string, number> = { avx512: 32, avx2: 16, portable: 8 };
+
+/** One-row products whose B has at least this many numbers are split between the threads,
+ *  in column blocks (as the wasm kernels' splitGemv). */
+const SPLIT_ONE_ROW = 262144;
+
+/** A PackedMatrix of this backend: blockCols > 0 for the column blocks of one-row products
+ *  (see packB), 0 for the column panels of the tiled product. */
+interface NativePacked extends PackedMatrix {
+  readonly blockCols: number;
+}
 
 export class NativeKernels extends ReferenceKernels {
   override readonly name: string;
@@ -87,7 +98,8 @@ export class NativeKernels extends ReferenceKernels {
   }
 
   private run(op: number): void {
-    this.addon.run(this.handle, op);
+    // −1: an op this binary does not know (a binary older than this file): never silently skipped
+    if (this.addon.run(this.handle, op) !== 0) throw new Error(`the native kernels do not know op ${op}: rebuild them (node scripts/build-native.mjs)`);
   }
 
   override gemm(
@@ -117,16 +129,38 @@ export class NativeKernels extends ReferenceKernels {
     this.run(OP.gemm);
   }
 
-  /** B in the column panels the products read (see native/kernels.cc), for products of
-   *  several rows; null for one row (a one-row product streams B in place, as fast). */
+  /**
+   * A copy of B laid out for the products that read it. Several rows: the column panels the
+   * tiles read (see native/kernels.cc). One row, on more than one thread, for a large B: B's
+   * columns cut in one block per thread (whole tiles), each block stored on its own as K rows
+   * of its width, so that each thread streams one contiguous part (as the wasm kernels do);
+   * else null (one thread streams B in place as fast).
+   */
   packB(K: number, N: number, B: FloatArray, bOff: number, ldb: number, rows = 2, transB = false): PackedMatrix | null {
-    if (!this.owns(B) || K < 1 || N < 1 || rows === 1) return null;
-    const P: PackedMatrix = { K, N, data: this.alloc(K * Math.ceil(N / this.nr) * this.nr), src: B, srcOff: bOff, ldb, transB };
+    if (!this.owns(B) || K < 1 || N < 1) return null;
+    if (rows === 1) {
+      if (transB || this.threads === 1 || N * K < SPLIT_ONE_ROW || N < 2 * this.nr) return null;
+      const width = Math.ceil(Math.ceil(N / this.threads) / this.nr) * this.nr;
+      const P: NativePacked = { K, N, data: this.alloc(K * width * Math.ceil(N / width)), src: B, srcOff: bOff, ldb, blockCols: width };
+      this.repack(P);
+      return P;
+    }
+    const P: NativePacked = { K, N, data: this.alloc(K * Math.ceil(N / this.nr) * this.nr), src: B, srcOff: bOff, ldb, transB, blockCols: 0 };
     this.repack(P);
     return P;
   }
 
   repack(P: PackedMatrix): void {
+    const width = (P as NativePacked).blockCols ?? 0;
+    if (width > 0) {
+      // block i: columns i·width …, K rows of `width` numbers each (the last block's columns past N unused)
+      const { K, N, data, src: B, srcOff: bOff, ldb } = P;
+      for (let j = 0; j < N; j += width) {
+        const w = Math.min(width, N - j), base = j * K;
+        for (let p = 0; p < K; p++) data.set(B.subarray(bOff + p * ldb + j, bOff + p * ldb + j + w), base + p * width);
+      }
+      return;
+    }
     const x = this.args;
     x[0] = P.K; x[1] = P.N; x[2] = this.at(P.src as Float32Array, P.srcOff); x[3] = P.ldb; x[4] = P.transB ? 1 : 0;
     x[5] = this.at(P.data as Float32Array, 0);
@@ -136,7 +170,14 @@ export class NativeKernels extends ReferenceKernels {
   gemmPacked(M: number, A: FloatArray, aOff: number, lda: number, B: PackedMatrix,
     C: FloatArray, cOff: number, ldc: number, accumulate: boolean): void {
     const { K, N } = B;
-    if ((M <= 1 && !B.transB) || !this.owns(B.data) || !this.owns(A) || !this.owns(C) || M <= 0) {
+    const width = (B as NativePacked).blockCols ?? 0;
+    if (width > 0 && M === 1 && this.owns(B.data) && this.owns(A) && this.owns(C)) {
+      const x = this.args;
+      x[0] = N; x[1] = K; x[2] = this.at(A, aOff); x[3] = this.at(B.data, 0); x[4] = width; x[5] = this.at(C, cOff); x[6] = accumulate ? 1 : 0;
+      this.run(OP.gemvBlocks);
+      return;
+    }
+    if (width > 0 || (M <= 1 && !B.transB) || !this.owns(B.data) || !this.owns(A) || !this.owns(C) || M <= 0) {
       this.gemm(false, B.transB ?? false, M, N, K, A, aOff, lda, B.src, B.srcOff, B.ldb, C, cOff, ldc, accumulate);
       return;
     }
