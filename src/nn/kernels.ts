@@ -177,6 +177,18 @@ export interface PackedMatrix {
   readonly transB?: boolean;
 }
 
+/** Copies the K×N matrix P was packed from into P.data as column blocks of `width` (block i:
+ *  columns i·width …, K rows of `width` numbers, one block after another; the last block's
+ *  columns past N unused): the layout of one-row products split between threads, shared by
+ *  the wasm and native backends. */
+export function copyColumnBlocks(P: PackedMatrix, width: number): void {
+  const { K, N, data, src: B, srcOff: bOff, ldb } = P;
+  for (let j = 0; j < N; j += width) {
+    const w = Math.min(width, N - j), base = j * K;
+    for (let p = 0; p < K; p++) data.set(B.subarray(bOff + p * ldb + j, bOff + p * ldb + j + w), base + p * width);
+  }
+}
+
 function sigmoid(x: number): number {
   // Split by sign so exp never overflows.
   if (x >= 0) return 1 / (1 + Math.exp(-x));

@@ -14,7 +14,7 @@
 // Part of the engine core: the addon comes from the platform (platform.native), so this file
 // imports nothing of Node's.
 
-import { ReferenceKernels, type FloatArray, type PackedMatrix } from '../kernels.js';
+import { copyColumnBlocks, ReferenceKernels, type FloatArray, type PackedMatrix } from '../kernels.js';
 import { isMemoryRefusal, outOfMemory } from '../../errors.js';
 import type { NativeAddon, NativeHandle } from '../../platform/platform.js';
 
@@ -153,12 +153,7 @@ export class NativeKernels extends ReferenceKernels {
   repack(P: PackedMatrix): void {
     const width = (P as NativePacked).blockCols ?? 0;
     if (width > 0) {
-      // block i: columns i·width …, K rows of `width` numbers each (the last block's columns past N unused)
-      const { K, N, data, src: B, srcOff: bOff, ldb } = P;
-      for (let j = 0; j < N; j += width) {
-        const w = Math.min(width, N - j), base = j * K;
-        for (let p = 0; p < K; p++) data.set(B.subarray(bOff + p * ldb + j, bOff + p * ldb + j + w), base + p * width);
-      }
+      copyColumnBlocks(P, width);
       return;
     }
     const x = this.args;

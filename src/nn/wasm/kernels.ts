@@ -38,7 +38,7 @@
 //
 // gemm falls back to ReferenceKernels.gemm for arrays that are not views of this memory.
 
-import { ReferenceKernels, type FloatArray, type PackedLstmRow, type PackedMatrix } from '../kernels.js';
+import { copyColumnBlocks, ReferenceKernels, type FloatArray, type PackedLstmRow, type PackedMatrix } from '../kernels.js';
 import { buildGemmModule, JOB, JOB_KIND, MR, ROWJOB, ROWSTEP, type GemmExports } from './gemm-module.js';
 import { CTL } from './gemm-worker.js';
 import { ThreadTeam, type Scratch } from './threads.js';
@@ -471,14 +471,7 @@ export class WasmKernels extends ReferenceKernels {
     const { K, N, data, src: B, srcOff: bOff, ldb } = P;
     const width = (P as WasmPacked).blockCols ?? 0;
     if (width > 0) {
-      // block i: columns i·width …, K rows of `width` numbers each (the last block's columns
-      // past N unused), one block after another
-      for (let j = 0; j < N; j += width) {
-        const w = Math.min(width, N - j), base = j * K;
-        for (let p = 0; p < K; p++) {
-          data.set(B.subarray(bOff + p * ldb + j, bOff + p * ldb + j + w), base + p * width);
-        }
-      }
+      copyColumnBlocks(P, width);
       return;
     }
     const nr = this.nr;
