@@ -1,4 +1,4 @@
-// Side-by-side measurements behind the README's Performance section (npm run bench:ab):
+// Side-by-side measurements behind docs/performance.md (npm run bench:ab):
 //
 //   node dist/bench/ab.js [--configs small,medium,large] [--rounds 30] [--chars 600] [--steps 4] [--parts 1,2,3,4,5]
 //

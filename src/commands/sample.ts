@@ -50,7 +50,7 @@ export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s:
   const o = parseOptions(SampleOptionsSchema, raw);
   // N streams together are matrix products, which a second thread speeds up. One stream: a
   // second thread computes half the units of each layer of 1 MB of weights or more (2×256:
-  // 1.2–1.5× on the idle 2-core machine, README Performance; smaller layers stay on one thread
+  // 1.2–1.5× on the idle 2-core machine, docs/performance.md; smaller layers stay on one thread
   // whatever the number), but starting it costs about 0.1 s, more than a short sample gains;
   // so one thread below LONG_SAMPLE characters, or where nothing would be split, unless asked.
   const threads = (ck: Checkpoint): number => o.threads ?? (o.numSamples > 1 || (o.length >= LONG_SAMPLE && oneStreamSplits(ck.model))
