@@ -38,6 +38,10 @@ const { values } = parseArgs({
 
 const PEER_DIR = process.env.LSTM_PEER_BENCH ?? join(PACKAGE_ROOT, '..', 'shared', 'bench');
 const PEER_CONFIGS = new Set(['small', 'medium']); // the peer benchmark knows only these
+/** Configurations the peer's torch_lstm.py is taught here (its CONFIGS gains them before it
+ *  runs; the file itself is read-only and not copied): the same model and training as small
+ *  and medium, bigger. */
+const TORCH_EXTRA: Record<string, string> = { large: 'dict(layers=3, hidden=512, batch=32, seq=64)' };
 const seconds = Number(values.seconds);
 const say = (s: string) => { if (!values.json) process.stderr.write(s + '\n'); };
 
@@ -63,13 +67,13 @@ function ours(config: string, backend: string): Record<string, number | string> 
 function peers(configs: string[]): Map<string, Record<string, number>> {
   const out = new Map<string, Record<string, number>>();
   const wanted = configs.filter((c) => PEER_CONFIGS.has(c));
-  if (values['no-peers'] || wanted.length === 0) return out;
+  if (values['no-peers'] || configs.length === 0) return out;
   if (!existsSync(join(PEER_DIR, 'run.sh'))) {
     say(`PyTorch peer benchmark not found at ${PEER_DIR} (set LSTM_PEER_BENCH); showing lstm only`);
     return out;
   }
-  say(`running PyTorch (${wanted.join(', ')}) with ${PEER_DIR}/run.sh …`);
-  const r = spawnSync('bash', [join(PEER_DIR, 'run.sh'), ...wanted], {
+  if (wanted.length > 0) say(`running PyTorch (${wanted.join(', ')}) with ${PEER_DIR}/run.sh …`);
+  const r = wanted.length === 0 ? { stdout: '', stderr: '' } : spawnSync('bash', [join(PEER_DIR, 'run.sh'), ...wanted], {
     encoding: 'utf8', env: { ...process.env, PEERS: 'torch', SECONDS_PER_RUN: String(seconds) },
   });
   for (const line of (r.stdout ?? '').split('\n')) {
@@ -77,8 +81,36 @@ function peers(configs: string[]): Map<string, Record<string, number>> {
     const j = JSON.parse(line);
     if (j.peer === 'pytorch') out.set(j.config, j);
   }
+  for (const c of configs.filter((x) => x in TORCH_EXTRA)) {
+    const j = torchExtra(c);
+    if (j) out.set(c, j);
+  }
   if (out.size === 0) say(`PyTorch did not run: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' / ')}`);
   return out;
+}
+
+/** The peer's torch_lstm.py on a configuration of TORCH_EXTRA, run as run.sh runs it (2
+ *  threads, OpenBLAS's kernels named for this CPU), with the configuration added to its table. */
+function torchExtra(config: string): Record<string, number> | null {
+  const file = join(PEER_DIR, 'torch_lstm.py');
+  if (!existsSync(file)) return null;
+  say(`running PyTorch (${config}) with ${file} …`);
+  const inject = [
+    'import sys', 'p = sys.argv[1]', 'src = open(p).read()',
+    `src = src.replace("CONFIGS = {", "CONFIGS = {\\n    ${JSON.stringify(config).replace(/"/g, "'")}: ${TORCH_EXTRA[config]},", 1)`,
+    'sys.argv = [p] + sys.argv[2:]', "exec(compile(src, p, 'exec'), {'__file__': p, '__name__': '__main__'})",
+  ].join('\n');
+  const avx512 = readFileSync('/proc/cpuinfo', 'utf8').includes(' avx512f');
+  const r = spawnSync('/usr/bin/python3', ['-c', inject, file, '--threads', '2', '--config', config,
+    '--corpus', join(PEER_DIR, '..', 'corpora', 'tinyshakespeare.txt'), '--seconds', String(seconds)], {
+    encoding: 'utf8', env: { ...process.env, OPENBLAS_CORETYPE: avx512 ? 'SkylakeX' : 'Haswell' }, timeout: (seconds * 4 + 60) * 1000,
+  });
+  const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  if (!line.startsWith('{')) {
+    say(`PyTorch (${config}) did not run: ${(r.stderr ?? '').trim().split('\n').slice(-2).join(' / ')}`);
+    return null;
+  }
+  return JSON.parse(line);
 }
 
 /** float32 matrix-multiply peak of this machine: OpenBLAS sgemm via torch, 2 threads, 1024³. */
