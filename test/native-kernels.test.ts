@@ -291,3 +291,15 @@ describe.skipIf(!addon)('native backend through the command line: the same files
     expect(r.stderr.trim()).toMatch(/^lstm: LSTM_NATIVE_PATH=sse9 names a path this CPU cannot run; it runs (avx512, )?(avx2, )?portable$/);
   });
 });
+
+describe.skipIf(!addon)('native kernels refuse a shape their arrays cannot hold (the addon trusts its addresses)', () => {
+  it('gemm, packB and the gates throw a RangeError instead of reading or writing outside an array', () => {
+    const n = native(paths[0], 1);
+    const A = n.alloc(16), B = n.alloc(16), C = n.alloc(16);
+    expect(() => n.gemm(false, false, 4, 4, 8, A, 0, 8, B, 0, 4, C, 0, 4, false)).toThrow(RangeError);
+    expect(() => n.gemm(false, true, 4, 4, 4, A, 0, 4, B, 4, 4, C, 0, 4, false)).toThrow(RangeError);
+    expect(() => n.packB(1024, 256, B, 0, 1024, 2)).toThrow(RangeError);
+    expect(() => n.lstmForward(2, 4, true, A, 0, B, 0, C, 0, C, 0, C, 0)).toThrow(RangeError);
+    expect(() => n.softmaxXent(4, 8, A, 0, new Int32Array(4), A, 1)).toThrow(RangeError);
+  });
+});

@@ -71,7 +71,7 @@ function timed(inner: Kernels, timer: Timer, phase: () => string): Kernels {
       const label = `${phase()} gemm ${tA ? 'T' : 'N'}${tB ? 'T' : 'N'} ${M}×${K}×${N}`;
       timer.add(label, performance.now() - t, 2 * M * N * K);
     },
-    packB: inner.packB ? (K, N, B, bOff, ldb, rows) => inner.packB!(K, N, B, bOff, ldb, rows) : undefined,
+    packB: inner.packB ? (K, N, B, bOff, ldb, rows, transB) => inner.packB!(K, N, B, bOff, ldb, rows, transB) : undefined,
     repack: inner.repack ? (P) => inner.repack!(P) : undefined,
     packLstmRow: inner.packLstmRow ? (H, Kin, gates, P, ihOff, hhOff) => inner.packLstmRow!(H, Kin, gates, P, ihOff, hhOff) : undefined,
     repackLstmRow: inner.repackLstmRow ? (W) => inner.repackLstmRow!(W) : undefined,

@@ -92,9 +92,20 @@ export class NativeKernels extends ReferenceKernels {
     return arr instanceof Float32Array && this.base.has(arr.buffer);
   }
 
-  /** The address of arr[off] (arr: owned). */
+  /** The address of arr[off]. arr must be owned (checked: an address the addon cannot trust
+   *  would be a crash, not an error). */
   private at(arr: Float32Array, off: number): number {
-    return this.base.get(arr.buffer)! + arr.byteOffset + 4 * off;
+    const base = this.base.get(arr.buffer);
+    if (base === undefined) throw new Error('native kernels: an array of another kernels\' memory reached the addon');
+    return base + arr.byteOffset + 4 * off;
+  }
+
+  /** Checks that rows × cols numbers at arr[off…] with row stride ld lie inside arr: the addon
+   *  trusts its addresses, so a shape too large for its array would read or write outside it. */
+  private fits(arr: FloatArray, off: number, rows: number, cols: number, ld: number): void {
+    if (rows > 0 && cols > 0 && !(off >= 0 && off + (rows - 1) * ld + cols <= arr.length)) {
+      throw new RangeError(`native kernels: ${rows}×${cols} numbers (row stride ${ld}) from ${off} do not fit an array of ${arr.length}`);
+    }
   }
 
   private run(op: number): void {
@@ -118,6 +129,9 @@ export class NativeKernels extends ReferenceKernels {
       if (!accumulate) for (let i = 0; i < M; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + N);
       return;
     }
+    this.fits(A, aOff, transA ? K : M, transA ? M : K, lda);
+    this.fits(B, bOff, transB ? N : K, transB ? K : N, ldb);
+    this.fits(C, cOff, M, N, ldc);
     this.product(transA, transB, M, N, K, this.at(A, aOff), lda, this.at(B, bOff), ldb, this.at(C, cOff), ldc, accumulate, false);
   }
 
@@ -138,6 +152,7 @@ export class NativeKernels extends ReferenceKernels {
    */
   packB(K: number, N: number, B: FloatArray, bOff: number, ldb: number, rows = 2, transB = false): PackedMatrix | null {
     if (!this.owns(B) || K < 1 || N < 1) return null;
+    this.fits(B, bOff, transB ? N : K, transB ? K : N, ldb);
     if (rows === 1) {
       if (transB || this.threads === 1 || N * K < SPLIT_ONE_ROW || N < 2 * this.nr) return null;
       const width = Math.ceil(Math.ceil(N / this.threads) / this.nr) * this.nr;
@@ -167,6 +182,8 @@ export class NativeKernels extends ReferenceKernels {
     const { K, N } = B;
     const width = (B as NativePacked).blockCols ?? 0;
     if (width > 0 && M === 1 && this.owns(B.data) && this.owns(A) && this.owns(C)) {
+      this.fits(A, aOff, 1, K, K);
+      this.fits(C, cOff, 1, N, N);
       const x = this.args;
       x[0] = N; x[1] = K; x[2] = this.at(A, aOff); x[3] = this.at(B.data, 0); x[4] = width; x[5] = this.at(C, cOff); x[6] = accumulate ? 1 : 0;
       this.run(OP.gemvBlocks);
@@ -176,6 +193,8 @@ export class NativeKernels extends ReferenceKernels {
       this.gemm(false, B.transB ?? false, M, N, K, A, aOff, lda, B.src, B.srcOff, B.ldb, C, cOff, ldc, accumulate);
       return;
     }
+    this.fits(A, aOff, M, K, lda);
+    this.fits(C, cOff, M, N, ldc);
     this.product(false, false, M, N, K, this.at(A, aOff), lda, this.at(B.data, 0), 0, this.at(C, cOff), ldc, accumulate, true);
   }
 
@@ -187,6 +206,8 @@ export class NativeKernels extends ReferenceKernels {
       return;
     }
     if (rows <= 0 || width <= 0) return;
+    this.fits(bias, bOff, 1, width, width);
+    this.fits(out, oOff, rows, width, width);
     const x = this.args;
     x[0] = rows; x[1] = width; x[2] = this.at(bias, bOff); x[3] = this.at(out, oOff);
     this.run(OP.addRows);
@@ -198,6 +219,8 @@ export class NativeKernels extends ReferenceKernels {
       return;
     }
     if (rows <= 0 || width <= 0) return;
+    this.fits(d, dOff, rows, width, width);
+    this.fits(db, dbOff, 1, width, width);
     const x = this.args;
     x[0] = rows; x[1] = width; x[2] = this.at(d, dOff); x[3] = this.at(db, dbOff);
     this.run(OP.sumRows);
@@ -210,6 +233,9 @@ export class NativeKernels extends ReferenceKernels {
       return;
     }
     if (rows <= 0 || width <= 0) return;
+    this.fits(bias, bOff, 1, width, width);
+    this.fits(out, oOff, rows, width, width);
+    if (idx.length < rows) throw new RangeError(`native kernels: ${rows} rows but ${idx.length} indices`);
     const x = this.args;
     x[0] = rows; x[1] = width; x[2] = this.at(table, tOff); x[3] = table.length - tOff; x[4] = this.at(bias, bOff); x[5] = this.at(out, oOff);
     const rc = this.addon.rows(this.handle, OP.gather, idx);
@@ -222,6 +248,7 @@ export class NativeKernels extends ReferenceKernels {
       return;
     }
     if (rows <= 0 || width <= 0) return;
+    this.fits(d, dOff, rows, width, width);
     const x = this.args;
     x[0] = rows; x[1] = width; x[2] = this.at(d, dOff); x[3] = this.at(table, tOff); x[4] = table.length - tOff;
     const rc = this.addon.rows(this.handle, OP.scatter, idx);
@@ -238,6 +265,9 @@ export class NativeKernels extends ReferenceKernels {
       return;
     }
     if (rows <= 0 || H <= 0) return;
+    const G = (forget ? 4 : 3) * H;
+    this.fits(gates, gOff, rows, G, G);
+    for (const [a, o] of [[cPrev, cpOff], [c, cOff], [tc, tcOff], [h, hOff]] as const) this.fits(a, o, rows, H, H);
     const x = this.args;
     x[0] = rows; x[1] = H; x[2] = forget ? 1 : 0; x[3] = this.at(gates, gOff); x[4] = this.at(cPrev, cpOff);
     x[5] = this.at(c, cOff); x[6] = this.at(tc, tcOff); x[7] = this.at(h, hOff);
@@ -252,6 +282,10 @@ export class NativeKernels extends ReferenceKernels {
       return;
     }
     if (rows <= 0 || H <= 0) return;
+    const G = (forget ? 4 : 3) * H;
+    this.fits(gates, gOff, rows, G, G);
+    this.fits(dGates, dgOff, rows, G, G);
+    for (const [a, o] of [[cPrev, cpOff], [tc, tcOff], [dh, dhOff], [dc, 0]] as const) this.fits(a, o, rows, H, H);
     const x = this.args;
     x[0] = rows; x[1] = H; x[2] = forget ? 1 : 0; x[3] = this.at(gates, gOff); x[4] = this.at(cPrev, cpOff);
     x[5] = this.at(tc, tcOff); x[6] = this.at(dh, dhOff); x[7] = this.at(dc, 0); x[8] = this.at(dGates, dgOff);
@@ -265,6 +299,10 @@ export class NativeKernels extends ReferenceKernels {
       return;
     }
     if (rows <= 0 || H <= 0) return;
+    this.fits(xg, xOff, rows, 3 * H, 3 * H);
+    this.fits(hg, hgOff, rows, 3 * H, 3 * H);
+    this.fits(hPrev, hpOff, rows, H, H);
+    this.fits(h, hOff, rows, H, H);
     const x = this.args;
     x[0] = rows; x[1] = H; x[2] = this.at(xg, xOff); x[3] = this.at(hg, hgOff); x[4] = this.at(hPrev, hpOff); x[5] = this.at(h, hOff);
     this.run(OP.gruFwd);
@@ -279,6 +317,8 @@ export class NativeKernels extends ReferenceKernels {
       return;
     }
     if (rows <= 0 || H <= 0) return;
+    for (const [a, o] of [[xg, xOff], [hg, hgOff], [dxg, dxOff], [dhg, dhgOff]] as const) this.fits(a, o, rows, 3 * H, 3 * H);
+    for (const [a, o] of [[hPrev, hpOff], [dh, dhOff], [dhPrev, 0]] as const) this.fits(a, o, rows, H, H);
     const x = this.args;
     x[0] = rows; x[1] = H; x[2] = this.at(xg, xOff); x[3] = this.at(hg, hgOff); x[4] = this.at(hPrev, hpOff);
     x[5] = this.at(dh, dhOff); x[6] = this.at(dxg, dxOff); x[7] = this.at(dhg, dhgOff); x[8] = this.at(dhPrev, 0);
@@ -293,6 +333,7 @@ export class NativeKernels extends ReferenceKernels {
     // whole vectors of 4 here, the tail as the reference (as wasm: the same bits)
     const whole = n - (n % 4);
     if (whole > 0) {
+      this.fits(arr, off, 1, whole, whole);
       const x = this.args, p = this.at(arr, off);
       x[0] = whole; x[1] = p; x[2] = p;
       this.run(OP.tanh);
@@ -307,6 +348,7 @@ export class NativeKernels extends ReferenceKernels {
     }
     const whole = n - (n % 4);
     if (whole > 0) {
+      for (const [a, o] of [[h, hOff], [dh, dhOff], [dPre, dpOff]] as const) this.fits(a, o, 1, whole, whole);
       const x = this.args;
       x[0] = whole; x[1] = this.at(h, hOff); x[2] = this.at(dh, dhOff); x[3] = this.at(dPre, dpOff);
       this.run(OP.tanhBwd);
@@ -321,6 +363,9 @@ export class NativeKernels extends ReferenceKernels {
     if (!this.owns(logits) || (dLogits !== null && !this.owns(dLogits)) || rows <= 0 || V <= 0) {
       return super.softmaxXent(rows, V, logits, lOff, targets, dLogits, scale);
     }
+    this.fits(logits, lOff, rows, V, V);
+    if (dLogits) this.fits(dLogits, lOff, rows, V, V);
+    if (targets.length < rows) throw new RangeError(`native kernels: ${rows} rows but ${targets.length} targets`);
     const st = this.rowStats(rows), x = this.args;
     const l = this.at(logits, lOff);
     x[0] = rows; x[1] = V; x[2] = l; x[3] = this.at(st.mx, 0); x[4] = this.at(st.sm, 0);
