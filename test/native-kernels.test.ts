@@ -217,11 +217,11 @@ function train(kernels: Kernels, cell: CellType, H: number) {
 
 describe.skipIf(!addon)('native backend: the same bits as wasm through the whole model', () => {
   for (const cell of CELL_TYPES) {
-    it(`${cell}: forward, backward and Adam on every path, 1 and 3 threads (H = 48, and 30: gates not a multiple of 4)`, () => {
+    it(`${cell}: forward, backward and Adam on every path, 1 to 4 threads (H = 48, and 30: gates not a multiple of 4)`, () => {
       for (const H of [48, 30]) {
         const ref = train(wasm, cell, H);
         for (const path of paths) {
-          for (const threads of [1, 3]) {
+          for (const threads of path === paths[0] ? [1, 2, 3, 4] : [1, 3]) {
             const got = train(native(path, threads), cell, H);
             for (const key of ['losses', 'params', 'h', 'dh0'] as const) {
               expect(same(ref[key], got[key]), `${path} ×${threads} H ${H}: ${key}`).toBe(true);

@@ -27,7 +27,7 @@ import { SAMPLE_STREAMS } from './engine.js';
 const { values } = parseArgs({
   options: {
     configs: { type: 'string', default: 'small,medium,large' },
-    backends: { type: 'string', default: 'wasm' },
+    backends: { type: 'string', default: 'native' },
     threads: { type: 'string', default: '2' },
     seconds: { type: 'string', default: '15' },
     rounds: { type: 'string', default: '1' },
