@@ -114,7 +114,7 @@ Examples:
     .option('--seed <n>', 'random seed: the same seed gives the same text (default: a random one)')
     .option('--warmup <n>', 'before the prime, let the model write up to n characters (one line) silently, so it starts from the kind of state it was trained in; 0 = start from a zero state', '300')
     .option('--num-samples <n>', 'write n independent samples, computed together; sample i has seed --seed + i', '1')
-    .option('--threads <n>', 'threads, 1 to 64 (default: 2 on a machine with 2 or more cores with --num-samples, or a --length of 10000 or more from a model with a layer or decoder of 1 MB of weights or more; else 1); the text is the same for any number')
+    .option('--threads <n>', 'threads, 1 to 64 (default: 2 on a machine with 2 or more cores with --num-samples, or from a model with a layer or decoder of 1 MB of weights or more on the native kernels (on the wasm kernels: for a --length of 10000 or more); else 1); the text is the same for any number')
     .option('--json', 'print one JSON object with the text and the settings instead (with --num-samples: an array of them)')
     .addHelpText('after', `
 Examples:
