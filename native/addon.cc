@@ -105,8 +105,8 @@ class Pool {
   void claim(int thread) {
     uint64_t t = ticket_.load(std::memory_order_acquire);
     for (;;) {
-      const uint64_t gen = t >> 48, count = (t >> 24) & 0xffffff, i = t & 0xffffff;
-      (void)gen;
+      // (the generation, t >> 48, needs no test: the compare-and-swap fails if it changed)
+      const uint64_t count = (t >> 24) & 0xffffff, i = t & 0xffffff;
       if (i >= count) return;
       if (ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
         job_->chunk((int)i, thread);
@@ -430,33 +430,41 @@ Context* contextOf(napi_env env, napi_value v) {
   return static_cast<Context*>(data);
 }
 
+/** The handle and the op of a call (its first two arguments, of `n`); null, having thrown, for
+ *  a bad handle. */
+Context* handleAndOp(napi_env env, napi_callback_info info, size_t n, napi_value* argv, int32_t* op) {
+  size_t argc = n;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < n
+      || napi_get_value_int32(env, argv[1], op) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "lstm native: bad call");
+    return nullptr;
+  }
+  Context* ctx = contextOf(env, argv[0]);
+  if (!ctx || !ctx->pool) napi_throw_error(env, nullptr, "lstm native: bad or closed handle");
+  return ctx && ctx->pool ? ctx : nullptr;
+}
+
 /** run(handle, op) → 0, or −1 for an unknown op. */
 napi_value Run(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Context* ctx = contextOf(env, argv[0]);
   int32_t op;
-  CHECK(napi_get_value_int32(env, argv[1], &op));
-  if (!ctx || !ctx->pool) { napi_throw_error(env, nullptr, "lstm native: closed handle"); return nullptr; }
-  return number(env, runOp(ctx, op));
+  Context* ctx = handleAndOp(env, info, 2, argv, &op);
+  return ctx ? number(env, runOp(ctx, op)) : nullptr;
 }
 
 /** rows(handle, op, idx: Int32Array) for GATHER and SCATTER: the row of the table each
  *  row names; returns −1 − r when row r names a row outside the table (nothing is written
  *  from row r on). */
 napi_value RunRows(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Context* ctx = contextOf(env, argv[0]);
   int32_t op;
-  CHECK(napi_get_value_int32(env, argv[1], &op));
+  Context* ctx = handleAndOp(env, info, 3, argv, &op);
+  if (!ctx) return nullptr;
   napi_typedarray_type type;
   size_t length;
   void* data;
   CHECK(napi_get_typedarray_info(env, argv[2], &type, &length, &data, nullptr, nullptr));
-  if (!ctx || type != napi_int32_array) { napi_throw_type_error(env, nullptr, "lstm native: bad rows call"); return nullptr; }
+  if (type != napi_int32_array) { napi_throw_type_error(env, nullptr, "lstm native: bad rows call"); return nullptr; }
   const int32_t* idx = static_cast<const int32_t*>(data);
   const double* a = ctx->args;
   const long rowsN = (long)a[0], width = (long)a[1];
@@ -502,6 +510,15 @@ napi_value Close(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** panelWidth(handle) → the columns of a register tile of its path: the panel width of PACK. */
+napi_value PanelWidth(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Context* ctx = contextOf(env, argv[0]);
+  return ctx ? number(env, ctx->k->nr) : nullptr;
+}
+
 /** address(arrayBuffer) → the absolute address of its first byte. */
 napi_value Address(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -520,6 +537,7 @@ napi_value Init(napi_env env, napi_value exports) {
     {"run", nullptr, Run, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"rows", nullptr, RunRows, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"close", nullptr, Close, nullptr, nullptr, nullptr, napi_default, nullptr},
+    {"panelWidth", nullptr, PanelWidth, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"address", nullptr, Address, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -158,13 +158,12 @@ describe.skipIf(!addon)('native kernels: the same bits as wasm, kernel by kernel
         const n = native(path, threads);
         const rng = new Rng(7);
         for (const size of [3, 4, 1001, 70000]) {
-          const p = fill(wasm, size, rng), g = fill(wasm, size, rng), m = fill(wasm, size, rng, 0.1), v = fill(wasm, size, rng, 0.01);
-          for (let j = 0; j < size; j++) v[j] = Math.abs(v[j]);
-          const [p2, g2, m2, v2] = [p, g, m, v].map((a) => copy(n, a));
+          // (the optimisers keep their own moments, in their kernels' memory)
+          const p = fill(wasm, size, rng), g = fill(wasm, size, rng);
+          const [p2, g2] = [p, g].map((a) => copy(n, a));
           const o1 = new Optimizer('adam', size, {}, wasm), o2 = new Optimizer('adam', size, {}, n);
           for (let s = 0; s < 3; s++) { o1.step(p, g, 0.01); o2.step(p2, g2, 0.01); }
           expect(same(p, p2), `adam ${size}`).toBe(true);
-          void m2; void v2; void m; void v;
         }
         const rows = 37, width = 50;
         const bias = fill(wasm, width, rng), out = fill(wasm, rows * width, rng), d = fill(wasm, rows * width, rng);

@@ -9,7 +9,8 @@ import type { Ui } from '../ui/ui.js';
 import { describeChars, type Vocab } from '../data/text.js';
 import { generateMany, MAX_SAMPLES, MAX_TEXT_LENGTH, sample, SAMPLE_DEFAULTS, SAMPLE_RULES } from '../nn/generate.js';
 import { loadModel } from '../io/load.js';
-import { DEFAULT_BACKEND, defaultThreads, nativeStatus, sameBits } from '../nn/backend.js';
+import { defaultThreads, nativeStatus } from '../nn/backend.js';
+import { checkpointBackend } from '../io/checkpoint-model.js';
 import { oneStreamSplits } from '../nn/wasm/kernels.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import type { Model } from '../nn/model.js';
@@ -54,7 +55,7 @@ export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s:
   // whatever the number), but starting a wasm worker costs about 0.1 s, more than a short sample
   // gains; so on the wasm kernels one thread below LONG_SAMPLE characters, or where nothing would
   // be split, unless asked. A native thread starts in microseconds: there, any length.
-  const onNative = (ck: Checkpoint): boolean => sameBits(ck.train.backend, DEFAULT_BACKEND) && 'addon' in nativeStatus();
+  const onNative = (ck: Checkpoint): boolean => checkpointBackend(ck) === 'native' && 'addon' in nativeStatus();
   const threads = (ck: Checkpoint): number => o.threads ?? (o.numSamples > 1 || ((o.length >= LONG_SAMPLE || onNative(ck)) && oneStreamSplits(ck.model))
     ? defaultThreads() : 1);
   const { path, model, vocab } = loadModel(o.checkpoint, undefined, o.checkpointDir, threads);

@@ -40,6 +40,12 @@ export function sameBits(a: string, b: string): boolean {
   return family(a) === family(b);
 }
 
+/** The backend to run what was made on `name`: the default where it gives the same bits (a run
+ *  or model of wasm goes on natively), else `name`. */
+export function runsOn<T extends string>(name: T): T | BackendName {
+  return sameBits(name, DEFAULT_BACKEND) ? DEFAULT_BACKEND : name;
+}
+
 /** Threads for training by default: both cores of a 2-core machine, never more than 2; one
  *  where memory cannot be shared between threads (a page that is not cross-origin isolated).
  *  The same for every backend. */

@@ -177,6 +177,11 @@ export interface PackedMatrix {
   readonly transB?: boolean;
 }
 
+/** C[M×N] = 0 (row stride ldc): a product with K = 0 that does not accumulate. */
+export function clearRows(M: number, N: number, C: FloatArray, cOff: number, ldc: number): void {
+  for (let i = 0; i < M; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + N);
+}
+
 /** Copies the K×N matrix P was packed from into P.data as column blocks of `width` (block i:
  *  columns i·width …, K rows of `width` numbers, one block after another; the last block's
  *  columns past N unused): the layout of one-row products split between threads, shared by
@@ -219,9 +224,7 @@ export class ReferenceKernels implements Kernels {
     C: FloatArray, cOff: number, ldc: number,
     accumulate: boolean,
   ): void {
-    if (!accumulate) {
-      for (let i = 0; i < M; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + N);
-    }
+    if (!accumulate) clearRows(M, N, C, cOff, ldc);
     if (!transA && !transB) {
       // C[i,:] += A[i,p] · B[p,:]
       for (let i = 0; i < M; i++) {

@@ -47,6 +47,8 @@ export interface NativeAddon {
   run(handle: NativeHandle, op: number): number;
   /** Runs a gather or scatter op over the rows idx names; −1 − r when row r is outside the table. */
   rows(handle: NativeHandle, op: number, idx: Int32Array): number;
+  /** The columns of a register tile of the handle's path: the panel width of a packed B. */
+  panelWidth(handle: NativeHandle): number;
   /** Stops the handle's threads (it keeps working on one). */
   close(handle: NativeHandle): void;
   /** The address of an ArrayBuffer's first byte. */

@@ -10,7 +10,7 @@
 // go and what to do on the way (the schedule).
 
 import { z } from 'zod';
-import { BACKENDS, DEFAULT_BACKEND, isBackend, sameBits } from '../nn/backend.js';
+import { BACKENDS, DEFAULT_BACKEND, isBackend, runsOn, sameBits } from '../nn/backend.js';
 import type { Checkpoint, Schedule, TrainSettings } from '../io/checkpoint-codec.js';
 import { SettingsError, settingName, UserError } from '../errors.js';
 import { num } from '../schema.js';
@@ -233,7 +233,7 @@ export function planRun(o: TrainSpec, ck: Checkpoint | null, text: CorpusFacts):
     // Resuming: the checkpoint's settings, on the backend named or else the default where it
     // gives the checkpoint's bits (a run trained on wasm goes on natively).
     settings = o.resume
-      ? { ...ck.train, backend: o.backend ?? (sameBits(ck.train.backend, DEFAULT_BACKEND) ? DEFAULT_BACKEND : ck.train.backend) }
+      ? { ...ck.train, backend: o.backend ?? runsOn(ck.train.backend) }
       : settingsFrom(o);
   } else {
     vocab = Vocab.fromCodePoints(text.utf8.distinct);

@@ -14,7 +14,7 @@
 // Part of the engine core: the addon comes from the platform (platform.native), so this file
 // imports nothing of Node's.
 
-import { copyColumnBlocks, ReferenceKernels, type FloatArray, type PackedMatrix } from '../kernels.js';
+import { clearRows, copyColumnBlocks, ReferenceKernels, type FloatArray, type PackedMatrix } from '../kernels.js';
 import { isMemoryRefusal, outOfMemory } from '../../errors.js';
 import type { NativeAddon, NativeHandle } from '../../platform/platform.js';
 
@@ -34,9 +34,6 @@ export interface NativeKernelsOptions {
   splitAll?: boolean;
 }
 
-/** Columns of a register tile of each path (native/kernels.cc's NR): packB's panel width. */
-const PANEL: Record<string, number> = { avx512: 32, avx2: 16, portable: 8 };
-
 /** One-row products whose B has at least this many numbers are split between the threads,
  *  in column blocks (as the wasm kernels' splitGemv). */
 const SPLIT_ONE_ROW = 262144;
@@ -53,6 +50,7 @@ export class NativeKernels extends ReferenceKernels {
   readonly threads: number;
   private readonly args = new Float64Array(32);
   private readonly handle: NativeHandle;
+  /** Columns of a register tile of the path (native/kernels.cc's NR): packB's panel width. */
   private readonly nr: number;
   /** Address of each buffer alloc made (weak: a buffer its user drops goes). */
   private readonly base = new WeakMap<ArrayBufferLike, number>();
@@ -63,10 +61,8 @@ export class NativeKernels extends ReferenceKernels {
     this.path = opts.path;
     this.threads = opts.threads ?? 1;
     if (!(Number.isInteger(this.threads) && this.threads >= 1)) throw new Error(`threads must be a whole number ≥ 1, got ${opts.threads}`);
-    const nr = PANEL[opts.path];
-    if (nr === undefined) throw new Error(`unknown native path ${opts.path}`);
-    this.nr = nr;
     this.handle = addon.open(opts.path, this.threads, this.args, opts.splitAll ?? false);
+    this.nr = addon.panelWidth(this.handle);
     this.name = `native-${opts.path}`;
   }
 
@@ -126,7 +122,7 @@ export class NativeKernels extends ReferenceKernels {
     }
     if (M <= 0 || N <= 0) return;
     if (K <= 0) {
-      if (!accumulate) for (let i = 0; i < M; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + N);
+      if (!accumulate) clearRows(M, N, C, cOff, ldc);
       return;
     }
     this.fits(A, aOff, transA ? K : M, transA ? M : K, lda);
@@ -267,7 +263,7 @@ export class NativeKernels extends ReferenceKernels {
     if (rows <= 0 || H <= 0) return;
     const G = (forget ? 4 : 3) * H;
     this.fits(gates, gOff, rows, G, G);
-    for (const [a, o] of [[cPrev, cpOff], [c, cOff], [tc, tcOff], [h, hOff]] as const) this.fits(a, o, rows, H, H);
+    this.fits(cPrev, cpOff, rows, H, H); this.fits(c, cOff, rows, H, H); this.fits(tc, tcOff, rows, H, H); this.fits(h, hOff, rows, H, H);
     const x = this.args;
     x[0] = rows; x[1] = H; x[2] = forget ? 1 : 0; x[3] = this.at(gates, gOff); x[4] = this.at(cPrev, cpOff);
     x[5] = this.at(c, cOff); x[6] = this.at(tc, tcOff); x[7] = this.at(h, hOff);
@@ -285,7 +281,7 @@ export class NativeKernels extends ReferenceKernels {
     const G = (forget ? 4 : 3) * H;
     this.fits(gates, gOff, rows, G, G);
     this.fits(dGates, dgOff, rows, G, G);
-    for (const [a, o] of [[cPrev, cpOff], [tc, tcOff], [dh, dhOff], [dc, 0]] as const) this.fits(a, o, rows, H, H);
+    this.fits(cPrev, cpOff, rows, H, H); this.fits(tc, tcOff, rows, H, H); this.fits(dh, dhOff, rows, H, H); this.fits(dc, 0, rows, H, H);
     const x = this.args;
     x[0] = rows; x[1] = H; x[2] = forget ? 1 : 0; x[3] = this.at(gates, gOff); x[4] = this.at(cPrev, cpOff);
     x[5] = this.at(tc, tcOff); x[6] = this.at(dh, dhOff); x[7] = this.at(dc, 0); x[8] = this.at(dGates, dgOff);
@@ -317,8 +313,9 @@ export class NativeKernels extends ReferenceKernels {
       return;
     }
     if (rows <= 0 || H <= 0) return;
-    for (const [a, o] of [[xg, xOff], [hg, hgOff], [dxg, dxOff], [dhg, dhgOff]] as const) this.fits(a, o, rows, 3 * H, 3 * H);
-    for (const [a, o] of [[hPrev, hpOff], [dh, dhOff], [dhPrev, 0]] as const) this.fits(a, o, rows, H, H);
+    const G = 3 * H;
+    this.fits(xg, xOff, rows, G, G); this.fits(hg, hgOff, rows, G, G); this.fits(dxg, dxOff, rows, G, G); this.fits(dhg, dhgOff, rows, G, G);
+    this.fits(hPrev, hpOff, rows, H, H); this.fits(dh, dhOff, rows, H, H); this.fits(dhPrev, 0, rows, H, H);
     const x = this.args;
     x[0] = rows; x[1] = H; x[2] = this.at(xg, xOff); x[3] = this.at(hg, hgOff); x[4] = this.at(hPrev, hpOff);
     x[5] = this.at(dh, dhOff); x[6] = this.at(dxg, dxOff); x[7] = this.at(dhg, dhgOff); x[8] = this.at(dhPrev, 0);
@@ -348,7 +345,7 @@ export class NativeKernels extends ReferenceKernels {
     }
     const whole = n - (n % 4);
     if (whole > 0) {
-      for (const [a, o] of [[h, hOff], [dh, dhOff], [dPre, dpOff]] as const) this.fits(a, o, 1, whole, whole);
+      this.fits(h, hOff, 1, whole, whole); this.fits(dh, dhOff, 1, whole, whole); this.fits(dPre, dpOff, 1, whole, whole);
       const x = this.args;
       x[0] = whole; x[1] = this.at(h, hOff); x[2] = this.at(dh, dhOff); x[3] = this.at(dPre, dpOff);
       this.run(OP.tanhBwd);

@@ -38,7 +38,7 @@
 //
 // gemm falls back to ReferenceKernels.gemm for arrays that are not views of this memory.
 
-import { copyColumnBlocks, ReferenceKernels, type FloatArray, type PackedLstmRow, type PackedMatrix } from '../kernels.js';
+import { clearRows, copyColumnBlocks, ReferenceKernels, type FloatArray, type PackedLstmRow, type PackedMatrix } from '../kernels.js';
 import { buildGemmModule, JOB, JOB_KIND, MR, ROWJOB, ROWSTEP, type GemmExports } from './gemm-module.js';
 import { CTL } from './gemm-worker.js';
 import { ThreadTeam, type Scratch } from './threads.js';
@@ -414,7 +414,7 @@ export class WasmKernels extends ReferenceKernels {
     }
     if (M <= 0 || N <= 0) return;
     if (K <= 0) {
-      if (!accumulate) for (let i = 0; i < M; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + N);
+      if (!accumulate) clearRows(M, N, C, cOff, ldc);
       return;
     }
     // Everything below is in bytes: addresses in the memory and row strides.
