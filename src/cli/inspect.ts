@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { INSPECT_DEFAULTS as D, runInspect } from '../commands/inspect.js';
 import { TRAIN_DEFAULTS } from '../train/run.js';
 import { PLOT_QUANTITIES } from '../inspect/report.js';
-import { Ui } from '../ui/ui.js';
+import { Ui } from './ui.js';
 import { oneCheckpoint } from './checkpoint.js';
 
 export function registerInspect(program: Command): void {

@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { runEval } from '../commands/eval.js';
 import { EXPORT_FORMATS, runExport } from '../commands/export.js';
 import { runImport } from '../commands/import.js';
-import { Ui } from '../ui/ui.js';
+import { Ui } from './ui.js';
 import { UserError } from '../errors.js';
 import { CHECKPOINT_HELP, checkpointDirOption, oneCheckpoint } from './checkpoint.js';
 

@@ -21,7 +21,7 @@ import { registerProbe } from './probe.js';
 import { CHECKPOINT_HELP, checkpointDirOption, oneCheckpoint } from './checkpoint.js';
 import { registerVisualize } from './visualize.js';
 import { registerStudio } from './studio.js';
-import { stopSpinners, Ui } from '../ui/ui.js';
+import { stopSpinners, Ui } from './ui.js';
 
 function version(): string {
   try {

@@ -2,7 +2,7 @@
 
 import { Command, Option } from 'commander';
 import { PROBE_DEFAULTS as D, runProbe } from '../commands/probe.js';
-import { Ui } from '../ui/ui.js';
+import { Ui } from './ui.js';
 import { UserError } from '../errors.js';
 import { checkpointDirOption } from './checkpoint.js';
 

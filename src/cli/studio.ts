@@ -2,7 +2,7 @@
 
 import { Command } from 'commander';
 import { runStudio, STUDIO_HOST, STUDIO_PORT } from '../commands/studio.js';
-import { Ui } from '../ui/ui.js';
+import { Ui } from './ui.js';
 
 export function registerStudio(program: Command): void {
   program

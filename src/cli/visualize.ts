@@ -2,7 +2,7 @@
 
 import { Command, Option } from 'commander';
 import { colourLevel, printVisualize, runVisualize, visualizeJson, VISUALIZE_DEFAULTS as D } from '../commands/visualize.js';
-import { Ui } from '../ui/ui.js';
+import { Ui } from './ui.js';
 import { CHECKPOINT_HELP, checkpointDirOption, oneCheckpoint } from './checkpoint.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];

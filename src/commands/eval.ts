@@ -11,8 +11,8 @@
 
 import { z } from 'zod';
 import { finiteOutput, UserError } from '../errors.js';
-import { num, parseOptions } from '../cli/options.js';
-import type { Ui } from '../ui/ui.js';
+import { num, parseOptions } from '../options.js';
+import type { Ui } from '../cli/ui.js';
 import { readCorpus } from '../io/corpus.js';
 import { describeChars, listChars } from '../data/text.js';
 import { encodeUtf8 } from '../data/utf8.js';

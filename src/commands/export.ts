@@ -4,8 +4,8 @@
 import { statSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
-import { parseOptions } from '../cli/options.js';
-import type { Ui } from '../ui/ui.js';
+import { parseOptions } from '../options.js';
+import type { Ui } from '../cli/ui.js';
 import { ExportError, torchModelOf } from '../interop/convert.js';
 import { checkOutputFile, MAX_STRING_BYTES, writeOutputFile } from '../io/files.js';
 import { torchFileChunks, TORCH_FORMAT, type TorchModel } from '../interop/torchfile.js';

@@ -3,8 +3,8 @@
 import { statSync } from 'node:fs';
 import { z } from 'zod';
 import { decodeF32 } from '../io/checkpoint.js';
-import { parseOptions } from '../cli/options.js';
-import type { Ui } from '../ui/ui.js';
+import { parseOptions } from '../options.js';
+import type { Ui } from '../cli/ui.js';
 import { lossChart } from '../ui/losschart.js';
 import { formatBytes, printable } from '../ui/format.js';
 import { loadModel } from '../io/load.js';

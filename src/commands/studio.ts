@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { parseOptions, num } from '../cli/options.js';
+import { parseOptions, num } from '../options.js';
 import { SignalStop } from '../cli/signals.js';
 import { UserError } from '../errors.js';
 import { DEFAULT_CORPUS, PACKAGE_ROOT, readCorpus } from '../io/corpus.js';
@@ -21,7 +21,7 @@ import { readCheckpoint } from '../io/checkpoint.js';
 import { checkOutputFile, isRegularFile, makeFolder, MAX_CORPUS_BYTES, MAX_STRING_BYTES, readFileOrExplain, writeOutputFile } from '../io/files.js';
 import { looksLikeCheckpoint } from '../io/load.js';
 import { isLoopback, pageNames, SECURITY_HEADERS, startStudio, type StudioFile } from '../studio/server.js';
-import type { Ui } from '../ui/ui.js';
+import type { Ui } from '../cli/ui.js';
 
 /** A fixed port, so the page's origin (and with it the runs it saved in IndexedDB) is the same
  *  every time; --port 0 takes any free one. */

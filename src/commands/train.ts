@@ -3,9 +3,9 @@
 
 import { z } from 'zod';
 import { describeNative } from '../nn/backend.js';
-import { num, parseOptions } from '../cli/options.js';
+import { num, parseOptions } from '../options.js';
 import { SignalStop } from '../cli/signals.js';
-import type { Ui } from '../ui/ui.js';
+import type { Ui } from '../cli/ui.js';
 import { lossChart } from '../ui/losschart.js';
 import { formatDuration, formatRate, printable } from '../ui/format.js';
 import {

@@ -11,14 +11,14 @@ import { checkMemory } from '../nn/budget.js';
 import { printable } from '../ui/format.js';
 
 const MAX_STRING_LENGTH = constants.MAX_STRING_LENGTH;
-import { num, parseOptions } from '../cli/options.js';
+import { num, parseOptions } from '../options.js';
 import { checkOutputFile, writeOutputFile } from '../io/files.js';
 import { DEFAULT_CORPUS, loadCorpus, rereadTrainingCorpus } from '../io/corpus.js';
 import { loadModel, type Loaded } from '../io/load.js';
 import { describeChars } from '../data/text.js';
 import { Generator } from '../nn/generate.js';
 import { Rng } from '../nn/rng.js';
-import type { Ui } from '../ui/ui.js';
+import type { Ui } from '../cli/ui.js';
 import { extractFeatures, type Feature } from '../visualize/features.js';
 import { QUANTITIES, SIGMOID_GATES, record, unitSeries, type Recording } from '../visualize/record.js';
 import { categoryMeans, describeSaturation, formatScore, saturation, scoreFeature, strengthOf, strongestUnit, unitLabel, type FeatureScores, type GateSaturation, type UnitScore } from '../visualize/score.js';

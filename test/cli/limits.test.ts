@@ -12,7 +12,7 @@ import { tempDir } from '../support/helpers.js';
 import { formatTorchFile, parseTorchJson } from '../../src/interop/torchfile.js';
 import { torchModelOf } from '../../src/interop/convert.js';
 import { runExport } from '../../src/commands/export.js';
-import { Ui } from '../../src/ui/ui.js';
+import { Ui } from '../../src/cli/ui.js';
 import { evaluate, loadCheckpoint, sample, UserError } from '../../src/index.js';
 
 // Every write of a file, watched (and passed on): an export is written in pieces.

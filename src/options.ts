@@ -2,11 +2,11 @@
 // and a failure becomes one line naming the flag, the value given and what was expected.
 
 import { z } from 'zod';
-import { UserError } from '../errors.js';
+import { UserError } from './errors.js';
 
-import { kebab } from '../schema.js';
+import { kebab } from './schema.js';
 
-export { kebab, num } from '../schema.js';
+export { kebab, num } from './schema.js';
 
 /** Parse raw options; the first problem becomes a UserError like
  *  `invalid value for --lr: "-1" must be greater than 0`. */
