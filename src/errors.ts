@@ -99,4 +99,10 @@ export class Interrupted extends Error {
   }
 }
 
+/** The error that ends a command an AbortSignal stopped: the signal's reason where it is an
+ *  Interrupted (as src/cli/signals.ts aborts), else one for SIGINT. */
+export function interruptedBy(signal: AbortSignal | undefined): Interrupted {
+  return signal?.reason instanceof Interrupted ? signal.reason : new Interrupted();
+}
+
 const SIGNAL_NUMBERS: Partial<Record<string, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };

@@ -1,8 +1,9 @@
 // Stopping a training run with a save: Ctrl-C (SIGINT), a closed terminal (SIGHUP) or a polite
-// kill (SIGTERM) aborts an AbortSignal that the library's train checks between steps; the run is
-// then saved, and the command throws Interrupted, which exits 128 + the signal's number as a
-// shell reports a process the signal ended (130, 129, 143). One helper for every command that
-// trains (lstm train, lstm probe --compare).
+// kill (SIGTERM) aborts an AbortSignal that cli/ hands to the command, and the library's train
+// checks it between steps; the run is then saved, and the command ends with Interrupted (the
+// signal's reason), which exits 128 + the signal's number as a shell reports a process the signal
+// ended (130, 129, 143). The one helper for every command a signal stops (lstm train, lstm probe
+// --compare): commands never listen for signals themselves.
 
 import { Interrupted } from '../errors.js';
 
@@ -17,10 +18,13 @@ export class SignalStop {
 
   private readonly onSignal = (signal: NodeJS.Signals): void => {
     this.caught ??= signal;
-    this.controller.abort();
+    // The reason is the error that ends the command: a command stopped between steps throws it
+    // (interruptedBy in src/errors.ts) without knowing about signals.
+    this.controller.abort(new Interrupted(signal));
   };
 
-  /** What train's hooks take: aborted by the first signal once listen() was called. */
+  /** What a command takes: aborted by the first signal once listen() was called, with an
+   *  Interrupted as its reason. */
   get signal(): AbortSignal {
     return this.controller.signal;
   }

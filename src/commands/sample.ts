@@ -1,11 +1,11 @@
-// lstm sample: stream generated text to stdout.
+// lstm sample: generate text. Streamed, it goes out through `write` as it comes; with --json
+// it comes back whole (src/cli/sample.ts prints it).
 
 import { randomInt } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
 import { BudgetError, UserError } from '../errors.js';
 import { num, parseOptions } from '../options.js';
-import type { Ui } from '../cli/ui.js';
 import { describeChars, type Vocab } from '../data/text.js';
 import { generateMany, MAX_SAMPLES, MAX_TEXT_LENGTH, sample, SAMPLE_DEFAULTS, SAMPLE_RULES } from '../nn/generate.js';
 import { loadModel } from '../io/load.js';
@@ -39,15 +39,22 @@ export const SampleOptionsSchema = z.object({
   json: z.boolean().default(false),
 });
 
+/** One sample and its settings: the object --json prints (with --num-samples, an array of them). */
 export interface SampleResult {
   checkpoint: string;
   seed: number;
+  temperature: number;
+  top_k: number;
+  top_p: number;
+  prime: string;
+  /** The whole text with --json; streamed (through write), only what is needed is kept: the prime. */
   text: string;
 }
 
-/** Generate and write text as it comes (--num-samples N > 1: see sampleMany). `write` returns false once the reader has gone away
- *  (`lstm sample | head`), and generation stops quietly. */
-export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s: string) => boolean): Promise<SampleResult | SampleResult[]> {
+/** Generate text and, without --json, write it as it comes (--num-samples N > 1: see
+ *  sampleMany). `write` returns false once the reader has gone away (`lstm sample | head`), and
+ *  generation stops quietly. */
+export async function runSample(raw: Record<string, unknown>, write: (s: string) => boolean): Promise<SampleResult | SampleResult[]> {
   const o = parseOptions(SampleOptionsSchema, raw);
   // N streams together are matrix products, which a second thread speeds up. One stream: a
   // second thread computes half the units of each layer of 1 MB of weights or more (2×256:
@@ -68,13 +75,14 @@ export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s:
     throw new BudgetError(`a text of ${o.length} characters is more than one JSON object holds (at most ${MAX_TEXT_LENGTH}); stream it without JSON`);
   }
   const opts = { temperature: o.temp, topK: o.topK, topP: o.topP };
+  const result = (seed: number, text: string): SampleResult => ({ checkpoint: path, seed, temperature: o.temp, top_k: o.topK, top_p: o.topP, prime: o.prime, text });
   // --num-samples keeps every text until all are done: generateMany refuses more than it holds.
-  if (o.numSamples > 1) return sampleMany(o, path, seed, model, vocab, opts, write);
+  if (o.numSamples > 1) return sampleMany(o, seed, model, vocab, opts, write, result);
   const chars = sample({ model, vocab }, { ...opts, prime: o.prime, seed, warmup: o.warmup, length: o.length });
   // The text is kept only for --json (one object at the end); streamed, memory stays flat
   // however long it runs.
   let text = o.prime, last = o.prime.slice(-1);
-  if (!o.json && o.prime && !write(o.prime)) return { checkpoint: path, seed, text };
+  if (!o.json && o.prime && !write(o.prime)) return result(seed, text);
   let buf = '';
   for await (const ch of chars) {
     last = ch;
@@ -85,32 +93,29 @@ export async function runSample(raw: Record<string, unknown>, ui: Ui, write: (s:
     buf += ch;
     // Flush at line ends and every few characters, so the text streams without a syscall per character.
     if (ch === '\n' || buf.length >= 32) {
-      if (!write(buf)) return { checkpoint: path, seed, text };
+      if (!write(buf)) return result(seed, text);
       buf = '';
       await nextTurn();
     }
   }
   if (!o.json) {
-    if (buf && !write(buf)) return { checkpoint: path, seed, text };
+    if (buf && !write(buf)) return result(seed, text);
     if (last !== '\n') write('\n');
   }
-  ui.event({ checkpoint: path, seed, temperature: o.temp, top_k: o.topK, top_p: o.topP, prime: o.prime, text });
-  return { checkpoint: path, seed, text };
+  return result(seed, text);
 }
 
 /**
  * --num-samples N: sample i (from 0) has seed (seed + i) mod 2³², so each is what --num-samples 1
  * --seed (seed + i) writes; all N are computed together (generateMany). Text: each sample under a
- * header line naming its seed. --json: one array of the objects --num-samples 1 prints.
+ * header line naming its seed. --json: the array of the objects --num-samples 1 gives.
  */
-function sampleMany(o: z.infer<typeof SampleOptionsSchema>, path: string, seed: number, model: Model, vocab: Vocab,
-  opts: SampleOptions, write: (s: string) => boolean): SampleResult[] {
+function sampleMany(o: z.infer<typeof SampleOptionsSchema>, seed: number, model: Model, vocab: Vocab,
+  opts: SampleOptions, write: (s: string) => boolean, result: (seed: number, text: string) => SampleResult): SampleResult[] {
   const seeds = Array.from({ length: o.numSamples }, (_, i) => (seed + i) >>> 0);
   const texts = generateMany(model, vocab, seeds, { length: o.length, prime: o.prime, warmup: o.warmup, sample: opts });
-  const results = texts.map((text, i) => ({ checkpoint: path, seed: seeds[i], text }));
-  if (o.json) {
-    write(JSON.stringify(results.map((r) => ({ checkpoint: path, seed: r.seed, temperature: o.temp, top_k: o.topK, top_p: o.topP, prime: o.prime, text: r.text }))) + '\n');
-  } else {
+  const results = texts.map((text, i) => result(seeds[i], text));
+  if (!o.json) {
     for (let i = 0; i < texts.length; i++) {
       const text = texts[i];
       if (!write(`${i > 0 ? '\n' : ''}=== sample ${i + 1} of ${texts.length} (seed ${seeds[i]}) ===\n${text}${text.endsWith('\n') ? '' : '\n'}`)) break;

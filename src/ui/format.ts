@@ -18,6 +18,11 @@ export function formatDuration(sec: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
+/** A count and its noun, with thousands separators: "1 character", "67,952 characters". */
+export function plural(n: number, noun: string, nouns = `${noun}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? noun : nouns}`;
+}
+
 /** Bytes as "512 B", "3.4 MB". */
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
