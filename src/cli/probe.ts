@@ -1,10 +1,16 @@
-// Commander wiring for `lstm probe` (the command itself is src/commands/probe.ts).
+// Commander wiring for `lstm probe` (the command itself is src/commands/probe.ts), its progress
+// on stderr (--compare's trainings, then the probing) and its report on stdout: chart, table and
+// notes, or one JSON document.
 
 import { Command, Option } from 'commander';
-import { PROBE_DEFAULTS as D, runProbe } from '../commands/probe.js';
-import { Ui } from './ui.js';
+import { PROBE_DEFAULTS as D, runProbe, type ProbeProgress, type ProbeResult } from '../commands/probe.js';
 import { UserError } from '../errors.js';
+import { chartSeries, explain, formatTable, toJson } from '../probe/report.js';
+import { renderChart } from '../ui/chart.js';
+import { formatDuration, printable, wrap } from '../ui/format.js';
 import { checkpointDirOption } from './checkpoint.js';
+import { SignalStop } from './signals.js';
+import { Ui } from './ui.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
@@ -36,6 +42,104 @@ Examples:
         if (raw.checkpoint) throw new UserError('the checkpoints are given twice (as arguments and with --checkpoint); name them one way', 2);
         raw.checkpoint = checkpoints;
       }
-      await runProbe(raw, new Ui({ json: Boolean(raw.json) }));
+      const ui = new Ui({ json: Boolean(raw.json) });
+      const r = await probe(raw);
+      ui.event(toJson(r.models, r.context));
+      if (ui.human) printReport(ui, r);
     });
+}
+
+async function probe(raw: Record<string, unknown>): Promise<ProbeResult> {
+  // Progress and training go to stderr: stdout is the report (or the JSON document).
+  const progress = new Ui({ stream: process.stderr, quiet: false });
+  // A signal during a --compare training stops it with a save, as in lstm train (./signals.ts);
+  // caught from the line that says a model trains to the one that says it is trained.
+  const stop = new SignalStop();
+  let last = 0;
+  const show = (p: ProbeProgress): void => {
+    switch (p.kind) {
+      case 'training': {
+        stop.listen();
+        const what = `${p.action === 'resume' ? 'Resuming' : 'Training'} ${p.cell} 1×${p.hidden} (${p.parameters.toLocaleString('en-US')} parameters, ${p.index + 1} of ${p.of})`;
+        progress.line(`${what} for ${p.steps} steps → ${printable(p.path)}`);
+        last = 0;
+        break;
+      }
+      case 'warning': progress.warn(p.message); break;
+      case 'step': {
+        // One progress line: live on a terminal, every 1000 steps elsewhere.
+        const text = `${p.label}: step ${p.step}/${p.steps}, loss ${(p.loss / Math.LN2).toFixed(3)} bits/char`;
+        if (progress.fancy) {
+          if (performance.now() - last > 200 || p.step === p.steps) { progress.live(text); last = performance.now(); }
+        } else if (p.step % 1000 === 0 || p.step === p.steps) progress.line(text);
+        break;
+      }
+      case 'interrupted':
+        stop.close();
+        progress.clearLive();
+        progress.line(`Interrupted: ${printable(p.path)} is saved; run the same command again to continue its training.`);
+        break;
+      case 'trained':
+        stop.close();
+        progress.clearLive();
+        progress.line(`Trained ${p.cell} 1×${p.hidden} in ${formatDuration(p.seconds)}.`);
+        break;
+      case 'probing': {
+        if (!progress.fancy) break;
+        const what = `Probing ${p.label} on ${p.lines} lines`;
+        progress.start(p.done === null ? `${what}…` : `${what}: ${p.done}/${p.total}…`);
+        break;
+      }
+    }
+  };
+  try {
+    return await runProbe(raw, { signal: stop.signal, onProgress: show });
+  } finally {
+    stop.close();
+    progress.clearLive();
+    progress.stopSpinner();
+  }
+}
+
+
+function printReport(ui: Ui, { models, context: ctx, shown }: ProbeResult): void {
+  const width = Math.max(40, Math.min(80, ui.stream.columns || 80));
+  const c = ui.c;
+  const K = ctx.languages.length;
+  const nBins = models[0].summary.bins.length;
+  ui.line(c.bold(wrap(`${ctx.items} lines from ${printable(shown)} in ${nBins} distance bins; ${K} languages, so chance is 1/${K} = ${(100 / K).toFixed(1)}%.`, width).join('\n')));
+  const start = ctx.start === 'warm'
+    ? `from a zero state that has read a warm-up line ("${ctx.warmupLine}") and a line break`
+    : ctx.start === 'line'
+      ? 'after another line of the set (the shortest with a different language) and a line break'
+      : 'from a zero state and a line break';
+  const scored = ctx.boundary ? 'the full name and the character after it' : 'its full name';
+  ui.line(wrap(`Each line is read ${start}, up to the language; every language is scored by the log-probability of ${scored} there.`, width).join('\n'));
+  for (const m of models) {
+    ui.line(c.dim(wrap(`${m.label}: ${printable(m.checkpoint)}, ${m.parameters.toLocaleString('en-US')} parameters, ${m.steps} steps on ${m.corpus === 'default' ? 'the default corpus' : printable(m.corpus)}.`, width, '  ').join('\n')));
+  }
+  ui.line();
+  ui.line(renderChart(chartSeries(models), {
+    width, height: 12, color: ui.fancy, yMin: 0, yMax: 1,
+    title: 'share of lines with the right language ranked first',
+    xLabel: 'characters between the country and the language (bin mean)',
+  }));
+  ui.line();
+  const print = (table: string[], heads: number) => {
+    for (const l of table.slice(0, heads)) ui.line(c.dim(l));
+    for (const l of table.slice(heads)) ui.line(l);
+  };
+  const side = formatTable(models, ctx);
+  const together = models.length === 1 || side.every((l) => [...l].length <= width);
+  if (together) print(side, models.length === 1 ? 1 : 2);
+  else {
+    // Too many models to stand side by side: one table each.
+    for (const [i, m] of models.entries()) {
+      if (i > 0) ui.line();
+      ui.line(c.bold(m.label));
+      print(formatTable([m], ctx), 1);
+    }
+  }
+  ui.line();
+  for (const l of explain(models, ctx, width, models.length === 1 || !together)) ui.line(c.dim(l));
 }

@@ -5,17 +5,16 @@
 // and an LSTM without forget gate of about the same size, trained alike, side by side.
 //
 // Options → probe set, models (loaded, or trained and cached for --compare) → scores
-// (src/probe/score.ts) → chart, table and notes, or one JSON document.
+// (src/probe/score.ts) → the result, which src/cli/probe.ts shows as chart, table and notes, or
+// one JSON document; the training and probing go out through onProgress as they happen.
 
 import { existsSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
 import { readCheckpoint, type TrainSettings } from '../io/checkpoint.js';
-import { Interrupted, UserError } from '../errors.js';
+import { interruptedBy, UserError } from '../errors.js';
 import { num, parseOptions } from '../options.js';
-import { SignalStop } from '../cli/signals.js';
-import { Ui } from '../cli/ui.js';
 import { loadCorpus } from '../io/corpus.js';
 import { describeChars, Vocab } from '../data/text.js';
 import { cachedState, comparePlan, COMPARE_SUBDIR, type CompareModel } from '../probe/compare.js';
@@ -23,11 +22,10 @@ import { namesIn, type ProbeSet } from '../probe/file.js';
 import { DEFAULT_PROBE, readProbeSet } from '../probe/run.js';
 
 export { DEFAULT_PROBE } from '../probe/run.js';
-import { chartSeries, explain, formatTable, toJson, type ProbeContext, type ProbedModel } from '../probe/report.js';
+import type { ProbeContext, ProbedModel } from '../probe/report.js';
 import { needsBoundary, scoreItems, summarize, textsRead, type StartMode } from '../probe/score.js';
-import { renderChart } from '../ui/chart.js';
-import { formatDuration, printable, wrap } from '../ui/format.js';
 import { defaultCheckpointDir, loadModel, type Loaded } from '../io/load.js';
+import type { CellType } from '../nn/model.js';
 import { train, TRAIN_DEFAULTS, type TrainSpec } from '../train/run.js';
 
 
@@ -61,6 +59,26 @@ export const ProbeOptionsSchema = z.object({
 export interface ProbeResult {
   context: ProbeContext;
   models: ProbedModel[];
+  /** The probe set as a person reads its name: a file, "standard input" or "the bundled probe set". */
+  shown: string;
+}
+
+/** What probe is doing, as it goes: --compare's trainings, then the probing of each model. */
+export type ProbeProgress =
+  | { kind: 'training'; action: 'train' | 'resume'; cell: CellType; hidden: number; parameters: number; index: number; of: number; steps: number; path: string }
+  | { kind: 'warning'; message: string }
+  | { kind: 'step'; label: string; step: number; steps: number; loss: number }
+  | { kind: 'trained'; cell: CellType; hidden: number; seconds: number }
+  /** A signal stopped the training of the model at `path`, which is saved; runProbe throws next. */
+  | { kind: 'interrupted'; path: string }
+  /** `done` of `total` of the model's candidate scores (null: before the first). */
+  | { kind: 'probing'; label: string; lines: number; done: number | null; total: number | null };
+
+export interface ProbeHooks {
+  /** Stops a --compare training between steps: it is saved, and runProbe throws the signal's
+   *  reason (an Interrupted where it is one). */
+  signal?: AbortSignal;
+  onProgress?: (p: ProbeProgress) => void;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -85,8 +103,9 @@ function defaultSettings(): TrainSettings {
 }
 
 async function compareModels(
-  o: z.infer<typeof ProbeOptionsSchema>, progress: Ui, checkChars: (vocab: Vocab, whose: string, isModel: boolean) => void,
+  o: z.infer<typeof ProbeOptionsSchema>, hooks: ProbeHooks, checkChars: (vocab: Vocab, whose: string, isModel: boolean) => void,
 ): Promise<Array<{ path: string; model: CompareModel }>> {
+  const progress = hooks.onProgress ?? (() => {});
   if (o.corpus === '-') throw new UserError('--compare trains on a file; standard input cannot be read again for the second model', 2);
   const corpus = await loadCorpus(o.corpus);
   const vocab = Vocab.fromText(corpus.text);
@@ -111,41 +130,26 @@ async function compareModels(
     if (state.action === 'resume') work.push({ m, action: 'resume' });
   }
   for (const [i, { m, action }] of work.entries()) {
-    const what = `${action === 'resume' ? 'Resuming' : 'Training'} ${m.cell} 1×${m.hidden} (${m.parameters.toLocaleString('en-US')} parameters, ${i + 1} of ${work.length})`;
     const label = `${m.cell} 1×${m.hidden}`;
     // ngram: 0: the comparison prints no n-gram reference, so it need not be counted.
     const spec: TrainSpec = action === 'resume' ? { resume: m.path, steps, ngram: 0 } : { cell: m.cell, hidden: m.hidden, steps, out: m.path, ngram: 0 };
     // A signal stops the training between steps and saves it, as lstm train does, with the same
-    // exit code (src/cli/signals.ts). Caught before the line that says a model trains is printed:
-    // whoever reads it (and then signals) has a run that saves.
-    const stop = new SignalStop();
-    stop.listen();
-    let last = 0;
+    // exit code; cli/ listens from the 'training' report on (whoever reads the line it prints,
+    // and then signals, has a run that saves) to the 'trained' one.
+    progress({ kind: 'training', action, cell: m.cell, hidden: m.hidden, parameters: m.parameters, index: i, of: work.length, steps, path: m.path });
     const t0 = performance.now();
-    try {
-      progress.line(`${what} for ${steps} steps → ${printable(m.path)}`);
-      const { summary } = await train(spec, o.corpus, {
-        signal: stop.signal,
-        onEvent: (e) => {
-          if (e.event === 'warning') progress.warn(e.cli_message ?? e.message);
-          if (e.event !== 'step') return;
-          // One progress line: live on a terminal, every 1000 steps elsewhere.
-          const text = `${label}: step ${e.step}/${steps}, loss ${(e.loss / Math.LN2).toFixed(3)} bits/char`;
-          if (progress.fancy) {
-            if (performance.now() - last > 200 || e.step === steps) { progress.live(text); last = performance.now(); }
-          } else if (e.step % 1000 === 0 || e.step === steps) progress.line(text);
-        },
-      });
-      if (summary.stopped === 'interrupted') throw stop.interrupted();
-    } catch (e) {
-      progress.clearLive();
-      if (e instanceof Interrupted) progress.line(`Interrupted: ${printable(m.path)} is saved; run the same command again to continue its training.`);
-      throw e;
-    } finally {
-      stop.close();
+    const { summary } = await train(spec, o.corpus, {
+      signal: hooks.signal,
+      onEvent: (e) => {
+        if (e.event === 'warning') progress({ kind: 'warning', message: e.cli_message ?? e.message });
+        if (e.event === 'step') progress({ kind: 'step', label, step: e.step, steps, loss: e.loss });
+      },
+    });
+    if (summary.stopped === 'interrupted') {
+      progress({ kind: 'interrupted', path: m.path });
+      throw interruptedBy(hooks.signal);
     }
-    progress.clearLive();
-    progress.line(`Trained ${m.cell} 1×${m.hidden} in ${formatDuration((performance.now() - t0) / 1000)}.`);
+    progress({ kind: 'trained', cell: m.cell, hidden: m.hidden, seconds: (performance.now() - t0) / 1000 });
   }
   return plan.map((m) => ({ path: m.path, model: m }));
 }
@@ -169,7 +173,7 @@ function labelsFor(loaded: Loaded[]): string[] {
   return base.map((b, i) => (base.filter((x) => x === b).length > 1 ? `${b} ${basename(loaded[i].path, '.json')}` : b));
 }
 
-export async function runProbe(raw: Record<string, unknown>, ui: Ui): Promise<ProbeResult> {
+export async function runProbe(raw: Record<string, unknown>, hooks: ProbeHooks = {}): Promise<ProbeResult> {
   const o = parseOptions(ProbeOptionsSchema, raw);
   for (const flag of ['corpus', 'hidden', 'steps'] as const) {
     if (o[flag] !== undefined && !o.compare) throw new UserError(`--${flag} sets up the models of --compare; add --compare, or leave it out`, 2);
@@ -188,84 +192,35 @@ export async function runProbe(raw: Record<string, unknown>, ui: Ui): Promise<Pr
     }
   }
 
-  // Progress and training go to stderr: stdout is the report (or the JSON document).
-  const progress = new Ui({ stream: process.stderr, quiet: false });
+  const progress = hooks.onProgress ?? (() => {});
   const check = (vocab: Vocab, whose: string, isModel = true) => checkVocab(vocab, whose, isModel, set, o.start, warmupLine);
   // The named checkpoints first, so that a wrong one is refused before --compare trains for minutes.
   const named = (o.checkpoint ?? (o.compare ? [] : [undefined])).map((p) => loadModel(p, undefined, o.checkpointDir));
   for (const l of named) check(l.vocab, l.path);
-  const compared = o.compare ? (await compareModels(o, progress, check)).map((x) => loadModel(x.path)) : [];
+  const compared = o.compare ? (await compareModels(o, hooks, check)).map((x) => loadModel(x.path)) : [];
   const loaded = [...compared, ...named];
   const labels = labelsFor(loaded);
 
   const boundary = needsBoundary(set.languages);
   const models: ProbedModel[] = [];
-  try {
-    for (const [i, l] of loaded.entries()) {
-      const what = `Probing ${labels[i]} on ${set.items.length} lines`;
-      if (progress.fancy) progress.start(`${what}…`);
-      await nextTurn();
-      const scores = scoreItems(l.model, l.vocab, set.items, set.languages, {
-        start: o.start, warmupLine,
-        onProgress: (done, total) => { if (progress.fancy) progress.start(`${what}: ${done}/${total}…`); },
-      });
-      models.push({
-        label: labels[i], checkpoint: l.path, cell: l.ck.model.cell, layers: l.ck.model.layers, hidden: l.ck.model.hidden,
-        parameters: l.model.layout.count, steps: l.ck.position.step, corpus: l.ck.corpus.source,
-        summary: summarize(set.items, scores, set.bins, set.languages.length),
-      });
-    }
-  } finally {
-    progress.stopSpinner();
+  for (const [i, l] of loaded.entries()) {
+    const at = { kind: 'probing', label: labels[i], lines: set.items.length } as const;
+    progress({ ...at, done: null, total: null });
+    await nextTurn();
+    const scores = scoreItems(l.model, l.vocab, set.items, set.languages, {
+      start: o.start, warmupLine,
+      onProgress: (done, total) => progress({ ...at, done, total }),
+    });
+    models.push({
+      label: labels[i], checkpoint: l.path, cell: l.ck.model.cell, layers: l.ck.model.layers, hidden: l.ck.model.hidden,
+      parameters: l.model.layout.count, steps: l.ck.position.step, corpus: l.ck.corpus.source,
+      summary: summarize(set.items, scores, set.bins, set.languages.length),
+    });
   }
 
   const context: ProbeContext = {
     probeFile: o.probeFile ?? DEFAULT_PROBE, items: set.items.length, languages: set.languages, start: o.start,
     warmupLine: o.start === 'warm' ? warmupLine : null, boundary, trainingDistance: set.trainingDistance,
   };
-  ui.event(toJson(models, context));
-  if (ui.human) printReport(ui, models, context, shown);
-  return { context, models };
-}
-
-function printReport(ui: Ui, models: ProbedModel[], ctx: ProbeContext, shown: string): void {
-  const width = Math.max(40, Math.min(80, ui.stream.columns || 80));
-  const c = ui.c;
-  const K = ctx.languages.length;
-  const nBins = models[0].summary.bins.length;
-  ui.line(c.bold(wrap(`${ctx.items} lines from ${printable(shown)} in ${nBins} distance bins; ${K} languages, so chance is 1/${K} = ${(100 / K).toFixed(1)}%.`, width).join('\n')));
-  const start = ctx.start === 'warm'
-    ? `from a zero state that has read a warm-up line ("${ctx.warmupLine}") and a line break`
-    : ctx.start === 'line'
-      ? 'after another line of the set (the shortest with a different language) and a line break'
-      : 'from a zero state and a line break';
-  const scored = ctx.boundary ? 'the full name and the character after it' : 'its full name';
-  ui.line(wrap(`Each line is read ${start}, up to the language; every language is scored by the log-probability of ${scored} there.`, width).join('\n'));
-  for (const m of models) {
-    ui.line(c.dim(wrap(`${m.label}: ${printable(m.checkpoint)}, ${m.parameters.toLocaleString('en-US')} parameters, ${m.steps} steps on ${m.corpus === 'default' ? 'the default corpus' : printable(m.corpus)}.`, width, '  ').join('\n')));
-  }
-  ui.line();
-  ui.line(renderChart(chartSeries(models), {
-    width, height: 12, color: ui.fancy, yMin: 0, yMax: 1,
-    title: 'share of lines with the right language ranked first',
-    xLabel: 'characters between the country and the language (bin mean)',
-  }));
-  ui.line();
-  const print = (table: string[], heads: number) => {
-    for (const l of table.slice(0, heads)) ui.line(c.dim(l));
-    for (const l of table.slice(heads)) ui.line(l);
-  };
-  const side = formatTable(models, ctx);
-  const together = models.length === 1 || side.every((l) => [...l].length <= width);
-  if (together) print(side, models.length === 1 ? 1 : 2);
-  else {
-    // Too many models to stand side by side: one table each.
-    for (const [i, m] of models.entries()) {
-      if (i > 0) ui.line();
-      ui.line(c.bold(m.label));
-      print(formatTable([m], ctx), 1);
-    }
-  }
-  ui.line();
-  for (const l of explain(models, ctx, width, models.length === 1 || !together)) ui.line(c.dim(l));
+  return { context, models, shown };
 }

@@ -1,8 +1,11 @@
-// The import graph of src/: layers point one way. The command line (src/cli, src/commands) sits
-// on top of the library and nothing below imports from it; the library never reaches the
-// terminal's Ui (src/ui/ui.ts: spinners, colour, where lines go), directly or through another
-// module. Specifiers are read with TypeScript's own pre-processor (static imports, `import type`,
-// `export … from`, dynamic `import()`), so a multi-line import or a type-only one counts too.
+// The import graph of src/: layers point one way, tools → cli → commands → library. The terminal
+// (src/cli: commander wiring, printing, signals, the Ui) is imported by nothing outside it; the
+// commands (src/commands: options in, data out) only by src/cli, and never import it; the library
+// (everything else in src/) imports neither, and never reaches the terminal's Ui (src/cli/ui.ts:
+// spinners, colour, where lines go), directly or through another module; nothing in src/ imports
+// the developer tools (tools/). Specifiers are read with TypeScript's own pre-processor (static
+// imports, `import type`, `export … from`, dynamic `import()`), so a multi-line import or a
+// type-only one counts too.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -32,17 +35,28 @@ function graph(): Map<string, string[]> {
   return new Map(sources(SRC).map((f) => [f, importsOf(f, readFileSync(join(ROOT, f), 'utf8'))]));
 }
 
-const isCli = (f: string) => f.startsWith('src/cli/') || f.startsWith('src/commands/');
-const UI = 'src/ui/ui.ts';
-/** The library: everything but the command line, the terminal layer and the benchmark scripts. */
-const isLibrary = (f: string) => !isCli(f) && !f.startsWith('src/ui/') && !f.startsWith('src/bench/');
+const isCli = (f: string) => f.startsWith('src/cli/');
+const isCommand = (f: string) => f.startsWith('src/commands/');
+/** The developer tools: tools/, and src/bench and src/corpus until they move there. */
+const isTools = (f: string) => f.startsWith('tools/') || f.startsWith('src/bench/') || f.startsWith('src/corpus/');
+const UI = 'src/cli/ui.ts';
+/** The library: everything in src/ but the terminal, the commands and the tools. */
+const isLibrary = (f: string) => f.startsWith('src/') && !isCli(f) && !isCommand(f) && !isTools(f);
 
-/** Edges from a module outside src/cli and src/commands into them, as "from → to". */
-function upwardEdges(g: Map<string, string[]>): string[] {
-  return [...g].flatMap(([from, tos]) => (isCli(from) ? [] : tos.filter(isCli).map((to) => `${from} → ${to}`)));
+/** Edges that break a rule of the layers, as "from → to". */
+function edges(g: Map<string, string[]>, breaks: (from: string, to: string) => boolean): string[] {
+  return [...g].flatMap(([from, tos]) => tos.filter((to) => breaks(from, to)).map((to) => `${from} → ${to}`));
 }
+/** Into src/cli from outside it (tools may use it). */
+const intoCli = (g: Map<string, string[]>) => edges(g, (from, to) => isCli(to) && !isCli(from) && !isTools(from));
+/** Into src/commands from outside src/cli and src/commands. */
+const intoCommands = (g: Map<string, string[]>) => edges(g, (from, to) => isCommand(to) && !isCli(from) && !isCommand(from) && !isTools(from));
+/** From src/commands up into src/cli. */
+const commandsToCli = (g: Map<string, string[]>) => edges(g, (from, to) => isCommand(from) && isCli(to));
+/** From anything shipped (src/ but the tools still there) into the tools. */
+const intoTools = (g: Map<string, string[]>) => edges(g, (from, to) => isTools(to) && !isTools(from));
 
-/** For each library module that reaches src/ui/ui.ts, the chain of imports that gets there. */
+/** For each library module that reaches src/cli/ui.ts, the chain of imports that gets there. */
 function pathsToUi(g: Map<string, string[]>): string[] {
   const found: string[] = [];
   for (const start of [...g.keys()].filter(isLibrary)) {
@@ -67,37 +81,65 @@ describe('the import graph of src/', () => {
 
   it('reads every module, and every relative import resolves to one of them', () => {
     expect(g.size).toBeGreaterThan(40);
-    expect(g.has('src/cli/main.ts') && g.has(UI) && g.has('src/nn/model.ts')).toBe(true);
-    const dangling = [...g].flatMap(([from, tos]) => tos.filter((to) => !g.has(to)).map((to) => `${from} → ${to}`));
+    expect(g.has('src/cli/main.ts') && g.has(UI) && g.has('src/nn/model.ts') && g.has('src/options.ts')).toBe(true);
+    // An import of tools/ (outside src/) is the tools rule's to report.
+    const dangling = edges(g, (_from, to) => !g.has(to) && !to.startsWith('tools/'));
     expect(dangling).toEqual([]);
   });
 
-  it('no module outside src/cli and src/commands imports from them', () => {
-    expect(upwardEdges(g)).toEqual([]);
+  it('no module outside src/cli imports from it', () => {
+    expect(intoCli(g)).toEqual([]);
   });
 
-  it('no library module reaches src/ui/ui.ts, directly or through others', () => {
+  it('no module outside src/cli and src/commands imports from src/commands', () => {
+    expect(intoCommands(g)).toEqual([]);
+  });
+
+  it('src/commands never imports src/cli (options in, data out: printing, signals and the Ui are the terminal\'s)', () => {
+    expect(commandsToCli(g)).toEqual([]);
+  });
+
+  it('no library module reaches src/cli/ui.ts, directly or through others', () => {
     expect(pathsToUi(g)).toEqual([]);
+  });
+
+  it('nothing in src/ imports the developer tools', () => {
+    expect(intoTools(g)).toEqual([]);
   });
 
   it('the checks see every form of import, and can fail', () => {
     const text = [
       "import { a } from '../cli/options.js';",
       "import type {\n  B,\n  C,\n} from '../commands/train.js';",
-      "export { d } from '../ui/ui.js';",
+      "export { d } from '../cli/ui.js';",
       "import '../nn/rng.js';",
       "const m = await import('../cli/main.js');",
+      "import { bench } from '../../tools/bench/run.js';",
       "import chalk from 'chalk';",
       "// import { nothing } from '../cli/not-an-import.js' is a comment",
     ].join('\n');
     expect(importsOf('src/nn/x.ts', text)).toEqual([
-      'src/cli/options.ts', 'src/commands/train.ts', 'src/ui/ui.ts', 'src/nn/rng.ts', 'src/cli/main.ts',
+      'src/cli/options.ts', 'src/commands/train.ts', 'src/cli/ui.ts', 'src/nn/rng.ts', 'src/cli/main.ts', 'tools/bench/run.ts',
     ]);
     const bad = new Map(g);
-    bad.set('src/nn/rng.ts', [...g.get('src/nn/rng.ts')!, 'src/commands/train.ts']);
-    bad.set('src/ui/chart.ts', [...g.get('src/ui/chart.ts')!, UI]);
-    bad.set('src/train/evaluate.ts', [...g.get('src/train/evaluate.ts')!, 'src/ui/chart.ts']);
-    expect(upwardEdges(bad)).toEqual(['src/nn/rng.ts → src/commands/train.ts']);
-    expect(pathsToUi(bad)).toContain('src/train/evaluate.ts → src/ui/chart.ts → src/ui/ui.ts');
+    const add = (graph: Map<string, string[]>, from: string, to: string) => graph.set(from, [...(graph.get(from) ?? []), to]);
+    add(bad, 'src/nn/rng.ts', 'src/commands/train.ts'); // library → commands
+    add(bad, 'src/options.ts', 'src/cli/stdio.ts'); // library → cli
+    add(bad, 'src/commands/sample.ts', 'src/cli/stdio.ts'); // commands → cli
+    add(bad, 'src/io/load.ts', 'tools/bench/run.ts'); // shipped code → tools
+    add(bad, 'src/cli/train.ts', 'src/commands/train.ts'); // allowed: cli → commands
+    add(bad, 'tools/bench/run.ts', 'src/cli/main.ts'); // allowed: tools → cli
+    // What each check finds in a broken graph beyond what it finds in the real one.
+    const found = (check: (g: Map<string, string[]>) => string[], broken: Map<string, string[]>) => check(broken).filter((e) => !check(g).includes(e));
+    expect(found(intoCommands, bad)).toEqual(['src/nn/rng.ts → src/commands/train.ts']);
+    expect(found(intoCli, bad)).toEqual(['src/commands/sample.ts → src/cli/stdio.ts', 'src/options.ts → src/cli/stdio.ts']);
+    expect(found(commandsToCli, bad)).toEqual(['src/commands/sample.ts → src/cli/stdio.ts']);
+    expect(found(intoTools, bad)).toEqual(['src/io/load.ts → tools/bench/run.ts']);
+    const toUi = new Map(g);
+    add(toUi, 'src/render-like.ts', UI); // a library module → the Ui
+    add(toUi, 'src/train/evaluate.ts', 'src/render-like.ts'); // … and one that reaches it through that one
+    expect(found(pathsToUi, toUi)).toEqual(expect.arrayContaining([
+      'src/render-like.ts → src/cli/ui.ts', 'src/train/evaluate.ts → src/render-like.ts → src/cli/ui.ts',
+    ]));
   });
 });
