@@ -2,10 +2,11 @@
 // batched scoring against a one-character-at-a-time reading, the per-bin summary, the probe
 // file reader, the --compare plan, and the CLI as a user runs it.
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, expectOneLineError, lstm, lstmInProcess } from '../support/cli-helpers.js';
+import { BIN, ROOT, expectOneLineError, lstm, lstmInProcess } from '../support/cli-helpers.js';
 import type { Checkpoint, TrainSettings } from '../../src/io/checkpoint.js';
 import { Vocab } from '../../src/data/text.js';
 import { Graph } from '../../src/nn/graph.js';
@@ -466,5 +467,32 @@ describe('lstm probe (CLI)', () => {
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).not.toMatch(/Training/);
     expect(JSON.parse(second.stdout).models).toEqual(j.models);
+  });
+
+  it('--compare stopped by a signal saves the model in training, says so, and exits 143 (src/cli/signals.ts, as lstm train)', async () => {
+    const cwd = join(dir, 'cmp-signal');
+    mkdirSync(cwd);
+    const child = spawn(process.execPath, [BIN, 'probe', '--compare', '--corpus', corpus, '--hidden', '4', '--steps', '1000000', '--probe-file', probe],
+      { cwd, env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      // The first progress line (every 1000 steps off a terminal): training has started.
+      if (!sent && /: step 1000\/1000000/.test(stderr)) {
+        sent = true;
+        child.kill('SIGTERM');
+      }
+    });
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    expect(code, stderr).toBe(143);
+    const line = stderr.match(/^Interrupted: (\S+) is saved; run the same command again to continue its training\.$/m);
+    expect(line, stderr).not.toBeNull();
+    expect(line![1]).toMatch(/^checkpoints\/probe\/.*-rnn-1x\d+-1000000steps\.json$/);
+    expect(readdirSync(join(cwd, 'checkpoints', 'probe'))).toContain(line![1].split('/').pop());
+    const info = lstm(['info', join(cwd, line![1]), '--json']);
+    expect(info.code, info.stderr).toBe(0);
+    expect(JSON.parse(info.stdout).step).toBeGreaterThanOrEqual(1000);
+    expect(JSON.parse(info.stdout).resumable).toBe(true);
   });
 });
