@@ -51,6 +51,39 @@ describe('lstm train', () => {
     expect(r.stdout).not.toMatch(/\x1b/);
   });
 
+  it('the last progress line shows the validation the summary shows, not the one before (with a save and a sample at that step)', () => {
+    // Validation at step 4 and then, the run's final one, after step 6: the line of step 6 waits for it.
+    const r = lstm(['train', corpus, ...TINY, '--steps', '6', '--eval-every', '4', '--log-every', '3', '--save-every', '3', '--sample-every', '6', '--out', fresh('last.json')]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    const val = (step: number) => lines.find((l) => l.startsWith(`step ${step}/6 `))?.match(/ · val ([\d.]+) bpc/)?.[1];
+    const summary = r.stdout.match(/^ {2}validation {3}([\d.]+) bits\/char/m)?.[1];
+    expect(summary, r.stdout).toBeDefined();
+    expect(val(6)).toBe(summary);
+    expect(val(3)).toBeUndefined(); // "val –": no evaluation yet
+    expect(lines.findIndex((l) => l.startsWith('step 6/6 '))).toBeLessThan(lines.findIndex((l) => l.startsWith('Trained to step 6')));
+  });
+
+  it('counts are written with thousands separators and the right plural', () => {
+    // 1,100 distinct characters (CJK ideographs), each 20 times.
+    const many = Array.from({ length: 1100 }, (_, i) => String.fromCodePoint(0x4e00 + i)).join('');
+    const wide = join(dir, 'wide.txt');
+    writeFileSync(wide, `${many}\n`.repeat(20));
+    const r = lstm(['train', wide, ...TINY, '--hidden', '4', '--steps', '1', '--out', fresh('wide.json')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Read .*wide\.txt: 22,020 characters, 1,101 distinct; 19,818 for training, 2,202 for validation$/m);
+    // One character, over and over: a vocabulary of one.
+    const one = join(dir, 'one.txt');
+    writeFileSync(one, 'a'.repeat(3000));
+    const out = fresh('one.json');
+    expect(lstm(['train', one, ...TINY, '--hidden', '4', '--steps', '1', '--eval-every', '1', '--sample-every', '1', '--out', out]).code).toBe(0);
+    const info = lstm(['info', out]);
+    expect(info.code, info.stderr).toBe(0);
+    expect(info.stdout).toMatch(/^model +1×4 lstm, 1 character, [\d,]+ parameters$/m);
+    expect(info.stdout).toMatch(/^corpus +.*one\.txt \(3,000 characters, validation 10%\)$/m);
+    expect(info.stdout).toMatch(/^schedule +validate every step, save at the end, sample every step, /m);
+  });
+
   // [backend, threads of the whole run, threads of the resumed half]: 3 and 4 threads too, more than this machine's cores
   // A run on wasm resumes on native (the default, the same bits) where native loads.
   for (const [backend, t1, t2] of [['wasm', '2', '2'], ['wasm-fma', '2', '2'], ['wasm', '3', '4'], ['native', '2', '3']]) it(`--resume continues bit for bit on ${backend}: 8 steps on ${t1} threads = 4 steps on one thread, then --resume to 8 on ${t2}${backend === 'wasm' ? ' (on native)' : ''}`, () => {
