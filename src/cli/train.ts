@@ -83,7 +83,7 @@ Examples:
 const HUMAN_ONLY = new Set<TrainEvent['event']>(['reading', 'prepared', 'warning']);
 
 async function train(raw: Record<string, unknown>, given: Set<string>, ui: Ui): Promise<TrainSummary> {
-  let view: TrainView | null = null;
+  const view = new TrainView(ui);
   // Ctrl-C, a closed terminal (SIGHUP) or a polite kill (SIGTERM) stops the run between steps;
   // it is then saved, and the exit code says which signal it was (./signals.ts). Until
   // training starts, a signal ends the process as usual: there is nothing to save.
@@ -92,19 +92,19 @@ async function train(raw: Record<string, unknown>, given: Set<string>, ui: Ui): 
   try {
     result = await runTrain(raw, given, {
       signal: stop.signal,
-      onOptions: (o) => { view = new TrainView(ui, o.logEvery, o.resume !== undefined, o.initFrom !== undefined); },
+      onOptions: (o) => view.configure(o.logEvery, o.resume !== undefined, o.initFrom !== undefined),
       onEvent: (e) => {
         if (e.event === 'start') stop.listen();
-        view!.show(e);
+        view.show(e);
       },
     });
   } finally {
     stop.close();
-    (view as TrainView | null)?.flush();
+    view.flush();
     ui.clearLive();
   }
   const { summary, history } = result;
-  const start = view!.start!;
+  const start = view.start!;
   if (summary.stopped === 'patience' && history.best) {
     ui.line(`Stopping early: validation loss has not improved for ${start.schedule.patience} evaluations (best ${(history.best.valLoss / LN2).toFixed(3)} bpc at step ${history.best.step}).`);
   }
@@ -134,7 +134,18 @@ class TrainView {
   /** The pending line is the last step's: it waits for the evaluation at the end of the run. */
   private waitsForEnd = false;
 
-  constructor(private readonly ui: Ui, private readonly logEvery: number, private readonly resumed: boolean, private readonly initFrom: boolean) {}
+  private logEvery = 1;
+  private resumed = false;
+  private initFrom = false;
+
+  constructor(private readonly ui: Ui) {}
+
+  /** From the options, once they are valid (before the first event). */
+  configure(logEvery: number, resumed: boolean, initFrom: boolean): void {
+    this.logEvery = logEvery;
+    this.resumed = resumed;
+    this.initFrom = initFrom;
+  }
 
   show(e: TrainEvent): void {
     const ui = this.ui;
