@@ -1,5 +1,5 @@
 // A page's Web Worker that trains with the browser library (src/browser.ts), for the browser
-// tests (test/browser-engine.test.ts) and `npm run bench:studio`: bundled by esbuild
+// tests (test/nn/browser-engine.test.ts) and `npm run bench:studio`: bundled by esbuild
 // (browser-harness.ts), it takes one message { spec, text } and answers
 // { checkpoint: JSON text, summary, isolated, workerChunks } or { error }.
 

@@ -2,7 +2,7 @@
 // threads, the trainer, the evaluator, the sampler, the checkpoint codec…) needs from whatever
 // runs it, and cannot get from the JavaScript language alone. The core imports no node:*
 // module and uses no Node global (tsconfig.core.json type-checks it without Node's types, and
-// test/engine-core.test.ts checks its imports); it asks the platform installed here instead.
+// test/nn/engine-core.test.ts checks its imports); it asks the platform installed here instead.
 // src/platform/node.ts is Node's and installs itself when imported (src/index.ts, bin/lstm.js
 // and the bench entry points import it); src/platform/browser.ts is a page's (navigator and
 // Web Workers), installed the same way by a browser entry (src/browser.ts, a page's worker).
