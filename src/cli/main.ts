@@ -13,7 +13,7 @@ import { runInfo } from '../commands/info.js';
 import { runSample } from '../commands/sample.js';
 import { runTrain, TRAIN_DEFAULTS as D } from '../commands/train.js';
 import { Interrupted, isMemoryRefusal, outOfMemory, SettingsError, UserError, type Remedy } from '../errors.js';
-import { printable } from '../ui/format.js';
+import { printable } from '../render/format.js';
 import { guardStdio, keepGoingWithoutStdout, stdoutFailure, stdoutOpen } from './stdio.js';
 import { registerInspect } from './inspect.js';
 import { registerInterop } from './interop.js';

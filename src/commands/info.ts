@@ -5,8 +5,8 @@ import { z } from 'zod';
 import { decodeF32 } from '../io/checkpoint.js';
 import { parseOptions } from '../cli/options.js';
 import type { Ui } from '../ui/ui.js';
-import { lossChart } from '../ui/losschart.js';
-import { formatBytes, printable } from '../ui/format.js';
+import { lossChart } from '../render/losschart.js';
+import { formatBytes, printable } from '../render/format.js';
 import { loadModel } from '../io/load.js';
 import { describeNative } from '../nn/backend.js';
 

@@ -25,8 +25,8 @@ import { DEFAULT_PROBE, readProbeSet } from '../probe/run.js';
 export { DEFAULT_PROBE } from '../probe/run.js';
 import { chartSeries, explain, formatTable, toJson, type ProbeContext, type ProbedModel } from '../probe/report.js';
 import { needsBoundary, scoreItems, summarize, textsRead, type StartMode } from '../probe/score.js';
-import { renderChart } from '../ui/chart.js';
-import { formatDuration, printable, wrap } from '../ui/format.js';
+import { renderChart } from '../render/chart.js';
+import { formatDuration, printable, wrap } from '../render/format.js';
 import { defaultCheckpointDir, loadModel, type Loaded } from '../io/load.js';
 import { train, TRAIN_DEFAULTS, type TrainSpec } from '../train/run.js';
 

@@ -6,8 +6,8 @@ import { describeNative } from '../nn/backend.js';
 import { num, parseOptions } from '../cli/options.js';
 import { SignalStop } from '../cli/signals.js';
 import type { Ui } from '../ui/ui.js';
-import { lossChart } from '../ui/losschart.js';
-import { formatDuration, formatRate, printable } from '../ui/format.js';
+import { lossChart } from '../render/losschart.js';
+import { formatDuration, formatRate, printable } from '../render/format.js';
 import {
   describeSource, train, TrainSpecSchema, TRAIN_DEFAULTS, type StartEvent, type TrainEvent, type TrainHistory, type TrainSummary,
 } from '../train/run.js';

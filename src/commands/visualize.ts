@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { constants } from 'node:buffer';
 import { BudgetError, UserError } from '../errors.js';
 import { checkMemory } from '../nn/budget.js';
-import { printable } from '../ui/format.js';
+import { printable } from '../render/format.js';
 
 const MAX_STRING_LENGTH = constants.MAX_STRING_LENGTH;
 import { num, parseOptions } from '../cli/options.js';

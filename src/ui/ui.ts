@@ -4,7 +4,7 @@
 
 import { Chalk, type ChalkInstance } from 'chalk';
 import ora, { type Ora } from 'ora';
-import { printable } from './format.js';
+import { printable } from '../render/format.js';
 
 export interface UiOptions {
   json?: boolean;

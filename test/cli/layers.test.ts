@@ -95,9 +95,9 @@ describe('the import graph of src/', () => {
     ]);
     const bad = new Map(g);
     bad.set('src/nn/rng.ts', [...g.get('src/nn/rng.ts')!, 'src/commands/train.ts']);
-    bad.set('src/ui/chart.ts', [...g.get('src/ui/chart.ts')!, UI]);
-    bad.set('src/train/evaluate.ts', [...g.get('src/train/evaluate.ts')!, 'src/ui/chart.ts']);
+    bad.set('src/render/chart.ts', [...g.get('src/render/chart.ts')!, UI]);
+    bad.set('src/train/evaluate.ts', [...g.get('src/train/evaluate.ts')!, 'src/render/chart.ts']);
     expect(upwardEdges(bad)).toEqual(['src/nn/rng.ts → src/commands/train.ts']);
-    expect(pathsToUi(bad)).toContain('src/train/evaluate.ts → src/ui/chart.ts → src/ui/ui.ts');
+    expect(pathsToUi(bad)).toContain('src/train/evaluate.ts → src/render/chart.ts → src/ui/ui.ts');
   });
 });

@@ -7,7 +7,7 @@
 // logs), so without colour only the first series is drawn in braille and the others get
 // one ASCII marker each (*, +, o, x, ...), at cell resolution.
 //
-// The axis arithmetic (ranges, ticks, labels) is exported because src/ui/svg.ts draws the
+// The axis arithmetic (ranges, ticks, labels) is exported because src/render/svg.ts draws the
 // same chart as an SVG image and should agree with the terminal version.
 
 import { Chalk, type ChalkInstance } from 'chalk';

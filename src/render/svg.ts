@@ -1,4 +1,4 @@
-// The terminal chart of src/ui/chart.ts as a standalone SVG image (for reports and READMEs):
+// The terminal chart of src/render/chart.ts as a standalone SVG image (for reports and READMEs):
 // same axes, ticks and labels, one polyline per series, grid lines, a title and a legend.
 // No scripts, fonts or other external resources, so the file renders anywhere.
 
