@@ -1,7 +1,7 @@
 // From gradient profiles to what the user reads: summaries, the table, the explanation, JSON,
 // CSV and chart series. Pure functions returning data or strings; printing is the command's job.
 
-import type { Series } from '../render/chart.js';
+import type { Series } from '../render/axis.js';
 import { wrap } from '../render/format.js';
 import type { CellType } from '../nn/model.js';
 import type { GradientProfile } from './gradients.js';

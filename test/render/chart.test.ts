@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderChart, tickLabel, type ChartOptions, type Series } from '../../src/render/chart.js';
+import { tickLabel, type Series } from '../../src/render/axis.js';
+import { renderChart, type ChartOptions } from '../../src/render/chart.js';
 import { escapeXml, renderSvg } from '../../src/render/svg.js';
 
 const ESC = '\u001b';
