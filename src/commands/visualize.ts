@@ -21,7 +21,7 @@ import { Rng } from '../nn/rng.js';
 import type { Ui } from '../ui/ui.js';
 import { extractFeatures, type Feature } from '../visualize/features.js';
 import { QUANTITIES, SIGMOID_GATES, record, unitSeries, type Recording } from '../visualize/record.js';
-import { categoryMeans, describeSaturation, formatScore, saturation, scoreFeature, strengthOf, strongestUnit, unitLabel, type FeatureScores, type GateSaturation, type UnitScore } from '../visualize/score.js';
+import { categoryMeans, describeSaturation, formatScore, saturation, scoreFeature, strengthOf, strongestUnit, unitLabel, type FeatureScores, type GateSaturation, type UnitScore } from '../visualize/units.js';
 import { colourText, legend, scatter, toUnit } from '../visualize/terminal.js';
 import { renderPage, saturationSvg, type PageEntry } from '../visualize/html.js';
 import { ngramComparison, type NgramComparison } from '../visualize/vs-ngram.js';
