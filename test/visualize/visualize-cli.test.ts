@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, lstm } from '../support/cli-helpers.js';
-import { colourLevel } from '../../src/commands/visualize.js';
+import { colourLevel } from '../../src/ui/ui.js';
 
 const TEXT = 'I grew up in India… I speak fluent Hindi. "Quoted (words) here" said the man.\nMy family comes from Brazil, so I speak fluent Portuguese.\n'.repeat(40);
 
