@@ -37,7 +37,7 @@ export { probe, readProbeSet, DEFAULT_PROBE, type ProbeSettings } from './probe/
 export type { ProbeSet } from './probe/file.js';
 export type { ProbeSummary, BinResult, StartMode } from './probe/score.js';
 export {
-  visualize, VISUALIZE_DEFAULTS, type VisualizeSettings, type VisualizedModel, type Visualization, type ShownUnit,
+  visualize, VISUALIZE_DEFAULTS, type VisualizeSettings, type VisualizeStage, type VisualizedModel, type Visualization, type ShownUnit,
 } from './visualize/run.js';
 export type { Recording, LayerRecording } from './visualize/record.js';
 export type { Feature, NumericFeature, CategoricalFeature } from './visualize/features.js';

@@ -164,7 +164,7 @@ export async function visualizeWith(loaded: VisualizedModel, m: { model: Model; 
   if (s.quantity === 'vs-ngram') {
     const needs = `${names.quantity} vs-ngram compares with an n-gram fitted on the model's training text`;
     progress?.(0, 1, 'ngram');
-    ngram = await ngramComparison(checkpoint(needs), vocab, ids, recording, D.ngramOrder, needs);
+    ngram = await ngramComparison(checkpoint(`${names.quantity} vs-ngram`), vocab, ids, recording, D.ngramOrder, needs);
     shown = { layer: -1, unit: -1, quantity: 'vs-ngram', why: ngram.description, values: ngram.scaled, gate: false };
   } else {
     shown = pickUnit(recording, features, s, names);
