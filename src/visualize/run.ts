@@ -13,7 +13,7 @@ import { Generator } from '../nn/generate.js';
 import { modelArgument } from '../nn/model-argument.js';
 import type { CellType, Model } from '../nn/model.js';
 import { Rng } from '../nn/rng.js';
-import { num, parseArgument } from '../schema.js';
+import { kindOf, num, parseArgument } from '../schema.js';
 import { extractFeatures } from './features.js';
 import { QUANTITIES, SIGMOID_GATES, record, unitSeries, type Recording } from './record.js';
 import { formatScore, saturation, scoreFeature, strongestUnit, type FeatureScores, type GateSaturation } from './units.js';
@@ -117,6 +117,11 @@ export interface VisualizedModel {
 
 export async function visualize(loaded: VisualizedModel, settings: VisualizeSettings = {}): Promise<Visualization> {
   const m = modelArgument(loaded);
+  const { checkpoint: c, path } = loaded;
+  if (c !== undefined && typeof c !== 'function' && (c === null || typeof c !== 'object')) {
+    throw new UserError(`invalid model: its checkpoint must be a checkpoint object or train's checkpoint(), not ${kindOf(c)}`, 2);
+  }
+  if (path !== undefined && typeof path !== 'string') throw new UserError(`invalid model: its path must be a string, not ${kindOf(path)}`, 2);
   const s = parseArgument(VisualizeSettingsSchema, settings, 'visualize setting');
   return visualizeWith(loaded, m, s, KEYS);
 }
@@ -129,10 +134,11 @@ export async function visualizeWith(loaded: VisualizedModel, m: { model: Model; 
   const { model, vocab } = m;
   const { cell, layers: L, hidden: H } = model.config;
   checkUnit(model, s, names);
+  let made: Checkpoint | null = null;
   const checkpoint = (why: string): Checkpoint => {
     const c = loaded.checkpoint;
     if (c === undefined || c === null) throw new UserError(`${why} needs the model's checkpoint: give a model as loadCheckpoint or train returns it`, 2);
-    return typeof c === 'function' ? c.call(loaded) : c;
+    return (made ??= typeof c === 'function' ? c.call(loaded) : c);
   };
 
   const { text, source } = s.text !== undefined ? { text: s.text, source: 'the text given' } : await defaultText(checkpoint('the default text'), model, vocab);

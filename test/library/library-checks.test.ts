@@ -227,6 +227,7 @@ describe('visualize', () => {
   it('refuses what is not a model, and needs the checkpoint only for the default text and vs-ngram', async () => {
     await asyncRefusal(() => visualize(null as never), /^invalid model: must be \{ model, vocab \} as loadCheckpoint or train returns, not null$/);
     await asyncRefusal(() => visualize(model, null as never), /^invalid visualize settings: must be an object, not null$/);
+    await asyncRefusal(() => visualize({ ...model, checkpoint: 5 } as never, { text }), /^invalid model: its checkpoint must be a checkpoint object or train's checkpoint\(\), not a number$/);
     const bare = { model: model.model, vocab: model.vocab };
     await asyncRefusal(() => visualize(bare), /^the default text needs the model's checkpoint: give a model as loadCheckpoint or train returns it$/);
     await asyncRefusal(() => visualize(bare, { text, quantity: 'vs-ngram' }), /^quantity vs-ngram needs the model's checkpoint: give a model as loadCheckpoint or train returns it$/);
