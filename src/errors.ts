@@ -4,7 +4,7 @@
 // the flag or command that fixes the problem where it knows one (see `remedy`).
 
 import { kebab } from './schema.js';
-import { formatBytes } from './ui/format.js';
+import { formatBytes } from './render/format.js';
 
 /** What the user can do about an error, in terms the CLI turns into its own flags and commands. */
 export type Remedy =

@@ -36,6 +36,13 @@ export { inspectGradients, type GradientProfile } from './inspect/gradients.js';
 export { probe, readProbeSet, DEFAULT_PROBE, type ProbeSettings } from './probe/run.js';
 export type { ProbeSet } from './probe/file.js';
 export type { ProbeSummary, BinResult, StartMode } from './probe/score.js';
+export {
+  visualize, VISUALIZE_DEFAULTS, type VisualizeSettings, type VisualizeStage, type VisualizedModel, type Visualization, type ShownUnit,
+} from './visualize/run.js';
+export type { Recording, LayerRecording } from './visualize/record.js';
+export type { Feature, NumericFeature, CategoricalFeature } from './visualize/features.js';
+export type { FeatureScores, UnitScore, GateSaturation } from './visualize/units.js';
+export type { NgramComparison } from './visualize/vs-ngram.js';
 
 // The pieces underneath.
 export { Model, CELL_TYPES, type CellType, type ModelConfig } from './nn/model.js';

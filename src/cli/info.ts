@@ -2,8 +2,8 @@
 
 import { Command } from 'commander';
 import { runInfo, type InfoResult } from '../commands/info.js';
-import { lossChart } from '../ui/losschart.js';
-import { formatBytes, plural, printable } from '../ui/format.js';
+import { lossChart } from '../render/losschart.js';
+import { formatBytes, plural, printable } from '../render/format.js';
 import { CHECKPOINT_HELP, checkpointDirOption, oneCheckpoint } from './checkpoint.js';
 import { Ui } from './ui.js';
 

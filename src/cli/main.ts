@@ -10,7 +10,7 @@ import { ZodError } from 'zod';
 import { PACKAGE_ROOT } from '../io/corpus.js';
 import { looksLikeCheckpoint } from '../io/load.js';
 import { Interrupted, isMemoryRefusal, outOfMemory, SettingsError, UserError, type Remedy } from '../errors.js';
-import { printable } from '../ui/format.js';
+import { printable } from '../render/format.js';
 import { guardStdio } from './stdio.js';
 import { registerInfo } from './info.js';
 import { registerInspect } from './inspect.js';

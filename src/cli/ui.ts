@@ -4,7 +4,7 @@
 
 import { Chalk, type ChalkInstance } from 'chalk';
 import ora, { type Ora } from 'ora';
-import { printable } from '../ui/format.js';
+import { printable } from '../render/format.js';
 
 export interface UiOptions {
   json?: boolean;
@@ -13,8 +13,13 @@ export interface UiOptions {
   stream?: NodeJS.WriteStream;
 }
 
-export function colourAllowed(stream: NodeJS.WriteStream): boolean {
-  return Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+/** The colour level of a stream, as chalk counts them: 0 none (not a terminal, NO_COLOR set,
+ *  TERM=dumb), 1 sixteen colours, 2 the 256-colour cube, 3 truecolor. The one colour detection. */
+export function colourLevel(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): number {
+  if (!stream.isTTY || 'NO_COLOR' in env || env.TERM === 'dumb') return 0;
+  if (env.COLORTERM === 'truecolor' || env.COLORTERM === '24bit') return 3;
+  if (/256/.test(env.TERM ?? '')) return 2;
+  return 1;
 }
 
 /** Every Ui with a spinner running: an error that ends the command stops them (stopSpinners),
@@ -30,6 +35,8 @@ export class Ui {
   readonly quiet: boolean;
   /** A real terminal with colour: spinners and a live line that rewrites itself. */
   readonly fancy: boolean;
+  /** The stream's colour level (colourLevel) when fancy, else 0. */
+  readonly colourLevel: number;
   readonly c: ChalkInstance;
   readonly stream: NodeJS.WriteStream;
   private liveShown = false;
@@ -39,7 +46,9 @@ export class Ui {
     this.json = Boolean(opts.json);
     this.quiet = Boolean(opts.quiet);
     this.stream = opts.stream ?? process.stdout;
-    this.fancy = !this.json && !this.quiet && colourAllowed(this.stream);
+    const level = colourLevel(this.stream);
+    this.fancy = !this.json && !this.quiet && level > 0;
+    this.colourLevel = this.fancy ? level : 0;
     this.c = new Chalk({ level: this.fancy ? 1 : 0 });
   }
 

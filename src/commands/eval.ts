@@ -19,7 +19,7 @@ import { encodeUtf8 } from '../data/utf8.js';
 import { EVAL_CHUNK, Evaluator } from '../train/evaluate.js';
 import { loadModel } from '../io/load.js';
 import { EVAL_NGRAM, fitForCheckpoint } from '../ngram/checkpoint-text.js';
-import { printable } from '../ui/format.js';
+import { printable } from '../render/format.js';
 
 export const EvalOptionsSchema = z.object({
   checkpoint: z.string().min(1).optional(),

@@ -9,7 +9,7 @@ import type { Ui } from '../cli/ui.js';
 import { ExportError, torchModelOf } from '../interop/convert.js';
 import { checkOutputFile, MAX_STRING_BYTES, writeOutputFile } from '../io/files.js';
 import { torchFileChunks, TORCH_FORMAT, type TorchModel } from '../interop/torchfile.js';
-import { formatBytes, printable } from '../ui/format.js';
+import { formatBytes, printable } from '../render/format.js';
 import { loadModel } from '../io/load.js';
 
 export const EXPORT_FORMATS = ['torch'] as const;

@@ -16,7 +16,7 @@ import { checkOutputFile, writeOutputFile } from '../io/files.js';
 import { readTorchFile } from '../interop/torchfile.js';
 import { Model } from '../nn/model.js';
 import { buildCheckpoint, TRAIN_DEFAULTS } from '../train/run.js';
-import { printable } from '../ui/format.js';
+import { printable } from '../render/format.js';
 
 export const ImportOptionsSchema = z.object({
   file: z.string().min(1),

@@ -18,9 +18,9 @@ import {
   chartSeries, explain, formatTable, perStep, PLOT_QUANTITIES, sci, summarize, toCsv, toJson, type InspectedModel,
 } from '../inspect/report.js';
 import { CELL_TYPES, type CellType, type ModelConfig } from '../nn/model.js';
-import { renderChart } from '../ui/chart.js';
-import { printable, wrap } from '../ui/format.js';
-import { renderSvg } from '../ui/svg.js';
+import { renderChart } from '../render/chart.js';
+import { printable, wrap } from '../render/format.js';
+import { renderSvg } from '../render/svg.js';
 import { latestCheckpoint, loadModel, type Loaded } from '../io/load.js';
 import { TRAIN_DEFAULTS } from '../train/run.js';
 

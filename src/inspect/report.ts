@@ -1,8 +1,8 @@
 // From gradient profiles to what the user reads: summaries, the table, the explanation, JSON,
 // CSV and chart series. Pure functions returning data or strings; printing is the command's job.
 
-import type { Series } from '../ui/chart.js';
-import { wrap } from '../ui/format.js';
+import type { Series } from '../render/axis.js';
+import { wrap } from '../render/format.js';
 import type { CellType } from '../nn/model.js';
 import type { GradientProfile } from './gradients.js';
 

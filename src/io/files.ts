@@ -29,7 +29,7 @@ import {
 import { totalmem } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { OutputExistsError, UserError } from '../errors.js';
-import { formatBytes } from '../ui/format.js';
+import { formatBytes } from '../render/format.js';
 
 // ---- reading -------------------------------------------------------------------------------
 

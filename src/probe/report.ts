@@ -1,8 +1,8 @@
 // From probe results to what the user reads: the table, the chart's series, the JSON document.
 // Pure functions returning data or strings; printing is the command's job.
 
-import type { Series } from '../ui/chart.js';
-import { wrap } from '../ui/format.js';
+import type { Series } from '../render/axis.js';
+import { wrap } from '../render/format.js';
 import type { CellType } from '../nn/model.js';
 import type { BinResult, ProbeSummary, StartMode } from './score.js';
 

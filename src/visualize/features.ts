@@ -111,8 +111,9 @@ export function country(chars: readonly string[]): CategoricalFeature | null {
   return { kind: 'categorical', name: 'country', description: 'the country named in the line, from its name up to "I speak fluent" (countries on 2+ lines)', labels, categories };
 }
 
-/** "Inside a match of REGEX": 1 on every character a match covers, 0 elsewhere. */
-export function regexFeature(chars: readonly string[], source: string): NumericFeature {
+/** "Inside a match of REGEX": 1 on every character a match covers, 0 elsewhere. `name` is what
+ *  the errors call the setting (the CLI's --feature). */
+export function regexFeature(chars: readonly string[], source: string, name = '--feature'): NumericFeature {
   let re: RegExp;
   try {
     re = new RegExp(source, 'gu');
@@ -120,7 +121,7 @@ export function regexFeature(chars: readonly string[], source: string): NumericF
     try {
       re = new RegExp(source, 'g');
     } catch (e) {
-      throw new UserError(`--feature ${JSON.stringify(source)} is not a valid regular expression: ${(e as Error).message}`, 2);
+      throw new UserError(`${name} ${JSON.stringify(source)} is not a valid regular expression: ${(e as Error).message}`, 2);
     }
   }
   const text = chars.join('');
@@ -138,20 +139,20 @@ export function regexFeature(chars: readonly string[], source: string): NumericF
   }
   let ones = 0;
   for (const x of v) ones += x;
-  if (ones === 0) throw new UserError(`--feature ${JSON.stringify(source)} matches nothing in the text, so no unit can track it`, 2);
-  if (ones === chars.length) throw new UserError(`--feature ${JSON.stringify(source)} covers every character of the text, so no unit can track it`, 2);
+  if (ones === 0) throw new UserError(`${name} ${JSON.stringify(source)} matches nothing in the text, so no unit can track it`, 2);
+  if (ones === chars.length) throw new UserError(`${name} ${JSON.stringify(source)} covers every character of the text, so no unit can track it`, 2);
   return { kind: 'numeric', name: `/${source}/`, description: `inside a match of /${source}/`, values: v };
 }
 
 /** The built-in features that say something on this text, then the user's; `constant` names
  *  the built-in ones left out because they do not vary on it (no quotes, no brackets, …). */
-export function extractFeatures(chars: readonly string[], userRegexes: readonly string[] = []): { features: Feature[]; constant: string[] } {
+export function extractFeatures(chars: readonly string[], userRegexes: readonly string[] = [], name = '--feature'): { features: Feature[]; constant: string[] } {
   const builtIn = [linePosition(chars), insideQuotes(chars), bracketDepth(chars), wordPosition(chars)];
   const features: Feature[] = builtIn.filter((f) => !isConstant(f.values));
   const constant = builtIn.filter((f) => isConstant(f.values)).map((f) => f.name);
   const c = country(chars);
   if (c) features.push(c);
-  for (const r of userRegexes) features.push(regexFeature(chars, r));
+  for (const r of userRegexes) features.push(regexFeature(chars, r, name));
   return { features, constant };
 }
 

@@ -1,4 +1,5 @@
-// The --html page: one self-contained file (no network, no external files) that opens from disk.
+// The --html page (visualizationPage): one self-contained file (no network, no external files)
+// that opens from disk.
 //
 // The text is data, never markup. It travels as JSON inside a non-executed <script
 // type="application/json"> block with every <, > and & written as \u escapes, and the page's own
@@ -13,7 +14,11 @@
 
 import { encodeBase64 } from '../data/base64.js';
 import { sha256 } from '../data/sha256.js';
-import { rgb } from './terminal.js';
+import type { Feature } from './features.js';
+import { SIGMOID_GATES, unitSeries } from './record.js';
+import { defaultQuantity, type Visualization } from './run.js';
+import { rgb, toUnit } from './terminal.js';
+import { describeSaturation, formatScore, strengthOf, unitLabel } from './units.js';
 
 export interface PageEntry {
   /** What the list shows, e.g. "layer 1 · unit 37 · c". */
@@ -182,4 +187,64 @@ export function renderPage(p: PageInput): string {
 <script>${SCRIPT}</script>
 </body></html>
 `;
+}
+
+function shownName(q: string): string {
+  return q === 'c' ? 'tanh(c)' : q;
+}
+
+/** The page of a visualization: every unit of the shown quantity (or c/h) in the list, strongest
+ *  first; `top` units listed per feature. */
+export function visualizationPage(r: Visualization, title: string, top: number): string {
+  const rec = r.recording;
+  const q = r.shown.quantity === 'vs-ngram' ? defaultQuantity(rec) : r.shown.quantity;
+  const gate = SIGMOID_GATES.has(q);
+  const entries: PageEntry[] = [];
+  const index = new Map<string, number>();
+  if (r.ngram) entries.push({ label: 'LSTM vs n-gram', note: r.ngram.description, strength: 1, values: r.ngram.scaled, valueName: 'scaled log-prob difference', gate: false });
+  // Best score of each unit over the features.
+  const best = new Map<string, { f: Feature; score: number }>();
+  for (const f of r.features) {
+    for (const s of f.ranked) {
+      if (s.quantity !== q) continue;
+      const key = `${s.layer}:${s.unit}`;
+      const b = best.get(key);
+      if (!b || strengthOf(f.feature, s.score) > strengthOf(b.f, b.score)) best.set(key, { f: f.feature, score: s.score });
+    }
+  }
+  const all: Array<{ layer: number; unit: number; strength: number; note: string }> = [];
+  for (let l = 0; l < rec.L; l++) {
+    for (let j = 0; j < rec.H; j++) {
+      const b = best.get(`${l}:${j}`);
+      const strength = b ? strengthOf(b.f, b.score) : 0;
+      all.push({ layer: l, unit: j, strength, note: b ? `${b.f.name} ${formatScore(b.f, b.score)}` : '' });
+    }
+  }
+  all.sort((a, b) => b.strength - a.strength || a.layer - b.layer || a.unit - b.unit);
+  for (const u of all) {
+    index.set(`${u.layer}:${u.unit}:${q}`, entries.length);
+    const values = unitSeries(rec, u.layer, u.unit, q, true);
+    for (let t = 0; t < values.length; t++) values[t] = toUnit(values[t], gate);
+    entries.push({ label: unitLabel({ ...u, quantity: q }), note: u.note, strength: u.strength, values, valueName: shownName(q), gate });
+  }
+  // Every unit of q is in the list, so the shown one (of q unless the view is vs-ngram, the
+  // first entry) is found.
+  const selected = r.ngram ? 0 : index.get(`${r.shown.layer}:${r.shown.unit}:${r.shown.quantity}`)!;
+  return renderPage({
+    title,
+    subtitle: [`${r.layers}×${r.hidden} ${r.cell} · ${r.chars.length.toLocaleString('en-US')} characters: ${r.textSource}`],
+    chars: r.chars,
+    entries,
+    selected,
+    vocab: r.vocab,
+    K: rec.K,
+    top: rec.top,
+    topP: rec.topP,
+    features: r.features.map((f) => ({
+      name: f.feature.name,
+      description: f.feature.description,
+      rows: f.ranked.slice(0, top).map((s) => ({ entry: index.get(`${s.layer}:${s.unit}:${s.quantity}`) ?? -1, label: unitLabel(s), score: formatScore(f.feature, s.score) })),
+    })),
+    saturation: r.saturation.map((s) => ({ title: `layer ${s.layer + 1} · ${s.gate} gate`, svg: saturationSvg(s.left, s.right), lines: describeSaturation(s) })),
+  });
 }

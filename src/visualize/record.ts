@@ -49,8 +49,9 @@ function gateBlock(cell: CellType, name: string): number {
 /**
  * Read `ids` once from a zero state (after `start`, a character read first so the model is not
  * asked to predict the first one from nothing; −1 for none) and record everything.
+ * onProgress(done, total) is called after each chunk, with the characters read so far.
  */
-export function record(model: Model, ids: Int32Array, start = -1, K = 5, chunk = 256): Recording {
+export function record(model: Model, ids: Int32Array, start = -1, K = 5, chunk = 256, onProgress?: (done: number, total: number) => void): Recording {
   const { cell, hidden: H, layers: L, vocabSize: V } = model.config;
   const T = ids.length;
   const names = QUANTITIES[cell];
@@ -96,6 +97,7 @@ export function record(model: Model, ids: Int32Array, start = -1, K = 5, chunk =
       for (let j = 0; j < V; j++) probs[j] = Math.exp(prev[j]);
       topK(probs, K, top, topP, g * K);
     }
+    onProgress?.(t0 + n, T);
   }
   return { cell, T, H, L, K, layers, top, topP, logProb };
 }

@@ -4,7 +4,7 @@
 // Colour levels (as chalk counts them): 0 none, 1 sixteen colours, 2 the 256-colour cube,
 // 3 truecolor. With none, each text line is followed by a row of value characters.
 
-import { printable } from '../ui/format.js';
+import { printable } from '../render/format.js';
 
 /** A value mapped to −1 … 1 for the colour scale (gates 0 … 1 are stretched). */
 export function toUnit(v: number, gate: boolean): number {

@@ -6,11 +6,10 @@
 // on the training part of the checkpoint's corpus (its last 10 M characters at most), which
 // must still be there unchanged (same SHA-256), or the comparison would be unfair.
 
-import type { Loaded } from '../io/load.js';
-import { fitForCheckpoint, type NgramAsker } from '../ngram/checkpoint-text.js';
+import type { Vocab } from '../data/text.js';
+import type { Checkpoint } from '../io/checkpoint.js';
+import { fitForCheckpoint } from '../ngram/checkpoint-text.js';
 import type { Recording } from './record.js';
-
-const VS_NGRAM: NgramAsker = { needs: "--quantity vs-ngram compares with an n-gram fitted on the model's training text" };
 
 export interface NgramComparison {
   order: number;
@@ -25,10 +24,11 @@ export interface NgramComparison {
   description: string;
 }
 
-/** Fit the n-gram on the checkpoint's training text and compare it with the recording's log-probabilities. */
-export async function ngramComparison(loaded: Loaded, ids: Int32Array, rec: Recording, order: number): Promise<NgramComparison> {
-  const { ck, vocab } = loaded;
-  const fitted = await fitForCheckpoint(ck, vocab, order, VS_NGRAM);
+/** Fit the n-gram on the checkpoint's training text and compare it with the recording's
+ *  log-probabilities. `needs` opens the error when that text is gone ("--quantity vs-ngram
+ *  compares with an n-gram fitted on the model's training text"). */
+export async function ngramComparison(ck: Checkpoint, vocab: Vocab, ids: Int32Array, rec: Recording, order: number, needs: string): Promise<NgramComparison> {
+  const fitted = await fitForCheckpoint(ck, vocab, order, { needs });
   const model = fitted.model;
   // The n-gram reads the same '\n' the LSTM was started on, so both predict the first character from it.
   const start = vocab.has('\n') ? [vocab.id('\n')] : [];

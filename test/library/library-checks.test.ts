@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   corpusFromString, evaluate, generateMany, Generator, inspectGradients, latestCheckpoint, loadCheckpoint, MAX_WARMUP, OutputExistsError,
-  probe, readCorpus, readProbeSet, Rng, sample, saveCheckpoint, train, CheckpointError, UserError, type LoadedModel, type TrainResult,
+  probe, readCorpus, readProbeSet, Rng, sample, saveCheckpoint, train, visualize, CheckpointError, UserError, type LoadedModel, type TrainResult,
 } from '../../src/index.js';
 import { BIN, expectOneLineError, lstmInProcess } from '../support/cli-helpers.js';
 import { tempDir } from '../support/helpers.js';
@@ -199,6 +199,40 @@ describe('the other functions', () => {
     expect(evaluate(model, 'the cat', { skipUnknown: true }).predictions).toBe(6);
     expect(inspectGradients(model, 'the cat', { layer: 1 }).steps).toBe(6);
     expect(loadCheckpoint(ckPath, { backend: 'js' }).path).toBe(ckPath);
+  });
+});
+
+describe('visualize', () => {
+  const text = 'the cat sat on the mat.';
+  it.each([
+    [{ txt: text }, /^unknown visualize setting txt \(did you mean text\?\)$/],
+    [{ text, feature: ['cat'] }, /^unknown visualize setting feature \(did you mean features\?\)$/],
+    [{ text, layer: 0 }, /^invalid visualize setting layer: must be at least 1$/],
+    [{ text, unit: 1.5 }, /^invalid visualize setting unit: must be a whole number$/],
+    [{ text, features: 'cat' }, /^invalid visualize setting features: must be an array, not a string$/],
+    [{ text, onProgress: 5 }, /^invalid visualize setting onProgress: must be a function$/],
+    [{ text: 5 }, /^invalid visualize setting text: must be a string, not a number$/],
+    // Past the model: in the library's words, as lstm visualize says it in its flags'.
+    [{ text, layer: 2 }, /^layer 2 is out of range: the model has 1 layer \(1 … 1\)$/],
+    [{ text, unit: 4 }, /^unit 4 is out of range: the model has 4 units per layer \(0 … 3\)$/],
+    [{ text, quantity: 'r' }, /^invalid value for quantity "r": a lstm model has c, h, i, f, g, o, vs-ngram$/],
+    [{ text, quantity: 'vs-ngram', unit: 1 }, /^quantity vs-ngram colours by the model, not a unit: leave out layer and unit$/],
+    [{ text, features: ['('] }, /^feature "\(" is not a valid regular expression/],
+    [{ text, features: ['xyz'] }, /^feature "xyz" matches nothing in the text, so no unit can track it$/],
+    [{ text: 'a' }, /^the text has 1 character; visualize needs at least 2$/],
+  ])('refuses %j in one line', async (settings, pattern) => {
+    await asyncRefusal(() => visualize(model, settings as never), pattern);
+  });
+
+  it('refuses what is not a model, and needs the checkpoint only for the default text and vs-ngram', async () => {
+    await asyncRefusal(() => visualize(null as never), /^invalid model: must be \{ model, vocab \} as loadCheckpoint or train returns, not null$/);
+    await asyncRefusal(() => visualize(model, null as never), /^invalid visualize settings: must be an object, not null$/);
+    await asyncRefusal(() => visualize({ ...model, checkpoint: 5 } as never, { text }), /^invalid model: its checkpoint must be a checkpoint object or train's checkpoint\(\), not a number$/);
+    const bare = { model: model.model, vocab: model.vocab };
+    await asyncRefusal(() => visualize(bare), /^the default text needs the model's checkpoint: give a model as loadCheckpoint or train returns it$/);
+    await asyncRefusal(() => visualize(bare, { text, quantity: 'vs-ngram' }), /^quantity vs-ngram needs the model's checkpoint: give a model as loadCheckpoint or train returns it$/);
+    await asyncRefusal(() => visualize(model, { text: 'Zebra' }), /^the text has .*'Z'.* \(its vocabulary: \d+ characters; see lstm info .*model\.json\)$/, UserError, 1);
+    expect((await visualize(bare, { text })).chars).toHaveLength([...text].length);
   });
 });
 

@@ -1,5 +1,5 @@
 // The library as code calls it (src/index.ts): train with typed events and an AbortSignal,
-// checkpoints saved and found, sample, evaluate and inspectGradients on the result.
+// checkpoints saved and found, sample, evaluate, inspectGradients and visualize on the result.
 
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   corpusFromString, evaluate, inspectGradients, probe, readProbeSet, latestCheckpoint, loadCheckpoint, looksLikeCheckpoint, sample,
-  saveCheckpoint, train, UserError, type TrainEvent,
+  saveCheckpoint, train, visualize, UserError, type TrainEvent, type VisualizeStage,
 } from '../../src/index.js';
 import { lstm, expectOneLineError } from '../support/cli-helpers.js';
 
@@ -92,6 +92,36 @@ describe('probe', () => {
     expect(await probe(r, { start: 'zero' })).toEqual(s);
     await expect(probe(await train({ ...SMALL, steps: 1, save: false }, corpusFromString(TEXT)))).rejects.toThrow(/the probe set has .* the model's vocabulary lacks/);
   }, 120_000);
+});
+
+describe('visualize', () => {
+  it('scores every unit against the features of a text and picks the unit to show, as lstm visualize --json does', async () => {
+    const text = 'the cat sat (on the mat).\nthe dog sat on "the log".\n';
+    const corpus = join(dir, 'viz.txt');
+    writeFileSync(corpus, text.repeat(30));
+    const r = await train({ ...SMALL, steps: 5, out: join(dir, 'viz.json') }, corpus);
+    const m = loadCheckpoint(join(dir, 'viz.json'));
+    const seen: Array<[number, number, VisualizeStage]> = [];
+    const v = await visualize(m, { text, features: ['sat'], onProgress: (done, total, stage) => seen.push([done, total, stage]) });
+    expect(v.chars.join('')).toBe(text);
+    expect(v.recording.T).toBe([...text].length);
+    expect(v.features.map((f) => f.feature.name)).toEqual(['line-position', 'in-quotes', 'bracket-depth', 'word-position', '/sat/']);
+    for (const f of v.features) expect(f.ranked).toHaveLength(8 * 6); // every unit of c, h, i, f, g, o
+    expect(v.saturation.map((g) => g.gate)).toEqual(['i', 'f', 'o']);
+    expect(seen.at(-1 - v.features.length)).toEqual([[...text].length, [...text].length, 'read']);
+    expect(seen.slice(-v.features.length)).toEqual(v.features.map((_, k) => [k, v.features.length, 'score']));
+    // The CLI's --json names the same units (layers 1-based there).
+    const j = JSON.parse(lstm(['visualize', '--checkpoint', join(dir, 'viz.json'), '--text', text, '--feature', 'sat', '--json']).stdout);
+    expect(j.shown).toMatchObject({ layer: v.shown.layer + 1, unit: v.shown.unit, quantity: v.shown.quantity });
+    expect(j.features[0].top[0]).toMatchObject({ layer: v.features[0].ranked[0].layer + 1, unit: v.features[0].ranked[0].unit });
+    // A unit asked for; the default text from the checkpoint (its corpus is still there).
+    expect((await visualize(m, { text, layer: 1, unit: 3, quantity: 'f' })).shown).toMatchObject({ layer: 0, unit: 3, quantity: 'f', gate: true });
+    expect((await visualize(m)).textSource).toBe(`the last ${[...text].length * 30} characters of ${corpus}`);
+    // A train result gives its checkpoint too: vs-ngram fits the 5-gram on the training text.
+    const n = await visualize(r, { quantity: 'vs-ngram' });
+    expect(n.ngram?.order).toBe(5);
+    expect(n.shown.values).toHaveLength(n.chars.length);
+  });
 });
 
 describe('the checkpoint folder', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { renderChart, tickLabel, type ChartOptions, type Series } from '../../src/ui/chart.js';
-import { escapeXml, renderSvg } from '../../src/ui/svg.js';
+import { tickLabel, type Series } from '../../src/render/axis.js';
+import { renderChart, type ChartOptions } from '../../src/render/chart.js';
+import { escapeXml, renderSvg } from '../../src/render/svg.js';
 
 const ESC = '\u001b';
 const stripAnsi = (s: string): string => s.replace(/\u001b\[[0-9;]*m/g, '');

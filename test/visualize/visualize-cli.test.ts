@@ -1,11 +1,13 @@
-// lstm visualize as a user runs it: options, errors, the default text, --json, and vs-ngram.
+// lstm visualize as a user runs it: options, errors, the default text, --json, vs-ngram, and on a
+// terminal.
 
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectOneLineError, lstm } from '../support/cli-helpers.js';
-import { colourLevel } from '../../src/commands/visualize.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, expectOneLineError, lstm } from '../support/cli-helpers.js';
+import { colourLevel } from '../../src/cli/ui.js';
 
 const TEXT = 'I grew up in India… I speak fluent Hindi. "Quoted (words) here" said the man.\nMy family comes from Brazil, so I speak fluent Portuguese.\n'.repeat(40);
 
@@ -137,6 +139,27 @@ describe('lstm visualize: output', () => {
       writeFileSync(corpus, TEXT);
     }
     expect(existsSync(corpus)).toBe(true);
+  });
+});
+
+describe('lstm visualize on a terminal (a pseudo-terminal from util-linux script)', () => {
+  it.skipIf(!existsSync('/usr/bin/script'))('shows its progress on a live line, cleared before the report (in colour)', () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color' };
+    delete env.NO_COLOR;
+    delete env.COLORTERM;
+    const page = join(dir, 'tty.html');
+    const cmd = `stty cols 100 rows 24; "${process.execPath}" "${BIN}" visualize --checkpoint "${model}" --html "${page}" --force`;
+    const r = spawnSync('/usr/bin/script', ['-qec', cmd, '/dev/null'], { env, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stdout).toBe(0);
+    const out = r.stdout.replace(/\r\n/g, '\n');
+    expect(out).toMatch(/\r\x1b\[2KReading the text: 2,000 of 2,000 characters/);
+    expect(out).toMatch(/\r\x1b\[2KScoring the units against feature 1 of \d/);
+    expect(out).toMatch(/\r\x1b\[2KWriting .*tty\.html/);
+    // The live line is cleared before the report, which is in 256 colours.
+    const report = out.slice(out.lastIndexOf('\r\x1b[2K') + '\r\x1b[2K'.length);
+    expect(report).toMatch(/^1×16 lstm from /);
+    expect(report).toMatch(/\x1b\[48;5;\d+m/);
+    expect(report).toMatch(/Wrote .*tty\.html: open it in a browser\.\n$/);
   });
 });
 

@@ -9,7 +9,7 @@ import { Rng } from '../../src/nn/rng.js';
 import { Vocab } from '../../src/data/text.js';
 import { QUANTITIES, record } from '../../src/visualize/record.js';
 import { bracketDepth, country, extractFeatures, insideQuotes, linePosition, regexFeature, wordPosition } from '../../src/visualize/features.js';
-import { correlations, etaSquared, saturation, scoreFeature, strongestUnit, type FeatureScores } from '../../src/visualize/score.js';
+import { correlations, etaSquared, saturation, scoreFeature, strongestUnit, type FeatureScores } from '../../src/visualize/units.js';
 import { colourText, scatter } from '../../src/visualize/terminal.js';
 import { escapeHtml, renderPage, scriptSafeJson } from '../../src/visualize/html.js';
 

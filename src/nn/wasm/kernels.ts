@@ -45,7 +45,7 @@ import { ThreadTeam, type Scratch } from './threads.js';
 import { PAGE_BYTES, WA, type WasmMemory, type WasmModule } from './runtime.js';
 import { gateWidth, hasCellState, type CellType } from '../model.js';
 import { OutOfMemoryError, UserError } from '../../errors.js';
-import { formatBytes } from '../../ui/format.js';
+import { formatBytes } from '../../render/format.js';
 
 export interface WasmKernelsOptions {
   /** Rows of each block of C whose packed A is kept in L2 (a multiple of 4). */

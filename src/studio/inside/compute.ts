@@ -26,7 +26,7 @@ import { Rng } from '../../nn/rng.js';
 import { Sampler } from '../../nn/sampler.js';
 import { extractFeatures, regexFeature, type Feature } from '../../visualize/features.js';
 import { logSoftmax, QUANTITIES, record, SIGMOID_GATES, topK, unitSeries } from '../../visualize/record.js';
-import { describeSaturation, formatScore, saturation, scoreFeature, strongestUnit, unitLabel } from '../../visualize/score.js';
+import { describeSaturation, formatScore, saturation, scoreFeature, strongestUnit, unitLabel } from '../../visualize/units.js';
 import { toUnit } from '../../visualize/terminal.js';
 import { corpusSlice, freshModel, gradientProfile, toFloat64, type GradientProfile } from '../../inspect/gradients.js';
 import { summarize } from '../../inspect/report.js';

@@ -25,7 +25,7 @@ import { describeChars, Vocab } from '../../data/text.js';
 import type { Model } from '../../nn/model.js';
 import { SettingsError, UserError } from '../../errors.js';
 import { parseArgument } from '../../schema.js';
-import { formatBytes } from '../../ui/format.js';
+import { formatBytes } from '../../render/format.js';
 import { handleInside } from './inside-bridge.js';
 import { recycleScratch, scratchModel } from '../inside/compute.js';
 import type { Progress, Request, RunInfo, SampleAsk, StudioSettings, TextInfo, WorkerMessage } from './protocol.js';

@@ -1,4 +1,41 @@
-// Compact human formatting of rates, durations and sizes.
+// Compact human formatting of numbers, rates, durations and sizes, and of text for a terminal line.
+
+/**
+ * Compact number formatting (axis labels): 0.5, 1.25, 3.2k, 1.5M, 1e-6, -2.5e-7.
+ * `sig` is the number of significant digits kept (trailing zeros are dropped).
+ */
+export function formatNumber(v: number, sig = 3): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return 'inf';
+  if (v === -Infinity) return '-inf';
+  if (v === 0) return '0';
+  const p = Math.min(15, Math.max(1, Math.round(sig)));
+  const sign = v < 0 ? '-' : '';
+  // Round first, so that 999.9 at 3 digits becomes 1k rather than 1000.
+  const r = Number(Math.abs(v).toPrecision(p));
+  if (r < 1e-3 || r >= 1e15) return sign + expForm(r, p);
+  const suffixes: Array<[number, string]> = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  for (const [div, suf] of suffixes) if (r >= div) return sign + fixedSig(r / div, p) + suf;
+  return sign + fixedSig(r, p);
+}
+
+function exponentOf(x: number): number {
+  // From toExponential rather than Math.log10, which is off by one ulp near some powers of ten.
+  return Number(x.toExponential().split('e')[1]);
+}
+
+function trimZeros(s: string): string {
+  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+}
+
+function fixedSig(x: number, sig: number): string {
+  return trimZeros(x.toFixed(Math.max(0, sig - 1 - exponentOf(x))));
+}
+
+function expForm(x: number, sig: number): string {
+  const [m, e] = x.toExponential(sig - 1).split('e');
+  return `${trimZeros(m)}e${e.replace('+', '')}`;
+}
 
 /** 950 → "950", 45210 → "45.2k", 1234567 → "1.23M". */
 export function formatRate(x: number): string {

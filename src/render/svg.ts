@@ -1,8 +1,9 @@
-// The terminal chart of src/ui/chart.ts as a standalone SVG image (for reports and READMEs):
-// same axes, ticks and labels, one polyline per series, grid lines, a title and a legend.
+// The terminal chart of src/render/chart.ts as a standalone SVG image (for reports and READMEs):
+// the same axes, ticks and labels (src/render/axis.ts), one polyline per series, grid lines, a
+// title and a legend.
 // No scripts, fonts or other external resources, so the file renders anywhere.
 
-import { fraction, layoutAxes, seriesColors, type AxisOverrides, type Series, type SeriesColor } from './chart.js';
+import { fraction, layoutAxes, seriesColors, type AxisOverrides, type Series, type SeriesColor } from './axis.js';
 
 export interface SvgOptions extends AxisOverrides {
   /** Image size in px. Default 800×400. */

@@ -1,7 +1,8 @@
 // The loss curves (train and validation, in bits per character against step) that `train`
 // prints at the end and `info` shows for a checkpoint.
 
-import { renderChart, type Series } from './chart.js';
+import type { Series } from './axis.js';
+import { renderChart } from './chart.js';
 
 /** trainLoss: nats per step, one entry per step; val: [step, nats]. */
 export function lossChart(trainLoss: ArrayLike<number>, val: Array<[number, number]>, opts: { width: number; height: number; color: boolean }): string {
