@@ -1,5 +1,5 @@
 // Reading a probe set: JSON lines, a header first, then one item per line (the format that
-// src/corpus/generate.ts writes to corpora/probe.jsonl). Every way a file can be wrong is an
+// tools/corpus/generate.ts writes to corpora/probe.jsonl). Every way a file can be wrong is an
 // error naming the file and the line.
 
 import { z } from 'zod';

@@ -19,7 +19,7 @@ import { Graph } from '../nn/graph.js';
 import { RecurrentState, type Model } from '../nn/model.js';
 import type { FloatArray } from '../nn/kernels.js';
 
-/** What an item of the probe set needs (src/corpus/generate.ts's ProbeItem has more). */
+/** What an item of the probe set needs (tools/corpus/generate.ts's ProbeItem has more). */
 export interface ProbeEntry {
   /** The line from its start up to the language name. */
   prefix: string;

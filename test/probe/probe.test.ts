@@ -286,7 +286,7 @@ describe('probe file', () => {
     expect(s.items[2].distance).toBe(31);
   });
 
-  it('reads the bundled probe set (the format src/corpus/generate.ts writes)', () => {
+  it('reads the bundled probe set (the format tools/corpus/generate.ts writes)', () => {
     const s = parseProbeSet(readFileSync(join(ROOT, 'corpora', 'probe.jsonl'), 'utf8'), 'bundled');
     expect(s.languages.length).toBeGreaterThanOrEqual(2);
     expect(s.items.length).toBeGreaterThan(0);
