@@ -23,8 +23,8 @@
 //
 // Why this shape: on x64 V8 gives WebAssembly 16 xmm registers. A 4×8 tile keeps 8
 // accumulators, 2 vectors of B and one broadcast of A live (11 registers) and does
-// 8 multiply-adds per 6 loads. Measured on the 2-core EPYC: 4×8 ≈ 48 GFLOP/s, 4×12 and
-// 4×16 (which spill) ≈ 30. Relaxed-SIMD FMA adds ~15% where the flag is available.
+// 8 multiply-adds per 6 loads; 4×12 and 4×16 spill and ran slower. Relaxed-SIMD FMA is
+// faster where the flag is available (the rates: docs/performance.md).
 // Packing A makes the four A values of one step adjacent, so the tile reads them with
 // constant offsets from a single pointer (load32_splat is a broadcast from memory).
 //

@@ -81,16 +81,14 @@ export interface WasmKernelsOptions {
    *  the number of threads, and at least 2).
    *  Each chunk packs its own copy of the operand it shares with the others (A for column
    *  chunks), so many chunks cost packing time; more than two would let a thread that is
-   *  ahead take more. Measured on the idle 2-core machine, training 1×128 and 2×256: 2 chunks
-   *  1–2% faster than 4. */
+   *  ahead take more; in training, two chunks ran faster than four (docs/performance.md). */
   maxChunks?: number;
   /** One-row products (sampling) whose B has at least splitGemv numbers (default 262144, 1 MB),
    *  and LSTM layers whose W_ih and W_hh together have that many, are packed for one row
    *  (packB with rows = 1, packLstmRow) and split between the threads, each reading its own
-   *  contiguous part. Measured on the idle 2-core machine (one stream, µs a character, one
-   *  thread against two): 1×128 7.7 against 8.9, 2×128 18.6 against 18.0, 2×256 64.9 against
-   *  41.8, 3×512 758 against 256. Split in place (each thread reading part of every row of B)
-   *  was slower than one thread at every size, so a one-row product on B in place is never split. */
+   *  contiguous part: below that size two threads gain nothing on one stream. Split in place
+   *  (each thread reading part of every row of B) was slower than one thread at every size, so
+   *  a one-row product on B in place is never split (the times: docs/performance.md). */
   splitGemv?: number;
   /** The LSTM gates of a single row (B = 1) with at least this many units are split in two
    *  unit ranges between the threads (default 256). */
@@ -428,7 +426,7 @@ export class WasmKernels extends ReferenceKernels {
     if (M === 1 && !transB) {
       // One row (sampling): stream B once, no packing (wasm/gemv-module.ts). Same bits as
       // the tiled path computes for that row. On this thread: split in place between threads
-      // it measured slower than one thread (see splitGemv); a B packed for one row is split.
+      // it is slower than one thread (see splitGemv); a B packed for one row is split.
       this.x.gemv(N, K, a, tA ? lda : 4, b, ldb, c, acc);
       return;
     }
@@ -442,16 +440,15 @@ export class WasmKernels extends ReferenceKernels {
    * For products of several rows: the column panels the macro-kernel reads (panel j: columns
    * j·NR … j·NR + NR − 1 as K rows of NR numbers, the columns past N zero), so a product
    * need not gather each tile of B from K rows of B (strided reads from L3 for a matrix
-   * of 1 MB: 10–15% of a 32-row product's time, measured), and a product with B's transpose
+   * of 1 MB, a noticeable part of a 32-row product's time), and a product with B's transpose
    * need not transpose it again at every call (transB). Any K: a product deeper than one K
    * block reads each block's rows of the panels in turn.
    *
    * For one-row products (rows = 1) that are split between the threads (see splitGemv): B's
    * columns cut in one block per thread (whole tiles), each block stored on its own as K rows
-   * of its width, so each thread streams one contiguous part. Split in place instead, each
-   * thread reading its part of every row of B, sampling 2×256 on two threads measured 0.96×
-   * one thread; in blocks, 1.29–1.34× (the idle 2-core machine). Null when one thread computes
-   * the product.
+   * of its width, so each thread streams one contiguous part: split in place instead, each
+   * thread reading its part of every row of B, two threads sampled no faster than one
+   * (docs/performance.md). Null when one thread computes the product.
    */
   packB(K: number, N: number, B: FloatArray, bOff: number, ldb: number, rows = 2, transB = false): PackedMatrix | null {
     if (!this.owns(B) || K < 1 || N < 1) return null;

@@ -141,7 +141,7 @@ export class ThreadTeam {
     Atomics.store(ctl, CTL.NEXT, (base + 1) | 0);
     Atomics.store(ctl, CTL.END, end); // publishes the descriptor: chunks may be claimed from here on
     Atomics.add(ctl, CTL.POSTED, 1);
-    // A sleeping worker takes a while to wake (~0.1–0.3 ms): whatever it then does or fails
+    // A sleeping worker takes a while to wake (far longer than a job): whatever it then does or fails
     // to do for this job says nothing about whether it gets a core.
     const asleep = Atomics.load(ctl, CTL.W_SLEEPS) !== 0; // how many workers are asleep
     if (asleep) Atomics.notify(ctl, CTL.POSTED);
@@ -168,7 +168,7 @@ export class ThreadTeam {
     const busyMs = performance.now() - t0;
     if (asleep || busyMs < 0.02) {
       // No evidence either way: a sleeping worker takes a while to wake, and a polling one
-      // ~1 µs to claim a chunk, which a job of a few µs may not leave it.
+      // needs a moment to claim a chunk, which a job this short may not leave it.
     } else if (mine === count && count > 1) {
       // Back off once the worker has claimed nothing for 2 ms of this thread's work: longer
       // than a hiccup of the virtual machine, shorter than a scheduler time slice.
