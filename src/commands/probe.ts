@@ -5,7 +5,7 @@
 // and an LSTM without forget gate of about the same size, trained alike, side by side.
 //
 // Options → probe set, models (loaded, or trained and cached for --compare) → scores
-// (src/probe/score.ts) → chart, table and notes, or one JSON document.
+// (src/probe/candidates.ts) → chart, table and notes, or one JSON document.
 
 import { existsSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
@@ -24,7 +24,7 @@ import { DEFAULT_PROBE, readProbeSet } from '../probe/run.js';
 
 export { DEFAULT_PROBE } from '../probe/run.js';
 import { chartSeries, explain, formatTable, toJson, type ProbeContext, type ProbedModel } from '../probe/report.js';
-import { needsBoundary, scoreItems, summarize, textsRead, type StartMode } from '../probe/score.js';
+import { needsBoundary, scoreItems, summarize, textsRead, type StartMode } from '../probe/candidates.js';
 import { renderChart } from '../ui/chart.js';
 import { formatDuration, printable, wrap } from '../ui/format.js';
 import { defaultCheckpointDir, loadModel, type Loaded } from '../io/load.js';

@@ -3,7 +3,7 @@
 // error naming the file and the line.
 
 import { z } from 'zod';
-import type { ProbeEntry } from './score.js';
+import type { ProbeEntry } from './candidates.js';
 import { UserError } from '../errors.js';
 
 export interface ProbeSet {

@@ -16,7 +16,7 @@ import { cachedState, comparePlan, matchedHidden, parameterCount } from '../../s
 import { namesIn, parseProbeSet } from '../../src/probe/file.js';
 import {
   judge, logSoftmaxAt, needsBoundary, precedingLines, scoreItems, summarize, wilson, type ProbeEntry, type StartMode,
-} from '../../src/probe/score.js';
+} from '../../src/probe/candidates.js';
 import { tempDir } from '../support/helpers.js';
 import { refNetFromModel, refStates } from '../support/reference.js';
 
