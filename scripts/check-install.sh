@@ -13,14 +13,14 @@ trap 'rm -rf "$work"' EXIT
 
 fail() { echo "check-install: FAILED: $*" >&2; exit 1; }
 
-# 1) The tarball: dist/ and the bundled corpus in, tests, CI and benchmarks out.
+# 1) The tarball: dist/ and the bundled corpus in, tests, CI and the developer tools (tools/) out.
 npm pack --pack-destination "$work" >"$work/pack.log" 2>&1 || { cat "$work/pack.log" >&2; fail "npm pack"; }
 tgz=$(ls "$work"/lstm-*.tgz)
 tar -tzf "$tgz" > "$work/contents"
 for f in package/dist/cli/main.js package/dist/index.js package/dist/index.d.ts package/dist/browser.js package/dist/browser.d.ts package/dist/lstm.browser.js package/dist/studio/index.html package/dist/studio/studio.js package/dist/studio/worker.js package/dist/studio/studio.css package/dist/studio/default.txt package/bin/lstm.js package/corpora/default.txt package/LICENSE package/README.md; do
   grep -qx "$f" "$work/contents" || fail "the tarball lacks $f"
 done
-if grep -E '^package/(test|\.ci|src)/|^package/dist/bench/' "$work/contents"; then fail "the tarball ships the files above, which a user does not need"; fi
+if grep -E '^package/(test|\.ci|src|tools)/|^package/dist/(bench|corpus)/' "$work/contents"; then fail "the tarball ships the files above, which a user does not need"; fi
 # The native kernels, prebuilt at pack time for this platform (prepack: build-native --require).
 native="package/prebuilds/$(node -p 'process.platform + "-" + process.arch')/lstm.node"
 grep -qx "$native" "$work/contents" || fail "the tarball lacks $native"

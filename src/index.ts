@@ -35,7 +35,7 @@ export { evaluate, type TextEvaluation } from './train/evaluate.js';
 export { inspectGradients, type GradientProfile } from './inspect/gradients.js';
 export { probe, readProbeSet, DEFAULT_PROBE, type ProbeSettings } from './probe/run.js';
 export type { ProbeSet } from './probe/file.js';
-export type { ProbeSummary, BinResult, StartMode } from './probe/score.js';
+export type { ProbeSummary, BinResult, StartMode } from './probe/candidates.js';
 export {
   visualize, VISUALIZE_DEFAULTS, type VisualizeSettings, type VisualizeStage, type VisualizedModel, type Visualization, type ShownUnit,
 } from './visualize/run.js';

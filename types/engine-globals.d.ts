@@ -16,4 +16,5 @@ declare var performance: { now(): number };
 
 declare class AbortSignal {
   readonly aborted: boolean;
+  readonly reason: unknown;
 }

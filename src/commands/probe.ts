@@ -5,7 +5,7 @@
 // and an LSTM without forget gate of about the same size, trained alike, side by side.
 //
 // Options → probe set, models (loaded, or trained and cached for --compare) → scores
-// (src/probe/score.ts) → the result, which src/cli/probe.ts shows as chart, table and notes, or
+// (src/probe/candidates.ts) → the result, which src/cli/probe.ts shows as chart, table and notes, or
 // one JSON document; the training and probing go out through onProgress as they happen.
 
 import { existsSync } from 'node:fs';
@@ -23,7 +23,7 @@ import { DEFAULT_PROBE, readProbeSet } from '../probe/run.js';
 
 export { DEFAULT_PROBE } from '../probe/run.js';
 import type { ProbeContext, ProbedModel } from '../probe/report.js';
-import { needsBoundary, scoreItems, summarize, textsRead, type StartMode } from '../probe/score.js';
+import { needsBoundary, scoreItems, summarize, textsRead, type StartMode } from '../probe/candidates.js';
 import { defaultCheckpointDir, loadModel, type Loaded } from '../io/load.js';
 import type { CellType } from '../nn/model.js';
 import { train, TRAIN_DEFAULTS, type TrainSpec } from '../train/run.js';

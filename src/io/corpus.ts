@@ -1,9 +1,9 @@
 // Reading a training or evaluation text: a file, standard input ("-"), or the bundled default
 // corpus. Every way it can be wrong is one line naming the file.
 
-import { fileURLToPath } from 'node:url';
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../platform/root.js';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { parseArgument } from '../schema.js';
@@ -13,8 +13,7 @@ import { corpusFromBytes, corpusFromText, fingerprint, type CorpusText } from '.
 
 export type { CorpusText };
 
-/** The package's own folder (this file sits in src/io/ or dist/io/, two levels below it). */
-export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { PACKAGE_ROOT };
 export const DEFAULT_CORPUS = join(PACKAGE_ROOT, 'corpora', 'default.txt');
 
 export interface Corpus {

@@ -14,9 +14,9 @@ export const NGRAM_REFERENCE = {
   order: 5,                 // a 6-gram is 0.05 bpc better on tinyshakespeare (2.26 vs 2.31) but
                             // counts 2.4× the strings
   maxFitChars: 10_000_000,  // the last 10 M training characters at most, for every n-gram lstm
-                            // fits (this reference, eval --ngram, visualize --quantity vs-ngram):
-                            // a 5-gram of 10 M characters of source code and docs took 2.4 s and
-                            // 145 MB here (npm run bench:ngram -- --from FILE --orders 5)
+                            // fits (this reference, eval --ngram, visualize --quantity vs-ngram),
+                            // so its time and memory stay bounded (what a 5-gram of 10 M characters
+                            // costs: the README's n-gram section, npm run bench:ngram)
 } as const;
 
 /** The characters an n-gram is fitted on: all of `ids`, or the last maxFitChars of them. */

@@ -9,8 +9,8 @@
 // Results do not depend on the number of threads: every output element is computed by one
 // thread in a fixed order.
 //
-// `wasm-fma` is `wasm` with relaxed SIMD's fused multiply-add in the matrix products (about
-// 15% more GFLOP/s on one thread). It is opt-in: how relaxed_madd rounds is the engine's
+// `wasm-fma` is `wasm` with relaxed SIMD's fused multiply-add in the matrix products (faster
+// on one thread: docs/performance.md). It is opt-in: how relaxed_madd rounds is the engine's
 // choice on each CPU (fused, or a multiply and an add), so a run repeats bit for bit on one
 // machine — with any number of threads — but not necessarily on another.
 

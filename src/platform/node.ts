@@ -11,7 +11,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from './root.js';
 import { installPlatform, type EngineWorker, type NativeAddon, type Platform, type WorkerData } from './platform.js';
 
 /** The worker script's run(data, ready), started with worker_threads' workerData and port. */
@@ -37,7 +38,7 @@ function startWorker(source: string, data: WorkerData): EngineWorker {
 
 /** Where the package keeps the native binary for this platform (scripts/build-native.mjs
  *  writes it; `npm pack` ships it): prebuilds/<platform>-<arch>/lstm.node. */
-export const NATIVE_BINARY = fileURLToPath(new URL(`../../prebuilds/${process.platform}-${process.arch}/lstm.node`, import.meta.url));
+export const NATIVE_BINARY = join(PACKAGE_ROOT, 'prebuilds', `${process.platform}-${process.arch}`, 'lstm.node');
 
 let native: NativeAddon | string | null = null;
 

@@ -1,9 +1,9 @@
 // Reading a probe set: JSON lines, a header first, then one item per line (the format that
-// src/corpus/generate.ts writes to corpora/probe.jsonl). Every way a file can be wrong is an
+// tools/corpus/generate.ts writes to corpora/probe.jsonl). Every way a file can be wrong is an
 // error naming the file and the line.
 
 import { z } from 'zod';
-import type { ProbeEntry } from './score.js';
+import type { ProbeEntry } from './candidates.js';
 import { UserError } from '../errors.js';
 
 export interface ProbeSet {

@@ -4,7 +4,7 @@
 import type { Series } from '../render/axis.js';
 import { wrap } from '../render/format.js';
 import type { CellType } from '../nn/model.js';
-import type { BinResult, ProbeSummary, StartMode } from './score.js';
+import type { BinResult, ProbeSummary, StartMode } from './candidates.js';
 
 export interface ProbedModel {
   label: string;

@@ -10,7 +10,7 @@ import { UserError } from '../errors.js';
 import { parseArgument } from '../schema.js';
 import { modelArgument } from '../nn/model-argument.js';
 import { parseProbeSet, ProbeSetSchema, type ProbeSet } from './file.js';
-import { scoreItems, summarize, textsRead, type ProbeSummary, type StartMode } from './score.js';
+import { scoreItems, summarize, textsRead, type ProbeSummary, type StartMode } from './candidates.js';
 
 export const DEFAULT_PROBE = join(PACKAGE_ROOT, 'corpora', 'probe.jsonl');
 

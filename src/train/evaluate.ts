@@ -5,8 +5,8 @@
 // ones in the last, shorter chunk. With B = 1 that is every character after the first,
 // predicted from all the characters before it (what `lstm eval` reports).
 
-import { Graph } from '../nn/graph.js';
-import { RecurrentState, type Model } from '../nn/model.js';
+import type { Model } from '../nn/model.js';
+import { RowRunner } from '../nn/rows.js';
 import type { Ids } from '../data/utf8.js';
 import { describeChars, type Vocab } from '../data/text.js';
 import { z } from 'zod';
@@ -22,43 +22,28 @@ export interface EvalResult {
 }
 
 export class Evaluator {
-  private readonly graph: Graph;
-  private tail: Graph | null = null;
-  private readonly state: RecurrentState;
-  private readonly inputs: Int32Array;
+  private readonly runner: RowRunner;
   private readonly targets: Int32Array;
 
   constructor(readonly model: Model, readonly B: number, readonly T: number) {
-    this.graph = new Graph(model, B, T, { train: false });
-    this.state = new RecurrentState(model.config, B, model.kernels);
-    this.inputs = new Int32Array(B * T);
+    this.runner = new RowRunner(model, B, T, { fitLastChunk: true });
     this.targets = new Int32Array(B * T);
   }
 
   evaluate(ids: Ids): EvalResult {
-    const { B } = this;
+    const { B, targets } = this;
     if (ids.length < B + 1) return { loss: NaN, predictions: 0 };
-    const streams = new Streams(ids, B, 1);
-    const S = streams.S;
-    this.state.reset();
+    const S = new Streams(ids, B, 1).S;
+    // stream b reads ids[b·S …] and predicts each next character
+    const rows = Array.from({ length: B }, (_, b) => ({ inputs: ids.subarray(b * S, b * S + S), init: null }));
     let sum = 0;
-    for (let p = 0; p < S; p += this.T) {
-      const T = Math.min(this.T, S - p);
-      let graph = this.graph;
-      if (T < this.T) {
-        if (!this.tail || this.tail.T !== T) this.tail = new Graph(this.model, B, T, { train: false });
-        graph = this.tail;
-      }
+    this.runner.run(rows, undefined, (graph, p, T) => {
       for (let b = 0; b < B; b++) {
         const base = b * S + p;
-        for (let t = 0; t < T; t++) {
-          this.inputs[t * B + b] = ids[base + t];
-          this.targets[t * B + b] = ids[base + t + 1];
-        }
+        for (let t = 0; t < T; t++) targets[t * B + b] = ids[base + t + 1];
       }
-      graph.forward(this.inputs, this.state, true, false, null);
-      sum += graph.loss(this.targets, false) * T * B;
-    }
+      sum += graph.loss(targets, false) * T * B;
+    });
     return { loss: sum / (S * B), predictions: S * B };
   }
 }

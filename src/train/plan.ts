@@ -25,8 +25,8 @@ import type { WarningEvent } from './events.js';
 /** Defaults, each with its reason. */
 export const TRAIN_DEFAULTS = {
   cell: 'lstm',          // the point of the tool
-  layers: 1,             // 1×128 learns every country/language pair of the bundled corpus in
-  hidden: 128,           // about 3½ minutes on 2 cores; bigger corpora want --hidden 512 --layers 2
+  layers: 1,             // 1×128 learns every country/language pair of the bundled corpus in the
+  hidden: 128,           // default run (the README says how long it takes); bigger corpora want --hidden 512 --layers 2
   batchSize: 16,         // more updates per character than 32; measured to learn the corpus sooner
   seqLen: 128,           // gradients must reach back across the bundled corpus's long fillers
   dropout: 0,            // between layers only (PyTorch semantics); useful for ≥ 2 layers on big corpora

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { NgramModel } from '../../src/ngram/kneser-ney.js';
 import { Vocab } from '../../src/data/text.js';
 import { Rng } from '../../src/nn/rng.js';
-import { SHARED_CORPUS } from '../../src/bench/configs.js';
+import { SHARED_CORPUS } from '../../tools/bench/configs.js';
 import { expectOneLineError, lstm, type Run } from '../support/cli-helpers.js';
 
 /** Interpolated Kneser-Ney straight from the definitions (Chen & Goodman 1998, with the start of

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, startHarness, type Harness } from '../../src/bench/browser-harness.js';
+import { CHROMIUM, startHarness, type Harness } from '../../tools/bench/browser-harness.js';
 import { decodeF32, type Checkpoint } from '../../src/io/checkpoint.js';
 import { build } from 'esbuild';
 import { lstm, ROOT } from '../support/cli-helpers.js';

@@ -87,7 +87,7 @@ describe('the engine core', () => {
     for (const f of [
       'src/nn/model.ts', 'src/nn/kernels.ts', 'src/nn/wasm/kernels.ts', 'src/nn/wasm/threads.ts', 'src/nn/backend.ts', 'src/nn/budget.ts',
       'src/train/trainer.ts', 'src/train/evaluate.ts', 'src/nn/sampler.ts', 'src/nn/generate.ts', 'src/io/checkpoint-codec.ts',
-      'src/ngram/kneser-ney.ts', 'src/visualize/record.ts', 'src/visualize/units.ts', 'src/inspect/gradients.ts', 'src/probe/score.ts',
+      'src/ngram/kneser-ney.ts', 'src/visualize/record.ts', 'src/visualize/units.ts', 'src/inspect/gradients.ts', 'src/probe/candidates.ts',
       'src/train/plan.ts', 'src/train/loop.ts', 'src/platform/platform.ts', 'src/platform/browser.ts', 'src/browser.ts',
     ]) expect(names.has(f), f).toBe(true);
     for (const f of files) expect(existsSync(f), f).toBe(true);

@@ -17,7 +17,7 @@ import { cachedState, comparePlan, matchedHidden, parameterCount } from '../../s
 import { namesIn, parseProbeSet } from '../../src/probe/file.js';
 import {
   judge, logSoftmaxAt, needsBoundary, precedingLines, scoreItems, summarize, wilson, type ProbeEntry, type StartMode,
-} from '../../src/probe/score.js';
+} from '../../src/probe/candidates.js';
 import { tempDir } from '../support/helpers.js';
 import { refNetFromModel, refStates } from '../support/reference.js';
 
@@ -287,7 +287,7 @@ describe('probe file', () => {
     expect(s.items[2].distance).toBe(31);
   });
 
-  it('reads the bundled probe set (the format src/corpus/generate.ts writes)', () => {
+  it('reads the bundled probe set (the format tools/corpus/generate.ts writes)', () => {
     const s = parseProbeSet(readFileSync(join(ROOT, 'corpora', 'probe.jsonl'), 'utf8'), 'bundled');
     expect(s.languages.length).toBeGreaterThanOrEqual(2);
     expect(s.items.length).toBeGreaterThan(0);

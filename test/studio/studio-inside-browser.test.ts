@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'puppeteer-core';
-import { CHROMIUM, launchChromium } from '../../src/bench/chromium.js';
+import { CHROMIUM, launchChromium } from '../../tools/bench/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'puppeteer-core';
-import { CHROMIUM, launchChromium } from '../../src/bench/chromium.js';
+import { CHROMIUM, launchChromium } from '../../tools/bench/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { BIN, lstm, ROOT, run } from '../support/cli-helpers.js';
@@ -434,7 +434,7 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
   });
 });
 
-// npm run bench:studio's code path (src/bench/studio.ts: lstm studio, the Train panel's fields,
+// npm run bench:studio's code path (tools/bench/studio.ts: lstm studio, the Train panel's fields,
 // Threads included, Start, the loop's rate the page shows), run tiny so that it cannot rot; no
 // timing is checked.
 describe.skipIf(!available)('npm run bench:studio', () => {

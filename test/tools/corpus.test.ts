@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { checkPairs } from '../../src/corpus/check.js';
+import { checkPairs } from '../../tools/corpus/check.js';
 import {
   DEFAULT_PER_BIN, PROBE_BINS, corpusStats, fillerClauses, formatProbeJsonl, generateCorpus, generateCorpusStories,
   generateProbe, probeHeader, trainingDistance,
-} from '../../src/corpus/generate.js';
+} from '../../tools/corpus/generate.js';
 import {
   ANSWER_JOINER, ANSWER_TEMPLATE, CLAUSE_COUNTS, COUNTRIES, CUE_TEMPLATES, FILLER_JOINER, LANGUAGES, LANGUAGE_OF,
   PAIRS, STORIES,
-} from '../../src/corpus/pairs.js';
+} from '../../tools/corpus/pairs.js';
 import { parseProbeSet } from '../../src/probe/file.js';
 
 const corporaDir = fileURLToPath(new URL('../../corpora/', import.meta.url));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'puppeteer-core';
-import { CHROMIUM, launchChromium } from '../../src/bench/chromium.js';
+import { CHROMIUM, launchChromium } from '../../tools/bench/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lstm } from '../support/cli-helpers.js';
 

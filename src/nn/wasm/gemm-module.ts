@@ -1,5 +1,5 @@
-// Generates the WebAssembly module behind WasmKernels.gemm: a register-blocked f32x4
-// micro-kernel family, the macro-kernel that walks a block of C with it, and the
+// Emits the matrix product behind WasmKernels.gemm into the kernel module (wasm/module.ts
+// builds the whole module): a register-blocked f32x4 micro-kernel family, the macro-kernel that walks a block of C with it, and the
 // packing routines that put A (and, for Bᵀ, B) into the layout the micro-kernel wants.
 //
 // Legend (all matrices row-major, all pointers and strides in BYTES inside the memory):
@@ -23,8 +23,8 @@
 //
 // Why this shape: on x64 V8 gives WebAssembly 16 xmm registers. A 4×8 tile keeps 8
 // accumulators, 2 vectors of B and one broadcast of A live (11 registers) and does
-// 8 multiply-adds per 6 loads. Measured on the 2-core EPYC: 4×8 ≈ 48 GFLOP/s, 4×12 and
-// 4×16 (which spill) ≈ 30. Relaxed-SIMD FMA adds ~15% where the flag is available.
+// 8 multiply-adds per 6 loads; 4×12 and 4×16 spill and ran slower. Relaxed-SIMD FMA is
+// faster where the flag is available (the rates: docs/performance.md).
 // Packing A makes the four A values of one step adjacent, so the tile reads them with
 // constant offsets from a single pointer (load32_splat is a broadcast from memory).
 //
@@ -38,14 +38,10 @@
 // depends only on the blocking constants, never on timing: results are deterministic.
 
 import { Fn, ModuleBuilder } from './emitter.js';
-import { emitRowOps, type RowExports } from './rows-module.js';
-import { emitGateOps, type GateExports } from './gates-module.js';
-import { emitGemv, type GemvExports } from './gemv-module.js';
-import { emitTrainOps, type TrainOpsExports } from './train-ops-module.js';
 
 export const MR = 4;
 
-export interface GemmModuleOptions {
+export interface GemmOptions {
   /** Columns per micro-tile, a multiple of 4 (8 by default). */
   nr?: number;
   /** Use relaxed-SIMD fused multiply-add (needs --experimental-wasm-relaxed-simd on Node 20). */
@@ -54,22 +50,10 @@ export interface GemmModuleOptions {
   mc?: number;
   /** Depth of each K block (256 by default). */
   kc?: number;
-  /** Initial and maximum size of the imported memory, in 64 KiB pages. */
-  minPages?: number;
-  maxPages?: number;
-  /** Whether the imported memory is shared (default true; see WasmKernelsOptions.shared). */
-  shared?: boolean;
 }
 
-export interface GemmModuleLayout {
-  bytes: Uint8Array;
-  nr: number;
-  mc: number;
-  kc: number;
-}
-
-/** Function names exported by the module, with their parameters (all i32). */
-export interface GemmExports extends RowExports, GateExports, GemvExports, TrainOpsExports {
+/** The product's functions in the module, with their parameters (all i32). */
+export interface GemmExports {
   /**
    * The whole product C (+)= op(A)·op(B) on byte addresses and byte strides, blocked as in
    * the legend. M, N, K ≥ 1. Scratch: aPack holds MC×KC floats, bTile 2×KC×NR, and bPack
@@ -77,10 +61,6 @@ export interface GemmExports extends RowExports, GateExports, GemvExports, Train
    */
   gemm(tA: number, tB: number, M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number,
     c: number, ldc: number, acc: number, aPack: number, bTile: number, bPack: number): void;
-  /** Chunk i of the product whose descriptor (JOB words) is at byte address job. */
-  gemmChunk(job: number, i: number, aPack: number, bTile: number, bPack: number): void;
-  /** Chunk i of the job at byte address job, whatever its kind (JOB_KIND): what both threads run. */
-  runChunk(job: number, i: number, aPack: number, bTile: number, bPack: number): void;
   /** C block (+)= Ã · B̃, see the legend. acc = 0 overwrites C, 1 adds to it. */
   macro(ap: number, mb: number, bp: number, ldb: number, cp: number, ldc: number, n: number, kb: number, acc: number, bbuf: number, pk: number): void;
   /** Ã ← the mb×kb block of A at src (row stride lda), A not transposed. */
@@ -466,251 +446,20 @@ function emitGemm(m: ModuleBuilder, k: { macro: Fn; packAN: Fn; packAT: Fn; pack
   return f;
 }
 
-/** Word offsets of a job descriptor (i32s in the memory) read by gemmChunk. */
-export const JOB = {
-  tA: 0, tB: 1, M: 2, N: 3, K: 4, a: 5, lda: 6, b: 7, ldb: 8, c: 9, ldc: 10, acc: 11,
-  /** 1: chunks are column ranges of C, 0: row ranges. */
-  byCols: 12,
-  /** Columns (a multiple of NR) or rows (a multiple of MR) per chunk. */
-  size: 13,
-  /** What the job is: one of JOB_KIND. */
-  kind: 14,
-  WORDS: 15,
-} as const;
-
-/** Kinds of job. Element-wise jobs are cut into row ranges of `size` rows and use the words
- *  of ROWJOB instead of the product's; a one-row product (gemvBlocks) uses the product's
- *  words (M = 1), with B in column blocks of `size` columns each stored on its own
- *  (WasmKernels.packB for one row), one chunk a block. */
-export const JOB_KIND = { gemm: 0, lstmFwd4: 1, lstmFwd3: 2, lstmBwd4: 3, lstmBwd3: 4, gruFwd: 6, gruBwd: 7, adam: 8, lstmFwd4u: 9, lstmFwd3u: 10, gemvBlocks: 11, lstmRow: 12 } as const;
-
-/** Word offsets of lstmRow, one step of an LSTM layer for one row (sampling), cut into unit
- *  ranges of `size` units: H; Kin, the inputs below (0 for layer 0, whose input part and bias
- *  are already in pre); byte addresses of x (the input row), hPrev, the packed weights w
- *  (WasmKernels.packLstmRow), bias, pre (the gates row), cPrev, c, tc, h, and scratch
- *  (gates·size numbers per range); gates per unit (4, or 3 without a forget gate); stride,
- *  bytes of w per unit range. */
-export const ROWSTEP = { H: 0, Kin: 1, x: 2, hPrev: 3, w: 4, bias: 5, pre: 6, cPrev: 7, c: 8, tc: 9, h: 10, gates: 11, stride: 12, scratch: 15, size: JOB.size, kind: JOB.kind } as const;
-
-/**
- * lstmRowChunk(job, i): units u0 = i·size … u0 + U − 1 of one LSTM step of one row, all of it.
- * Range i's weights are packed as one matrix of gates·size columns (packLstmRow): Kin rows of
- * W_ih, then H rows of W_hh, each row holding, for each gate block g, the columns g·H + u0 …
- * g·H + u0 + size − 1 of the weights. So the range's pre-activations, in a scratch row laid out
- * the same way, are: x·W_ih (one product over all of them), then + bias, block by block (Kin >
- * 0; for layer 0 they are copied from pre, which holds the gathered input part and the bias),
- * then + hPrev·W_hh (one product); then the gates of those units, with gate blocks `size`
- * apart. Each number goes through the same operations in the same order as when the
- * products, the bias and the gates run one after another over the whole row (gemv and
- * lstmFwd*u are the same functions), so the bits are the same; but the threads meet once per
- * layer instead of once for each product and once for the gates.
- */
-function emitLstmRowChunk(m: ModuleBuilder, gemv: Fn, vadd: Fn, fwd4u: Fn, fwd3u: Fn): Fn {
-  const f = m.fn('lstmRowChunk', ['i32', 'i32'], [], false);
-  const job = 0, i = 1;
-  const w: Record<string, number> = {};
-  for (const key of ['H', 'Kin', 'x', 'hPrev', 'w', 'bias', 'pre', 'cPrev', 'c', 'tc', 'h', 'gates', 'stride', 'scratch', 'size'] as const) {
-    w[key] = f.local('i32');
-    f.get(job).i32Load({ offset: 4 * ROWSTEP[key] }).set(w[key]);
-  }
-  const u0 = f.local('i32'), U = f.local('i32'), sub = f.local('i32'), g = f.local('i32'), col = f.local('i32');
-  const cols = f.local('i32'), ld = f.local('i32'), scr = f.local('i32'), blk = f.local('i32'), p = f.local('i32'), end = f.local('i32');
-  f.get(i).get(w.size).mul().set(u0);
-  f.get(w.H).get(u0).sub().set(U);
-  f.get(U).get(w.size).gtS().if(() => { f.get(w.size).set(U); });
-  f.get(w.gates).get(w.size).mul().set(cols);
-  f.get(cols).i32(2).shl().set(ld);
-  f.get(i).get(ld).mul().get(w.scratch).add().set(scr);
-  f.get(i).get(w.stride).mul().get(w.w).add().set(sub);
-  // the input part and the bias, block g at scr + g·size·4
-  const eachBlock = (body: () => void): void => {
-    f.i32(0).set(g);
-    f.block(() => f.loop(() => {
-      f.get(g).get(w.gates).geS().brIf(1);
-      f.get(g).get(w.H).mul().get(u0).add().i32(2).shl().set(col); // column g·H + u0 of the gates row, bytes
-      f.get(g).get(w.size).mul().i32(2).shl().get(scr).add().set(blk);
-      body();
-      f.inc(g, 1);
-      f.br(0);
-    }));
-  };
-  f.get(w.Kin).if(() => {
-    f.get(cols).get(w.Kin).get(w.x).i32(4).get(sub).get(ld).get(scr).i32(0).call(gemv);
-    eachBlock(() => { f.get(U).get(w.bias).get(col).add().get(blk).get(blk).call(vadd); });
-    f.get(w.Kin).get(ld).mul().get(sub).add().set(sub);
-  }, () => {
-    eachBlock(() => {
-      // copy U numbers (a multiple of 4) of pre
-      f.get(w.pre).get(col).add().set(p);
-      f.get(U).i32(2).shl().get(p).add().set(end);
-      f.block(() => f.loop(() => {
-        f.get(p).get(end).geU().brIf(1);
-        f.get(blk).get(p).v128Load().v128Store();
-        f.inc(p, 16).inc(blk, 16);
-        f.br(0);
-      }));
-    });
-  });
-  f.get(cols).get(w.H).get(w.hPrev).i32(4).get(sub).get(ld).get(scr).i32(1).call(gemv);
-  f.get(u0).i32(2).shl().set(col);
-  const gatesOf = (fwd: Fn): void => {
-    f.get(U).get(w.size).get(scr);
-    for (const key of ['cPrev', 'c', 'tc', 'h'] as const) f.get(w[key]).get(col).add();
-    f.call(fwd);
-  };
-  f.get(w.gates).i32(4).eq().if(() => gatesOf(fwd4u), () => gatesOf(fwd3u));
-  return f;
-}
-
-/** Word offsets of an element-wise job: rows, H, up to six pointers (byte addresses of row 0
- *  of each array, in the order of the kernel's parameters), rows per chunk, kind. */
-export const ROWJOB = { rows: 0, H: 1, p0: 2, size: JOB.size, kind: JOB.kind } as const;
-
-/**
- * gemmChunk(job, i, scratch…): chunk i of the product described at byte address job, i.e.
- * the same product restricted to columns (or rows) i·size … i·size + size − 1 of C.
- * Chunks start on tile boundaries, so each element of C is computed exactly as the whole
- * product would compute it — whichever thread runs the chunk.
- */
-function emitGemmChunk(m: ModuleBuilder, gemm: Fn): Fn {
-  const f = m.fn('gemmChunk', ['i32', 'i32', 'i32', 'i32', 'i32']);
-  const job = 0, i = 1, aPack = 2, bTile = 3, bPack = 4;
-  const w: Record<string, number> = {};
-  for (const key of ['tA', 'tB', 'M', 'N', 'K', 'a', 'lda', 'b', 'ldb', 'c', 'ldc', 'acc', 'byCols', 'size'] as const) {
-    w[key] = f.local('i32');
-    f.get(job).i32Load({ offset: 4 * JOB[key] }).set(w[key]);
-  }
-  const start = f.local('i32'), len = f.local('i32');
-  f.get(i).get(w.size).mul().set(start);
-  f.get(w.byCols).if(() => {
-    // columns start … of C, and of op(B): columns of B, or rows of B when it is transposed
-    f.get(w.N).get(start).sub().set(len);
-    f.get(len).get(w.size).gtS().if(() => { f.get(w.size).set(len); });
-    f.get(w.tA).get(w.tB).get(w.M).get(len).get(w.K).get(w.a).get(w.lda);
-    // (B packed in column panels, ldb = 0, see WasmKernels.packB: a panel of NR columns is K·NR numbers)
-    f.get(start).get(w.ldb).mul();
-    f.get(start).i32(2).shl().get(start).get(w.K).mul().i32(2).shl().get(w.ldb).select();
-    f.get(w.tB).select().get(w.b).add();
-    f.get(w.ldb).get(start).i32(2).shl().get(w.c).add().get(w.ldc).get(w.acc);
-    f.get(aPack).get(bTile).get(bPack).call(gemm);
-  }, () => {
-    // rows start … of C, and of op(A): rows of A, or columns of A when it is transposed
-    f.get(w.M).get(start).sub().set(len);
-    f.get(len).get(w.size).gtS().if(() => { f.get(w.size).set(len); });
-    f.get(w.tA).get(w.tB).get(len).get(w.N).get(w.K);
-    f.get(start).i32(2).shl().get(start).get(w.lda).mul().get(w.tA).select().get(w.a).add().get(w.lda);
-    f.get(w.b).get(w.ldb).get(start).get(w.ldc).mul().get(w.c).add().get(w.ldc).get(w.acc);
-    f.get(aPack).get(bTile).get(bPack).call(gemm);
-  });
-  return f;
-}
-
-/**
- * runChunk(job, i, scratch…): chunk i of the job at byte address job. Products go to
- * gemmChunk; an element-wise job runs its kernel on rows i·size … of every array (row r of
- * an array of gate rows starts r·G·4 bytes in, of the others r·H·4).
- */
-function emitRunChunk(m: ModuleBuilder, gemmChunk: Fn, gemv: Fn, lstmRow: Fn, ops: { lstmFwd4: Fn; lstmFwd3: Fn; lstmBwd4: Fn; lstmBwd3: Fn; gruFwd: Fn; gruBwd: Fn; adam: Fn; lstmFwd4u: Fn; lstmFwd3u: Fn }): void {
-  const f = m.fn('runChunk', ['i32', 'i32', 'i32', 'i32', 'i32']);
-  const job = 0, i = 1, aPack = 2, bTile = 3, bPack = 4;
-  const kind = f.local('i32'), rows = f.local('i32'), H = f.local('i32'), size = f.local('i32');
-  const start = f.local('i32'), len = f.local('i32'), hOff = f.local('i32'), gOff = f.local('i32');
-  f.get(job).i32Load({ offset: 4 * JOB.kind }).set(kind);
-  f.get(kind).eqz().if(() => {
-    f.get(job).get(i).get(aPack).get(bTile).get(bPack).call(gemmChunk);
-    f.return();
-  });
-  // A one-row product with B in column blocks of `size` columns, each K rows of ldb bytes
-  // (WasmKernels.packB for one row): chunk i is block i, columns start … start + len of c.
-  f.get(kind).i32(JOB_KIND.gemvBlocks).eq().if(() => {
-    f.get(job).i32Load({ offset: 4 * JOB.size }).set(size);
-    f.get(i).get(size).mul().set(start);
-    f.get(job).i32Load({ offset: 4 * JOB.N }).get(start).sub().set(len);
-    f.get(len).get(size).gtS().if(() => { f.get(size).set(len); });
-    f.get(len);
-    f.get(job).i32Load({ offset: 4 * JOB.K });
-    f.get(job).i32Load({ offset: 4 * JOB.a });
-    f.get(job).i32Load({ offset: 4 * JOB.lda });
-    f.get(job).i32Load({ offset: 4 * JOB.b });
-    f.get(i).get(job).i32Load({ offset: 4 * JOB.K }).mul().get(job).i32Load({ offset: 4 * JOB.ldb }).mul().add();
-    f.get(job).i32Load({ offset: 4 * JOB.ldb });
-    f.get(job).i32Load({ offset: 4 * JOB.c }).get(start).i32(2).shl().add();
-    f.get(job).i32Load({ offset: 4 * JOB.acc });
-    f.call(gemv);
-    f.return();
-  });
-  f.get(kind).i32(JOB_KIND.lstmRow).eq().if(() => {
-    f.get(job).get(i).call(lstmRow);
-    f.return();
-  });
-  f.get(job).i32Load({ offset: 4 * ROWJOB.rows }).set(rows);
-  f.get(job).i32Load({ offset: 4 * ROWJOB.H }).set(H);
-  f.get(job).i32Load({ offset: 4 * ROWJOB.size }).set(size);
-  f.get(i).get(size).mul().set(start);
-  f.get(rows).get(start).sub().set(len);
-  f.get(len).get(size).gtS().if(() => { f.get(size).set(len); });
-  f.get(start).get(H).mul().i32(2).shl().set(hOff);
-  // Each pointer of a job is g (rows of gates: start·G·4 bytes in), h (rows of H) or k (not
-  // per row: constants, the same for every chunk).
-  const ptr = (k: number, how: string): void => {
-    f.get(job).i32Load({ offset: 4 * (ROWJOB.p0 + k) });
-    if (how !== 'k') f.get(how === 'g' ? gOff : hOff).add();
-  };
-  const cases: [number, Fn, number, string, boolean][] = [
-    // kind, kernel, gates per row, its pointers, whether it takes H after the row count
-    [JOB_KIND.lstmFwd4, ops.lstmFwd4, 4, 'ghhhh', true],
-    [JOB_KIND.lstmFwd3, ops.lstmFwd3, 3, 'ghhhh', true],
-    [JOB_KIND.lstmBwd4, ops.lstmBwd4, 4, 'ghhhhg', true],
-    [JOB_KIND.lstmBwd3, ops.lstmBwd3, 3, 'ghhhhg', true],
-    [JOB_KIND.gruFwd, ops.gruFwd, 3, 'gghh', true],
-    [JOB_KIND.gruBwd, ops.gruBwd, 3, 'gghhggh', true],
-    // Adam: rows are single numbers (H = 1)
-    [JOB_KIND.adam, ops.adam, 1, 'hhhhk', false],
-  ];
-  // One row cut into unit ranges (B = 1): `rows` holds H, chunks are `size` units, and
-  // every pointer moves by the chunk's first unit.
-  for (const [k, fn] of [[JOB_KIND.lstmFwd4u, ops.lstmFwd4u], [JOB_KIND.lstmFwd3u, ops.lstmFwd3u]] as const) {
-    f.get(kind).i32(k).eq().if(() => {
-      f.get(start).i32(2).shl().set(hOff);
-      f.get(len).get(H);
-      for (let p = 0; p < 5; p++) ptr(p, 'h');
-      f.call(fn);
-    });
-  }
-  for (const [k, fn, gates, ptrs, withH] of cases) {
-    f.get(kind).i32(k).eq().if(() => {
-      f.get(hOff).i32(gates).mul().set(gOff);
-      f.get(len);
-      if (withH) f.get(H);
-      [...ptrs].forEach((how, p) => ptr(p, how));
-      f.call(fn);
-    });
-  }
-}
-
-/** Builds the module bytes. The memory is imported as env.memory (shared unless opts.shared is false). */
-export function buildGemmModule(opts: GemmModuleOptions = {}): GemmModuleLayout {
+/** Emits the tiles (and the function table that holds them), the macro-kernel, the packing
+ *  routines and gemm into m; returns gemm and the blocking it was built with. */
+export function emitGemmKernels(m: ModuleBuilder, opts: GemmOptions = {}): { gemm: Fn; nr: number; mc: number; kc: number } {
   const nr = opts.nr ?? 8;
   if (nr % 4 !== 0 || nr < 4) throw new Error(`nr must be a positive multiple of 4, got ${nr}`);
-  const m = new ModuleBuilder();
-  m.importMemory({ module: 'env', field: 'memory', min: opts.minPages ?? 1, max: opts.maxPages ?? 65536, shared: opts.shared ?? true });
+  const mc = opts.mc ?? 128, kc = opts.kc ?? 256;
+  if (mc % MR !== 0 || mc <= 0) throw new Error(`mc must be a positive multiple of ${MR}, got ${mc}`);
+  if (kc <= 0) throw new Error(`kc must be positive, got ${kc}`);
   const tiles: Fn[] = [];
   for (let mr = 1; mr <= MR; mr++) for (let nc = 1; nc <= nr; nc++) tiles.push(emitTile(m, mr, nc, opts.fma ?? false));
   m.table(tiles);
-  const gemv = emitGemv(m, opts.fma ?? false);
   const macro = emitMacro(m, nr, tiles[0].typeIndex);
   const packAN = emitPackA(m, false);
   const packAT = emitPackA(m, true);
   const packBT = emitPackBT(m, nr);
-  const mc = opts.mc ?? 128, kc = opts.kc ?? 256;
-  if (mc % MR !== 0 || mc <= 0) throw new Error(`mc must be a positive multiple of ${MR}, got ${mc}`);
-  if (kc <= 0) throw new Error(`kc must be positive, got ${kc}`);
-  const gemm = emitGemm(m, { macro, packAN, packAT, packBT }, mc, kc, nr);
-  const gemmChunk = emitGemmChunk(m, gemm);
-  const rows = emitRowOps(m);
-  const gates = emitGateOps(m);
-  const train = emitTrainOps(m);
-  const lstmRow = emitLstmRowChunk(m, gemv, rows.vadd, gates.lstmFwd4u, gates.lstmFwd3u);
-  emitRunChunk(m, gemmChunk, gemv, lstmRow, { ...gates, ...train });
-  return { bytes: m.build(), nr, mc, kc };
+  return { gemm: emitGemm(m, { macro, packAN, packAT, packBT }, mc, kc, nr), nr, mc, kc };
 }

@@ -20,7 +20,7 @@
 // gives the same bits).
 //
 // Layout of the memory:
-//   [0, CONTROL_BYTES)        control block of the worker hand-off (see wasm/gemm-worker.ts)
+//   [0, CONTROL_BYTES)        control block of the worker hand-off (see wasm/jobs.ts)
 //   scratch per thread        packed A block (MC×KC), two B column tiles (2×KC×NR), packed
 //                             Bᵀ (KC×N, grown on demand)
 //   bump allocations          alloc(n), each 64-byte aligned and followed by SLACK spare bytes
@@ -28,7 +28,7 @@
 // Threads (wasm/threads.ts): a product big enough to pay for the hand-off is cut into chunks
 // — column ranges of C when it is at least as wide as it is tall, else row ranges — on tile
 // boundaries, one per thread by default; the main thread runs the first, and all threads
-// claim the rest until none are left (see wasm/gemm-worker.ts). Every element of C is still
+// claim the rest until none are left (see wasm/jobs.ts). Every element of C is still
 // computed by exactly one thread with the same order of additions as on one thread, so
 // results are bit-identical whatever the number of threads, run after run, whoever computed
 // which chunk. Element-wise jobs (the gates, Adam) are cut into row ranges the same way, a
@@ -39,8 +39,9 @@
 // gemm falls back to ReferenceKernels.gemm for arrays that are not views of this memory.
 
 import { clearRows, copyColumnBlocks, ReferenceKernels, type FloatArray, type PackedLstmRow, type PackedMatrix } from '../kernels.js';
-import { buildGemmModule, JOB, JOB_KIND, MR, ROWJOB, ROWSTEP, type GemmExports } from './gemm-module.js';
-import { CTL } from './gemm-worker.js';
+import { MR } from './gemm-module.js';
+import { buildKernelModule, type KernelExports } from './module.js';
+import { CTL, JOB_KIND, jobAddress, writeGemmJob, writeGemvJob, writeLstmRowJob, writeRowsJob } from './jobs.js';
 import { ThreadTeam, type Scratch } from './threads.js';
 import { PAGE_BYTES, WA, type WasmMemory, type WasmModule } from './runtime.js';
 import { gateWidth, hasCellState, type CellType } from '../model.js';
@@ -80,16 +81,14 @@ export interface WasmKernelsOptions {
    *  the number of threads, and at least 2).
    *  Each chunk packs its own copy of the operand it shares with the others (A for column
    *  chunks), so many chunks cost packing time; more than two would let a thread that is
-   *  ahead take more. Measured on the idle 2-core machine, training 1×128 and 2×256: 2 chunks
-   *  1–2% faster than 4. */
+   *  ahead take more; in training, two chunks ran faster than four (docs/performance.md). */
   maxChunks?: number;
   /** One-row products (sampling) whose B has at least splitGemv numbers (default 262144, 1 MB),
    *  and LSTM layers whose W_ih and W_hh together have that many, are packed for one row
    *  (packB with rows = 1, packLstmRow) and split between the threads, each reading its own
-   *  contiguous part. Measured on the idle 2-core machine (one stream, µs a character, one
-   *  thread against two): 1×128 7.7 against 8.9, 2×128 18.6 against 18.0, 2×256 64.9 against
-   *  41.8, 3×512 758 against 256. Split in place (each thread reading part of every row of B)
-   *  was slower than one thread at every size, so a one-row product on B in place is never split. */
+   *  contiguous part: below that size two threads gain nothing on one stream. Split in place
+   *  (each thread reading part of every row of B) was slower than one thread at every size, so
+   *  a one-row product on B in place is never split (the times: docs/performance.md). */
   splitGemv?: number;
   /** The LSTM gates of a single row (B = 1) with at least this many units are split in two
    *  unit ranges between the threads (default 256). */
@@ -204,7 +203,7 @@ export class WasmKernels extends ReferenceKernels {
   /** Whether the memory is shared (see WasmKernelsOptions.shared). */
   readonly sharedMemory: boolean;
 
-  private readonly x: GemmExports;
+  private readonly x: KernelExports;
   /** Every buffer object the memory has shown us: one per size it has had.
    *  A view is ours when its .buffer is one of them. */
   private readonly buffers = new Set<ArrayBufferLike>();
@@ -212,7 +211,7 @@ export class WasmKernels extends ReferenceKernels {
   private top: number;
   private readonly scratch: Scratch;
 
-  /** The control block: jobs for the threads are described at CTL.JOB (see wasm/gemm-worker.ts). */
+  /** The control block: jobs for the threads are described at CTL.JOB (see wasm/jobs.ts). */
   private readonly ctl: Int32Array;
   /** The worker threads, when threads > 1 (null after close()). */
   private team: ThreadTeam | null = null;
@@ -240,7 +239,7 @@ export class WasmKernels extends ReferenceKernels {
     this.exactGates = opts.exactGates ?? false;
     this.name = `wasm-simd${p.fma ? '-fma' : ''}`;
     const instance = new WA.Instance(p.module, { env: { memory: p.memory } });
-    this.x = instance.exports as unknown as GemmExports;
+    this.x = instance.exports as unknown as KernelExports;
     this.current = p.memory.buffer;
     this.buffers.add(this.current);
     this.ctl = new Int32Array(this.current, 0, CTL.INTS);
@@ -262,9 +261,9 @@ export class WasmKernels extends ReferenceKernels {
     }
     const base = { nr: opts.nr ?? DEFAULT_NR, mc: opts.mc ?? 128, kc: opts.kc ?? 256, maxPages: MAX_PAGES, shared };
     let fma = opts.fma === true;
-    let bytes = buildGemmModule({ ...base, fma }).bytes;
+    let bytes = buildKernelModule({ ...base, fma }).bytes;
     if (opts.fma === 'auto') {
-      const fmaBytes = buildGemmModule({ ...base, fma: true }).bytes;
+      const fmaBytes = buildKernelModule({ ...base, fma: true }).bytes;
       if (WA.validate(fmaBytes)) {
         fma = true;
         bytes = fmaBytes;
@@ -427,7 +426,7 @@ export class WasmKernels extends ReferenceKernels {
     if (M === 1 && !transB) {
       // One row (sampling): stream B once, no packing (wasm/gemv-module.ts). Same bits as
       // the tiled path computes for that row. On this thread: split in place between threads
-      // it measured slower than one thread (see splitGemv); a B packed for one row is split.
+      // it is slower than one thread (see splitGemv); a B packed for one row is split.
       this.x.gemv(N, K, a, tA ? lda : 4, b, ldb, c, acc);
       return;
     }
@@ -441,16 +440,15 @@ export class WasmKernels extends ReferenceKernels {
    * For products of several rows: the column panels the macro-kernel reads (panel j: columns
    * j·NR … j·NR + NR − 1 as K rows of NR numbers, the columns past N zero), so a product
    * need not gather each tile of B from K rows of B (strided reads from L3 for a matrix
-   * of 1 MB: 10–15% of a 32-row product's time, measured), and a product with B's transpose
+   * of 1 MB, a noticeable part of a 32-row product's time), and a product with B's transpose
    * need not transpose it again at every call (transB). Any K: a product deeper than one K
    * block reads each block's rows of the panels in turn.
    *
    * For one-row products (rows = 1) that are split between the threads (see splitGemv): B's
    * columns cut in one block per thread (whole tiles), each block stored on its own as K rows
-   * of its width, so each thread streams one contiguous part. Split in place instead, each
-   * thread reading its part of every row of B, sampling 2×256 on two threads measured 0.96×
-   * one thread; in blocks, 1.29–1.34× (the idle 2-core machine). Null when one thread computes
-   * the product.
+   * of its width, so each thread streams one contiguous part: split in place instead, each
+   * thread reading its part of every row of B, two threads sampled no faster than one
+   * (docs/performance.md). Null when one thread computes the product.
    */
   packB(K: number, N: number, B: FloatArray, bOff: number, ldb: number, rows = 2, transB = false): PackedMatrix | null {
     if (!this.owns(B) || K < 1 || N < 1) return null;
@@ -509,10 +507,7 @@ export class WasmKernels extends ReferenceKernels {
       // one row, B in column blocks: block i is chunk i (the last one perhaps narrower)
       const x = A.byteOffset + 4 * aOff, b = B.data.byteOffset, c = C.byteOffset + 4 * cOff, acc = accumulate ? 1 : 0;
       if (this.team && this.team.welcome(0)) {
-        const ctl = this.ctl, j = CTL.JOB;
-        ctl[j + JOB.N] = N; ctl[j + JOB.K] = K; ctl[j + JOB.a] = x; ctl[j + JOB.lda] = 4;
-        ctl[j + JOB.b] = b; ctl[j + JOB.ldb] = 4 * width; ctl[j + JOB.c] = c; ctl[j + JOB.acc] = acc;
-        ctl[j + JOB.size] = width; ctl[j + JOB.kind] = JOB_KIND.gemvBlocks;
+        writeGemvJob(this.ctl, N, K, x, 4, b, 4 * width, c, acc, width);
         this.team.share(Math.ceil(N / width));
       } else {
         for (let s = 0; s < N; s += width) {
@@ -568,20 +563,17 @@ export class WasmKernels extends ReferenceKernels {
     bias: FloatArray, bOff: number, pre: FloatArray, preOff: number, cPrev: FloatArray, cpOff: number,
     c: FloatArray, cOff: number, tc: FloatArray, tcOff: number, h: FloatArray, hOff: number): void {
     const { H, Kin, gates } = W, size = (W as WasmLstmRow).size;
-    const ctl = this.ctl, j = CTL.JOB, at = (a: FloatArray, off: number): number => a.byteOffset + 4 * off;
-    ctl[j + ROWSTEP.H] = H; ctl[j + ROWSTEP.Kin] = Kin; ctl[j + ROWSTEP.x] = at(x, xOff);
-    ctl[j + ROWSTEP.hPrev] = at(hPrev, hpOff); ctl[j + ROWSTEP.w] = W.data.byteOffset; ctl[j + ROWSTEP.bias] = at(bias, bOff);
-    ctl[j + ROWSTEP.pre] = at(pre, preOff); ctl[j + ROWSTEP.cPrev] = at(cPrev, cpOff); ctl[j + ROWSTEP.c] = at(c, cOff);
-    ctl[j + ROWSTEP.tc] = at(tc, tcOff); ctl[j + ROWSTEP.h] = at(h, hOff); ctl[j + ROWSTEP.gates] = gates;
-    ctl[j + ROWSTEP.stride] = 4 * gates * (Kin + H) * size; ctl[j + ROWSTEP.scratch] = (W as WasmLstmRow).scratch.byteOffset;
-    ctl[j + ROWSTEP.size] = size; ctl[j + ROWSTEP.kind] = JOB_KIND.lstmRow;
+    const at = (a: FloatArray, off: number): number => a.byteOffset + 4 * off;
+    writeLstmRowJob(this.ctl, H, Kin, at(x, xOff), at(hPrev, hpOff), W.data.byteOffset, at(bias, bOff), at(pre, preOff),
+      at(cPrev, cpOff), at(c, cOff), at(tc, tcOff), at(h, hOff), gates, 4 * gates * (Kin + H) * size,
+      (W as WasmLstmRow).scratch.byteOffset, size);
     const chunks = Math.ceil(H / size);
     if (this.team && this.team.welcome(0)) {
       this.team.share(chunks);
     } else {
       // the workers are kept out for a while (see ThreadTeam.welcome): every range here
       const s = this.scratch;
-      for (let i = 0; i < chunks; i++) this.x.runChunk(4 * j, i, s.aPack, s.bTile, s.bPack);
+      for (let i = 0; i < chunks; i++) this.x.runChunk(jobAddress(0), i, s.aPack, s.bTile, s.bPack);
     }
   }
 
@@ -786,32 +778,24 @@ export class WasmKernels extends ReferenceKernels {
    */
   private parallel(tA: number, tB: number, M: number, N: number, K: number, a: number, lda: number,
     b: number, ldb: number, c: number, ldc: number, acc: number, byCols: number, size: number, count: number): void {
-    const ctl = this.ctl;
     if (tB) for (const s of this.scratches) this.ensureBPack(s, byCols ? size : N);
-    const j = CTL.JOB;
-    ctl[j + JOB.tA] = tA; ctl[j + JOB.tB] = tB; ctl[j + JOB.M] = M; ctl[j + JOB.N] = N; ctl[j + JOB.K] = K;
-    ctl[j + JOB.a] = a; ctl[j + JOB.lda] = lda; ctl[j + JOB.b] = b; ctl[j + JOB.ldb] = ldb;
-    ctl[j + JOB.c] = c; ctl[j + JOB.ldc] = ldc; ctl[j + JOB.acc] = acc;
-    ctl[j + JOB.byCols] = byCols; ctl[j + JOB.size] = size; ctl[j + JOB.kind] = JOB_KIND.gemm;
+    writeGemmJob(this.ctl, tA, tB, M, N, K, a, lda, b, ldb, c, ldc, acc, byCols, size);
     this.team!.share(count);
   }
 
   /**
    * Runs an element-wise kernel over `rows` rows on both threads, in row ranges: ptrs are
    * the byte addresses of row 0 of its arrays, in the kernel's order (see runChunk in
-   * wasm/gemm-module.ts). Every number is computed by the same code whichever thread runs
+   * wasm/module.ts). Every number is computed by the same code whichever thread runs
    * it, so results do not depend on the split.
    */
   private parallelRows(kind: number, rows: number, H: number, ptrs: number[]): void {
     this.shareRows(kind, rows, H, ptrs, Math.ceil(rows / Math.min(this.maxChunks, rows)));
   }
 
-  /** Posts an element-wise job (ROWJOB) as chunks of `size` rows and runs them on both threads (see share). */
+  /** Posts an element-wise job (ROWS_JOB) as chunks of `size` rows and runs them on both threads (see share). */
   private shareRows(kind: number, rows: number, H: number, ptrs: number[], size: number): void {
-    const ctl = this.ctl, j = CTL.JOB;
-    ctl[j + ROWJOB.rows] = rows; ctl[j + ROWJOB.H] = H;
-    for (let p = 0; p < ptrs.length; p++) ctl[j + ROWJOB.p0 + p] = ptrs[p];
-    ctl[j + ROWJOB.size] = size; ctl[j + ROWJOB.kind] = kind;
+    writeRowsJob(this.ctl, kind, rows, H, ptrs, size);
     this.team!.share(Math.ceil(rows / size));
   }
 

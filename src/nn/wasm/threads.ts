@@ -1,7 +1,7 @@
 // Where the wasm threads meet: the worker threads of WasmKernels({ threads: n }), and how the
 // main thread hands them a job and waits for it. The protocol (the control block, how chunks
-// are claimed, who sleeps and who wakes whom) is written down in wasm/gemm-worker.ts, beside
-// the workers' own code; what a chunk computes is runChunk in wasm/gemm-module.ts.
+// are claimed, who sleeps and who wakes whom, the descriptors) is wasm/jobs.ts; the workers'
+// own code is wasm/gemm-worker.ts; what a chunk computes is runChunk in wasm/module.ts.
 //
 // A job (a product, or an element-wise kernel over rows) is written as a descriptor into the
 // control block by WasmKernels, then share(count) publishes it as `count` chunks: the main
@@ -9,7 +9,8 @@
 // left. Every chunk computes the same numbers whichever thread runs it, so the results never
 // depend on the number of threads, on timing or on who took what.
 
-import { CTL, MAX_WORKERS, WORKER_SCRIPT, type WorkerData } from './gemm-worker.js';
+import { WORKER_SCRIPT, type WorkerData } from './gemm-worker.js';
+import { CTL, jobAddress, MAX_WORKERS } from './jobs.js';
 import type { WasmMemory, WasmModule } from './runtime.js';
 import { platform, type EngineWorker } from '../../platform/platform.js';
 
@@ -38,7 +39,7 @@ export class ThreadTeam {
   readonly size: number;
   private workers: EngineWorker[];
   private readonly ctl: Int32Array;
-  /** Id of the next chunk to hand out (see the protocol in wasm/gemm-worker.ts). */
+  /** Id of the next chunk to hand out (see the protocol in wasm/jobs.ts). */
   private nextChunk = 0;
   /** performance.now() until which small jobs stay on this thread (0: none). */
   private backoffUntil = 0;
@@ -122,7 +123,7 @@ export class ThreadTeam {
   /**
    * Publishes the descriptor just written as `count` chunks, claims and runs chunks
    * alongside the workers until none are left, then waits for their last ones (see
-   * wasm/gemm-worker.ts for the protocol).
+   * wasm/jobs.ts for the protocol).
    */
   share(count: number): void {
     const ctl = this.ctl, s = this.scratch[0];
@@ -140,12 +141,12 @@ export class ThreadTeam {
     Atomics.store(ctl, CTL.NEXT, (base + 1) | 0);
     Atomics.store(ctl, CTL.END, end); // publishes the descriptor: chunks may be claimed from here on
     Atomics.add(ctl, CTL.POSTED, 1);
-    // A sleeping worker takes a while to wake (~0.1–0.3 ms): whatever it then does or fails
+    // A sleeping worker takes a while to wake (far longer than a job): whatever it then does or fails
     // to do for this job says nothing about whether it gets a core.
     const asleep = Atomics.load(ctl, CTL.W_SLEEPS) !== 0; // how many workers are asleep
     if (asleep) Atomics.notify(ctl, CTL.POSTED);
 
-    const job = 4 * CTL.JOB; // byte address of the descriptor (the control block is at 0)
+    const job = jobAddress(0); // the control block is at 0
     const t0 = performance.now();
     this.runChunk(job, 0, s.aPack, s.bTile, s.bPack);
     Atomics.add(ctl, CTL.FINISHED, 1);
@@ -167,7 +168,7 @@ export class ThreadTeam {
     const busyMs = performance.now() - t0;
     if (asleep || busyMs < 0.02) {
       // No evidence either way: a sleeping worker takes a while to wake, and a polling one
-      // ~1 µs to claim a chunk, which a job of a few µs may not leave it.
+      // needs a moment to claim a chunk, which a job this short may not leave it.
     } else if (mine === count && count > 1) {
       // Back off once the worker has claimed nothing for 2 ms of this thread's work: longer
       // than a hiccup of the virtual machine, shorter than a scheduler time slice.

@@ -204,9 +204,9 @@ function setControls(): void {
 }
 
 /** While training, the chart, the facts and the rate are drawn at most this often: each drawing
- *  (style, layout, paint of the page) costs a core some 15 ms, taken from the worker's on a
- *  2-core machine if drawn at every step (npm run bench:studio measured the page's thread busy
- *  a third of the loop's time); five a second still reads as live. */
+ *  (style, layout, paint of the page) takes a core, taken from the worker's on a 2-core machine
+ *  if drawn at every step (what npm run bench:studio measured: docs/performance.md); five a
+ *  second still reads as live. */
 const DRAW_EVERY_MS = 200;
 let drawnAt = -Infinity;
 /** The latest step's rate and time left, shown when the chart is next drawn. */

@@ -6,7 +6,7 @@
 //   npm run bench -- --configs small,medium --rounds 3     ours and PyTorch alternately, medians
 //
 // Every measurement runs in a process of its own (so peak memory is its own), one after the
-// other. Ours: src/bench/child.ts. PyTorch: the workplace's peer benchmark (../shared/bench, or
+// other. Ours: tools/bench/child.ts. PyTorch: the workplace's peer benchmark (../shared/bench, or
 // LSTM_PEER_BENCH), which installs python3-torch with OpenBLAS's OpenMP build if needed. The
 // machine's float32 peak is measured as OpenBLAS sgemm (through torch) on 2 threads.
 // Training characters per second count batch × sequence per step; GFLOP/s count the matrix
@@ -19,8 +19,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { PACKAGE_ROOT } from '../io/corpus.js';
+import { PACKAGE_ROOT } from '../../src/io/corpus.js';
 import { backendNamed, configNamed, CONFIGS } from './configs.js';
 import { SAMPLE_STREAMS } from './engine.js';
 
@@ -59,7 +60,7 @@ interface Row {
 }
 
 function ours(config: string, backend: string): Record<string, number | string> {
-  const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'dist', 'bench', 'child.js'), '--config', config, '--backend', backend, '--threads', values.threads!, '--seconds', String(seconds)], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('./child.js', import.meta.url)), '--config', config, '--backend', backend, '--threads', values.threads!, '--seconds', String(seconds)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`benchmark of ${config} on ${backend} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }

@@ -2,7 +2,7 @@
 // by a wrapper around the kernels (graph.ts itself is unchanged), plus the trainer's phases
 // around them (zeroing the gradients, clipping, the optimiser) timed directly.
 //
-//   node dist/bench/profile.js [--config small|medium|large] [--backend wasm|wasm-fma|js] [--threads 2]
+//   node build/tools/bench/profile.js [--config small|medium|large] [--backend wasm|wasm-fma|js] [--threads 2]
 //                              [--steps 20] [--repeat 3] [--sample 2000] [--many 32]
 //
 // The step is the trainer's (see Trainer.trainStep), spelled out so each phase can be timed:
@@ -13,14 +13,14 @@
 // other processes only ever add time. --sample times B = 1, T = 1 sampling the same way.
 
 import { parseArgs } from 'node:util';
-import { createKernels } from '../nn/backend.js';
-import { Graph } from '../nn/graph.js';
-import type { Kernels } from '../nn/kernels.js';
-import { Model, RecurrentState } from '../nn/model.js';
-import { clipGradNorm, Optimizer } from '../nn/optim.js';
-import { Rng } from '../nn/rng.js';
-import { Sampler } from '../nn/sampler.js';
-import { Streams } from '../train/streams.js';
+import { createKernels } from '../../src/nn/backend.js';
+import { Graph } from '../../src/nn/graph.js';
+import type { Kernels } from '../../src/nn/kernels.js';
+import { Model, RecurrentState } from '../../src/nn/model.js';
+import { clipGradNorm, Optimizer } from '../../src/nn/optim.js';
+import { Rng } from '../../src/nn/rng.js';
+import { Sampler } from '../../src/nn/sampler.js';
+import { Streams } from '../../src/train/streams.js';
 import { backendNamed, configNamed } from './configs.js';
 
 

@@ -21,7 +21,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, write
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PACKAGE_ROOT } from '../io/corpus.js';
+import { PACKAGE_ROOT } from '../../src/io/corpus.js';
 import { SHARED_CORPUS } from './configs.js';
 
 const { values } = parseArgs({

@@ -1,17 +1,17 @@
 // Training and sampling throughput of the engine itself, on tinyshakespeare-like data.
-// Shared by `npm run bench` (src/bench/run.ts).
+// Shared by `npm run bench` (tools/bench/run.ts).
 
-import '../platform/node.js'; // the engine core's platform (src/platform/platform.ts)
-import { ReferenceKernels, type Kernels } from '../nn/kernels.js';
-import { Model, type CellType } from '../nn/model.js';
-import { Rng } from '../nn/rng.js';
-import { Trainer } from '../train/trainer.js';
-import type { Ids } from '../data/utf8.js';
-import { Graph } from '../nn/graph.js';
-import { RecurrentState } from '../nn/model.js';
-import { Sampler } from '../nn/sampler.js';
-import { BatchGenerator } from '../nn/generate.js';
-import { Vocab } from '../data/text.js';
+import '../../src/platform/node.js'; // the engine core's platform (src/platform/platform.ts)
+import { ReferenceKernels, type Kernels } from '../../src/nn/kernels.js';
+import { Model, type CellType } from '../../src/nn/model.js';
+import { Rng } from '../../src/nn/rng.js';
+import { Trainer } from '../../src/train/trainer.js';
+import type { Ids } from '../../src/data/utf8.js';
+import { Graph } from '../../src/nn/graph.js';
+import { RecurrentState } from '../../src/nn/model.js';
+import { Sampler } from '../../src/nn/sampler.js';
+import { BatchGenerator } from '../../src/nn/generate.js';
+import { Vocab } from '../../src/data/text.js';
 
 /** Streams sampled together in the batched sampling measurement (lstm sample --num-samples). */
 export const SAMPLE_STREAMS = 32;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import '../platform/node.js'; // the engine core's platform (src/platform/platform.ts)
-import { BACKENDS, isBackend, type BackendName } from '../nn/backend.js';
-import { PACKAGE_ROOT } from '../io/corpus.js';
+import '../../src/platform/node.js'; // the engine core's platform (src/platform/platform.ts)
+import { BACKENDS, isBackend, type BackendName } from '../../src/nn/backend.js';
+import { PACKAGE_ROOT } from '../../src/io/corpus.js';
 import type { BenchConfig } from './engine.js';
 
 /** The peers' configurations (../shared/bench): LSTM, batch 32, sequence 64, Adam 2e-3, clip 5. */

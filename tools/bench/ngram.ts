@@ -11,10 +11,10 @@
 // scores its validation text), "total" both. Reading and encoding the file are not timed.
 
 import { parseArgs } from 'node:util';
-import { readCorpus } from '../io/corpus.js';
-import { Vocab } from '../data/text.js';
-import { encodeUtf8 } from '../data/utf8.js';
-import { MAX_ORDER, NgramModel, type Discounting } from '../ngram/kneser-ney.js';
+import { readCorpus } from '../../src/io/corpus.js';
+import { Vocab } from '../../src/data/text.js';
+import { encodeUtf8 } from '../../src/data/utf8.js';
+import { MAX_ORDER, NgramModel, type Discounting } from '../../src/ngram/kneser-ney.js';
 import { SHARED_CORPUS } from './configs.js';
 
 const { values } = parseArgs({

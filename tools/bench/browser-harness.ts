@@ -2,19 +2,19 @@
 // HTTP server on 127.0.0.1 serves an empty page and engine-worker.ts bundled by esbuild
 // (--platform=browser), with the headers that make the page cross-origin isolated (COOP:
 // same-origin, COEP: require-corp) or without them; puppeteer-core drives Debian's chromium.
-// Development only (dist/bench/ is not shipped): esbuild and puppeteer-core are devDependencies.
+// Development only (tools/ is not shipped): esbuild and puppeteer-core are devDependencies.
 
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'puppeteer-core';
-import type { BrowserTrainSpec } from '../browser.js';
-import type { TrainSummary } from '../train/events.js';
+import type { BrowserTrainSpec } from '../../src/browser.js';
+import type { TrainSummary } from '../../src/train/events.js';
 
 import { launchChromium } from './chromium.js';
 export { CHROMIUM } from './chromium.js';
 
-/** The worker's bundle: engine-worker.ts beside this file (src/ under the test runner, dist/ for the bench). */
+/** The worker's bundle: engine-worker.ts beside this file (tools/bench/ under the test runner, build/tools/bench/ for the bench). */
 export async function bundleWorker(): Promise<string> {
   const here = fileURLToPath(import.meta.url);
   const entry = here.replace(/browser-harness\.(ts|js)$/, (_, ext: string) => `engine-worker.${ext}`);

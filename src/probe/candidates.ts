@@ -9,17 +9,16 @@
 //
 // Everything here is a function of the model's weights and the inputs; nothing is sampled.
 // The work is batched: many prefixes run side by side as rows of one Graph (every row its own
-// stream, with its own initial state), then every (item, candidate) pair is one row continuing
-// from that item's state. Rows never mix, so batching changes no number (a test checks it
+// stream, with its own initial state: nn/rows.ts), then every (item, candidate) pair is one row
+// continuing from that item's state. Rows never mix, so batching changes no number (a test checks it
 // against a one-character-at-a-time reading).
 
 import type { Vocab } from '../data/text.js';
 import { finiteOutput, UserError } from '../errors.js';
-import { Graph } from '../nn/graph.js';
-import { RecurrentState, type Model } from '../nn/model.js';
-import type { FloatArray } from '../nn/kernels.js';
+import type { Model } from '../nn/model.js';
+import { RowRunner, type Row, type RowState } from '../nn/rows.js';
 
-/** What an item of the probe set needs (src/corpus/generate.ts's ProbeItem has more). */
+/** What an item of the probe set needs (tools/corpus/generate.ts's ProbeItem has more). */
 export interface ProbeEntry {
   /** The line from its start up to the language name. */
   prefix: string;
@@ -133,105 +132,6 @@ export function precedingLines(items: readonly ProbeEntry[], candidates: readonl
     if (lines.length === 0) throw new UserError(`starting each item after a line with another answer needs items with at least two different answers; every item answers ${JSON.stringify(item.answer)}`, 2);
     return lines[i % lines.length];
   });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Running many rows, each its own stream
-
-/** One row's recurrent state: h (and c for LSTMs) of every layer, H numbers each. Float64
- *  holds both backends' numbers exactly (float32 kernels, and the float64 reference). */
-interface RowState {
-  h: Float64Array[];
-  c: Float64Array[] | null;
-}
-
-interface Row {
-  inputs: Int32Array;
-  /** null: the zero state. */
-  init: RowState | null;
-}
-
-/** Calls after input t of row r; logits[off … off + V) predict the character after it. */
-type Visit = (r: number, t: number, logits: FloatArray, off: number) => void;
-
-/**
- * Runs rows side by side, B at a time, each from its own initial state through its own inputs,
- * in chunks of T steps (the state carried across chunks, as in training). A row whose inputs
- * have ended keeps running on padding until the longest row of its group is done; its state is
- * taken at its own last input, so the padding changes nothing.
- */
-class RowRunner {
-  private readonly graph: Graph;
-  private readonly state: RecurrentState;
-  private readonly tokens: Int32Array;
-  private readonly H: number;
-  private readonly V: number;
-
-  constructor(readonly model: Model, readonly B: number, readonly T: number) {
-    // One Graph for the whole run: the wasm kernels' memory is never freed, so allocating one
-    // per batch would grow it without bound.
-    this.graph = new Graph(model, B, T, { train: false });
-    this.state = new RecurrentState(model.config, B, model.kernels);
-    this.tokens = new Int32Array(B * T);
-    this.H = model.config.hidden;
-    this.V = model.config.vocabSize;
-  }
-
-  /** Each row's state after its last input (its initial state if it has none). */
-  run(rows: readonly Row[], visit?: Visit): RowState[] {
-    const out: RowState[] = [];
-    // Loops, here and in group, not spreads into calls: the batch B is the caller's to choose.
-    for (let g = 0; g < rows.length; g += this.B) for (const s of this.group(rows.slice(g, g + this.B), g, visit)) out.push(s);
-    return out;
-  }
-
-  private group(rows: readonly Row[], first: number, visit?: Visit): RowState[] {
-    const { B, T, H, V, graph, state, tokens } = this;
-    const L = this.model.config.layers;
-    const hasC = state.c !== null;
-    state.reset();
-    rows.forEach((row, b) => {
-      if (!row.init) return;
-      for (let l = 0; l < L; l++) {
-        state.h[l].set(row.init.h[l], b * H);
-        if (hasC) state.c![l].set(row.init.c![l], b * H);
-      }
-    });
-    const out: RowState[] = rows.map((row) => row.init ? copyState(row.init) : zeroState(L, H, hasC));
-    const longest = rows.reduce((m, r) => Math.max(m, r.inputs.length), 0);
-    for (let p = 0; p < longest; p += T) {
-      tokens.fill(0); // padding: any valid id
-      rows.forEach((row, b) => {
-        for (let t = 0; t < T && p + t < row.inputs.length; t++) tokens[t * B + b] = row.inputs[p + t];
-      });
-      graph.forward(tokens, state, true, false, null);
-      rows.forEach((row, b) => {
-        const n = Math.min(T, row.inputs.length - p);
-        if (visit) for (let t = 0; t < n; t++) visit(first + b, p + t, graph.logits, (t * B + b) * V);
-        const last = row.inputs.length - 1 - p;
-        if (last >= 0 && last < T) {
-          // hs[l] slot t + 1 holds h after input t (slot 0 is the chunk's initial state).
-          const at = ((last + 1) * B + b) * H;
-          for (let l = 0; l < L; l++) {
-            out[b].h[l].set(graph.hs[l].subarray(at, at + H));
-            if (hasC) out[b].c![l].set(graph.cs[l].subarray(at, at + H));
-          }
-        }
-      });
-    }
-    return out;
-  }
-}
-
-function zeroState(L: number, H: number, hasC: boolean): RowState {
-  return {
-    h: Array.from({ length: L }, () => new Float64Array(H)),
-    c: hasC ? Array.from({ length: L }, () => new Float64Array(H)) : null,
-  };
-}
-
-function copyState(s: RowState): RowState {
-  return { h: s.h.map((a) => a.slice()), c: s.c ? s.c.map((a) => a.slice()) : null };
 }
 
 /** The ids of a short string's characters (code points). Vocab.encode builds a lookup table

@@ -1,6 +1,6 @@
 // Writes the bundled corpus files deterministically:
 //
-//   node dist/corpus/cli.js [--seed N] [--chars N] [--probe-seed N] [--per-bin N] [--out DIR]
+//   npm run build:tools && node build/tools/corpus/cli.js [--seed N] [--chars N] [--probe-seed N] [--per-bin N] [--out DIR]
 //
 // Defaults reproduce the committed corpora/default.txt and corpora/probe.jsonl; DIR defaults
 // to the package's corpora/ folder, wherever the command is run from. Prints the statistics
@@ -8,13 +8,13 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   DEFAULT_CORPUS_SEED, DEFAULT_PER_BIN, DEFAULT_PROBE_SEED, DEFAULT_TARGET_CHARS,
   corpusStats, formatProbeJsonl, generateCorpusStories, generateProbe, histogram, probeHeader,
   type Histogram,
 } from './generate.js';
+import { PACKAGE_ROOT } from '../../src/io/corpus.js';
 
 function int(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -43,7 +43,7 @@ function main(): void {
   const targetChars = int('chars', values.chars, DEFAULT_TARGET_CHARS);
   const probeSeed = int('probe-seed', values['probe-seed'], DEFAULT_PROBE_SEED);
   const perBin = int('per-bin', values['per-bin'], DEFAULT_PER_BIN);
-  const out = values.out ?? fileURLToPath(new URL('../../corpora/', import.meta.url));
+  const out = values.out ?? join(PACKAGE_ROOT, 'corpora');
 
   const stories = generateCorpusStories({ seed, targetChars });
   const corpus = stories.map((s) => s.text + '\n').join('');

@@ -3,7 +3,7 @@
 // (browser-harness.ts), it takes one message { spec, text } and answers
 // { checkpoint: JSON text, summary, isolated, workerChunks } or { error }.
 
-import { train, type BrowserTrainSpec } from '../browser.js';
+import { train, type BrowserTrainSpec } from '../../src/browser.js';
 
 interface WorkerScope {
   onmessage: ((e: { data: { spec: BrowserTrainSpec; text: string } }) => void) | null;

@@ -27,8 +27,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Browser, Page } from 'puppeteer-core';
-import { DEFAULT_CORPUS, PACKAGE_ROOT } from '../io/corpus.js';
-import { TRAIN_DEFAULTS } from '../train/plan.js';
+import { DEFAULT_CORPUS, PACKAGE_ROOT } from '../../src/io/corpus.js';
+import { TRAIN_DEFAULTS } from '../../src/train/plan.js';
 import { startHarness, type Harness } from './browser-harness.js';
 import { CHROMIUM, launchChromium } from './chromium.js';
 

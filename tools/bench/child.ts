@@ -1,12 +1,12 @@
 // One benchmark measurement in a process of its own, so that its peak memory is its own:
-//   node dist/bench/child.js --config medium --backend wasm|wasm-fma|js --threads 2 --seconds 15 [--corpus FILE]
+//   node build/tools/bench/child.js --config medium --backend wasm|wasm-fma|js --threads 2 --seconds 15 [--corpus FILE]
 // Prints one JSON line.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createKernels } from '../nn/backend.js';
-import { Vocab } from '../data/text.js';
-import { encodeUtf8, scanUtf8, type Ids } from '../data/utf8.js';
+import { createKernels } from '../../src/nn/backend.js';
+import { Vocab } from '../../src/data/text.js';
+import { encodeUtf8, scanUtf8, type Ids } from '../../src/data/utf8.js';
 import { benchEngine } from './engine.js';
 import { backendNamed, configNamed, SHARED_CORPUS } from './configs.js';
 

@@ -15,10 +15,10 @@
 // the second side's worker.
 
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import '../platform/node.js'; // the engine core's platform (src/platform/platform.ts)
-import { WasmKernels } from '../nn/wasm/kernels.js';
-import { Rng } from '../nn/rng.js';
-import type { FloatArray, PackedMatrix } from '../nn/kernels.js';
+import '../../src/platform/node.js'; // the engine core's platform (src/platform/platform.ts)
+import { WasmKernels } from '../../src/nn/wasm/kernels.js';
+import { Rng } from '../../src/nn/rng.js';
+import type { FloatArray, PackedMatrix } from '../../src/nn/kernels.js';
 
 export const M = 32, H = 256, G = 4 * H, STEPS = 64;
 

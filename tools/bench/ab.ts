@@ -1,6 +1,6 @@
 // Side-by-side measurements behind docs/performance.md (npm run bench:ab):
 //
-//   node dist/bench/ab.js [--configs small,medium,large] [--rounds 30] [--chars 600] [--steps 4] [--parts 1,2,3,4,5]
+//   node build/tools/bench/ab.js [--configs small,medium,large] [--rounds 30] [--chars 600] [--steps 4] [--parts 1,2,3,4,5]
 //
 // 1. One stream (B = 1, one character at a time, temperature 0.8), µs a character, on one
 //    thread and on two threads three ways: the default (one job per LSTM layer, lstmRow), the
@@ -23,17 +23,17 @@
 
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { Graph } from '../nn/graph.js';
-import { Model, RecurrentState } from '../nn/model.js';
-import { Rng } from '../nn/rng.js';
-import { Sampler } from '../nn/sampler.js';
-import { ModuleBuilder } from '../nn/wasm/emitter.js';
-import { WasmKernels } from '../nn/wasm/kernels.js';
-import { WA } from '../nn/wasm/runtime.js';
-import { Trainer } from '../train/trainer.js';
+import { Graph } from '../../src/nn/graph.js';
+import { Model, RecurrentState } from '../../src/nn/model.js';
+import { Rng } from '../../src/nn/rng.js';
+import { Sampler } from '../../src/nn/sampler.js';
+import { ModuleBuilder } from '../../src/nn/wasm/emitter.js';
+import { WasmKernels } from '../../src/nn/wasm/kernels.js';
+import { WA } from '../../src/nn/wasm/runtime.js';
+import { Trainer } from '../../src/train/trainer.js';
 import { configNamed } from './configs.js';
 import { G, H, M, newControl, randomIn, side, startOtherSide, STEPS, type Plan } from './wavefront.js';
-import type { FloatArray } from '../nn/kernels.js';
+import type { FloatArray } from '../../src/nn/kernels.js';
 
 const { values } = parseArgs({
   options: {

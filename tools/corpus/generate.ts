@@ -1,6 +1,6 @@
 // Generators for the bundled default corpus (corpora/default.txt) and its probe set
 // (corpora/probe.jsonl). Pure functions of their options: the same seed gives the same
-// text, byte for byte. corpora/README.md describes the result; src/corpus/cli.ts writes it.
+// text, byte for byte. corpora/README.md describes the result; tools/corpus/cli.ts writes it.
 //
 // A line is
 //
@@ -12,7 +12,7 @@
 // cue template, the story and n come from a second random stream, so they are independent
 // of the pair.
 
-import { Rng } from '../nn/rng.js';
+import { Rng } from '../../src/nn/rng.js';
 import {
   ANSWER_JOINER, ANSWER_TEMPLATE, CLAUSE_COUNTS, CUE_TEMPLATES, FILLER_JOINER, LANGUAGES, PAIRS, STORIES,
   type Pair, type Template,

@@ -1,6 +1,6 @@
 // GFLOP/s of the matrix products an LSTM step uses, reference vs WebAssembly SIMD.
 //
-//   node dist/bench/gemm.js [--no-ref] [--fma] [--threads=2] [--nr=8] [--mc=128] [--kc=256] [--H=128,256]
+//   node build/tools/bench/gemm.js [--no-ref] [--fma] [--threads=2] [--nr=8] [--mc=128] [--kc=256] [--H=128,256]
 //
 // Shapes (B = 32 streams, T·B = 2048 rows per chunk, G = 4H, V = 65):
 //   step   NN  h·Wh          M=32,   K=H,    N=4H   (forward, once per time step)
@@ -12,9 +12,9 @@
 //   dHd    NT  dLogits·Wdᵀ   M=2048, K=V,    N=H
 // --fma needs `node --experimental-wasm-relaxed-simd`.
 
-import '../platform/node.js'; // the engine core's platform (src/platform/platform.ts)
-import { ReferenceKernels, type Kernels } from '../nn/kernels.js';
-import { WasmKernels, type WasmKernelsOptions } from '../nn/wasm/kernels.js';
+import '../../src/platform/node.js'; // the engine core's platform (src/platform/platform.ts)
+import { ReferenceKernels, type Kernels } from '../../src/nn/kernels.js';
+import { WasmKernels, type WasmKernelsOptions } from '../../src/nn/wasm/kernels.js';
 
 interface Shape { label: string; tA: boolean; tB: boolean; M: number; N: number; K: number }
 

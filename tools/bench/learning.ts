@@ -17,14 +17,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PACKAGE_ROOT } from '../io/corpus.js';
-import { ReferenceKernels } from '../nn/kernels.js';
-import { Model } from '../nn/model.js';
-import { Rng } from '../nn/rng.js';
-import { Vocab } from '../data/text.js';
-import { scanUtf8 } from '../data/utf8.js';
-import { torchModelOf } from '../interop/convert.js';
-import { formatTorchFile } from '../interop/torchfile.js';
+import { PACKAGE_ROOT } from '../../src/io/corpus.js';
+import { ReferenceKernels } from '../../src/nn/kernels.js';
+import { Model } from '../../src/nn/model.js';
+import { Rng } from '../../src/nn/rng.js';
+import { Vocab } from '../../src/data/text.js';
+import { scanUtf8 } from '../../src/data/utf8.js';
+import { torchModelOf } from '../../src/interop/convert.js';
+import { formatTorchFile } from '../../src/interop/torchfile.js';
 import { configNamed, SHARED_CORPUS } from './configs.js';
 
 const { values } = parseArgs({
