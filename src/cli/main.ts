@@ -16,7 +16,9 @@ import { Interrupted, isMemoryRefusal, outOfMemory, SettingsError, UserError, ty
 import { printable } from '../ui/format.js';
 import { guardStdio, keepGoingWithoutStdout, stdoutFailure, stdoutOpen } from './stdio.js';
 import { registerInspect } from './inspect.js';
-import { registerInterop } from './interop.js';
+import { registerEval } from './eval.js';
+import { registerExport } from './export.js';
+import { registerImport } from './import.js';
 import { registerProbe } from './probe.js';
 import { CHECKPOINT_HELP, checkpointDirOption, oneCheckpoint } from './checkpoint.js';
 import { registerVisualize } from './visualize.js';
@@ -146,7 +148,9 @@ Examples:
 
   program.hook('preAction', (_program, command) => { running = command; });
   registerInspect(program);
-  registerInterop(program);
+  registerImport(program);
+  registerExport(program);
+  registerEval(program);
   registerProbe(program);
   registerVisualize(program);
   registerStudio(program);

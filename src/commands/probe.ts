@@ -27,7 +27,7 @@ import { chartSeries, explain, formatTable, toJson, type ProbeContext, type Prob
 import { needsBoundary, scoreItems, summarize, textsRead, type StartMode } from '../probe/score.js';
 import { renderChart } from '../ui/chart.js';
 import { formatDuration, printable, wrap } from '../ui/format.js';
-import { defaultCheckpointDir, loadModel, type Loaded } from '../io/load.js';
+import { defaultCheckpointDir, loadModel, type LoadedModel } from '../io/load.js';
 import { train, TRAIN_DEFAULTS, type TrainSpec } from '../train/run.js';
 
 
@@ -164,8 +164,8 @@ function checkVocab(vocab: Vocab, whose: string, isModel: boolean, set: ProbeSet
   }
 }
 
-function labelsFor(loaded: Loaded[]): string[] {
-  const base = loaded.map((l) => `${l.ck.model.cell} ${l.ck.model.layers}×${l.ck.model.hidden}`);
+function labelsFor(loaded: LoadedModel[]): string[] {
+  const base = loaded.map((l) => `${l.checkpoint.model.cell} ${l.checkpoint.model.layers}×${l.checkpoint.model.hidden}`);
   return base.map((b, i) => (base.filter((x) => x === b).length > 1 ? `${b} ${basename(loaded[i].path, '.json')}` : b));
 }
 
@@ -192,7 +192,7 @@ export async function runProbe(raw: Record<string, unknown>, ui: Ui): Promise<Pr
   const progress = new Ui({ stream: process.stderr, quiet: false });
   const check = (vocab: Vocab, whose: string, isModel = true) => checkVocab(vocab, whose, isModel, set, o.start, warmupLine);
   // The named checkpoints first, so that a wrong one is refused before --compare trains for minutes.
-  const named = (o.checkpoint ?? (o.compare ? [] : [undefined])).map((p) => loadModel(p, undefined, o.checkpointDir));
+  const named = (o.checkpoint ?? (o.compare ? [] : [undefined])).map((p) => loadModel(p, { dir: o.checkpointDir }));
   for (const l of named) check(l.vocab, l.path);
   const compared = o.compare ? (await compareModels(o, progress, check)).map((x) => loadModel(x.path)) : [];
   const loaded = [...compared, ...named];
@@ -210,8 +210,8 @@ export async function runProbe(raw: Record<string, unknown>, ui: Ui): Promise<Pr
         onProgress: (done, total) => { if (progress.fancy) progress.start(`${what}: ${done}/${total}…`); },
       });
       models.push({
-        label: labels[i], checkpoint: l.path, cell: l.ck.model.cell, layers: l.ck.model.layers, hidden: l.ck.model.hidden,
-        parameters: l.model.layout.count, steps: l.ck.position.step, corpus: l.ck.corpus.source,
+        label: labels[i], checkpoint: l.path, cell: l.checkpoint.model.cell, layers: l.checkpoint.model.layers, hidden: l.checkpoint.model.hidden,
+        parameters: l.model.layout.count, steps: l.checkpoint.position.step, corpus: l.checkpoint.corpus.source,
         summary: summarize(set.items, scores, set.bins, set.languages.length),
       });
     }

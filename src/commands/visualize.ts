@@ -14,7 +14,7 @@ const MAX_STRING_LENGTH = constants.MAX_STRING_LENGTH;
 import { num, parseOptions } from '../cli/options.js';
 import { checkOutputFile, writeOutputFile } from '../io/files.js';
 import { DEFAULT_CORPUS, loadCorpus, rereadTrainingCorpus } from '../io/corpus.js';
-import { loadModel, type Loaded } from '../io/load.js';
+import { loadModel, type LoadedModel } from '../io/load.js';
 import { describeChars } from '../data/text.js';
 import { Generator } from '../nn/generate.js';
 import { Rng } from '../nn/rng.js';
@@ -87,14 +87,14 @@ export interface VisualizeResult {
 }
 
 /** The text to read, and a phrase saying where it came from. */
-async function chooseText(o: VisualizeOptions, loaded: Loaded): Promise<{ text: string; source: string }> {
+async function chooseText(o: VisualizeOptions, loaded: LoadedModel): Promise<{ text: string; source: string }> {
   if (o.text !== undefined && o.textFile !== undefined) throw new UserError('give --text or --text-file, not both', 2);
   if (o.text !== undefined) return { text: o.text, source: '--text' };
   if (o.textFile !== undefined) {
     const c = await loadCorpus(o.textFile, 'text file');
     return { text: c.text, source: o.textFile === '-' ? 'standard input' : o.textFile };
   }
-  const { ck, model, vocab } = loaded;
+  const { checkpoint: ck, model, vocab } = loaded;
   if (ck.corpus.source === 'default') {
     // A few whole lines from the end of the bundled corpus (its validation part).
     const all = readFileSync(DEFAULT_CORPUS, 'utf8');
@@ -125,7 +125,7 @@ export async function runVisualize(raw: Record<string, unknown>): Promise<Visual
   const o = parseOptions(VisualizeOptionsSchema, raw);
   if (o.dumpActivations && !o.json) throw new UserError('--dump-activations goes with --json (the activations are printed in its JSON)', 2);
   if (o.html) checkOutputFile(o.html, { replace: o.force });
-  const loaded = loadModel(o.checkpoint, undefined, o.checkpointDir);
+  const loaded = loadModel(o.checkpoint, { dir: o.checkpointDir });
   const { path, model, vocab } = loaded;
   const { cell, layers: L, hidden: H } = model.config;
   const valid = [...QUANTITIES[cell], 'vs-ngram'];

@@ -35,7 +35,8 @@ export class Evaluator {
     this.targets = new Int32Array(B * T);
   }
 
-  evaluate(ids: Ids): EvalResult {
+  /** onProgress: the predictions made so far and all there are, after each forward pass. */
+  evaluate(ids: Ids, onProgress?: (done: number, total: number) => void): EvalResult {
     const { B } = this;
     if (ids.length < B + 1) return { loss: NaN, predictions: 0 };
     const streams = new Streams(ids, B, 1);
@@ -58,6 +59,7 @@ export class Evaluator {
       }
       graph.forward(this.inputs, this.state, true, false, null);
       sum += graph.loss(this.targets, false) * T * B;
+      onProgress?.((p + T) * B, S * B);
     }
     return { loss: sum / (S * B), predictions: S * B };
   }

@@ -6,7 +6,7 @@
 // on the training part of the checkpoint's corpus (its last 10 M characters at most), which
 // must still be there unchanged (same SHA-256), or the comparison would be unfair.
 
-import type { Loaded } from '../io/load.js';
+import type { LoadedModel } from '../io/load.js';
 import { fitForCheckpoint, type NgramAsker } from '../ngram/checkpoint-text.js';
 import type { Recording } from './record.js';
 
@@ -26,8 +26,8 @@ export interface NgramComparison {
 }
 
 /** Fit the n-gram on the checkpoint's training text and compare it with the recording's log-probabilities. */
-export async function ngramComparison(loaded: Loaded, ids: Int32Array, rec: Recording, order: number): Promise<NgramComparison> {
-  const { ck, vocab } = loaded;
+export async function ngramComparison(loaded: LoadedModel, ids: Int32Array, rec: Recording, order: number): Promise<NgramComparison> {
+  const { checkpoint: ck, vocab } = loaded;
   const fitted = await fitForCheckpoint(ck, vocab, order, VS_NGRAM);
   const model = fitted.model;
   // The n-gram reads the same '\n' the LSTM was started on, so both predict the first character from it.
