@@ -23,7 +23,7 @@ Examples:
       const ui = new Ui();
       const progress = new LiveProgress(ui);
       const stages: Record<ImportStage, string> = {
-        read: 'reading it', convert: 'making the checkpoint', write: `writing ${printable(String(raw.out))}`,
+        read: 'reading and checking it', convert: 'making the checkpoint', write: `writing ${printable(String(raw.out))}`,
       };
       let r: ImportResult;
       try {
