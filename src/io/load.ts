@@ -35,7 +35,7 @@ export interface LoadModelOptions {
   /** The folder to take the newest checkpoint from when no path is given (latestCheckpoint). */
   dir?: string;
   /** Threads for the native and wasm backends (results are the same bits for any number), or
-   *  how many for the checkpoint read. */
+   *  a function that says how many for the checkpoint read. */
   threads?: number | ((checkpoint: Checkpoint) => number);
 }
 
