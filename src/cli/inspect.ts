@@ -1,9 +1,13 @@
-// Commander wiring for `lstm inspect-gradients` (the command itself is src/commands/inspect.ts).
+// Commander wiring and the report of `lstm inspect-gradients` (the command itself is
+// src/commands/inspect.ts): the chart, table and a few lines of explanation, or JSON or CSV.
 
 import { Command, Option } from 'commander';
-import { INSPECT_DEFAULTS as D, runInspect } from '../commands/inspect.js';
+import { INSPECT_DEFAULTS as D, runInspect, type InspectResult } from '../commands/inspect.js';
+import { describeChar } from '../data/text.js';
 import { TRAIN_DEFAULTS } from '../train/run.js';
-import { PLOT_QUANTITIES } from '../inspect/report.js';
+import { explain, formatTable, perStep, PLOT_QUANTITIES, sci, showText, summarize, toCsv, toJson } from '../inspect/report.js';
+import { renderChart } from '../render/chart.js';
+import { printable, wrap } from '../render/format.js';
 import { Ui } from './ui.js';
 import { oneCheckpoint } from './checkpoint.js';
 
@@ -39,6 +43,65 @@ Examples:
   $ lstm inspect-gradients --json | jq '.models[] | {label, k50: .grad_norm_h[50]}'`)
     .action(async (checkpoint: string | undefined, _opts, cmd: Command) => {
       const raw: Record<string, any> = { ...cmd.opts(), checkpoint: oneCheckpoint(checkpoint, cmd.opts().checkpoint) };
-      await runInspect(raw, new Ui({ json: Boolean(raw.json), quiet: Boolean(raw.csv) }));
+      const ui = new Ui({ json: Boolean(raw.json), quiet: Boolean(raw.csv) });
+      let r: InspectResult;
+      try {
+        r = await runInspect(raw, {
+          // Ui.start stops the previous spinner.
+          onProgress: (p) => { if (ui.fancy) ui.start(`Backpropagating through ${p.steps} steps: ${p.model} (${p.index} of ${p.of})…`); },
+          onWarning: (text) => ui.warn(text),
+        });
+      } finally {
+        ui.stopSpinner();
+      }
+      if (raw.csv) process.stdout.write(toCsv(r.models));
+      else if (ui.json) ui.event(toJson(r.textLength, r.models));
+      else printInspect(r, ui);
     });
+}
+
+function printInspect(r: InspectResult, ui: Ui): void {
+  const width = Math.max(40, Math.min(80, ui.stream.columns || 80));
+  const c = ui.c;
+  const T = r.textLength;
+  const { chars, from } = r.text;
+  const targetShown = describeChar(chars[T]).replace(/ \(U\+[0-9A-F]+\)$/, '');
+  ui.line(c.bold(wrap(`${T} input${T === 1 ? '' : 's'} from ${printable(from)}, then the target ${targetShown}:`, width).join('\n')));
+  const arrow = `" → ${targetShown}`;
+  ui.line(`  "${showText(chars.slice(0, T), width - 3 - [...arrow].length)}${arrow}`);
+  const f = r.fresh;
+  const fresh = f.cells.length ? `fresh ${f.cells.join(', ')} (seed ${f.seed}${f.cells.includes('lstm') ? `, forget bias ${f.forgetBias}` : ''}${f.recurrentNorm !== null ? `, recurrent blocks scaled to ‖W‖₂ = ${f.recurrentNorm} from ${normRange(f.initialNorms)}` : ''})` : '';
+  const trained = r.trained ? `trained ${r.trained.cell} from ${r.trained.path}` : '';
+  ui.line(wrap(`Models: ${r.size.layers}×${r.size.hidden}; ${[trained, fresh].filter(Boolean).join('; ')}.`, width).join('\n'));
+  ui.line();
+  const { series, title, xLabel } = r.chart;
+  ui.line(renderChart(series, { width, height: 14, logY: true, color: ui.fancy, title, xLabel }));
+  ui.line();
+  // The clipped copies are the same curves moved down: the clipping lines below say by how much.
+  const table = formatTable(r.own, width);
+  ui.line(c.dim(table[0]));
+  for (const l of table.slice(1)) ui.line(l);
+  ui.line();
+  for (const l of explain(r.own, targetShown, width)) ui.line(c.dim(l));
+  if (r.clip) {
+    const clip = r.clip.norm;
+    ui.line();
+    ui.line(wrap(`With --clip ${clip} (as lstm train --clip): the whole parameter gradient is rescaled to norm ≤ ${clip}, every step's share alike.`, width).join('\n'));
+    r.own.forEach((m, i) => {
+      const factor = r.clip!.factors[i];
+      const g = m.profile.paramGradNorm;
+      const msg = factor !== null
+        ? `${m.label}: ‖∂E/∂θ‖ = ${sci(g)} → ×${sci(factor)}; the curve drops ${Math.log10(1 / factor).toFixed(1)} decades as a whole, its slope (×${perStep(summarize(m.profile.gradH).decay)} per step) is unchanged.`
+        : `${m.label}: ‖∂E/∂θ‖ = ${sci(g)} ≤ ${clip}, not clipped.`;
+      ui.line(wrap(msg, width, '  ', '  ').join('\n'));
+    });
+  }
+  if (r.svg) ui.line(c.dim(`Wrote the chart to ${printable(r.svg)}.`));
+}
+
+/** "1.15" or "1.14–1.16": the spread of the recurrent blocks' norms at initialisation. */
+function normRange(xs: number[]): string {
+  const lo = Math.min(...xs).toFixed(2);
+  const hi = Math.max(...xs).toFixed(2);
+  return lo === hi ? lo : `${lo}–${hi}`;
 }

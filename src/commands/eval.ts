@@ -12,14 +12,12 @@
 import { z } from 'zod';
 import { finiteOutput, UserError } from '../errors.js';
 import { num, parseOptions } from '../options.js';
-import type { Ui } from '../cli/ui.js';
 import { readCorpus } from '../io/corpus.js';
-import { describeChars, listChars } from '../data/text.js';
+import { describeChars } from '../data/text.js';
 import { encodeUtf8 } from '../data/utf8.js';
 import { EVAL_CHUNK, Evaluator } from '../train/evaluate.js';
 import { loadModel } from '../io/load.js';
 import { EVAL_NGRAM, fitForCheckpoint } from '../ngram/checkpoint-text.js';
-import { printable } from '../render/format.js';
 
 export const EvalOptionsSchema = z.object({
   checkpoint: z.string().min(1).optional(),
@@ -53,10 +51,29 @@ export function formatEvalJson(r: EvalReport): string {
   return `{"predictions": ${r.predictions}, "loss_nats": ${n(r.loss_nats)}, "bpc": ${n(r.bpc)}, "perplexity": ${n(r.perplexity)}${ngram}}`;
 }
 
-export async function runEval(raw: Record<string, unknown>, ui: Ui): Promise<EvalReport> {
+export interface EvalResult {
+  /** What --json prints (formatEvalJson). */
+  report: EvalReport;
+  /** The text as the report names it: the file, or "standard input". */
+  label: string;
+  /** Characters in the text, those left out with --skip-unknown included. */
+  characters: number;
+  /** With --skip-unknown: the occurrences left out, and the distinct characters they were. */
+  skipped: number;
+  unknown: string[];
+  /** With --ngram: what it was fitted on beyond the report's figures. */
+  fit?: { capped: boolean; available: number; skipped: number };
+}
+
+export interface EvalHooks {
+  /** Predictions made so far, of all there are: called as the evaluation goes. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function runEval(raw: Record<string, unknown>, hooks: EvalHooks = {}): Promise<EvalResult> {
   const o = parseOptions(EvalOptionsSchema, raw);
   if (o.ngramCorpus !== undefined && o.ngram === undefined) throw new UserError('--ngram-corpus names the text to fit the n-gram on; add --ngram N (1…6)', 2);
-  const { model, vocab, ck } = loadModel(o.checkpoint, undefined, o.checkpointDir);
+  const { model, vocab, checkpoint } = loadModel(o.checkpoint, { dir: o.checkpointDir });
   // readCorpus reads "default" as the bundled corpus; here FILE is always a path (or "-").
   const corpus = await readCorpus(o.file === 'default' ? './default' : o.file, 'text');
   const label = o.file === '-' ? 'standard input' : o.file;
@@ -69,34 +86,14 @@ export async function runEval(raw: Record<string, unknown>, ui: Ui): Promise<Eva
     throw new UserError(`${label} has ${ids.length} character${ids.length === 1 ? '' : 's'}${skipped ? ` the model knows (${skipped} skipped)` : ''}: nothing to predict; eval needs at least 2`);
   }
   // The n-gram first: a training text that is gone or changed is an error before the long part.
-  const fitted = o.ngram === undefined ? null : await fitForCheckpoint(ck, vocab, o.ngram, EVAL_NGRAM, o.ngramCorpus);
-  const { loss, predictions } = new Evaluator(model, 1, Math.min(EVAL_CHUNK, ids.length - 1)).evaluate(ids);
+  const fitted = o.ngram === undefined ? null : await fitForCheckpoint(checkpoint, vocab, o.ngram, EVAL_NGRAM, o.ngramCorpus);
+  const { loss, predictions } = new Evaluator(model, 1, Math.min(EVAL_CHUNK, ids.length - 1)).evaluate(ids, hooks.onProgress);
   finiteOutput(loss, `its loss on ${label}`);
   const report: EvalReport = { predictions, loss_nats: loss, bpc: loss / Math.LN2, perplexity: Math.exp(loss) };
+  const result: EvalResult = { report, label, characters: ids.length + skipped, skipped, unknown };
   if (fitted) {
     report.ngram = { order: fitted.model.order, bpc: fitted.model.bitsPerChar(ids, 1), corpus: fitted.source, fit_chars: fitted.fitChars, training_part: fitted.trainingPart };
+    result.fit = { capped: fitted.capped, available: fitted.available, skipped: fitted.skipped };
   }
-  const skippedNote = skipped > 0
-    ? `skipped ${skipped.toLocaleString('en-US')} occurrence${skipped > 1 ? 's' : ''} of ${unknown.length} character${unknown.length > 1 ? 's' : ''} not in the model's vocabulary (${listChars(unknown)}); the model read the rest as if they were adjacent`
-    : '';
-  if (o.json) {
-    // stdout carries exactly the report; the note goes to stderr.
-    process.stdout.write(formatEvalJson(report) + '\n');
-    if (skippedNote) process.stderr.write(`lstm eval: ${skippedNote}\n`);
-    return report;
-  }
-  const c = ui.c;
-  ui.line(`${printable(label)}: ${(ids.length + skipped).toLocaleString('en-US')} characters, ${predictions.toLocaleString('en-US')} predictions (each from all the characters before it)`);
-  if (skippedNote) ui.line(c.dim(skippedNote));
-  ui.line(`  ${c.bold('loss')}        ${loss.toFixed(5)} nats per character`);
-  ui.line(`  ${c.bold('bpc')}         ${report.bpc.toFixed(5)} bits per character`);
-  ui.line(`  ${c.bold('perplexity')}  ${report.perplexity.toFixed(4)}`);
-  if (report.ngram && fitted) {
-    const g = report.ngram, gap = g.bpc - report.bpc;
-    const what = g.training_part ? `the model's training part of ${g.corpus}` : `all of ${g.corpus}`;
-    ui.line(`  ${c.bold(`${g.order}-gram`.padEnd(10))}  ${g.bpc.toFixed(5)} bits per character: the model is ${Math.abs(gap).toFixed(5)} ${gap >= 0 ? 'better' : 'worse'}`);
-    const context = g.order === 1 ? 'character frequencies alone' : `each character from the ${g.order - 1} before it`;
-    ui.line(c.dim(`  (interpolated Kneser-Ney, ${context}, fitted on ${fitted.capped ? `the last ${g.fit_chars.toLocaleString('en-US')} of ${fitted.available.toLocaleString('en-US')}` : g.fit_chars.toLocaleString('en-US')} characters: ${what}${fitted.skipped ? `; ${fitted.skipped.toLocaleString('en-US')} characters the model does not know left out` : ''})`));
-  }
-  return report;
+  return result;
 }

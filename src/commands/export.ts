@@ -5,12 +5,11 @@ import { statSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { parseOptions } from '../options.js';
-import type { Ui } from '../cli/ui.js';
 import { ExportError, torchModelOf } from '../interop/convert.js';
 import { checkOutputFile, MAX_STRING_BYTES, writeOutputFile } from '../io/files.js';
 import { torchFileChunks, TORCH_FORMAT, type TorchModel } from '../interop/torchfile.js';
-import { formatBytes, printable } from '../render/format.js';
 import { loadModel } from '../io/load.js';
+import type { CellType } from '../nn/model.js';
 
 export const EXPORT_FORMATS = ['torch'] as const;
 
@@ -22,10 +21,30 @@ export const ExportOptionsSchema = z.object({
   force: z.boolean().default(false),
 });
 
-export async function runExport(raw: Record<string, unknown>, ui: Ui): Promise<{ file: string; format: string; bytes: number }> {
+export interface ExportResult {
+  /** The file written, its format and size. */
+  file: string;
+  format: string;
+  bytes: number;
+  /** Whether lstm import can read it back: it reads a file as one string, PyTorch any size. */
+  importable: boolean;
+  /** The checkpoint it was made from, and its model. */
+  checkpoint: string;
+  cell: CellType;
+  layers: number;
+  hidden: number;
+  vocabSize: number;
+}
+
+export interface ExportHooks {
+  /** Numbers written so far, of all the model's: called as the file is written. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function runExport(raw: Record<string, unknown>, hooks: ExportHooks = {}): Promise<ExportResult> {
   const o = parseOptions(ExportOptionsSchema, raw);
   checkOutputFile(o.out, { replace: o.force });
-  const { path, model, vocab } = loadModel(o.checkpoint, 'js', o.checkpointDir);
+  const { path, model, vocab } = loadModel(o.checkpoint, { backend: 'js', dir: o.checkpointDir });
   let tm: TorchModel;
   try {
     tm = torchModelOf(model, vocab.chars);
@@ -35,13 +54,8 @@ export async function runExport(raw: Record<string, unknown>, ui: Ui): Promise<{
   }
   // In pieces: the decimal text of a large model (about 22 characters a number) is longer than
   // one string can be, and than a checkpoint's base64 of the same model (5⅓).
-  writeOutputFile(o.out, torchFileChunks(tm));
+  writeOutputFile(o.out, torchFileChunks(tm, hooks.onProgress));
   const bytes = statSync(o.out).size;
   const { cell, layers, hidden } = model.config;
-  ui.line(`Exported ${printable(path)} (a ${layers}×${hidden} ${cell} over ${vocab.size} characters) → ${printable(o.out)} (${TORCH_FORMAT}: PyTorch's state_dict names, shapes and gate order)`);
-  // PyTorch's json.load reads any size; lstm import reads a file as one string, so not this one.
-  if (bytes > MAX_STRING_BYTES) {
-    ui.warn(`${printable(o.out)} is ${formatBytes(bytes)}, more than lstm import reads (${formatBytes(MAX_STRING_BYTES)}, the longest string V8 holds): PyTorch reads it, but it cannot be imported back`);
-  }
-  return { file: o.out, format: TORCH_FORMAT, bytes };
+  return { file: o.out, format: TORCH_FORMAT, bytes, importable: bytes <= MAX_STRING_BYTES, checkpoint: path, cell, layers, hidden, vocabSize: vocab.size };
 }

@@ -9,14 +9,12 @@ import { z } from 'zod';
 import { createKernels } from '../nn/backend.js';
 import { TrainSettingsSchema } from '../io/checkpoint.js';
 import { parseOptions } from '../options.js';
-import type { Ui } from '../cli/ui.js';
 import { Vocab } from '../data/text.js';
 import { configOf, loadTorchInto } from '../interop/convert.js';
 import { checkOutputFile, writeOutputFile } from '../io/files.js';
 import { readTorchFile } from '../interop/torchfile.js';
 import { Model } from '../nn/model.js';
 import { buildCheckpoint, TRAIN_DEFAULTS } from '../train/run.js';
-import { printable } from '../render/format.js';
 
 export const ImportOptionsSchema = z.object({
   file: z.string().min(1),
@@ -25,6 +23,8 @@ export const ImportOptionsSchema = z.object({
 });
 
 export interface ImportResult {
+  /** The lstm-torch/1 file read, and the checkpoint written. */
+  file: string;
   checkpoint: string;
   cell: string;
   layers: number;
@@ -33,10 +33,21 @@ export interface ImportResult {
   parameters: number;
 }
 
-export async function runImport(raw: Record<string, unknown>, ui: Ui): Promise<ImportResult> {
+/** The parts of an import, in order: read and check the file, make the model and its
+ *  checkpoint, write it. */
+export type ImportStage = 'read' | 'convert' | 'write';
+
+export interface ImportHooks {
+  /** Called as each part begins (each takes seconds for a file of hundreds of megabytes). */
+  onStage?: (stage: ImportStage) => void;
+}
+
+export async function runImport(raw: Record<string, unknown>, hooks: ImportHooks = {}): Promise<ImportResult> {
   const o = parseOptions(ImportOptionsSchema, raw);
   checkOutputFile(o.out, { replace: o.force });
+  hooks.onStage?.('read');
   const tm = readTorchFile(o.file);
+  hooks.onStage?.('convert');
   const model = new Model(configOf(tm), createKernels('js'));
   loadTorchInto(model, tm);
   // lstm train's defaults, as the checkpoint records settings (the schema keeps only its own keys).
@@ -46,10 +57,9 @@ export async function runImport(raw: Record<string, unknown>, ui: Ui): Promise<I
   // inspect-gradients, must not read the JSON file as one).
   const corpus = { source: `imported from ${o.file}`, chars: 0, sha256: createHash('sha256').update('').digest('hex') };
   const ck = buildCheckpoint(model, new Vocab(tm.vocab), settings, corpus, null, [], [], null);
+  hooks.onStage?.('write');
   writeOutputFile(o.out, JSON.stringify(ck));
-  const result: ImportResult = {
-    checkpoint: o.out, cell: tm.cell, layers: tm.layers, hidden: tm.hidden, vocabSize: tm.vocab.length, parameters: model.layout.count,
+  return {
+    file: o.file, checkpoint: o.out, cell: tm.cell, layers: tm.layers, hidden: tm.hidden, vocabSize: tm.vocab.length, parameters: model.layout.count,
   };
-  ui.line(`Imported ${printable(o.file)}: a ${tm.layers}×${tm.hidden} ${tm.cell} over ${tm.vocab.length} characters (${model.layout.count.toLocaleString('en-US')} parameters) → ${printable(o.out)}`);
-  return result;
 }

@@ -15,7 +15,7 @@ export const InfoOptionsSchema = z.object({
 
 export async function runInfo(raw: Record<string, unknown>) {
   const o = parseOptions(InfoOptionsSchema, raw);
-  const { path, ck, model } = loadModel(o.checkpoint, 'js', o.checkpointDir);
+  const { path, checkpoint: ck, model } = loadModel(o.checkpoint, { backend: 'js', dir: o.checkpointDir });
   const train = Array.from(decodeF32(ck.history.train, 'history'));
   const lastN = train.slice(-20);
   const lastTrain = lastN.length ? lastN.reduce((a, b) => a + b, 0) / lastN.length : null;

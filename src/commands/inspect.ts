@@ -1,7 +1,8 @@
 // lstm inspect-gradients: make vanishing and exploding gradients visible.
 //
-// Options → text, models → gradient profiles (src/inspect/) → chart, table and a few lines of
-// explanation, or JSON / CSV / SVG. The numbers are computed in float64 on the reference
+// Options → text, models → gradient profiles (src/inspect/) and the chart's series, written as
+// SVG with --svg; src/cli/inspect.ts prints them as a chart, a table and a few lines of
+// explanation, or JSON or CSV. The numbers are computed in float64 on the reference
 // kernels whatever backend a checkpoint was trained on: precision matters more than speed here.
 
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -10,18 +11,14 @@ import { checkOutputFile, isRegularFile, writeOutputFile } from '../io/files.js'
 import { activationCount, checkMemory, paramCount } from '../nn/budget.js';
 import { UserError } from '../errors.js';
 import { num, parseOptions } from '../options.js';
-import type { Ui } from '../cli/ui.js';
 import { DEFAULT_CORPUS, loadCorpus } from '../io/corpus.js';
-import { describeChar, describeChars, Vocab } from '../data/text.js';
+import { describeChars, Vocab } from '../data/text.js';
 import { corpusSlice, freshModel, gradientProfile, scaleRecurrent, toFloat64, type GradientProfile } from '../inspect/gradients.js';
-import {
-  chartSeries, explain, formatTable, perStep, PLOT_QUANTITIES, sci, summarize, toCsv, toJson, type InspectedModel,
-} from '../inspect/report.js';
+import { chartSeries, PLOT_QUANTITIES, type InspectedModel } from '../inspect/report.js';
 import { CELL_TYPES, type CellType, type ModelConfig } from '../nn/model.js';
-import { renderChart } from '../render/chart.js';
-import { printable, wrap } from '../render/format.js';
+import type { Series } from '../render/axis.js';
 import { renderSvg } from '../render/svg.js';
-import { latestCheckpoint, loadModel, type Loaded } from '../io/load.js';
+import { latestCheckpoint, loadModel, type LoadedModel } from '../io/load.js';
 import { TRAIN_DEFAULTS } from '../train/run.js';
 
 export const INSPECT_DEFAULTS = {
@@ -65,8 +62,33 @@ export const InspectOptionsSchema = z.object({
 });
 
 export interface InspectResult {
+  /** T: the inputs backpropagated through. */
   textLength: number;
+  /** The models, then their clipped copies (--clip): what the chart, JSON and CSV show. */
   models: InspectedModel[];
+  /** The models alone: what the table and the explanation show. */
+  own: InspectedModel[];
+  /** The T inputs and the target, and where they came from. */
+  text: { chars: string[]; from: string };
+  /** The checkpoint's model, when one was given. */
+  trained: { cell: CellType; path: string } | null;
+  /** The fresh models and how they were made. */
+  fresh: { cells: CellType[]; seed: number; forgetBias: number; recurrentNorm: number | null; initialNorms: number[] };
+  size: { layers: number; hidden: number };
+  /** 1-based. */
+  layer: number;
+  chart: { series: Series[]; title: string; xLabel: string };
+  /** With --clip: the threshold, and for each of `own` the factor its gradient is scaled by (null: not clipped). */
+  clip: { norm: number; factors: Array<number | null> } | null;
+  /** The SVG file written (--svg). */
+  svg: string | null;
+}
+
+export interface InspectHooks {
+  /** A model's backpropagation begins: the `index`-th of `of`, through `steps` steps. */
+  onProgress?: (p: { model: string; index: number; of: number; steps: number }) => void;
+  /** Something the user should know that does not stop the command. */
+  onWarning?: (text: string) => void;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -81,10 +103,7 @@ interface TextChoice {
   from: string;
 }
 
-// corpusSlice lives beside the gradient profiles (the studio's gradient view picks its text with it).
-export { corpusSlice };
-
-async function chooseText(o: z.infer<typeof InspectOptionsSchema>, ck: Loaded | null, ui: Ui): Promise<TextChoice> {
+async function chooseText(o: z.infer<typeof InspectOptionsSchema>, loaded: LoadedModel | null, warn: (text: string) => void): Promise<TextChoice> {
   const n = (o.length ?? INSPECT_DEFAULTS.length) + 1;
   const lastN = (text: string) => {
     const cps = [...text];
@@ -99,18 +118,18 @@ async function chooseText(o: z.infer<typeof InspectOptionsSchema>, ck: Loaded | 
     const c = await loadCorpus(o.textFile, 'text file');
     return { chars: lastN(c.text), whole: c.text, from: o.textFile === '-' ? 'standard input' : o.textFile };
   }
-  if (ck) {
-    const src = ck.ck.corpus.source;
+  if (loaded) {
+    const src = loaded.checkpoint.corpus.source;
     const path = src === 'default' ? DEFAULT_CORPUS : src;
     if (src !== '-' && isRegularFile(path)) {
       const c = await loadCorpus(src);
-      const chars = corpusSlice(c.text, n, ck.ck.train.valFrac);
+      const chars = corpusSlice(c.text, n, loaded.checkpoint.train.valFrac);
       if (o.length !== undefined && chars.length < n) {
         throw new UserError(`--length ${o.length} needs ${n} characters, but the checkpoint's corpus (${src}) has only ${chars.length}; give a text with --text or --text-file`, 2);
       }
       return { chars, whole: c.text, from: `the held-out part of ${src === 'default' ? 'the default corpus' : src}` };
     }
-    ui.warn(`the checkpoint's corpus (${src === '-' ? 'standard input' : src}) cannot be read here; using the built-in text (give one with --text)`);
+    warn(`the checkpoint's corpus (${src === '-' ? 'standard input' : src}) cannot be read here; using the built-in text (give one with --text)`);
   }
   return { chars: lastN(BUILTIN_TEXT), whole: BUILTIN_TEXT, from: 'the built-in text' };
 }
@@ -142,7 +161,7 @@ function checkFinite(label: string, p: GradientProfile): void {
   }
 }
 
-export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<InspectResult> {
+export async function runInspect(raw: Record<string, unknown>, hooks: InspectHooks = {}): Promise<InspectResult> {
   const o = parseOptions(InspectOptionsSchema, raw);
   if (o.checkpoint === undefined && o.checkpointDir !== undefined) o.checkpoint = latestCheckpoint(o.checkpointDir);
   if (o.json && o.csv) throw new UserError('--json and --csv cannot be used together: pick one format for standard output', 2);
@@ -153,8 +172,9 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
   const cells = parseModels(o.models, Boolean(o.checkpoint));
   if (o.svg) checkOutputFile(o.svg, { replace: o.force });
 
-  const loaded: Loaded | null = o.checkpoint ? loadModel(o.checkpoint, 'js') : null;
-  const text = await chooseText(o, loaded, ui);
+  const loaded: LoadedModel | null = o.checkpoint ? loadModel(o.checkpoint, { backend: 'js' }) : null;
+  const ck = loaded?.checkpoint;
+  const text = await chooseText(o, loaded, (t) => hooks.onWarning?.(t));
   const vocab = loaded ? loaded.vocab : Vocab.fromText(text.whole);
   const unknown = vocab.unknown(text.chars.join(''));
   if (unknown.length > 0) {
@@ -167,17 +187,17 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
   const T = ids.length - 1;
 
   const size = loaded
-    ? { hidden: loaded.ck.model.hidden, layers: loaded.ck.model.layers }
+    ? { hidden: loaded.checkpoint.model.hidden, layers: loaded.checkpoint.model.layers }
     : { hidden: o.hidden ?? TRAIN_DEFAULTS.hidden, layers: o.layers ?? TRAIN_DEFAULTS.layers };
   const layer = o.layer ?? size.layers;
   if (layer > size.layers) {
     throw new UserError(`invalid value for --layer "${layer}": the models have ${size.layers} layer${size.layers > 1 ? 's' : ''} (1 = the bottom)`, 2);
   }
-  const seed = o.seed ?? loaded?.ck.train.seed ?? INSPECT_DEFAULTS.seed;
-  const forgetBias = o.forgetBias ?? loaded?.ck.train.forgetBias ?? INSPECT_DEFAULTS.forgetBias;
+  const seed = o.seed ?? ck?.train.seed ?? INSPECT_DEFAULTS.seed;
+  const forgetBias = o.forgetBias ?? ck?.train.forgetBias ?? INSPECT_DEFAULTS.forgetBias;
   // 1) Before any model is made: one at a time must fit in memory, in float64: weights and
   //    gradients, the graph of T steps (and its float64 twin), and two H × H Jacobians.
-  for (const cell of loaded ? [loaded.ck.model.cell, ...cells] : cells) {
+  for (const cell of ck ? [ck.model.cell, ...cells] : cells) {
     const c: ModelConfig = { cell, vocabSize: vocab.size, ...size };
     const bytes = 8 * (2 * paramCount(c) + 2 * activationCount(c, 1, T) + 2 * c.hidden * c.hidden);
     checkMemory(`backpropagating a ${c.layers}×${c.hidden} ${cell} through ${T} steps`, bytes);
@@ -185,30 +205,28 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
 
   const total = cells.length + (loaded ? 1 : 0);
   let done = 0;
-  const progress = (what: string) => {
-    // Ui.start stops the previous spinner.
-    if (ui.fancy) ui.start(`Backpropagating through ${T} steps: ${what} (${++done} of ${total})…`);
+  // Each model's start is reported, then a turn of the event loop lets a spinner shown for it draw.
+  const progress = async (model: string) => {
+    hooks.onProgress?.({ model, index: ++done, of: total, steps: T });
+    await nextTurn();
   };
   const own: InspectedModel[] = [];
   /** ‖W‖₂ of every recurrent gate block before --recurrent-norm rescaled it. */
   const initialNorms: number[] = [];
   if (loaded) {
-    progress(`the trained ${loaded.ck.model.cell}`);
-    await nextTurn();
+    const cell = loaded.checkpoint.model.cell;
+    await progress(`the trained ${cell}`);
     const m = toFloat64(loaded.model);
-    const label = `trained ${loaded.ck.model.cell}`;
-    own.push({ label, cell: loaded.ck.model.cell, checkpoint: true, layer, profile: gradientProfile(m, ids, layer - 1) });
+    own.push({ label: `trained ${cell}`, cell, checkpoint: true, layer, profile: gradientProfile(m, ids, layer - 1) });
   }
   for (const cell of cells) {
-    progress(`a fresh ${cell}`);
-    await nextTurn();
+    await progress(`a fresh ${cell}`);
     const config: ModelConfig = { cell, vocabSize: vocab.size, hidden: size.hidden, layers: size.layers };
     const m = freshModel(config, seed, forgetBias);
     if (o.recurrentNorm !== undefined) initialNorms.push(...scaleRecurrent(m, o.recurrentNorm));
     // Short labels: the header and the chart title say when the fresh models were rescaled.
     own.push({ label: cell, cell, checkpoint: false, layer, profile: gradientProfile(m, ids, layer - 1) });
   }
-  ui.stopSpinner(); // on an error, main's catch stops it
   for (const m of own) checkFinite(m.label, m.profile);
 
   // What `lstm train --clip` would do to each gradient: scale it as a whole so that the norm of
@@ -230,7 +248,6 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
     });
   }
 
-  const result: InspectResult = { textLength: T, models };
   const quantity = o.plot;
   const what = quantity === 'h' ? '‖∂E/∂h‖' : quantity === 'c' ? '‖∂E/∂c‖' : '‖∂h_j/∂h_{j−1}‖₂';
   const series = chartSeries(models, quantity);
@@ -243,77 +260,12 @@ export async function runInspect(raw: Record<string, unknown>, ui: Ui): Promise<
   if (o.svg) {
     writeOutputFile(o.svg, renderSvg(series, { title, xLabel, yLabel: `${what} (log scale)`, logY: true }) + '\n');
   }
-  if (o.csv) {
-    process.stdout.write(toCsv(models));
-    return result;
-  }
-  ui.event(toJson(T, models));
-  if (!ui.human) return result;
-
-  // ---- The human report.
-  const width = Math.max(40, Math.min(80, ui.stream.columns || 80));
-  const c = ui.c;
-  const target = text.chars[T];
-  const targetShown = describeChar(target).replace(/ \(U\+[0-9A-F]+\)$/, '');
-  const inputs = text.chars.slice(0, T);
-  ui.line(c.bold(wrap(`${T} input${T === 1 ? '' : 's'} from ${printable(text.from)}, then the target ${targetShown}:`, width).join('\n')));
-  const arrow = `" → ${targetShown}`;
-  ui.line(`  "${showText(inputs, width - 3 - [...arrow].length)}${arrow}`);
-  const fresh = cells.length ? `fresh ${cells.join(', ')} (seed ${seed}${cells.includes('lstm') ? `, forget bias ${forgetBias}` : ''}${o.recurrentNorm !== undefined ? `, recurrent blocks scaled to ‖W‖₂ = ${o.recurrentNorm} from ${normRange(initialNorms)}` : ''})` : '';
-  const trained = loaded ? `trained ${loaded.ck.model.cell} from ${loaded.path}` : '';
-  ui.line(wrap(`Models: ${size.layers}×${size.hidden}; ${[trained, fresh].filter(Boolean).join('; ')}.`, width).join('\n'));
-  ui.line();
-  ui.line(renderChart(series, { width, height: 14, logY: true, color: ui.fancy, title, xLabel }));
-  ui.line();
-  // The clipped copies are the same curves moved down: the clipping lines below say by how much.
-  const table = formatTable(own, width);
-  ui.line(c.dim(table[0]));
-  for (const l of table.slice(1)) ui.line(l);
-  ui.line();
-  for (const l of explain(own, targetShown, width)) ui.line(c.dim(l));
-  if (o.clip !== undefined) {
-    ui.line();
-    ui.line(wrap(`With --clip ${o.clip} (as lstm train --clip): the whole parameter gradient is rescaled to norm ≤ ${o.clip}, every step's share alike.`, width).join('\n'));
-    for (const m of own) {
-      const factor = clipFactor(m);
-      const g = m.profile.paramGradNorm;
-      const msg = factor !== null
-        ? `${m.label}: ‖∂E/∂θ‖ = ${sci(g)} → ×${sci(factor)}; the curve drops ${Math.log10(1 / factor).toFixed(1)} decades as a whole, its slope (×${perStep(summarize(m.profile.gradH).decay)} per step) is unchanged.`
-        : `${m.label}: ‖∂E/∂θ‖ = ${sci(g)} ≤ ${o.clip}, not clipped.`;
-      ui.line(wrap(msg, width, '  ', '  ').join('\n'));
-    }
-  }
-  if (o.svg) ui.line(c.dim(`Wrote the chart to ${printable(o.svg)}.`));
-  return result;
-}
-
-/** "1.15" or "1.14–1.16": the spread of the recurrent blocks' norms at initialisation. */
-function normRange(xs: number[]): string {
-  const lo = Math.min(...xs).toFixed(2);
-  const hi = Math.max(...xs).toFixed(2);
-  return lo === hi ? lo : `${lo}–${hi}`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Showing the text on one line
-
-/** Columns a code point takes in a terminal: 2 for East Asian wide characters and emoji. */
-function columns(cp: number): number {
-  const wide = (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf) || (cp >= 0xac00 && cp <= 0xd7a3) ||
-    (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
-    (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1faff) || (cp >= 0x20000 && cp <= 0x3fffd);
-  return wide ? 2 : 1;
-}
-
-/** The inputs as they end (the part nearest the target matters most), within `width` columns;
- *  line breaks shown as ↵ and other control characters as ·. */
-export function showText(chars: string[], width: number): string {
-  const shown = chars.map((ch) => (ch === '\n' ? '↵' : ch.codePointAt(0)! < 0x20 || ch === '\x7f' ? '·' : ch));
-  let used = 0;
-  let i = shown.length;
-  while (i > 0 && used + columns(shown[i - 1].codePointAt(0)!) <= width) used += columns(shown[--i].codePointAt(0)!);
-  if (i === 0) return shown.join('');
-  // Make room for the ellipsis.
-  while (i < shown.length && used + 1 > width) used -= columns(shown[i++].codePointAt(0)!);
-  return '…' + shown.slice(i).join('');
+  return {
+    textLength: T, models, own, text: { chars: text.chars, from: text.from },
+    trained: loaded ? { cell: loaded.checkpoint.model.cell, path: loaded.path } : null,
+    fresh: { cells, seed, forgetBias, recurrentNorm: o.recurrentNorm ?? null, initialNorms },
+    size, layer, chart: { series, title, xLabel },
+    clip: o.clip === undefined ? null : { norm: o.clip, factors: own.map(clipFactor) },
+    svg: o.svg ?? null,
+  };
 }

@@ -24,7 +24,7 @@ import { DEFAULT_PROBE, readProbeSet } from '../probe/run.js';
 export { DEFAULT_PROBE } from '../probe/run.js';
 import type { ProbeContext, ProbedModel } from '../probe/report.js';
 import { needsBoundary, scoreItems, summarize, textsRead, type StartMode } from '../probe/candidates.js';
-import { defaultCheckpointDir, loadModel, type Loaded } from '../io/load.js';
+import { defaultCheckpointDir, loadModel, type LoadedModel } from '../io/load.js';
 import type { CellType } from '../nn/model.js';
 import { train, TRAIN_DEFAULTS, type TrainSpec } from '../train/run.js';
 
@@ -168,8 +168,8 @@ function checkVocab(vocab: Vocab, whose: string, isModel: boolean, set: ProbeSet
   }
 }
 
-function labelsFor(loaded: Loaded[]): string[] {
-  const base = loaded.map((l) => `${l.ck.model.cell} ${l.ck.model.layers}×${l.ck.model.hidden}`);
+function labelsFor(loaded: LoadedModel[]): string[] {
+  const base = loaded.map((l) => `${l.checkpoint.model.cell} ${l.checkpoint.model.layers}×${l.checkpoint.model.hidden}`);
   return base.map((b, i) => (base.filter((x) => x === b).length > 1 ? `${b} ${basename(loaded[i].path, '.json')}` : b));
 }
 
@@ -195,7 +195,7 @@ export async function runProbe(raw: Record<string, unknown>, hooks: ProbeHooks =
   const progress = hooks.onProgress ?? (() => {});
   const check = (vocab: Vocab, whose: string, isModel = true) => checkVocab(vocab, whose, isModel, set, o.start, warmupLine);
   // The named checkpoints first, so that a wrong one is refused before --compare trains for minutes.
-  const named = (o.checkpoint ?? (o.compare ? [] : [undefined])).map((p) => loadModel(p, undefined, o.checkpointDir));
+  const named = (o.checkpoint ?? (o.compare ? [] : [undefined])).map((p) => loadModel(p, { dir: o.checkpointDir }));
   for (const l of named) check(l.vocab, l.path);
   const compared = o.compare ? (await compareModels(o, hooks, check)).map((x) => loadModel(x.path)) : [];
   const loaded = [...compared, ...named];
@@ -212,8 +212,8 @@ export async function runProbe(raw: Record<string, unknown>, hooks: ProbeHooks =
       onProgress: (done, total) => progress({ ...at, done, total }),
     });
     models.push({
-      label: labels[i], checkpoint: l.path, cell: l.ck.model.cell, layers: l.ck.model.layers, hidden: l.ck.model.hidden,
-      parameters: l.model.layout.count, steps: l.ck.position.step, corpus: l.ck.corpus.source,
+      label: labels[i], checkpoint: l.path, cell: l.checkpoint.model.cell, layers: l.checkpoint.model.layers, hidden: l.checkpoint.model.hidden,
+      parameters: l.model.layout.count, steps: l.checkpoint.position.step, corpus: l.checkpoint.corpus.source,
       summary: summarize(set.items, scores, set.bins, set.languages.length),
     });
   }

@@ -65,7 +65,7 @@ export async function runSample(raw: Record<string, unknown>, write: (s: string)
   const onNative = (ck: Checkpoint): boolean => checkpointBackend(ck) === 'native' && 'addon' in nativeStatus();
   const threads = (ck: Checkpoint): number => o.threads ?? (o.numSamples > 1 || ((o.length >= LONG_SAMPLE || onNative(ck)) && oneStreamSplits(ck.model))
     ? defaultThreads() : 1);
-  const { path, model, vocab } = loadModel(o.checkpoint, undefined, o.checkpointDir, threads);
+  const { path, model, vocab } = loadModel(o.checkpoint, { dir: o.checkpointDir, threads });
   const unknown = vocab.unknown(o.prime);
   if (unknown.length > 0) {
     throw new UserError(`--prime has ${describeChars(unknown, 'this model has never seen', Infinity)} (its vocabulary: ${vocab.size} characters; see lstm info ${path})`);

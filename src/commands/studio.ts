@@ -6,22 +6,20 @@
 //    (readCheckpoint's lines), anything else must be a corpus `lstm train` would take
 //    (readCorpus's lines: missing, a folder, binary, not UTF-8, empty, too large).
 // 2) The page must be built (dist/studio/index.html), or one line says how to build it.
-// 3) --out DIR writes the tree the server serves; otherwise the server listens until Ctrl-C,
-//    SIGTERM or SIGHUP, then closes its connections and the command returns (exit 0).
+// 3) --out DIR writes the tree the server serves; otherwise the server listens until the signal
+//    given aborts (cli/studio.ts: Ctrl-C, SIGTERM or SIGHUP), then closes its connections and
+//    the command returns (exit 0).
 
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { parseOptions, num } from '../options.js';
-import { SignalStop } from '../cli/signals.js';
 import { UserError } from '../errors.js';
 import { DEFAULT_CORPUS, PACKAGE_ROOT, readCorpus } from '../io/corpus.js';
 import { readCheckpoint } from '../io/checkpoint.js';
 import { checkOutputFile, isRegularFile, makeFolder, MAX_CORPUS_BYTES, MAX_STRING_BYTES, readFileOrExplain, writeOutputFile } from '../io/files.js';
 import { looksLikeCheckpoint } from '../io/load.js';
 import { isLoopback, pageNames, SECURITY_HEADERS, startStudio, type StudioFile } from '../studio/server.js';
-import type { Ui } from '../cli/ui.js';
 
 /** A fixed port, so the page's origin (and with it the runs it saved in IndexedDB) is the same
  *  every time; --port 0 takes any free one. */
@@ -79,7 +77,21 @@ function pageFiles(root: string): string[] {
   return names;
 }
 
-export async function runStudio(raw: Record<string, unknown>, ui: Ui, out: (line: string) => void): Promise<void> {
+/** What lstm studio did: wrote the files to a folder (--out), or served the page until stopped. */
+export type StudioResult =
+  | { wrote: { dir: string; files: number } }
+  | { served: { url: string } };
+
+export interface StudioHooks {
+  /** The server stops when this aborts (not used with --out). */
+  signal: AbortSignal;
+  /** The server listens at `url`: said once, before it serves. */
+  onListening?: (url: string) => void;
+  /** Something the user should know that does not stop the command. */
+  onWarning?: (text: string) => void;
+}
+
+export async function runStudio(raw: Record<string, unknown>, hooks: StudioHooks): Promise<StudioResult> {
   const o = parseOptions(StudioOptionsSchema, raw);
   if (o.out !== undefined) {
     const unused = (['port', 'host', 'open'] as const).filter((k) => raw[k] !== undefined && raw[k] !== false);
@@ -88,11 +100,7 @@ export async function runStudio(raw: Record<string, unknown>, ui: Ui, out: (line
   const data = await studioData(o.input);
   const root = studioRoot();
   const files = pageFiles(root);
-  if (o.out !== undefined) {
-    const n = writeStudio(o.out, root, files, data);
-    out(`lstm studio: wrote ${n} files to ${o.out}; for threads a host must send Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp (without them the page trains on one thread)`);
-    return;
-  }
+  if (o.out !== undefined) return { wrote: { dir: o.out, files: writeStudio(o.out, root, files, data) } };
   const host = o.host ?? STUDIO_HOST;
   const port = o.port ?? STUDIO_PORT;
   let studio;
@@ -102,17 +110,15 @@ export async function runStudio(raw: Record<string, unknown>, ui: Ui, out: (line
     throw listenError(e as NodeJS.ErrnoException, host, port);
   }
   // Once it listens (a host it cannot listen on is an error, not a warning and an error).
-  if (!isLoopback(host)) ui.warn(`--host ${host}: the studio is reachable from other machines (it has no password; over plain http, not from this machine, a browser runs it on one thread)`);
-  const stop = new SignalStop();
-  stop.listen();
+  if (!isLoopback(host)) hooks.onWarning?.(`--host ${host}: the studio is reachable from other machines (it has no password; over plain http, not from this machine, a browser runs it on one thread)`);
   try {
-    out(`lstm studio: ${studio.url} (Ctrl-C to stop)`);
-    if (o.open) openBrowser(studio.url, ui);
-    await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+    hooks.onListening?.(studio.url);
+    const { signal } = hooks;
+    if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   } finally {
-    stop.close();
     await studio.close();
   }
+  return { served: { url: studio.url } };
 }
 
 function listenError(e: NodeJS.ErrnoException, host: string, port: number): Error {
@@ -122,23 +128,6 @@ function listenError(e: NodeJS.ErrnoException, host: string, port: number): Erro
     case 'EADDRNOTAVAIL': return new UserError(`cannot listen on ${host}: it is not an address of this machine`);
     case 'ENOTFOUND': case 'EAI_AGAIN': return new UserError(`cannot listen on ${host}: no such host`);
     default: return e.code ? new UserError(`cannot listen on ${host}:${port}: ${e.code}`) : e;
-  }
-}
-
-/** The system's browser at `url`; if it cannot be started, a warning (the server serves on). */
-function openBrowser(url: string, ui: Ui): void {
-  const [cmd, args] = process.platform === 'darwin' ? ['open', [url]]
-    : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]]
-      : ['xdg-open', [url]];
-  const failed = (why: string): void => ui.warn(`could not open a browser (${cmd}: ${why}); open ${url} yourself`);
-  try {
-    // cmd's start takes its first quoted word as a window title: "" is one, passed verbatim.
-    const child = spawn(cmd, args, { stdio: 'ignore', detached: true, windowsVerbatimArguments: process.platform === 'win32' });
-    child.on('error', (e: NodeJS.ErrnoException) => failed(e.code ?? e.message));
-    child.on('exit', (code) => { if (code) failed(`exit code ${code}`); });
-    child.unref();
-  } catch (e) {
-    failed((e as NodeJS.ErrnoException).code ?? (e as Error).message);
   }
 }
 

@@ -1,5 +1,6 @@
 // From gradient profiles to what the user reads: summaries, the table, the explanation, JSON,
-// CSV and chart series. Pure functions returning data or strings; printing is the command's job.
+// CSV, chart series and the text on one line. Pure functions returning data or strings; printing
+// is the command line's job.
 
 import type { Series } from '../render/axis.js';
 import { wrap } from '../render/format.js';
@@ -184,4 +185,28 @@ export function explain(models: readonly InspectedModel[], target: string, width
   const cell = models.some((m) => m.profile.gradC) ? ' LSTMs also carry it in c, via the forget gate (‖∂E/∂c‖ rows).' : '';
   out.push(...wrap(`Per-step ‖∂h_j/∂h_{j−1}‖₂ (geo. mean), a bound only: ${jac.join(', ')}.${cell}`, width));
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Showing the text on one line
+
+/** Columns a code point takes in a terminal: 2 for East Asian wide characters and emoji. */
+function columns(cp: number): number {
+  const wide = (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf) || (cp >= 0xac00 && cp <= 0xd7a3) ||
+    (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
+    (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1faff) || (cp >= 0x20000 && cp <= 0x3fffd);
+  return wide ? 2 : 1;
+}
+
+/** The inputs as they end (the part nearest the target matters most), within `width` columns;
+ *  line breaks shown as ↵ and other control characters as ·. */
+export function showText(chars: string[], width: number): string {
+  const shown = chars.map((ch) => (ch === '\n' ? '↵' : ch.codePointAt(0)! < 0x20 || ch === '\x7f' ? '·' : ch));
+  let used = 0;
+  let i = shown.length;
+  while (i > 0 && used + columns(shown[i - 1].codePointAt(0)!) <= width) used += columns(shown[--i].codePointAt(0)!);
+  if (i === 0) return shown.join('');
+  // Make room for the ellipsis.
+  while (i < shown.length && used + 1 > width) used -= columns(shown[i++].codePointAt(0)!);
+  return '…' + shown.slice(i).join('');
 }

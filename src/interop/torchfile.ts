@@ -281,8 +281,11 @@ export function formatTorchFile(m: TorchModel): string {
 }
 
 /** The same text in pieces of at most one matrix row each, for writing a model whose text is
- *  longer than one string can be (V8's limit, about 512 MiB: a 1×2800 lstm's is about 680 MB). */
-export function* torchFileChunks(m: TorchModel): Generator<string> {
+ *  longer than one string can be (V8's limit, about 512 MiB: a 1×2800 lstm's is about 680 MB).
+ *  onProgress: the numbers made so far and all there are, after each row. */
+export function* torchFileChunks(m: TorchModel, onProgress?: (done: number, total: number) => void): Generator<string> {
+  let total = 0, done = 0;
+  for (const t of m.stateDict.values()) total += t.data.length;
   yield `{"format": ${JSON.stringify(TORCH_FORMAT)}, "cell": ${JSON.stringify(m.cell)}, "layers": ${m.layers}, "hidden": ${m.hidden},\n`;
   yield ` "vocab": [${m.vocab.map((c) => JSON.stringify(c)).join(', ')}],\n`;
   yield ' "state_dict": {';
@@ -294,6 +297,8 @@ export function* torchFileChunks(m: TorchModel): Generator<string> {
     const out = new Array<string>(cols);
     const row = (r: number) => {
       for (let j = 0; j < cols; j++) out[j] = formatF32(t.data[r * cols + j]);
+      done += cols;
+      onProgress?.(done, total);
       return `[${out.join(', ')}]`;
     };
     if (t.shape.length === 1) yield row(0);

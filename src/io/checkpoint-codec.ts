@@ -185,6 +185,10 @@ export function parseCheckpoint(json: unknown, path: string): Checkpoint {
   if (o.format !== CHECKPOINT_FORMAT) {
     throw new CheckpointError(`${path} is not an lstm checkpoint (its "format" is ${JSON.stringify(o.format ?? null)}, expected "${CHECKPOINT_FORMAT}")`);
   }
+  if (o.version === undefined) {
+    // A file that says it is a checkpoint but not which version (hand-made, or cut down).
+    throw new CheckpointError(`${path} is not a valid checkpoint: it has no "version" (this lstm reads version ${CHECKPOINT_VERSION})`);
+  }
   if (o.version !== CHECKPOINT_VERSION) {
     throw new CheckpointError(`${path} is checkpoint version ${JSON.stringify(o.version)}; this lstm reads version ${CHECKPOINT_VERSION}`);
   }

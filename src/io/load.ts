@@ -19,11 +19,24 @@ export function defaultCheckpointDir(): string {
   return process.env.LSTM_CHECKPOINTS || CHECKPOINT_DIR;
 }
 
-export interface Loaded {
+/** A checkpoint read into a ready model: what loadModel and loadCheckpoint return. */
+export interface LoadedModel {
+  /** The file it was read from (the newest in the folder, when none was named). */
   path: string;
-  ck: Checkpoint;
+  /** Everything the file holds: configuration, settings, corpus, history. */
+  checkpoint: Checkpoint;
   model: Model;
   vocab: Vocab;
+}
+
+export interface LoadModelOptions {
+  /** The kernels to run on (default: what the checkpoint was made on, as checkpointBackend says). */
+  backend?: BackendName;
+  /** The folder to take the newest checkpoint from when no path is given (latestCheckpoint). */
+  dir?: string;
+  /** Threads for the native and wasm backends (results are the same bits for any number), or
+   *  a function that says how many for the checkpoint read. */
+  threads?: number | ((checkpoint: Checkpoint) => number);
 }
 
 /**
@@ -81,15 +94,14 @@ export function looksLikeCheckpoint(path: string): boolean {
 }
 
 /** A checkpoint as a ready model: the one at `path`, or the newest in `dir` (latestCheckpoint).
- *  threads: for the wasm backends (results are the same bits for any number), or how many
- *  for the checkpoint read. */
-export function loadModel(path: string | undefined, backend?: BackendName, dir?: string,
-  threadsFor: number | ((ck: Checkpoint) => number) = 1): Loaded {
-  const p = path ?? latestCheckpoint(dir);
-  const ck = readCheckpoint(p);
-  const threads = typeof threadsFor === 'number' ? threadsFor : threadsFor(ck);
-  const { model, vocab } = modelFromCheckpoint(ck, p, backend, threads);
-  return { path: p, ck, model, vocab };
+ *  For the commands, whose options are checked already; the library's loadCheckpoint checks its
+ *  arguments first. */
+export function loadModel(path: string | undefined, options: LoadModelOptions = {}): LoadedModel {
+  const p = path ?? latestCheckpoint(options.dir);
+  const checkpoint = readCheckpoint(p);
+  const t = options.threads ?? 1;
+  const { model, vocab } = modelFromCheckpoint(checkpoint, p, options.backend, typeof t === 'number' ? t : t(checkpoint));
+  return { path: p, checkpoint, model, vocab };
 }
 
 /**
@@ -99,16 +111,7 @@ export function loadModel(path: string | undefined, backend?: BackendName, dir?:
 export function loadCheckpoint(path?: string, options: { backend?: BackendName; dir?: string } = {}): LoadedModel {
   parseArgument(PATH.optional(), path, 'path');
   const opts = parseArgument(LoadOptionsSchema, options, 'loadCheckpoint option');
-  const { path: p, ck, model, vocab } = loadModel(path, opts.backend, opts.dir);
-  return { path: p, checkpoint: ck, model, vocab };
-}
-
-export interface LoadedModel {
-  path: string;
-  /** Everything the file holds: configuration, settings, corpus, history. */
-  checkpoint: Checkpoint;
-  model: Model;
-  vocab: Vocab;
+  return loadModel(path, { backend: opts.backend, dir: opts.dir });
 }
 
 /** A file or folder name the library is given. */

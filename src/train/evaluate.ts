@@ -30,7 +30,8 @@ export class Evaluator {
     this.targets = new Int32Array(B * T);
   }
 
-  evaluate(ids: Ids): EvalResult {
+  /** onProgress: the predictions made so far and all there are, after each forward pass. */
+  evaluate(ids: Ids, onProgress?: (done: number, total: number) => void): EvalResult {
     const { B, targets } = this;
     if (ids.length < B + 1) return { loss: NaN, predictions: 0 };
     const S = new Streams(ids, B, 1).S;
@@ -43,6 +44,7 @@ export class Evaluator {
         for (let t = 0; t < T; t++) targets[t * B + b] = ids[base + t + 1];
       }
       sum += graph.loss(targets, false) * T * B;
+      onProgress?.((p + T) * B, S * B);
     });
     return { loss: sum / (S * B), predictions: S * B };
   }

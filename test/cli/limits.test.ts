@@ -12,7 +12,6 @@ import { tempDir } from '../support/helpers.js';
 import { formatTorchFile, parseTorchJson } from '../../src/interop/torchfile.js';
 import { torchModelOf } from '../../src/interop/convert.js';
 import { runExport } from '../../src/commands/export.js';
-import { Ui } from '../../src/cli/ui.js';
 import { evaluate, loadCheckpoint, sample, UserError } from '../../src/index.js';
 
 // Every write of a file, watched (and passed on): an export is written in pieces.
@@ -200,7 +199,7 @@ describe('lstm export writes its text in pieces', () => {
   it('a 2 MB export: several writes, none much over 1 MiB, the text formatTorchFile gives', async () => {
     ok(lstm(['train', 'ab.txt', ...TINY, '--hidden', '160', '--steps', '1', '--out', 'wide.json']));
     writes.length = 0;
-    const r = await runExport({ checkpoint: p('wide.json'), format: 'torch', out: p('wide.torch.json') }, new Ui({ quiet: true }));
+    const r = await runExport({ checkpoint: p('wide.json'), format: 'torch', out: p('wide.torch.json') });
     const text = readFileSync(p('wide.torch.json'), 'utf8');
     expect(text.length).toBeGreaterThan(2_000_000);
     const big = writes.filter((n) => n > 4096); // the 4 KiB write test of checkOutputFile aside

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, lstm, lstmInProcess } from '../support/cli-helpers.js';
 import { tempDir } from '../support/helpers.js';
-import { corpusSlice, showText } from '../../src/commands/inspect.js';
-import { freshModel, gradientProfile, scaleRecurrent } from '../../src/inspect/gradients.js';
+import { runInspect } from '../../src/commands/inspect.js';
+import { corpusSlice, freshModel, gradientProfile, scaleRecurrent } from '../../src/inspect/gradients.js';
 import { spectralNorm, tridiagonalMaxEigenvalue } from '../../src/inspect/linalg.js';
-import { decadesFallen, formatTable, summarize, toCsv, toJson, type InspectedModel } from '../../src/inspect/report.js';
+import { decadesFallen, formatTable, showText, summarize, toCsv, toJson, type InspectedModel } from '../../src/inspect/report.js';
 import { CELL_TYPES, gateWidth, Model, type CellType } from '../../src/nn/model.js';
 import { Rng } from '../../src/nn/rng.js';
 import { BrokenOutputGateKernels } from '../support/broken-kernels.js';
@@ -286,6 +286,20 @@ describe('lstm inspect-gradients (CLI)', () => {
     const r = lstm(['train', corpus, '--hidden', '6', '--layers', '2', '--batch-size', '2', '--seq-len', '8', '--steps', '2',
       '--eval-every', '0', '--save-every', '0', '--out', ckpt, '--quiet', '--backend', 'js']);
     expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('the command reports each model as its backpropagation begins, and returns what the report shows', async () => {
+    const seen: unknown[] = [];
+    const r = await runInspect({ checkpoint: ckpt, models: 'rnn,gru', text: TEXT, length: '12', clip: '1e-9' }, { onProgress: (p) => seen.push(p) });
+    expect(seen).toEqual([
+      { model: 'the trained lstm', index: 1, of: 3, steps: 12 },
+      { model: 'a fresh rnn', index: 2, of: 3, steps: 12 },
+      { model: 'a fresh gru', index: 3, of: 3, steps: 12 },
+    ]);
+    expect(r.own.map((m) => m.label)).toEqual(['trained lstm', 'rnn', 'gru']);
+    expect(r.models.map((m) => m.label)).toEqual(['trained lstm', 'rnn', 'gru', 'trained lstm clipped', 'rnn clipped', 'gru clipped']);
+    expect(r).toMatchObject({ textLength: 12, trained: { cell: 'lstm', path: ckpt }, size: { layers: 2, hidden: 6 }, layer: 2, svg: null });
+    r.clip!.factors.forEach((f, i) => expect(f! * r.own[i].profile.paramGradNorm).toBeCloseTo(1e-9, 20));
   });
 
   it('--json prints exactly {text_length, models: [...]} with T numbers per series', () => {

@@ -13,6 +13,9 @@ import { ROOT, expectOneLineError, lstmInProcess, lstm as runCli, run as runAny,
 import { tempDir } from '../support/helpers.js';
 import { refMeanLoss, refNetFromTorch } from '../support/reference.js';
 import { formatF32, formatTorchFile, parseTorchJson, parseTorchText, expectedKeys, type TorchCell, type TorchModel } from '../../src/interop/torchfile.js';
+import { runEval } from '../../src/commands/eval.js';
+import { runExport } from '../../src/commands/export.js';
+import { runImport, type ImportStage } from '../../src/commands/import.js';
 
 const SCRIPT = join(ROOT, 'scripts', 'lstm_torch.py');
 const HELPER = join(ROOT, 'test', 'support', 'torch_helper.py');
@@ -285,6 +288,32 @@ describe('lstm import / export', () => {
     expectOneLineError(await lstmInProcess(['import', ck, '--out', p('y.json')]), /m\.ck\.json is an lstm checkpoint already, not an lstm-torch\/1 file/);
     expectOneLineError(await lstmInProcess(['eval', p('m.torch.json'), corpus]), /is a PyTorch exchange file \(lstm-torch\/1\), not a checkpoint; turn it into a checkpoint with: lstm import .*m\.torch\.json --out CKPT/);
   });
+
+  it('prints one line each, when piped the same as before progress was shown on a terminal', () => {
+    const out = p('lines.torch.json'), back = p('lines.ck.json');
+    expect(ok(lstm(['export', ck, '--format', 'torch', '--out', out])).stdout)
+      .toBe(`Exported ${ck} (a 1×8 lstm over ${VOCAB.length} characters) → ${out} (lstm-torch/1: PyTorch's state_dict names, shapes and gate order)\n`);
+    const r = ok(lstm(['import', out, '--out', back]));
+    expect(r.stdout).toBe(`Imported ${out}: a 1×8 lstm over ${VOCAB.length} characters (${(4 * 8 * (VOCAB.length + 8 + 1) + VOCAB.length * 9).toLocaleString('en-US')} parameters) → ${back}\n`);
+    expect(r.stderr).toBe('');
+  });
+
+  it('export reports the numbers written as it goes, up to all of them; import each stage as it begins', async () => {
+    const out = p('progress.torch.json');
+    const seen: Array<[number, number]> = [];
+    const x = await runExport({ checkpoint: ck, format: 'torch', out }, { onProgress: (done, total) => seen.push([done, total]) });
+    const numbers = [...torchNumbers(out).t.values()].reduce((n, t) => n + t.length, 0);
+    expect(seen.length).toBeGreaterThan(4);
+    expect(seen.every(([done, total], i) => total === numbers && done > (i ? seen[i - 1][0] : 0))).toBe(true);
+    expect(seen.at(-1)![0]).toBe(numbers);
+    expect(x).toMatchObject({ file: out, format: 'lstm-torch/1', importable: true, checkpoint: ck, cell: 'lstm', layers: 1, hidden: 8, vocabSize: VOCAB.length });
+    const stages: ImportStage[] = [];
+    const back = p('progress.ck.json');
+    const i = await runImport({ file: out, out: back }, { onStage: (stage) => { stages.push(stage); expect(existsSync(back)).toBe(false); } });
+    expect(stages).toEqual(['read', 'convert', 'write']);
+    expect(i).toMatchObject({ file: out, checkpoint: back, cell: 'lstm', layers: 1, hidden: 8, vocabSize: VOCAB.length });
+    expect(ckTensors(back)).toEqual(ckTensors(ck));
+  });
 });
 
 describe('lstm eval', () => {
@@ -335,6 +364,43 @@ describe('lstm eval', () => {
     expect(e.predictions).toBe(T);
     // The step's loss is a float32 mean; eval sums in float64.
     expect(rel(step.loss, e.loss_nats)).toBeLessThan(1e-6);
+  });
+
+  it('reports the predictions made as it goes, up to all of them, and returns what --json prints', async () => {
+    const ck = p('ev-lstm.json'), long = p('long.txt');
+    writeFileSync(long, TEXT.repeat(10)); // several forward passes of 256 steps
+    const seen: Array<[number, number]> = [];
+    const r = await runEval({ checkpoint: ck, file: long }, { onProgress: (done, total) => seen.push([done, total]) });
+    const all = [...TEXT].length * 10 - 1;
+    expect(seen.length).toBe(Math.ceil(all / 256));
+    expect(seen.every(([done, total], i) => total === all && done > (i ? seen[i - 1][0] : 0))).toBe(true);
+    expect(seen.at(-1)![0]).toBe(all);
+    expect(r.report).toEqual(evalJson(ck, long));
+    expect(r).toMatchObject({ label: long, characters: all + 1, skipped: 0, unknown: [] });
+  });
+
+  // script(1) of util-linux runs lstm on a terminal of its own.
+  const SCRIPT_BIN = '/usr/bin/script';
+  it.skipIf(process.platform !== 'linux' || !existsSync(SCRIPT_BIN))('on a terminal a live line counts the predictions; then the report, as piped', () => {
+    // Names relative to the folder, so that the line fits in the terminal's 80 columns.
+    const ck = 'ev-lstm.json', long = 'long-tty.txt';
+    writeFileSync(p(long), TEXT.repeat(800)); // about half a million predictions: seconds of work
+    const piped = ok(lstm(['eval', ck, long])).stdout;
+    const env: Record<string, string> = { ...process.env as Record<string, string>, TERM: 'xterm' };
+    delete env.NO_COLOR;
+    const command = [process.execPath, join(ROOT, 'bin', 'lstm.js'), 'eval', ck, long].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const tty = spawnSync(SCRIPT_BIN, ['-qec', command, '/dev/null'], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
+    expect(tty.status, tty.stderr).toBe(0);
+    const parts = tty.stdout.split('\r\x1b[2K');
+    const live = parts.slice(1, -1);
+    expect(live.length).toBeGreaterThan(1);
+    const all = piped.match(/([\d,]+) predictions/)![1];
+    for (const l of live) {
+      expect(l.startsWith(`Evaluating ${long}: `), l).toBe(true);
+      expect(l.slice(`Evaluating ${long}: `.length)).toMatch(new RegExp(`^[\\d,]+ of ${all} predictions \\(\\d+%\\)$`));
+    }
+    // After the last one is cleared: the report, in colour (bold names) and with the terminal's line ends.
+    expect(parts.at(-1)!.replace(/\x1b\[\d+m/g, '').replace(/\r\n/g, '\n')).toBe(piped);
   });
 });
 

@@ -50,6 +50,16 @@ describe('checkpoint encoding', () => {
     expect((err as UserError).remedy).toEqual({ kind: 'import', path: 'x.json' });
     expect(() => parseCheckpoint({ hello: 1 }, 'x.json')).toThrow(/not an lstm checkpoint/);
   });
+
+  it('a checkpoint without a version says so, not "version undefined"', () => {
+    const refusal = (json: unknown) => {
+      try { parseCheckpoint(json, 'x.json'); } catch (e) { return (e as Error).message; }
+      return 'accepted';
+    };
+    expect(refusal({ format: 'lstm-checkpoint' })).toBe('x.json is not a valid checkpoint: it has no "version" (this lstm reads version 1)');
+    expect(refusal({ format: 'lstm-checkpoint', version: 9 })).toBe('x.json is checkpoint version 9; this lstm reads version 1');
+    expect(refusal({ format: 'lstm-checkpoint', version: null })).toBe('x.json is checkpoint version null; this lstm reads version 1');
+  });
 });
 
 describe('atomic writes', () => {

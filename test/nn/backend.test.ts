@@ -48,5 +48,5 @@ it('a model trained on wasm-fma still loads (on wasm) for sample, eval and probe
   const loaded = loadModel(ck);
   expect(loaded.model.kernels.name).toBe(createKernels('native').name); // the default's
   // Asked for by name, it is still the one-line error.
-  expect(() => loadModel(ck, 'wasm-fma')).toThrow(UserError);
+  expect(() => loadModel(ck, { backend: 'wasm-fma' })).toThrow(UserError);
 });

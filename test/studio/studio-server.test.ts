@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, expectOneLineError, lstm, type Run } from '../support/cli-helpers.js';
 import { tempDir } from '../support/helpers.js';
+import { runStudio } from '../../src/commands/studio.js';
 
 const dir = tempDir('lstm-studio-server-');
 const page = join(dir, 'page');
@@ -355,6 +356,33 @@ describe('lstm studio: stopping, --open, bad input', () => {
       idle.destroy();
     }, LIMIT_MS);
   }
+
+  it('the command serves until the signal it is given aborts, then returns (the signals are cli/studio.ts\'s)', async () => {
+    const saved = process.env.LSTM_STUDIO_ROOT;
+    process.env.LSTM_STUDIO_ROOT = page;
+    try {
+      const stop = new AbortController();
+      const heard: string[] = [];
+      const r = await runStudio({ input: join(dir, 'notes.txt'), port: '0' }, {
+        signal: stop.signal,
+        onWarning: (text) => heard.push(`warning: ${text}`),
+        onListening: async (url) => {
+          heard.push(url);
+          const res = await fetch(url);
+          heard.push(`GET / ${res.status}`);
+          stop.abort();
+        },
+      });
+      expect(heard).toEqual([expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/$/), 'GET / 200']);
+      expect(r).toEqual({ served: { url: heard[0] } });
+      const out = join(dir, 'hooks-site');
+      const wrote = await runStudio({ input: join(dir, 'notes.txt'), out }, { signal: stop.signal });
+      expect(wrote).toEqual({ wrote: { dir: out, files: JSON.parse(readFileSync(join(out, '.lstm-studio.json'), 'utf8')).files.length } });
+    } finally {
+      if (saved === undefined) delete process.env.LSTM_STUDIO_ROOT;
+      else process.env.LSTM_STUDIO_ROOT = saved;
+    }
+  }, LIMIT_MS);
 
   it('--open starts the system browser at the URL (a stand-in xdg-open on PATH)', async () => {
     if (process.platform !== 'linux') return;
