@@ -7,7 +7,8 @@
 // imports, `import type`, `export … from`, dynamic `import()`), so a multi-line import or a
 // type-only one counts too.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { execSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
@@ -141,5 +142,37 @@ describe('the import graph of src/', () => {
     expect(found(pathsToUi, toUi)).toEqual(expect.arrayContaining([
       'src/render-like.ts → src/cli/ui.ts', 'src/train/evaluate.ts → src/render-like.ts → src/cli/ui.ts',
     ]));
+  });
+});
+
+// docs/architecture.md's layout is the map of the tree: it must name every room, and name nothing
+// that is not there.
+describe("docs/architecture.md's layout", () => {
+  const doc = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
+  const block = doc.split('## Layout')[1]?.split('```')[1] ?? '';
+  /** The paths the layout's lines start with (src/cli/, bin/lstm.js, …). */
+  const named = block.split('\n').map((l) => /^(\S+)\s/.exec(l)?.[1]).filter((p): p is string => p !== undefined && /[./]/.test(p));
+  const dirs = (dir: string) => readdirSync(join(ROOT, dir), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${dir}/${e.name}/`);
+
+  it('names every folder of the repository, src/ and tools/, and every module at the top of src/', () => {
+    expect(named.length).toBeGreaterThan(20);
+    const tracked = new Set(execSync('git ls-files', { cwd: ROOT, encoding: 'utf8' }).split('\n').filter((f) => f.includes('/')).map((f) => `${f.split('/')[0]}/`));
+    const wanted = [
+      ...[...tracked].filter((d) => !d.startsWith('.')),
+      ...dirs('src'), ...dirs('tools'),
+      ...readdirSync(join(ROOT, 'src')).filter((f) => f.endsWith('.ts')).map((f) => `src/${f}`),
+    ];
+    expect(wanted.filter((p) => !named.some((n) => n === p || (p.endsWith('/') && n.startsWith(p))))).toEqual([]);
+  });
+
+  it('mentions every folder one level further down, and every room of test/', () => {
+    const deeper = ['src', 'tools'].flatMap((d) => dirs(d).flatMap((sub) => dirs(sub.slice(0, -1))));
+    const missing = deeper.filter((d) => !block.includes(d) && !block.includes(`${d.split('/').at(-2)}/`));
+    expect(missing).toEqual([]);
+    expect(dirs('test').filter((d) => !block.includes(d))).toEqual([]);
+  });
+
+  it('names nothing that is not in the tree', () => {
+    expect(named.filter((p) => !existsSync(join(ROOT, p)))).toEqual([]);
   });
 });
