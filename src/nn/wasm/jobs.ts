@@ -80,11 +80,13 @@ export const CTL = {
   W_SLEEPS: 8,
   /** 1 while the main thread is (about to be) asleep in Atomics.wait on FINISHED. */
   M_SLEEPS: 9,
-  /** The job descriptor, JOB_WORDS words. */
-  JOB: 10,
+  /** The job descriptor, JOB_WORDS words, on a 64-byte line of its own (words 10…15 are left
+   *  free): the counters above are written by every thread's claims, and the descriptor the
+   *  threads read must not share their cache line. */
+  JOB: 16,
   /** Worker w's scratch pointers: aPack, bTile, bPack at WS + 3w. */
-  WS: 10 + JOB_WORDS,
-  INTS: 10 + JOB_WORDS + 3 * MAX_WORKERS,
+  WS: 16 + JOB_WORDS,
+  INTS: 16 + JOB_WORDS + 3 * MAX_WORKERS,
 } as const;
 
 /** Byte address of the descriptor in a memory whose control block starts at ctlOffset. */
