@@ -100,6 +100,19 @@ describe('the import graph of src/', () => {
     expect(commandsToCli(g)).toEqual([]);
   });
 
+  it('src/commands prints nothing and catches no signal: no stdout or stderr, console, process.on, chalk or ora', () => {
+    const printing = (text: string) => {
+      const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ''); // comments may name what the code does not use
+      const found = [...code.matchAll(/process\.(stdout|stderr|on|once)\b|console\.\w+/g)].map((m) => m[0]);
+      const modules = ts.preProcessFile(text, true, true).importedFiles.map((i) => i.fileName).filter((s) => s === 'chalk' || s === 'ora');
+      return [...found, ...modules];
+    };
+    const offenders = [...g.keys()].filter(isCommand).flatMap((f) => printing(readFileSync(join(ROOT, f), 'utf8')).map((what) => `${f}: ${what}`));
+    expect(offenders).toEqual([]);
+    expect(printing("import chalk from 'chalk';\n// process.stdout in a comment\nprocess.stderr.write('x'); process.on('SIGINT', f); console.log(1);"))
+      .toEqual(['process.stderr', 'process.on', 'console.log', 'chalk']);
+  });
+
   it('no library module reaches src/cli/ui.ts, directly or through others', () => {
     expect(pathsToUi(g)).toEqual([]);
   });
