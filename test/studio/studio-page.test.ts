@@ -439,7 +439,7 @@ describe.skipIf(!available)('lstm studio in chromium, as a person uses it', () =
 // timing is checked.
 describe.skipIf(!available)('npm run bench:studio', () => {
   it('trains the same tiny run with lstm train and in the studio page, and prints both rates', () => {
-    const r = run(process.execPath, [join(ROOT, 'dist', 'bench', 'studio.js'), '--steps', '2', '--rounds', '1', '--hidden', '8', '--seq-len', '16', '--threads', '1', '--chars', '20000']);
+    const r = run(process.execPath, [join(ROOT, 'build', 'tools', 'bench', 'studio.js'), '--steps', '2', '--rounds', '1', '--hidden', '8', '--seq-len', '16', '--threads', '1', '--chars', '20000']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/round 1: lstm train [\d,]+ chars\/s, lstm studio [\d,]+ chars\/s/);
