@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { formatEvalJson, runEval, type EvalResult } from '../commands/eval.js';
 import { listChars } from '../data/text.js';
 import { UserError } from '../errors.js';
-import { printable } from '../render/format.js';
+import { plural, printable } from '../render/format.js';
 import { Ui } from './ui.js';
 import { CHECKPOINT_HELP, checkpointDirOption, oneCheckpoint } from './checkpoint.js';
 import { LiveProgress, ofTotal } from './progress.js';
@@ -48,7 +48,7 @@ Examples:
 function printEval(r: EvalResult, ui: Ui): void {
   const { report } = r;
   const skippedNote = r.skipped > 0
-    ? `skipped ${r.skipped.toLocaleString('en-US')} occurrence${r.skipped > 1 ? 's' : ''} of ${r.unknown.length} character${r.unknown.length > 1 ? 's' : ''} not in the model's vocabulary (${listChars(r.unknown)}); the model read the rest as if they were adjacent`
+    ? `skipped ${plural(r.skipped, 'occurrence')} of ${plural(r.unknown.length, 'character')} not in the model's vocabulary (${listChars(r.unknown)}); the model read the rest as if they were adjacent`
     : '';
   if (ui.json) {
     // stdout carries exactly the report; the note goes to stderr.

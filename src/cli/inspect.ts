@@ -7,7 +7,7 @@ import { describeChar } from '../data/text.js';
 import { TRAIN_DEFAULTS } from '../train/run.js';
 import { explain, formatTable, perStep, PLOT_QUANTITIES, sci, showText, summarize, toCsv, toJson } from '../inspect/report.js';
 import { renderChart } from '../render/chart.js';
-import { printable, wrap } from '../render/format.js';
+import { plural, printable, wrap } from '../render/format.js';
 import { Ui } from './ui.js';
 import { oneCheckpoint } from './checkpoint.js';
 
@@ -66,7 +66,7 @@ function printInspect(r: InspectResult, ui: Ui): void {
   const T = r.textLength;
   const { chars, from } = r.text;
   const targetShown = describeChar(chars[T]).replace(/ \(U\+[0-9A-F]+\)$/, '');
-  ui.line(c.bold(wrap(`${T} input${T === 1 ? '' : 's'} from ${printable(from)}, then the target ${targetShown}:`, width).join('\n')));
+  ui.line(c.bold(wrap(`${plural(T, 'input')} from ${printable(from)}, then the target ${targetShown}:`, width).join('\n')));
   const arrow = `" → ${targetShown}`;
   ui.line(`  "${showText(chars.slice(0, T), width - 3 - [...arrow].length)}${arrow}`);
   const f = r.fresh;

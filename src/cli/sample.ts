@@ -5,7 +5,6 @@ import { Command } from 'commander';
 import { runSample } from '../commands/sample.js';
 import { CHECKPOINT_HELP, checkpointDirOption, oneCheckpoint } from './checkpoint.js';
 import { stdoutOpen } from './stdio.js';
-import { Ui } from './ui.js';
 
 export function registerSample(program: Command): void {
   program
@@ -32,11 +31,8 @@ Examples:
   $ lstm sample --checkpoint checkpoints/notes.json --top-p 0.9 --seed 7 | head -n 5`)
     .action(async (checkpoint: string | undefined, _opts, cmd: Command) => {
       const raw: Record<string, any> = { ...cmd.opts(), checkpoint: oneCheckpoint(checkpoint, cmd.opts().checkpoint) };
-      const ui = new Ui({ json: raw.json, stream: process.stderr });
       const write = (s: string): boolean => { if (stdoutOpen()) process.stdout.write(s); return stdoutOpen(); };
       const r = await runSample(raw, write);
-      if (!raw.json) return;
-      if (Array.isArray(r)) write(JSON.stringify(r) + '\n');
-      else ui.event({ ...r });
+      if (raw.json) write(JSON.stringify(r) + '\n');
     });
 }

@@ -3,9 +3,9 @@
 // checks it between steps; the run is then saved, and the command ends with Interrupted (the
 // signal's reason), which exits 128 + the signal's number as a shell reports a process the signal
 // ended (130, 129, 143). The one helper for every command a signal stops (lstm train, lstm probe
-// --compare): commands never listen for signals themselves.
+// --compare, and lstm studio, whose server it closes): commands never listen for signals themselves.
 
-import { Interrupted } from '../errors.js';
+import { Interrupted, interruptedBy } from '../errors.js';
 
 /** The signals that stop a run with a save. */
 export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGHUP', 'SIGTERM'];
@@ -13,13 +13,11 @@ export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGHUP', 'SIG
 export class SignalStop {
   private readonly controller = new AbortController();
   private listening = false;
-  /** The first signal caught, if any. */
-  caught: NodeJS.Signals | null = null;
 
   private readonly onSignal = (signal: NodeJS.Signals): void => {
-    this.caught ??= signal;
-    // The reason is the error that ends the command: a command stopped between steps throws it
-    // (interruptedBy in src/errors.ts) without knowing about signals.
+    // The reason is the error that ends the command (a second signal changes it no more): a
+    // command stopped between steps throws it (interruptedBy in src/errors.ts) without knowing
+    // about signals.
     this.controller.abort(new Interrupted(signal));
   };
 
@@ -46,6 +44,6 @@ export class SignalStop {
 
   /** The error that ends the command, with the exit code of the signal caught. */
   interrupted(): Interrupted {
-    return new Interrupted(this.caught ?? 'SIGINT');
+    return interruptedBy(this.controller.signal);
   }
 }

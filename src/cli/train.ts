@@ -184,7 +184,7 @@ class TrainView {
     const fromCk = this.resumed || this.initFrom;
     const cfg = s.model, t = s.settings, perEpoch = s.steps_per_epoch;
     ui.succeed(`Read ${printable(describeSource({ source: s.corpus }))}: ${plural(s.chars, 'character')}, ${this.distinct.toLocaleString('en-US')} distinct${fromCk ? ` (the checkpoint's vocabulary: ${s.vocab_size.toLocaleString('en-US')})` : ''}; ${s.train_chars.toLocaleString('en-US')} for training, ${s.val_chars.toLocaleString('en-US')} for validation`);
-    ui.line(`${this.resumed ? 'Resuming' : this.initFrom ? 'Fine-tuning' : 'Training'} a ${cfg.layers}×${cfg.hidden} ${cfg.cell} (${s.parameters.toLocaleString('en-US')} parameters) on ${s.kernels}: batch ${t.batchSize} × seq ${t.seqLen}, ${t.optimizer} lr ${t.lr}, clip ${t.clip || 'off'}; step ${s.step} → ${s.target_steps} (${perEpoch} step${perEpoch === 1 ? '' : 's'} per epoch)`);
+    ui.line(`${this.resumed ? 'Resuming' : this.initFrom ? 'Fine-tuning' : 'Training'} a ${cfg.layers}×${cfg.hidden} ${cfg.cell} (${s.parameters.toLocaleString('en-US')} parameters) on ${s.kernels}: batch ${t.batchSize} × seq ${t.seqLen}, ${t.optimizer} lr ${t.lr}, clip ${t.clip || 'off'}; step ${s.step} → ${s.target_steps} (${plural(perEpoch, 'step')} per epoch)`);
     if (t.backend === 'native' && !s.kernels.startsWith('native')) ui.line(ui.c.dim(`Native kernels: ${describeNative()} (they give the same bits)`));
     ui.line(ui.c.dim(`For reference: a uniform guess costs ${s.chance_bpc.toFixed(2)} bits per character, character frequencies alone ${s.unigram_bpc.toFixed(2)}${ngramNote(s)}.`));
   }

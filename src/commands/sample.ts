@@ -57,11 +57,11 @@ export interface SampleResult {
 export async function runSample(raw: Record<string, unknown>, write: (s: string) => boolean): Promise<SampleResult | SampleResult[]> {
   const o = parseOptions(SampleOptionsSchema, raw);
   // N streams together are matrix products, which a second thread speeds up. One stream: a
-  // second thread computes half the units of each layer of 1 MB of weights or more (2×256:
-  // 1.2–1.5× on the idle 2-core machine, docs/performance.md; smaller layers stay on one thread
-  // whatever the number), but starting a wasm worker costs about 0.1 s, more than a short sample
-  // gains; so on the wasm kernels one thread below LONG_SAMPLE characters, or where nothing would
-  // be split, unless asked. A native thread starts in microseconds: there, any length.
+  // second thread computes half the units of each layer of 1 MB of weights or more (smaller
+  // layers stay on one thread whatever the number), but starting a wasm worker costs more than
+  // a short sample gains; so on the wasm kernels one thread below LONG_SAMPLE characters, or
+  // where nothing would be split, unless asked. A native thread starts at once: there, any
+  // length. The measurements behind this are in docs/performance.md.
   const onNative = (ck: Checkpoint): boolean => checkpointBackend(ck) === 'native' && 'addon' in nativeStatus();
   const threads = (ck: Checkpoint): number => o.threads ?? (o.numSamples > 1 || ((o.length >= LONG_SAMPLE || onNative(ck)) && oneStreamSplits(ck.model))
     ? defaultThreads() : 1);
